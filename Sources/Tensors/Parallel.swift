@@ -1,0 +1,63 @@
+import Dispatch
+import Foundation
+
+/// How many threads the kernels use, and a `parallelFor` that splits work among them.
+///
+/// The count comes from `--threads N` (set by the CLI), else the environment variable
+/// `TRANSFORMER_THREADS`, else the number of active processors.
+public enum Parallel {
+  nonisolated(unsafe) private static var configuredThreadCount: Int? = nil
+
+  /// The number of threads every parallel kernel splits its work over (at least 1).
+  public static var threadCount: Int {
+    get {
+      if let configured = configuredThreadCount { return configured }
+      if let value = ProcessInfo.processInfo.environment["TRANSFORMER_THREADS"],
+        let parsed = Int(value), parsed > 0
+      {
+        return parsed
+      }
+      return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+    set {
+      precondition(newValue > 0, "Parallel.threadCount must be positive, got \(newValue)")
+      configuredThreadCount = newValue
+    }
+  }
+
+  /// Reads `TRANSFORMER_THREADS` and reports a malformed value (nil when unset or valid).
+  public static func environmentProblem() -> String? {
+    guard let value = ProcessInfo.processInfo.environment["TRANSFORMER_THREADS"] else { return nil }
+    if let parsed = Int(value), parsed > 0 { return nil }
+    return "TRANSFORMER_THREADS: expected a positive integer, got \"\(value)\""
+  }
+}
+
+/// Runs `body(i)` for every `i` in `0..<count`, over at most `Parallel.threadCount` threads.
+///
+/// Iterations are split into contiguous ranges, one per thread, so a body that writes only the
+/// outputs that iteration `i` owns needs no locks and gives the same result on every run.
+
+public func parallelFor(_ count: Int, minimumPerThread: Int = 1, _ body: (Int) -> Void) {
+  parallelForRanges(count, minimumPerThread: minimumPerThread) { range in
+    for i in range { body(i) }
+  }
+}
+
+/// Splits `0..<count` into at most `Parallel.threadCount` contiguous ranges and runs `body` on
+/// each range concurrently. Ranges smaller than `minimumPerThread` are merged to save the
+/// dispatch cost on small work.
+
+public func parallelForRanges(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
+  guard count > 0 else { return }
+  let threads = min(Parallel.threadCount, max(1, count / max(1, minimumPerThread)))
+  if threads == 1 {
+    body(0..<count)
+    return
+  }
+  DispatchQueue.concurrentPerform(iterations: threads) { t in
+    let start = count * t / threads
+    let end = count * (t + 1) / threads
+    if start < end { body(start..<end) }
+  }
+}

@@ -1,0 +1,4 @@
+import CLI
+import Foundation
+
+exit(TransformerCLI.main(Array(CommandLine.arguments.dropFirst())))
