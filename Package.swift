@@ -20,12 +20,17 @@ let package = Package(
   targets: [
     .target(name: "Tensors", swiftSettings: kernelFlags),
     .target(name: "Autograd", dependencies: ["Tensors"], swiftSettings: nativeFlags),
-    .target(name: "Translation", dependencies: ["Autograd"], swiftSettings: nativeFlags),
+    .target(name: "NN", dependencies: ["Autograd"], swiftSettings: nativeFlags),
+    .target(name: "Translation", dependencies: ["NN"], swiftSettings: nativeFlags),
     .target(name: "CLI", dependencies: ["Translation"], swiftSettings: nativeFlags),
     .executableTarget(name: "transformer-cli", dependencies: ["CLI"], swiftSettings: nativeFlags),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: nativeFlags),
     .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: nativeFlags),
-    .testTarget(name: "TranslationTests", dependencies: ["Translation"], swiftSettings: nativeFlags),
+    .testTarget(
+      name: "NNTests", dependencies: ["NN"], exclude: ["Fixtures"], swiftSettings: nativeFlags),
+    .testTarget(
+      name: "TranslationTests", dependencies: ["Translation"], exclude: ["Fixtures"],
+      swiftSettings: nativeFlags),
     .testTarget(name: "CLITests", dependencies: ["CLI"], swiftSettings: nativeFlags),
   ],
   swiftLanguageModes: [.v5]

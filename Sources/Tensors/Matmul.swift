@@ -23,7 +23,7 @@ public func matmul(
   into c: inout Tensor, accumulate: Bool
 ) {
   let plan = MatmulPlan(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB)
-  precondition(
+  kernelPrecondition(
     c.shape == plan.outputShape,
     "matmul: output shape \(c.shape) differs from the product's shape \(plan.outputShape) "
       + "(A \(a.shape), B \(b.shape))")
@@ -47,7 +47,7 @@ struct MatmulPlan {
   var outputShape: [Int] = []
 
   init(_ aShape: [Int], _ bShape: [Int], transposeA: Bool, transposeB: Bool) {
-    precondition(
+    kernelPrecondition(
       aShape.count >= 2 && bShape.count >= 2,
       "matmul: operands need rank ≥ 2, got A \(aShape) and B \(bShape)")
     let aRows = aShape[aShape.count - 2], aCols = aShape[aShape.count - 1]
@@ -56,7 +56,7 @@ struct MatmulPlan {
     k = transposeA ? aRows : aCols
     let kB = transposeB ? bCols : bRows
     n = transposeB ? bRows : bCols
-    precondition(
+    kernelPrecondition(
       k == kB,
       "matmul: inner sizes differ: A \(aShape)\(transposeA ? "ᵀ" : "") has K = \(k), "
         + "B \(bShape)\(transposeB ? "ᵀ" : "") has K = \(kB)")
@@ -64,7 +64,7 @@ struct MatmulPlan {
     let bLeading = Array(bShape.dropLast(2))
     if bLeading.isEmpty {
       // A linear layer: every leading dimension of A becomes rows of one big product.
-      precondition(
+      kernelPrecondition(
         !transposeA || aLeading.isEmpty,
         "matmul: a transposed A of rank \(aShape.count) needs a B of the same rank, got B \(bShape)")
       let rows = aLeading.reduce(1, *)
@@ -73,7 +73,7 @@ struct MatmulPlan {
       strideA = 0
       strideB = 0
     } else {
-      precondition(
+      kernelPrecondition(
         aLeading == bLeading,
         "matmul: batch dimensions differ: A \(aShape), B \(bShape)")
       batch = aLeading.reduce(1, *)
@@ -113,7 +113,7 @@ public func gemmBatched(
   c: UnsafeMutablePointer<Float>, strideC: Int, ldc: Int,
   alpha: Float = 1, accumulate: Bool = false
 ) {
-  precondition(batch >= 0 && m >= 0 && n >= 0 && k >= 0, "gemm: negative size")
+  kernelPrecondition(batch >= 0 && m >= 0 && n >= 0 && k >= 0, "gemm: negative size")
   guard batch > 0, m > 0, n > 0 else { return }
   let problem = GEMMProblem(
     m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb,

@@ -10,20 +10,23 @@ public enum Parallel {
 
   /// The number of threads every parallel kernel splits its work over (at least 1).
   public static var threadCount: Int {
-    get {
-      if let configured = configuredThreadCount { return configured }
-      if let value = ProcessInfo.processInfo.environment["TRANSFORMER_THREADS"],
-        let parsed = Int(value), parsed > 0
-      {
-        return parsed
-      }
-      return max(1, ProcessInfo.processInfo.activeProcessorCount)
-    }
+    get { configuredThreadCount ?? defaultThreadCount }
     set {
-      precondition(newValue > 0, "Parallel.threadCount must be positive, got \(newValue)")
+      kernelPrecondition(newValue > 0, "Parallel.threadCount must be positive, got \(newValue)")
       configuredThreadCount = newValue
     }
   }
+
+  /// `TRANSFORMER_THREADS` if valid, else the active processor count. Read once: looking up the
+  /// environment costs ~100 µs, more than a small kernel.
+  private static let defaultThreadCount: Int = {
+    if let value = ProcessInfo.processInfo.environment["TRANSFORMER_THREADS"],
+      let parsed = Int(value), parsed > 0
+    {
+      return parsed
+    }
+    return max(1, ProcessInfo.processInfo.activeProcessorCount)
+  }()
 
   /// Reads `TRANSFORMER_THREADS` and reports a malformed value (nil when unset or valid).
   public static func environmentProblem() -> String? {
@@ -33,24 +36,27 @@ public enum Parallel {
   }
 }
 
-/// Runs `body(i)` for every `i` in `0..<count`, over at most `Parallel.threadCount` threads.
+/// Runs `body(i)` for every `i` in `0..<count`, over at most `threads` threads.
 ///
 /// Iterations are split into contiguous ranges, one per thread, so a body that writes only the
 /// outputs that iteration `i` owns needs no locks and gives the same result on every run.
-
-public func parallelFor(_ count: Int, minimumPerThread: Int = 1, _ body: (Int) -> Void) {
-  parallelForRanges(count, minimumPerThread: minimumPerThread) { range in
+public func parallelFor(
+  _ count: Int, threads: Int = Parallel.threadCount, minimumPerThread: Int = 1, _ body: (Int) -> Void
+) {
+  parallelForRanges(count, threads: threads, minimumPerThread: minimumPerThread) { range in
     for i in range { body(i) }
   }
 }
 
-/// Splits `0..<count` into at most `Parallel.threadCount` contiguous ranges and runs `body` on
-/// each range concurrently. Ranges smaller than `minimumPerThread` are merged to save the
-/// dispatch cost on small work.
-
-public func parallelForRanges(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
+/// Splits `0..<count` into at most `threads` contiguous ranges and runs `body` on each range
+/// concurrently. Ranges smaller than `minimumPerThread` are merged to save the dispatch cost on
+/// small work.
+public func parallelForRanges(
+  _ count: Int, threads requestedThreads: Int = Parallel.threadCount, minimumPerThread: Int = 1,
+  _ body: (Range<Int>) -> Void
+) {
   guard count > 0 else { return }
-  let threads = min(Parallel.threadCount, max(1, count / max(1, minimumPerThread)))
+  let threads = min(requestedThreads, max(1, count / max(1, minimumPerThread)))
   if threads == 1 {
     body(0..<count)
     return

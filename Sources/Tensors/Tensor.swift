@@ -24,7 +24,7 @@ public struct Tensor {
   /// A tensor of `shape` holding `scalars` in row-major order.
   public init(shape: [Int], scalars: [Float]) {
     let count = Tensor.elementCount(shape)
-    precondition(
+    kernelPrecondition(
       scalars.count == count,
       "Tensor(shape:scalars:): shape \(shape) needs \(count) scalars, got \(scalars.count)")
     storage = TensorStorage(count: count, zeroed: false)
@@ -42,7 +42,7 @@ public struct Tensor {
 
   /// Wraps an existing storage. `shape` must describe exactly `storage.count` elements.
   public init(shape: [Int], storage: TensorStorage) {
-    precondition(
+    kernelPrecondition(
       Tensor.elementCount(shape) == storage.count,
       "Tensor(shape:storage:): shape \(shape) does not hold \(storage.count) elements")
     self.shape = shape
@@ -56,20 +56,18 @@ public struct Tensor {
 
   /// The same elements viewed with another shape of the same element count. Shares storage.
   public func reshaped(_ newShape: [Int]) -> Tensor {
-    precondition(
+    kernelPrecondition(
       Tensor.elementCount(newShape) == count,
       "reshaped: cannot view \(shape) (\(count) elements) as \(newShape)")
     return Tensor(shape: newShape, storage: storage)
   }
 
   /// Calls `body` with the elements, read-only.
-
   public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
     try body(UnsafeBufferPointer(start: storage.pointer, count: count))
   }
 
   /// Calls `body` with the elements, writable; copies the storage first if another tensor shares it.
-
   public mutating func withUnsafeMutableBufferPointer<R>(
     _ body: (UnsafeMutableBufferPointer<Float>) throws -> R
   ) rethrows -> R {
@@ -78,20 +76,18 @@ public struct Tensor {
   }
 
   /// Gives this tensor a storage of its own, copying it if it is shared.
-
   public mutating func makeUnique() {
     if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
   }
 
   /// The element at a row-major flat index.
-
   public subscript(flat index: Int) -> Float {
     get {
-      precondition(index >= 0 && index < count, "Tensor[flat:]: index \(index) out of 0..<\(count)")
+      kernelPrecondition(index >= 0 && index < count, "Tensor[flat:]: index \(index) out of 0..<\(count)")
       return storage.pointer[index]
     }
     set {
-      precondition(index >= 0 && index < count, "Tensor[flat:]: index \(index) out of 0..<\(count)")
+      kernelPrecondition(index >= 0 && index < count, "Tensor[flat:]: index \(index) out of 0..<\(count)")
       makeUnique()
       storage.pointer[index] = newValue
     }
@@ -108,10 +104,10 @@ public struct Tensor {
   }
 
   private func flatIndex(_ indices: [Int]) -> Int {
-    precondition(indices.count == shape.count, "Tensor subscript: \(indices.count) indices for shape \(shape)")
+    kernelPrecondition(indices.count == shape.count, "Tensor subscript: \(indices.count) indices for shape \(shape)")
     var index = 0
     for (axis, i) in indices.enumerated() {
-      precondition(i >= 0 && i < shape[axis], "Tensor subscript: index \(indices) out of shape \(shape)")
+      kernelPrecondition(i >= 0 && i < shape[axis], "Tensor subscript: index \(indices) out of shape \(shape)")
       index = index * shape[axis] + i
     }
     return index
@@ -121,7 +117,7 @@ public struct Tensor {
   public static func elementCount(_ shape: [Int]) -> Int {
     var product = 1
     for extent in shape {
-      precondition(extent >= 0, "Tensor: negative extent in shape \(shape)")
+      kernelPrecondition(extent >= 0, "Tensor: negative extent in shape \(shape)")
       product *= extent
     }
     return product

@@ -10,7 +10,7 @@ public final class TensorStorage {
 
   /// Allocates `count` elements, uninitialised unless `zeroed`.
   public init(count: Int, zeroed: Bool = true) {
-    precondition(count >= 0, "TensorStorage: negative element count \(count)")
+    kernelPrecondition(count >= 0, "TensorStorage: negative element count \(count)")
     self.count = count
     // Aligned to a cache line so that SIMD loads of a row never straddle two lines more than
     // they must, and so that two threads writing neighbouring tensors never share a line.

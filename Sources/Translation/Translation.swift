@@ -1,1 +1,1 @@
-import Autograd
+import NN

@@ -1,0 +1,131 @@
+import Tensors
+
+/// Scaled dot-product attention (Vaswani et al. §3.2.1), fused into one recorded operation:
+/// `softmax(q·kᵀ/√K, mask) · v` for every batch element and head.
+///
+/// Fusing keeps only the probabilities `[B, H, T, S]` for the backward (the scores are turned
+/// into probabilities in place and never stored). A query whose keys are all masked attends to
+/// nothing: its output row and its gradients are 0, never NaN.
+///
+/// - Parameters:
+///   - query: `[B, H, T, K]`.
+///   - key: `[B, H, S, K]`.
+///   - value: `[B, H, S, K]`.
+///   - mask: which keys each query sees: source key lengths (padding) and/or causal.
+/// - Returns: `[B, H, T, K]`.
+public func attention(
+  query: Variable, key: Variable, value: Variable, mask: AttentionMask = .none
+) -> Variable {
+  scaledDotProductAttention(query, key, value, mask: mask, dropout: nil)
+}
+
+/// Scaled dot-product attention with inverted dropout on the attention probabilities (as
+/// tensor2tensor's `attention_dropout`), drawn from `generator` in training.
+///
+/// The dropout mask is a pure function of one seed drawn here, so the backward regenerates it.
+/// Outside training, or with p = 0, this is `attention(query:key:value:mask:)` and draws nothing.
+///
+/// - Parameters:
+///   - query: `[B, H, T, K]`.
+///   - key: `[B, H, S, K]`.
+///   - value: `[B, H, S, K]`.
+///   - mask: which keys each query sees.
+///   - dropout: p in [0, 1), applied to the probabilities `[B, H, T, S]`.
+/// - Returns: `[B, H, T, K]`.
+public func attention(
+  query: Variable, key: Variable, value: Variable, mask: AttentionMask = .none,
+  dropout probability: Float,
+  isTraining: Bool = true, using generator: inout RandomGenerator
+) -> Variable {
+  guard isTraining && probability > 0 else {
+    return scaledDotProductAttention(query, key, value, mask: mask, dropout: nil)
+  }
+  return scaledDotProductAttention(
+    query, key, value, mask: mask, dropout: (probability, generator.next()))
+}
+
+/// The fused forward and its pullback.
+private func scaledDotProductAttention(
+  _ q: Variable, _ k: Variable, _ v: Variable, mask: AttentionMask,
+  dropout: (probability: Float, seed: UInt64)?
+) -> Variable {
+  precondition(
+    q.value.rank == 4 && k.value.rank == 4 && v.value.rank == 4
+      && q.shape[0..<2] == k.shape[0..<2] && k.shape[0..<3] == v.shape[0..<3]
+      && q.shape[3] == k.shape[3],
+    "attention: query \(q.shape), key \(k.shape) and value \(v.shape) must be [B, H, T, K], [B, H, S, K], "
+      + "[B, H, S, K]")
+  let (batch, heads, queries, keys) = (q.shape[0], q.shape[1], q.shape[2], k.shape[2])
+  let scale = 1 / Float(q.shape[3]).squareRoot()
+  let count = batch * heads * queries * keys
+
+  // Scores, then probabilities in the same buffer.
+  var probabilities = matmul(q.value, k.value, transposeB: true)  // [B, H, T, S]
+  probabilities.withUnsafeMutableBufferPointer { p in
+    softmaxForward(
+      p.baseAddress!, into: p.baseAddress!, batch: batch, heads: heads, queries: queries,
+      keys: keys, scale: scale, mask: mask)
+  }
+  var attended = probabilities  // [B, H, T, S], after dropout
+  if let dropout {
+    var keep = Tensor(uninitializedShape: probabilities.shape)  // 0 or 1/(1 − p), then dropped
+    attended = Tensor(uninitializedShape: probabilities.shape)
+    attended.withUnsafeMutableBufferPointer { a in
+      keep.withUnsafeMutableBufferPointer { m in
+        dropoutForward(
+          probabilities.storage.pointer, into: a.baseAddress!, mask: m.baseAddress!, count: count,
+          probability: dropout.probability, seed: dropout.seed)
+      }
+    }
+  }
+  let output = matmul(attended, v.value)  // [B, H, T, K]
+  guard let tape = Tape.active(q, k, v) else { return Variable(output) }
+  let (dq, dk, dv) = (q.cell, k.cell, v.cell)
+  // Kept: P always; v when the scores need a gradient; q for dk and k for dq.
+  let needsScores = dq != nil || dk != nil
+  let (query, key, value) = (
+    dk != nil ? q.value : nil, dq != nil ? k.value : nil, needsScores ? v.value : nil
+  )
+
+  return tape.append("attention", output) { g in
+    // With A the (dropped-out) probabilities and P before dropout:
+    //   dv = Aᵀ·G,  dA = G·vᵀ,  dP = dA ⊙ mask,  dScores = softmax backward of dP,
+    //   dq = dScores·k,  dk = dScoresᵀ·q.
+    var keep: Tensor? = nil  // [B, H, T, S], the forward's dropout mask, drawn again
+    if let dropout {
+      var mask = Tensor(uninitializedShape: probabilities.shape)
+      mask.withUnsafeMutableBufferPointer { m in
+        dropoutMask(
+          into: m.baseAddress!, count: count, probability: dropout.probability, seed: dropout.seed)
+      }
+      keep = mask
+    }
+    if let dv {
+      let attended = keep.map { probabilities * $0 } ?? probabilities  // [B, H, T, S]
+      dv.update(from: "attention") { dv, accumulate in
+        matmul(attended, g, transposeA: true, into: &dv, accumulate: accumulate)
+      }
+    }
+    guard needsScores, let value else { return }
+    var gradient = matmul(g, value, transposeB: true)  // [B, H, T, S]: dA, then dP, then dScores
+    gradient.withUnsafeMutableBufferPointer { d in
+      let d = d.baseAddress!
+      if let keep { vectorMultiply(d, keep.storage.pointer, into: d, count: count) }
+      // In place: each row's Σ P·dP is taken before the row is overwritten.
+      softmaxBackward(
+        probabilities: probabilities.storage.pointer, outputGradient: UnsafePointer(d), into: d,
+        rows: batch * heads * queries, columns: keys, scale: scale, accumulate: false)
+    }
+    if let dq, let key {
+      dq.update(from: "attention") { dq, accumulate in
+        matmul(gradient, key, into: &dq, accumulate: accumulate)  // [B, H, T, S]·[B, H, S, K]
+      }
+    }
+    if let dk, let query {
+      dk.update(from: "attention") { dk, accumulate in
+        // [B, H, S, T]·[B, H, T, K]
+        matmul(gradient, query, transposeA: true, into: &dk, accumulate: accumulate)
+      }
+    }
+  }
+}

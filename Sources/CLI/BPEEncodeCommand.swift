@@ -1,0 +1,37 @@
+import Translation
+
+/// `transformer-cli bpe encode`: text to pieces, one sentence a line, as SentencePiece's
+/// `spm_encode` does.
+struct BPEEncodeCommand: Command {
+  static var configuration: CommandConfiguration {
+    CommandConfiguration(
+      name: "encode",
+      abstract: "Split text into BPE pieces, one sentence a line.",
+      discussion: """
+        Reads sentences from stdin (or --input), one a line, and writes each as its
+        pieces separated by single spaces, a line as soon as it is done, so that it
+        works in a pipe:
+          echo 'Ich gehe zur Schule.' | transformer-cli bpe encode --model bpe.model
+        writes a line such as '▁Ich ▁gehe ▁zur ▁Schule .'. White space between words
+        counts as one space, so 'bpe decode' gives the text back with single spaces.
+        """,
+      options: BPEStreamOptions.options)
+  }
+
+  /// The model and the input and output files.
+  var stream = BPEStreamOptions()
+
+  mutating func parse(_ arguments: Arguments) throws {
+    stream = try BPEStreamOptions(arguments)
+  }
+
+  func validate() throws {
+    try stream.validate()
+  }
+
+  mutating func run(_ console: inout Console) throws {
+    try stream.run(&console) { model, line in
+      model.encode(line).joined(separator: " ")
+    }
+  }
+}

@@ -1,6 +1,0 @@
-import Translation
-import Tensors
-
-public enum TransformerCLI {
-  public static func main(_ arguments: [String]) -> Int32 { 0 }
-}

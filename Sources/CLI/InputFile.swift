@@ -1,0 +1,59 @@
+import Foundation
+import Translation
+
+/// Opens and reads the files a command is given, with errors that name the file and say why in
+/// a few words (`cannot read 'ref.txt': no such file`).
+///
+/// The POSIX calls are used directly: Foundation's messages on Linux are often generic, while
+/// `errno` says exactly what went wrong.
+enum InputFile {
+  /// A file descriptor open for reading `path`.
+  static func open(_ path: String) throws(CorpusError) -> Int32 {
+    let descriptor = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else {
+      throw .cannotRead(path: path, reason: reason(errno))
+    }
+    return descriptor
+  }
+
+  /// Every byte of the file at `path`.
+  static func contents(of path: String) throws(CorpusError) -> [UInt8] {
+    let descriptor = try open(path)
+    defer { close(descriptor) }
+    var bytes: [UInt8] = []
+    while try read(descriptor, appendingTo: &bytes, path: path) > 0 {}
+    return bytes
+  }
+
+  /// Reads the next chunk of `descriptor` onto the end of `bytes` and returns how many bytes came
+  /// (0 at the end of the file). `path` names the file in errors.
+  static func read(_ descriptor: Int32, appendingTo bytes: inout [UInt8], path: String)
+    throws(CorpusError) -> Int
+  {
+    let chunkSize = 1 << 16
+    let oldCount = bytes.count
+    bytes.append(contentsOf: repeatElement(0, count: chunkSize))
+    var count: Int
+    repeat {
+      count = bytes.withUnsafeMutableBytes { buffer in
+        Foundation.read(descriptor, buffer.baseAddress! + oldCount, chunkSize)
+      }
+    } while count < 0 && errno == EINTR
+    let failure = count < 0 ? errno : 0
+    bytes.removeLast(chunkSize - max(count, 0))
+    guard count >= 0 else {
+      throw .cannotRead(path: path, reason: reason(failure))
+    }
+    return count
+  }
+
+  /// `errno` in a few words, worded as `CorpusTextFile` words the same failures.
+  static func reason(_ code: Int32) -> String {
+    switch code {
+    case ENOENT: return "no such file"
+    case EACCES: return "permission denied"
+    case EISDIR: return "it is a directory, not a file"
+    default: return String(cString: strerror(code))
+    }
+  }
+}

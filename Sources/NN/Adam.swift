@@ -1,0 +1,194 @@
+import Foundation
+import Tensors
+
+/// A value Adam can update in place, with the gradient of the loss with respect to it.
+///
+/// A class, so that Adam writes into the parameter's own storage rather than into a copy.
+/// Autograd's `Variable` already has these members (`name`, `value`, `gradient`); the model
+/// connects the two with a one-line `extension Variable: TrainableParameter {}`.
+public protocol TrainableParameter: AnyObject {
+  /// The checkpoint name; Adam's moments are stored under names derived from it.
+  var name: String { get }
+  /// The value Adam updates.
+  var value: Tensor { get set }
+  /// The accumulated gradient, of `value`'s shape; nil means no gradient reached it this step.
+  var gradient: Tensor? { get }
+}
+
+/// The Adam optimiser (Kingma & Ba 2015, Algorithm 1) as the Transformer paper uses it
+/// (section 5.3: β1 = 0.9, β2 = 0.98, ε = 1e-9).
+///
+/// For each parameter θ with gradient g, at step t (counted from 1):
+///
+///     m ← β1·m + (1 − β1)·g          v ← β2·v + (1 − β2)·g²
+///     m̂ = m / (1 − β1^t)             v̂ = v / (1 − β2^t)
+///     θ ← θ − lr · m̂ / (√v̂ + ε)
+///
+/// The moments `m` and `v` are kept per parameter, in the order of the parameter list given at
+/// initialisation; every step must pass the parameters in that same order. A parameter whose
+/// gradient is nil is left alone and its moments do not decay (as in PyTorch).
+public struct Adam {
+  /// The decay rate of the first moment (the running mean of gradients).
+  public let beta1: Float
+  /// The decay rate of the second moment (the running mean of squared gradients).
+  public let beta2: Float
+  /// Added to √v̂ so that the update stays finite where the gradient has been zero.
+  public let epsilon: Float
+  /// The number of steps taken so far; the next step is `stepCount + 1`.
+  public internal(set) var stepCount: Int = 0
+  /// The parameters' names, in the order steps pass them.
+  public let names: [String]
+  /// The running mean of gradients (m), one per parameter.
+  public internal(set) var firstMoments: [Tensor]
+  /// The running mean of squared gradients (v), one per parameter.
+  public internal(set) var secondMoments: [Tensor]
+
+  /// An optimiser for parameters with these names and shapes, moments zero.
+  ///
+  /// - Parameters:
+  ///   - parameters: each parameter's checkpoint name and shape, in the order steps pass them.
+  ///   - beta1: first-moment decay, in [0, 1).
+  ///   - beta2: second-moment decay, in [0, 1).
+  ///   - epsilon: the denominator's guard, positive.
+  public init(
+    parameters: [(name: String, shape: [Int])], beta1: Float = 0.9, beta2: Float = 0.98,
+    epsilon: Float = 1e-9
+  ) {
+    precondition(
+      (0..<1).contains(beta1) && (0..<1).contains(beta2) && epsilon > 0,
+      "Adam: need 0 <= beta1, beta2 < 1 and epsilon > 0, got \(beta1), \(beta2), \(epsilon)")
+    self.beta1 = beta1
+    self.beta2 = beta2
+    self.epsilon = epsilon
+    names = parameters.map(\.name)
+    firstMoments = parameters.map { Tensor(shape: $0.shape) }
+    secondMoments = parameters.map { Tensor(shape: $0.shape) }
+  }
+
+  /// An optimiser for `parameters`, named and shaped as they are now.
+  public init(
+    parameters: [some TrainableParameter], beta1: Float = 0.9, beta2: Float = 0.98,
+    epsilon: Float = 1e-9
+  ) {
+    self.init(
+      parameters: parameters.map { ($0.name, $0.value.shape) }, beta1: beta1, beta2: beta2,
+      epsilon: epsilon)
+  }
+
+  /// Takes one step on `parameters`, in place.
+  ///
+  /// - Parameters:
+  ///   - learningRate: this step's rate, usually from a ``LearningRateSchedule``.
+  ///   - gradientScale: multiplies every gradient before use: `1/k` to average k accumulated
+  ///     batches, times ``GradientClipping/scale(norm:maxNorm:)`` to clip. Folding both into
+  ///     the update spares a pass over the gradients.
+  public mutating func step(
+    _ parameters: [some TrainableParameter], learningRate: Float, gradientScale: Float = 1
+  ) {
+    checkCount(parameters.count)
+    let rates = beginStep(learningRate: learningRate)
+    for (index, parameter) in parameters.enumerated() {
+      guard let gradient = parameter.gradient else { continue }
+      update(index, value: &parameter.value, gradient: gradient, rates: rates, scale: gradientScale)
+    }
+  }
+
+  /// Takes one step on plain tensors: `values[i]` is updated with `gradients[i]` (nil skips it).
+  ///
+  /// The values are updated in the caller's array; a value whose storage another tensor shares
+  /// is copied first (copy-on-write), so keep no other references to parameters while stepping.
+  public mutating func step(
+    _ values: inout [Tensor], gradients: [Tensor?], learningRate: Float, gradientScale: Float = 1
+  ) {
+    checkCount(values.count)
+    precondition(
+      gradients.count == values.count,
+      "Adam.step: \(values.count) values but \(gradients.count) gradients")
+    let rates = beginStep(learningRate: learningRate)
+    for index in values.indices {
+      guard let gradient = gradients[index] else { continue }
+      update(index, value: &values[index], gradient: gradient, rates: rates, scale: gradientScale)
+    }
+  }
+
+  /// The per-step factors: `lr / (1 − β1^t)` and `1 / (1 − β2^t)`.
+  private struct StepRates {
+    var firstCorrection: Float
+    var secondCorrection: Float
+  }
+
+  private func checkCount(_ count: Int) {
+    precondition(
+      count == names.count,
+      "Adam.step: \(count) parameters, but the optimiser was made for \(names.count)")
+  }
+
+  /// Advances the step count and works out this step's bias corrections.
+  private mutating func beginStep(learningRate: Float) -> StepRates {
+    stepCount += 1
+    // In Double: 1 − β2^t is tiny for the first steps, where Float would lose digits.
+    let t = Double(stepCount)
+    let first = 1 - pow(Double(beta1), t)
+    let second = 1 - pow(Double(beta2), t)
+    return StepRates(
+      firstCorrection: Float(Double(learningRate) / first), secondCorrection: Float(1 / second))
+  }
+
+  /// Updates parameter `index`'s moments and value, 16 lanes at a time.
+  private mutating func update(
+    _ index: Int, value: inout Tensor, gradient: Tensor, rates: StepRates, scale: Float
+  ) {
+    precondition(
+      value.shape == firstMoments[index].shape && gradient.shape == value.shape,
+      "Adam.step: parameter \(names[index]) has shape \(value.shape), its gradient "
+        + "\(gradient.shape), its moments \(firstMoments[index].shape)")
+    let (beta1, beta2, epsilon) = (beta1, beta2, epsilon)
+    let (oneMinusBeta1, oneMinusBeta2) = (1 - beta1, 1 - beta2)
+    let (stepSize, secondCorrection) = (rates.firstCorrection, rates.secondCorrection)
+    let count = value.count
+    gradient.withUnsafeBufferPointer { g in
+      firstMoments[index].withUnsafeMutableBufferPointer { m in
+        secondMoments[index].withUnsafeMutableBufferPointer { v in
+          value.withUnsafeMutableBufferPointer { theta in
+            let (g, m, v, theta) = (
+              g.baseAddress!, m.baseAddress!, v.baseAddress!, theta.baseAddress!
+            )
+            var i = 0
+            // Unaligned SIMD16 loads and stores through raw pointers: the buffers are 64-byte
+            // aligned, but offsets into them need not be in general.
+            let (rawG, rawM, rawV, rawTheta) = (
+              UnsafeRawPointer(g), UnsafeMutableRawPointer(m), UnsafeMutableRawPointer(v),
+              UnsafeMutableRawPointer(theta)
+            )
+            let stride = MemoryLayout<Float>.stride
+            while i + 16 <= count {
+              let offset = i * stride
+              let gradient =
+                rawG.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self) * scale
+              var first = rawM.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+              var second = rawV.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+              first = beta1 * first + oneMinusBeta1 * gradient
+              second = beta2 * second + oneMinusBeta2 * gradient * gradient
+              let denominator = (second * secondCorrection).squareRoot() + epsilon
+              let parameter = rawTheta.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+              rawM.storeBytes(of: first, toByteOffset: offset, as: SIMD16<Float>.self)
+              rawV.storeBytes(of: second, toByteOffset: offset, as: SIMD16<Float>.self)
+              rawTheta.storeBytes(
+                of: parameter - stepSize * first / denominator, toByteOffset: offset,
+                as: SIMD16<Float>.self)
+              i += 16
+            }
+            // The tail, with the same arithmetic one lane at a time.
+            while i < count {
+              let gradient = g[i] * scale
+              m[i] = beta1 * m[i] + oneMinusBeta1 * gradient
+              v[i] = beta2 * v[i] + oneMinusBeta2 * gradient * gradient
+              theta[i] -= stepSize * m[i] / ((v[i] * secondCorrection).squareRoot() + epsilon)
+              i += 1
+            }
+          }
+        }
+      }
+    }
+  }
+}

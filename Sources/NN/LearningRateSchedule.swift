@@ -1,0 +1,43 @@
+import Foundation
+
+/// How the learning rate changes with the step: a linear warm-up followed by a decay with the
+/// inverse square root of the step, in one of two parameterisations.
+///
+/// Steps count from 1 (the first optimiser step); step 0 and below give a rate of 0.
+public enum LearningRateSchedule: Equatable, Sendable {
+  /// The Transformer paper's schedule (section 5.3, "Noam"):
+  /// `lr = scale · modelWidth^-0.5 · min(step^-0.5, step · warmupSteps^-1.5)`.
+  /// Its peak, at `warmupSteps`, is `scale · (modelWidth · warmupSteps)^-0.5`.
+  case noam(scale: Double, modelWidth: Int, warmupSteps: Int)
+  /// Linear warm-up from 0 to `peak` over `warmupSteps` steps, then
+  /// `peak · sqrt(warmupSteps / step)` (fairseq's `inverse_sqrt`).
+  case inverseSquareRoot(peak: Double, warmupSteps: Int)
+
+  /// The learning rate for optimiser step `step` (1-based).
+  public func learningRate(atStep step: Int) -> Float {
+    Float(exactRate(atStep: step))
+  }
+
+  /// The rate in `Double`, for tests and logs.
+  public func exactRate(atStep step: Int) -> Double {
+    guard step > 0 else { return 0 }
+    let t = Double(step)
+    switch self {
+    case .noam(let scale, let modelWidth, let warmupSteps):
+      let warmup = Double(max(warmupSteps, 1))
+      return scale / Double(modelWidth).squareRoot()
+        * min(1 / t.squareRoot(), t / (warmup * warmup.squareRoot()))
+    case .inverseSquareRoot(let peak, let warmupSteps):
+      let warmup = Double(max(warmupSteps, 1))
+      return t < warmup ? peak * t / warmup : peak * (warmup / t).squareRoot()
+    }
+  }
+
+  /// The highest rate the schedule reaches (at the end of warm-up).
+  public var peakRate: Double {
+    switch self {
+    case .noam(_, _, let warmupSteps), .inverseSquareRoot(_, let warmupSteps):
+      return exactRate(atStep: max(warmupSteps, 1))
+    }
+  }
+}

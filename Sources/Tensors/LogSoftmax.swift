@@ -1,0 +1,114 @@
+// Row-wise log-softmax over the last dimension: the log-probabilities that beam search and
+// greedy decoding rank tokens by ([N, V] logits → [N, V]).
+//
+// Pointer level:
+//   logSoftmaxForward(x, into: y, rows:, columns:)                         y = x − max − log Σ exp(x − max)
+//   logSoftmaxBackward(output:, outputGradient:, into: dx, rows:, columns:, accumulate:)
+//       dx (+)= dy − exp(y) · Σ dy, from the forward's output y.
+// Tensor level: logSoftmax(x), logSoftmaxBackward(output:, outputGradient:, into: &dx, accumulate:).
+// Reference: logSoftmaxForwardReference, in Double.
+// Stable for any finite logits (the row maximum is subtracted first). For training, the fused
+// crossEntropyForward is cheaper: it never writes [N, V] log-probabilities.
+
+import Foundation
+
+/// `y[r, :] = x[r, :] − logsumexp(x[r, :])` for each row of `[rows, columns]`; `y` may be `x`.
+public func logSoftmaxForward(
+  _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int, columns: Int
+) {
+  parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / Swift.max(1, columns))) { range in
+    for r in range {
+      let xr = x + r * columns
+      let yr = y + r * columns
+      let m = rowMax(xr, 0..<columns)
+      var total = SIMD16<Float>()
+      var c = 0
+      while c < columns {
+        // Lanes past the row load −∞, whose exp is exactly 0.
+        let lanes = Swift.min(16, columns - c)
+        total += VectorMath.exp(VectorMath.load(xr, c, count: lanes, fill: -.infinity) - m)
+        c += 16
+      }
+      let logSum = Float(Foundation.log(Double(VectorMath.horizontalSum(total))))
+      VectorMath.map(xr, yr, 0..<columns) { ($0 - m) - logSum }
+    }
+  }
+}
+
+/// `dx (+)= dy − exp(y) · Σ_c dy` per row, with `y` the forward's log-probabilities.
+public func logSoftmaxBackward(
+  output y: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
+  into dx: UnsafeMutablePointer<Float>,
+  rows: Int, columns: Int, accumulate: Bool
+) {
+  parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / Swift.max(1, columns))) { range in
+    for r in range {
+      let offset = r * columns
+      let total = VectorMath.horizontalSum(rowLanes(dy + offset, columns))
+      if accumulate {
+        VectorMath.map(y + offset, dy + offset, dx + offset, dx + offset, 0..<columns) {
+          yv, g, old in
+          old + g - VectorMath.exp(yv) * total
+        }
+      } else {
+        VectorMath.map(y + offset, dy + offset, dx + offset, 0..<columns) { yv, g in
+          g - VectorMath.exp(yv) * total
+        }
+      }
+    }
+  }
+}
+
+/// The lane-wise partial sums of a row (zeros past its end).
+@inline(__always)
+private func rowLanes(_ x: UnsafePointer<Float>, _ count: Int) -> SIMD16<Float> {
+  var total = SIMD16<Float>()
+  var c = 0
+  while c < count {
+    total += VectorMath.load(x, c, count: Swift.min(16, count - c))
+    c += 16
+  }
+  return total
+}
+
+/// The reference log-softmax, in `Double`, one element at a time.
+public func logSoftmaxForwardReference(
+  _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int, columns: Int
+) {
+  for r in 0..<rows {
+    let row = (0..<columns).map { Double(x[r * columns + $0]) }
+    let m = row.max()!
+    let logSumExp = m + Foundation.log(row.map { Foundation.exp($0 - m) }.reduce(0, +))
+    for c in 0..<columns { y[r * columns + c] = Float(row[c] - logSumExp) }
+  }
+}
+
+/// Log-softmax over the last dimension of `x` (`[…, V]`).
+public func logSoftmax(_ x: Tensor) -> Tensor {
+  kernelPrecondition(x.rank >= 1, "logSoftmax: needs rank ≥ 1, got \(x.shape)")
+  let columns = x.shape[x.rank - 1]
+  var y = Tensor(uninitializedShape: x.shape)
+  y.withUnsafeMutableBufferPointer { out in
+    logSoftmaxForward(
+      x.storage.pointer, into: out.baseAddress!, rows: columns == 0 ? 0 : x.count / columns,
+      columns: columns)
+  }
+  return y
+}
+
+/// `inputGradient (+)= dy − exp(y)·Σ dy` per row, all three of one shape.
+public func logSoftmaxBackward(
+  output: Tensor, outputGradient: Tensor, into inputGradient: inout Tensor, accumulate: Bool
+) {
+  kernelPrecondition(
+    output.rank >= 1 && output.shape == outputGradient.shape && output.shape == inputGradient.shape,
+    "logSoftmaxBackward: output \(output.shape), output gradient \(outputGradient.shape) and input gradient "
+      + "\(inputGradient.shape) must match")
+  let columns = output.shape[output.rank - 1]
+  inputGradient.withUnsafeMutableBufferPointer { dx in
+    logSoftmaxBackward(
+      output: output.storage.pointer, outputGradient: outputGradient.storage.pointer,
+      into: dx.baseAddress!,
+      rows: columns == 0 ? 0 : output.count / columns, columns: columns, accumulate: accumulate)
+  }
+}

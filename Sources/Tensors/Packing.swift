@@ -1,0 +1,86 @@
+/// Copies blocks of A and B into the panel layouts the micro-kernel streams through.
+///
+/// Packing turns every operand form (plain or transposed, any leading dimension) into the same
+/// contiguous layout, so one micro-kernel serves all four transpose combinations; edge panels
+/// are padded with zeros so the micro-kernel never branches on size inside its loop.
+enum Packing {
+  /// Packs rows `row..<row+height` and depth `depth..<depth+count` of op(A) as one panel:
+  /// `count × 6`, element (r, q) at `destination[6q + r]`, rows past `height` zero.
+  @inline(__always)
+  static func packA(
+    _ p: GEMMProblem, row: Int, height: Int, depth: Int, count: Int,
+    into destination: UnsafeMutablePointer<Float>
+  ) {
+    let mr = MicroKernel.rows
+    if p.transposeA {
+      // A is stored K×M: the six values of one depth step are contiguous.
+      for q in 0..<count {
+        let source = p.a + (depth + q) * p.lda + row
+        let target = destination + q * mr
+        for r in 0..<height { target[r] = source[r] }
+        for r in height..<mr { target[r] = 0 }
+      }
+    } else if height == mr {
+      // A is stored M×K: read six rows side by side so that both reads and writes stream.
+      let r0 = p.a + row * p.lda + depth
+      let r1 = r0 + p.lda, r2 = r1 + p.lda, r3 = r2 + p.lda, r4 = r3 + p.lda, r5 = r4 + p.lda
+      var target = destination
+      for q in 0..<count {
+        target[0] = r0[q]
+        target[1] = r1[q]
+        target[2] = r2[q]
+        target[3] = r3[q]
+        target[4] = r4[q]
+        target[5] = r5[q]
+        target += mr
+      }
+    } else {
+      for r in 0..<mr {
+        if r < height {
+          let source = p.a + (row + r) * p.lda + depth
+          for q in 0..<count { destination[q * mr + r] = source[q] }
+        } else {
+          for q in 0..<count { destination[q * mr + r] = 0 }
+        }
+      }
+    }
+  }
+
+  /// Packs depth `row..<row+depth` and columns `column..<column+width` of op(B) as one panel:
+  /// `depth × panelWidth` (16, or 8 for a narrow edge panel; see `MicroKernel.panelWidth`),
+  /// element (q, j) at `destination[panelWidth·q + j]`, columns past `width` zero.
+  @inline(__always)
+  static func packB(
+    _ p: GEMMProblem, row: Int, depth: Int, column: Int, width: Int,
+    into destination: UnsafeMutablePointer<Float>
+  ) {
+    let nr = MicroKernel.panelWidth(width)
+    if !p.transposeB {
+      // B is stored K×N: each depth step is a contiguous run of columns.
+      if width == 16 {
+        for q in 0..<depth {
+          let source = UnsafeRawPointer(p.b + (row + q) * p.ldb + column)
+          UnsafeMutableRawPointer(destination + q * 16).storeBytes(
+            of: source.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+        }
+      } else {
+        for q in 0..<depth {
+          let source = p.b + (row + q) * p.ldb + column
+          let target = destination + q * nr
+          for j in 0..<width { target[j] = source[j] }
+          for j in width..<nr { target[j] = 0 }
+        }
+      }
+    } else {
+      // B is stored N×K: each column of op(B) is a contiguous row of storage.
+      for j in 0..<nr {
+        if j < width {
+          let source = p.b + (column + j) * p.ldb + row
+          for q in 0..<depth { destination[q * nr + j] = source[q] }
+        } else {
+          for q in 0..<depth { destination[q * nr + j] = 0 }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// Why a text or parallel corpus cannot be read.
+///
+/// Messages are one line and name the file (and line) at fault; paths appear as given.
+public enum CorpusError: Error, Equatable, CustomStringConvertible, LocalizedError {
+  /// The file could not be opened or read.
+  case cannotRead(path: String, reason: String)
+  /// Line `line` (1-based) of the file is not valid UTF-8.
+  case invalidUTF8(path: String, line: Int)
+  /// The two sides of a parallel corpus have different numbers of lines.
+  case lineCountMismatch(sourcePath: String, sourceLines: Int, targetPath: String, targetLines: Int)
+  /// Every pair was empty or too long, so nothing is left to train on.
+  case noPairs(sourcePath: String, targetPath: String, empty: Int, tooLong: Int, maxLength: Int)
+
+  /// A one-line message naming the file, line or counts at fault.
+  public var description: String {
+    switch self {
+    case .cannotRead(let path, let reason):
+      return "cannot read '\(path)': \(reason)"
+    case .invalidUTF8(let path, let line):
+      return "\(path):\(line): not valid UTF-8; convert the file to UTF-8 (for example with iconv)"
+    case .lineCountMismatch(let sourcePath, let sourceLines, let targetPath, let targetLines):
+      return "'\(sourcePath)' has \(sourceLines) lines but '\(targetPath)' has \(targetLines); "
+        + "a parallel corpus needs one target line for every source line"
+    case .noPairs(let sourcePath, let targetPath, let empty, let tooLong, let maxLength):
+      return "no usable sentence pairs in '\(sourcePath)' and '\(targetPath)': \(empty) empty, "
+        + "\(tooLong) longer than \(maxLength) tokens; check the files or raise the maximum length"
+    }
+  }
+
+  /// The same text as ``description``, for callers that print `localizedDescription`.
+  public var errorDescription: String? { description }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Tensors
+import XCTest
+
+@testable import NN
+
+/// A minimal parameter class, standing in for autograd's `Variable`.
+private final class TestParameter: TrainableParameter {
+  let name: String
+  var value: Tensor
+  var gradient: Tensor?
+
+  init(_ name: String, _ value: Tensor, gradient: Tensor? = nil) {
+    self.name = name
+    self.value = value
+    self.gradient = gradient
+  }
+}
+
+/// Adam in Double, written out from Kingma & Ba's Algorithm 1, one element at a time.
+private struct ReferenceAdam {
+  var beta1 = 0.9, beta2 = 0.98, epsilon = 1e-9
+  var m: [Double], v: [Double], t = 0
+
+  init(count: Int) {
+    m = Array(repeating: 0, count: count)
+    v = Array(repeating: 0, count: count)
+  }
+
+  mutating func step(_ theta: inout [Double], _ g: [Double], learningRate: Double) {
+    t += 1
+    for i in theta.indices {
+      m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+      v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+      let mHat = m[i] / (1 - pow(beta1, Double(t)))
+      let vHat = v[i] / (1 - pow(beta2, Double(t)))
+      theta[i] -= learningRate * mHat / (vHat.squareRoot() + epsilon)
+    }
+  }
+}
+
+final class AdamTests: XCTestCase {
+  func testFirstStepMovesEachElementByTheLearningRate() {
+    // At t = 1, m̂ = g and v̂ = g², so the step is lr · g / (|g| + ε) ≈ lr · sign(g).
+    var values = [Tensor(shape: [2], scalars: [1, -2])]
+    var adam = Adam(parameters: [(name: "w", shape: [2])])
+    adam.step(&values, gradients: [Tensor(shape: [2], scalars: [0.5, -1])], learningRate: 0.01)
+    XCTAssertEqual(values[0].scalars[0], 0.99, accuracy: 1e-6)
+    XCTAssertEqual(values[0].scalars[1], -1.99, accuracy: 1e-6)
+    XCTAssertEqual(adam.stepCount, 1)
+  }
+
+  func testFewStepsMatchHandComputedDouble() {
+    // Two elements, four steps with changing gradients and rates, one gradient exactly 0.
+    let gradients: [[Double]] = [[0.5, -1], [0.1, 0.3], [-0.2, 0], [2, -0.05]]
+    let rates: [Double] = [0.01, 0.02, 0.005, 0.01]
+    var reference = ReferenceAdam(count: 2)
+    var expected: [Double] = [1, -2]
+    var values = [Tensor(shape: [2], scalars: [1, -2])]
+    var adam = Adam(parameters: [(name: "w", shape: [2])])
+    for (g, rate) in zip(gradients, rates) {
+      reference.step(&expected, g, learningRate: rate)
+      adam.step(
+        &values, gradients: [Tensor(shape: [2], scalars: g.map(Float.init))],
+        learningRate: Float(rate))
+      for i in 0..<2 {
+        XCTAssertEqual(Double(values[0].scalars[i]), expected[i], accuracy: 1e-6, "element \(i)")
+        XCTAssertEqual(Double(adam.firstMoments[0].scalars[i]), reference.m[i], accuracy: 1e-7)
+        XCTAssertEqual(Double(adam.secondMoments[0].scalars[i]), reference.v[i], accuracy: 1e-7)
+      }
+    }
+  }
+
+  func testVectorisedPathMatchesReference() {
+    // 37 elements: two SIMD16 blocks and a tail of 5, with a gradient scale folded in.
+    let count = 37
+    var random = RandomGenerator(seed: 3)
+    let start = (0..<count).map { _ in random.normal() }
+    var expected = start.map(Double.init)
+    var reference = ReferenceAdam(count: count)
+    var values = [Tensor(shape: [count], scalars: start)]
+    var adam = Adam(parameters: [(name: "w", shape: [count])])
+    for _ in 0..<5 {
+      let g = (0..<count).map { _ in random.normal() }
+      reference.step(&expected, g.map { Double($0) * 0.5 }, learningRate: 1e-3)
+      adam.step(
+        &values, gradients: [Tensor(shape: [count], scalars: g)], learningRate: 1e-3,
+        gradientScale: 0.5)
+    }
+    for i in 0..<count {
+      XCTAssertEqual(Double(values[0].scalars[i]), expected[i], accuracy: 1e-6, "element \(i)")
+    }
+  }
+
+  func testUpdatesParametersInPlaceAndSkipsMissingGradients() {
+    let updated = TestParameter(
+      "a", Tensor(shape: [20], repeating: 1), gradient: Tensor(shape: [20], repeating: 1))
+    let untouched = TestParameter("b", Tensor(shape: [3], repeating: 5))
+    // The address, not the storage object: holding the object would itself force a copy.
+    let address = updated.value.storage.pointer
+    var adam = Adam(parameters: [updated, untouched])
+    XCTAssertEqual(adam.names, ["a", "b"])
+    adam.step([updated, untouched], learningRate: 0.1)
+    // The value was written where it lives: no copy-on-write copy was made.
+    XCTAssertEqual(updated.value.storage.pointer, address)
+    XCTAssertEqual(updated.value.scalars[0], 0.9, accuracy: 1e-6)
+    XCTAssertEqual(untouched.value.scalars, [5, 5, 5])
+    XCTAssertEqual(adam.secondMoments[1].scalars, [0, 0, 0])
+  }
+
+  func testStateRoundTripsThroughSafeTensors() throws {
+    let shapes: [(name: String, shape: [Int])] = [("w", [2, 3]), ("b", [3])]
+    var random = RandomGenerator(seed: 11)
+    func randomTensors() -> [Tensor] {
+      shapes.map {
+        Tensor(
+          shape: $0.shape, scalars: (0..<Tensor.elementCount($0.shape)).map { _ in random.normal() }
+        )
+      }
+    }
+    var values = randomTensors()
+    let steps = (0..<4).map { _ in randomTensors() }
+    var original = Adam(parameters: shapes)
+    for gradients in steps.prefix(2) {
+      original.step(&values, gradients: gradients, learningRate: 0.01)
+    }
+
+    let file = SafeTensorsFile(tensors: original.stateTensors(), metadata: original.stateMetadata())
+    XCTAssertEqual(file.tensors.map(\.name), ["adam.m.w", "adam.m.b", "adam.v.w", "adam.v.b"])
+    var resumed = Adam(parameters: shapes)
+    try resumed.loadState(from: SafeTensorsFile(data: file.encoded(), path: "state"), path: "state")
+    XCTAssertEqual(resumed.stepCount, 2)
+
+    // Continuing from the restored state gives exactly what continuing the original gives.
+    var resumedValues = values
+    for gradients in steps.suffix(2) {
+      original.step(&values, gradients: gradients, learningRate: 0.01)
+      resumed.step(&resumedValues, gradients: gradients, learningRate: 0.01)
+    }
+    XCTAssertEqual(values.map(\.scalars), resumedValues.map(\.scalars))
+  }
+
+  func testStateImportErrors() {
+    var adam = Adam(parameters: [(name: "w", shape: [2])])
+    let moments = [
+      NamedTensor(name: "adam.m.w", tensor: Tensor(shape: [2])),
+      NamedTensor(name: "adam.v.w", tensor: Tensor(shape: [2])),
+    ]
+    XCTAssertThrowsError(try adam.loadState(from: SafeTensorsFile(tensors: moments), path: "c.st"))
+    {
+      XCTAssertEqual("\($0)", "c.st: metadata \"adam.step\" is missing")
+    }
+    XCTAssertThrowsError(
+      try adam.loadState(
+        from: SafeTensorsFile(tensors: moments, metadata: ["adam.step": "x"]), path: "c.st")
+    ) {
+      XCTAssertEqual("\($0)", "c.st: metadata \"adam.step\" is \"x\", not a step count")
+    }
+    let wrongShape = [NamedTensor(name: "adam.m.w", tensor: Tensor(shape: [3]))]
+    XCTAssertThrowsError(
+      try adam.loadState(
+        from: SafeTensorsFile(tensors: wrongShape, metadata: ["adam.step": "1"]), path: "c.st")
+    ) {
+      XCTAssertEqual(
+        "\($0)",
+        "c.st: tensor \"adam.m.w\" has shape [3] but [2] is needed; the file was written for a model of another size"
+      )
+    }
+    XCTAssertEqual(adam.stepCount, 0)
+  }
+
+  func testGlobalNormClipping() {
+    // 3-4-5 split over two tensors and a missing gradient; 70 elements exercise the SIMD loop.
+    var gradients = [Tensor(shape: [1], scalars: [3]), Tensor(shape: [70])]
+    gradients[1][flat: 69] = 4
+    XCTAssertEqual(GradientClipping.globalNorm(gradients + [nil]), 5, accuracy: 1e-6)
+    XCTAssertEqual(GradientClipping.scale(norm: 5, maxNorm: 1), 0.2, accuracy: 1e-7)
+    XCTAssertEqual(GradientClipping.scale(norm: 5, maxNorm: 10), 1)
+    XCTAssertEqual(GradientClipping.scale(norm: 5, maxNorm: 0), 1)
+    let before = GradientClipping.clip(&gradients, maxNorm: 2.5)
+    XCTAssertEqual(before, 5, accuracy: 1e-6)
+    XCTAssertEqual(gradients[0].scalars, [1.5])
+    XCTAssertEqual(gradients[1].scalars[69], 2, accuracy: 1e-6)
+    XCTAssertEqual(GradientClipping.globalNorm(gradients), 2.5, accuracy: 1e-6)
+  }
+}

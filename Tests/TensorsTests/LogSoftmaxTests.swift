@@ -1,0 +1,45 @@
+import Foundation
+import XCTest
+
+@testable import Tensors
+
+final class LogSoftmaxTests: XCTestCase {
+  func testForwardMatchesReferenceAndIsStable() {
+    for columns in [1, 15, 16, 17, 33, 1000] {
+      let rows = 5
+      let x = randomArray(rows * columns, seed: UInt64(columns), low: -9, high: 9)
+      let fast = [Float](repeating: .nan, count: x.count).mutated {
+        logSoftmaxForward(x, into: $0, rows: rows, columns: columns)
+      }
+      let slow = [Float](repeating: .nan, count: x.count).mutated {
+        logSoftmaxForwardReference(x, into: $0, rows: rows, columns: columns)
+      }
+      assertClose(fast, slow, absolute: 2e-6, relative: 1e-6, "V = \(columns)")
+    }
+    let huge = logSoftmax(Tensor(shape: [1, 3], scalars: [1e4, -1e4, 1e4])).scalars
+    assertClose(huge, [-log(2.0), -2e4 - log(2.0), -log(2.0)], absolute: 1e-3, relative: 1e-6)
+  }
+
+  func testBackwardMatchesFiniteDifferences() {
+    for columns in [1, 15, 16, 17, 33] {
+      let x = randomArray(2 * columns, seed: 3)
+      let dy = randomArray(2 * columns, seed: 4)
+      let y = logSoftmax(Tensor(shape: [2, columns], scalars: x))
+      let numeric = finiteDifferences(x.map(Double.init)) { p in
+        var total = 0.0
+        for r in 0..<2 {
+          let row = Array(p[r * columns..<(r + 1) * columns])
+          let m = row.max()!
+          let lse = m + log(row.map { exp($0 - m) }.reduce(0, +))
+          for c in 0..<columns { total += Double(dy[r * columns + c]) * (row[c] - lse) }
+        }
+        return total
+      }
+      var dx = Tensor(shape: [2, columns], repeating: .nan)
+      logSoftmaxBackward(
+        output: y, outputGradient: Tensor(shape: [2, columns], scalars: dy), into: &dx,
+        accumulate: false)
+      assertClose(dx.scalars, numeric, absolute: 1e-5, relative: 1e-3, "V = \(columns)")
+    }
+  }
+}
