@@ -1,3 +1,5 @@
+import Translation
+
 /// A command's command line, parsed against the options it declares.
 ///
 /// Accepted forms, as in swift-argument-parser:

@@ -32,12 +32,12 @@ enum ScratchPool {
 
   private static func giveBack(_ buffer: (pointer: UnsafeMutablePointer<Float>, count: Int)) {
     lock.lock()
-    defer { lock.unlock() }
-    if free.count < keep {
-      free.append(buffer)
-      free.sort { $0.count < $1.count }
-    } else {
-      UnsafeMutableRawPointer(buffer.pointer).deallocate()
-    }
+    free.append(buffer)
+    free.sort { $0.count < $1.count }
+    // Keep the largest buffers: dropping a large one would cost its page faults again on the
+    // next large product, while a small request is served by any larger buffer.
+    let evicted = free.count > keep ? free.removeFirst() : nil
+    lock.unlock()
+    if let evicted { UnsafeMutableRawPointer(evicted.pointer).deallocate() }
   }
 }

@@ -143,7 +143,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
 
   /// The message for a top-level key that is not a section.
   static func unknownSectionMessage(_ key: String) -> String {
-    if let suggestion = ConfigSuggestion.closest(to: key, among: sectionNames) {
+    if let suggestion = ClosestMatch.suggestion(for: key, among: sectionNames, minimumLimit: 1) {
       return "unknown section (did you mean \(ConfigJSON.literal(suggestion))?)"
     }
     return "unknown section; a config has \(sectionNames.joined(separator: ", "))"

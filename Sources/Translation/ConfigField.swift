@@ -122,7 +122,7 @@ struct ConfigField<Section> {
         guard case .string(let word) = json, let value = Choice(rawValue: word) else {
           var message = "expected \(expected), got \(json.quoted)"
           if case .string(let word) = json,
-            let suggestion = ConfigSuggestion.closest(to: word, among: words)
+            let suggestion = ClosestMatch.suggestion(for: word, among: words, minimumLimit: 1)
           {
             message += " (did you mean \(ConfigJSON.literal(suggestion))?)"
           }

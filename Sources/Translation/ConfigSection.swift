@@ -23,7 +23,7 @@ extension ConfigSection {
   /// The message for a key the section does not have, with the closest valid key as a hint.
   static func unknownKeyMessage(_ key: String) -> String {
     let keys = fields.map(\.key)
-    if let suggestion = ConfigSuggestion.closest(to: key, among: keys) {
+    if let suggestion = ClosestMatch.suggestion(for: key, among: keys, minimumLimit: 1) {
       return "unknown key (did you mean \(ConfigJSON.literal(suggestion))?)"
     }
     return "unknown key; \(name) has \(keys.joined(separator: ", "))"

@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import CLI
+import Translation
 
 final class ClosestMatchTests: XCTestCase {
   func testEditDistance() {

@@ -1,13 +1,17 @@
-/// Finds the valid name a user most likely meant, for `Did you mean '…'?` hints.
-enum ClosestMatch {
+/// Finds the valid name a user most likely meant, for `Did you mean '…'?` hints on the command
+/// line and `(did you mean "max_steps"?)` hints in configs.
+public enum ClosestMatch {
   /// The candidate closest to `input`, or nil when none is close enough to be a plausible typo.
   ///
   /// A candidate is close when its edit distance is at most a third of the input's length (so
-  /// `-x` is close to nothing, while `bnech` may be one edit off), or when the input is a prefix of exactly one candidate (`--rep` → `--repeats`).
-  /// Ties go to the earlier candidate, so list candidates in help order.
-  static func suggestion(for input: String, among candidates: [String]) -> String? {
+  /// `-x` is close to nothing, while `bnech` may be one edit off) or at most `minimumLimit`, or
+  /// when the input is a prefix of exactly one candidate (`--rep` → `--repeats`). Ties go to the
+  /// earlier candidate, so list candidates in help order.
+  public static func suggestion(
+    for input: String, among candidates: [String], minimumLimit: Int = 0
+  ) -> String? {
     guard !input.isEmpty else { return nil }
-    let limit = input.count / 3
+    let limit = max(minimumLimit, input.count / 3)
     var best: (candidate: String, distance: Int)? = nil
     for candidate in candidates where candidate != input {
       let distance = editDistance(input, candidate)
@@ -22,7 +26,7 @@ enum ClosestMatch {
 
   /// The optimal-string-alignment distance: insertions, deletions, substitutions and swaps of
   /// two neighbouring characters each cost 1, so `bnech` is one edit from `bench`.
-  static func editDistance(_ source: String, _ target: String) -> Int {
+  public static func editDistance(_ source: String, _ target: String) -> Int {
     let a = Array(source)
     let b = Array(target)
     if a.isEmpty { return b.count }
