@@ -8,6 +8,8 @@ enum CommandRegistry {
   static var commands: [any Command.Type] {
     [
       BPECommand.self,
+      TrainCommand.self,
+      TranslateCommand.self,
       EvalCommand.self,
       BenchCommand.self,
     ]
@@ -25,7 +27,9 @@ enum CommandRegistry {
   /// The subcommands of `bench`: `transformer-cli bench <subcommand>`.
   static var benchCommands: [any Command.Type] {
     [
-      BenchMatmulCommand.self
+      BenchMatmulCommand.self,
+      BenchTrainCommand.self,
+      BenchDecodeCommand.self,
     ]
   }
 }

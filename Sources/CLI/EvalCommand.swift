@@ -2,11 +2,8 @@ import Foundation
 import Translation
 
 /// `transformer-cli eval`: scores a file of translations against reference files with BLEU and
-/// chrF, printing what sacreBLEU prints.
-///
-/// The inputs are options rather than positional arguments so that other ways to get the
-/// hypotheses (translating a test set with a trained model) can join as further options later
-/// without changing the meaning of any command line that works today.
+/// chrF, printing what sacreBLEU prints; or, without `--hypothesis`, translates a test set with
+/// a checkpoint first (and can report the reference translations' loss and perplexity).
 struct EvalCommand: Command {
   static var configuration: CommandConfiguration {
     CommandConfiguration(
@@ -31,6 +28,13 @@ struct EvalCommand: Command {
         With --json each metric is one JSON object on one line instead: "bleu",
         "precisions", "bp", "ratio", "hyp_len", "ref_len", "signature" for BLEU and
         "chrf", "name", "char_order", "word_order", "beta", "signature" for chrF.
+
+        Without --hypothesis the hypotheses are made by a checkpoint (--checkpoint,
+        default best/ of the latest run): it translates the test split its
+        config.json names (data.test_source, data.test_target), or --source with
+        --reference, by beam search (--beam, --alpha, --max-len). --loss reports the
+        per-token cross-entropy and perplexity of the references instead of or
+        beside the metrics ({"loss","perplexity","tokens"} with --json).
         """,
       options: [
         .flag("bleu", help: "Compute corpus BLEU."),
@@ -43,7 +47,11 @@ struct EvalCommand: Command {
             + "references.",
           repeatable: true),
         .flag("json", help: "Print one JSON object per metric, one a line."),
-      ])
+        .option(
+          "source", value: "file",
+          help: "Translate this file with the checkpoint (default: its test split)."),
+        .flag("loss", help: "Report the references' per-token cross-entropy and perplexity."),
+      ] + TranslateOptions.options)
   }
 
   /// Compute BLEU.
@@ -56,6 +64,12 @@ struct EvalCommand: Command {
   var referencePaths: [String] = []
   /// Print JSON lines instead of sacreBLEU's text.
   var json = false
+  /// The sentences to translate, nil for the checkpoint's test split.
+  var sourcePath: String?
+  /// Report the loss of the references.
+  var loss = false
+  /// Checkpoint and search options, for hypotheses made by a model.
+  var search = TranslateOptions()
 
   mutating func parse(_ arguments: Arguments) throws {
     bleu = arguments.contains("bleu")
@@ -63,11 +77,28 @@ struct EvalCommand: Command {
     hypothesisPath = arguments.value(of: "hypothesis")
     referencePaths = arguments.values(of: "reference")
     json = arguments.contains("json")
+    sourcePath = arguments.value(of: "source")
+    loss = arguments.contains("loss")
+    search = try TranslateOptions(arguments)
   }
 
+  /// Whether the hypotheses come from a checkpoint rather than a file.
+  private var usesModel: Bool { hypothesisPath == nil && (bleu || chrf || loss) }
+
   func validate() throws {
+    try search.validate()
+    if usesModel {
+      if sourcePath != nil && referencePaths.count != 1 {
+        throw UsageError("'--source <file>' needs exactly one '--reference <file>'")
+      }
+      return
+    }
     if hypothesisPath == nil || referencePaths.isEmpty {
       throw UsageError("'--hypothesis <file>' and at least one '--reference <file>' are required")
+    }
+    if sourcePath != nil || loss {
+      throw UsageError(
+        "'--source' and '--loss' need a checkpoint's translations, not '--hypothesis'")
     }
     if !bleu && !chrf {
       throw UsageError("choose a metric: '--bleu', '--chrf' or both")
@@ -75,6 +106,10 @@ struct EvalCommand: Command {
   }
 
   mutating func run(_ console: inout Console) throws {
+    if usesModel {
+      try runWithModel(&console)
+      return
+    }
     let hypothesisPath = self.hypothesisPath ?? ""
     let hypotheses = try Self.lines(of: hypothesisPath)
     let references = try referencePaths.map { try Self.lines(of: $0) }
@@ -88,6 +123,13 @@ struct EvalCommand: Command {
           + "each reference file needs one line per hypothesis line")
     }
 
+    try score(hypotheses, references: references, to: &console)
+  }
+
+  /// Prints the chosen metrics of `hypotheses` against the reference streams.
+  private func score(
+    _ hypotheses: [String], references: [[String]], to console: inout Console
+  ) throws {
     if bleu {
       let score = try BLEU.corpusScore(hypotheses: hypotheses, references: references)
       write(score.description, signature: score.signature, json: score.jsonLine, to: &console)
@@ -122,5 +164,52 @@ struct EvalCommand: Command {
       throw .invalidUTF8(path: path, line: 1)
     }
     return MetricLines.split(text)
+  }
+}
+
+extension EvalCommand {
+  /// Translates the test split (or `--source`) with the checkpoint, then scores it; with
+  /// `--loss`, also the references' cross-entropy.
+  fileprivate func runWithModel(_ console: inout Console) throws {
+    let translator = try search.translator()
+    let data = translator.config?.data ?? DataConfig()
+    let sourcePath = self.sourcePath ?? data.testSource
+    let referencePaths = self.sourcePath == nil ? [data.testTarget] : self.referencePaths
+    guard !sourcePath.isEmpty, !referencePaths[0].isEmpty else {
+      throw RuntimeError(
+        "the checkpoint's config.json names no test split (data.test_source and "
+          + "data.test_target are empty); pass '--source <file> --reference <file>'")
+    }
+    if loss {
+      var split = data
+      split.validSource = sourcePath
+      split.validTarget = referencePaths[0]
+      let pairs = try ValidationSet(
+        data: split, vocabulary: translator.vocabulary, batchTokens: 4096)
+      let (value, perplexity) = pairs.loss(of: translator.model)
+      let tokens = pairs.corpus.statistics.targetTokenCount + pairs.corpus.pairs.count
+      if json {
+        console.writeLine(
+          "{\"loss\":\(String(format: "%.4f", value)),"
+            + "\"perplexity\":\(String(format: "%.3f", perplexity)),\"tokens\":\(tokens)}")
+      } else {
+        console.writeLine(
+          "loss = \(String(format: "%.4f", value)) per token, perplexity = "
+            + "\(String(format: "%.3f", perplexity)) (\(pairs.corpus.pairs.count) pairs of "
+            + "'\(sourcePath)')")
+      }
+    }
+    guard bleu || chrf else { return }
+    let sources = try Self.lines(of: sourcePath)
+    let references = try referencePaths.map { try Self.lines(of: $0) }
+    for (path, stream) in zip(referencePaths, references) where stream.count != sources.count {
+      throw RuntimeError(
+        "'\(sourcePath)' has \(sources.count) lines but '\(path)' has \(stream.count); "
+          + "each reference file needs one line per source line")
+    }
+    guard !sources.isEmpty else {
+      throw RuntimeError("'\(sourcePath)' is empty: there are no sentences to translate")
+    }
+    try score(translator.translate(sources), references: references, to: &console)
   }
 }

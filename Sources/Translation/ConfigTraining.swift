@@ -106,7 +106,8 @@ public struct TrainingConfig: ConfigSection {
       "Also translate the validation set and report BLEU at each validation (slower)."),
     .integer(
       "patience", \.patience, minimum: 0,
-      "Stop after this many validations in a row without a lower loss. 0 = off."),
+      "Stop after this many validations in a row without a new best (higher BLEU when "
+        + "`valid_bleu` is on, else lower loss). 0 = off."),
     .integer(
       "log_every", \.logInterval, minimum: 1, "Print a progress line every this many steps."),
     .integer(

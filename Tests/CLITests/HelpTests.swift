@@ -16,6 +16,8 @@ final class HelpTests: XCTestCase {
     SUBCOMMANDS:
       bpe                     Learn a byte-pair-encoding subword model and apply it
                               to text.
+      train                   Train a Transformer translation model.
+      translate               Translate text with a trained model.
       eval                    Score translations with sacreBLEU's BLEU and chrF.
       bench                   Measure the speed of the kernels.
 
@@ -34,6 +36,8 @@ final class HelpTests: XCTestCase {
     SUBCOMMANDS:
       matmul                  Measure the GFLOPS of the matmul kernel on the model's
                               shapes.
+      train                   Time Transformer training steps on a synthetic batch.
+      decode                  Time cached greedy and beam search decoding.
 
       See 'transformer-cli help bench <subcommand>' for detailed help.
 
@@ -77,6 +81,121 @@ final class HelpTests: XCTestCase {
 
     """
 
+  static let benchTrainHelp = """
+    OVERVIEW: Time Transformer training steps on a synthetic batch.
+
+    Builds a Transformer of the preset size (post-norm, ReLU, tied embeddings,
+    dropout 0.1) and times full training steps on one fixed batch of 64 sentence
+    pairs of 24 source and 24 target tokens, without padding: forward pass,
+    label-smoothed loss, backward pass and Adam update. After 3 warm-up steps it
+    reports the median over the timed steps of the milliseconds per step, target
+    tokens per second (64·24 / median seconds), and the peak resident memory of
+    the process (VmHWM).
+
+    Presets:
+      tiny    d_model 128, 4 heads, d_ff 512, 2+2 layers, vocabulary 1000
+      small   d_model 256, 8 heads, d_ff 1024, 3+3 layers, vocabulary 8000
+      base    d_model 512, 8 heads, d_ff 2048, 6+6 layers, vocabulary 8000
+
+    With --json the result is one line {"preset","threads","ms_per_step",
+    "tokens_per_s","peak_rss_mb"}.
+
+    USAGE: transformer-cli bench train [--preset <name>] [--steps <count>] [--json]
+      [--threads <count>]
+
+    OPTIONS:
+      --preset <name>         tiny, small or base (default: tiny).
+      --steps <count>         Timed steps (default: 10).
+      --json                  Print one JSON object instead of a table.
+      --threads <count>       Threads the kernels use (default:
+                              $TRANSFORMER_THREADS, else one per processor).
+      -h, --help              Show help information.
+
+    """
+
+  static let translateHelp = """
+    OVERVIEW: Translate text with a trained model.
+
+    Translates <text>, or with no text each line of stdin (or --input), writing
+    one translation a line; an empty line gives an empty line. Lines from stdin
+    are answered one at a time, each as soon as it is read. --output writes the
+    file atomically (aside, then renamed into place).
+
+    Searches with beam search and the length penalty of Wu et al. 2016,
+    lp = ((5 + |Y|)/6)^α, output at most source length + 50 pieces; --beam 1 is
+    greedy search. With --nbest K each input line gives K lines
+    "<line number>\\t<translation>\\t<score>", best first, the line numbers
+    counting from 0.
+
+    Without --checkpoint it uses best/ of the run that runs/.last-run names:
+    the run that 'transformer-cli train' saved most recently.
+
+    USAGE: transformer-cli translate [--input <file>] [--output <file>]
+      [--nbest <count>] [--checkpoint <dir>] [--beam <size>] [--alpha <a>]
+      [--max-len <count>] [--threads <count>] [<text>]
+
+    ARGUMENTS:
+      <text>                  The sentence to translate.
+
+    OPTIONS:
+      --input <file>          Translate this file, one sentence a line.
+      --output <file>         Write the translations here (default: stdout).
+      --nbest <count>         Print this many translations per line with their
+                              scores (at most --beam).
+      --checkpoint <dir>      The checkpoint directory (default: best/ of the most
+                              recently trained run under runs/).
+      --beam <size>           Beam size; 1 is greedy search (default: 4).
+      --alpha <a>             Length penalty exponent α (default: 0.6).
+      --max-len <count>       The most output pieces (default: source length + 50).
+      --threads <count>       Threads the kernels use (default:
+                              $TRANSFORMER_THREADS, else one per processor).
+      -h, --help              Show help information.
+
+    """
+
+  static let benchDecodeHelp = """
+    OVERVIEW: Time cached greedy and beam search decoding.
+
+    Builds a Transformer of the preset size (as 'bench train') with random
+    weights and translates sources of 24 tokens (23 random pieces and </s>),
+    generating exactly 24 pieces per sentence (</s> is suppressed until then)
+    with the key-value cache. --batch B sentences are decoded together (1: one
+    after another); batches repeat until at least 20 sentences are timed, after
+    one warm-up batch. Reports sentences per second and milliseconds per
+    generated piece (total time / pieces of all sentences).
+
+    With --json the result is one line {"preset","batch","beam","threads",
+    "sentences_per_s","ms_per_token"}.
+
+    USAGE: transformer-cli bench decode [--preset <name>] [--batch <count>]
+      [--beam <size>] [--json] [--threads <count>]
+
+    OPTIONS:
+      --preset <name>         tiny, small or base (default: small).
+      --batch <count>         Sentences decoded together (default: 1).
+      --beam <size>           Beam size; 1 is greedy search (default: 1).
+      --json                  Print one JSON object instead of a table.
+      --threads <count>       Threads the kernels use (default:
+                              $TRANSFORMER_THREADS, else one per processor).
+      -h, --help              Show help information.
+
+    """
+
+  func testTranslateAndBenchDecodeHelp() {
+    for (arguments, expected) in [
+      (["translate", "--help"], Self.translateHelp), (["help", "translate"], Self.translateHelp),
+      (["bench", "decode", "--help"], Self.benchDecodeHelp),
+      (["help", "bench", "decode"], Self.benchDecodeHelp),
+    ] {
+      var output = ""
+      var errors = ""
+      let status = TransformerCLI.run(arguments, output: &output, errors: &errors)
+      XCTAssertEqual(status, 0, "\(arguments)")
+      XCTAssertEqual(output, expected, "\(arguments)")
+      XCTAssertEqual(errors, "", "\(arguments)")
+    }
+  }
+
   func testTopLevelHelpIsTheSameForEverySpelling() {
     for arguments in [["--help"], ["-h"], ["help"], []] {
       var output = ""
@@ -110,6 +229,14 @@ final class HelpTests: XCTestCase {
     }
   }
 
+  func testBenchTrainHelp() {
+    for run in [CLIRun("bench", "train", "--help"), CLIRun("help", "bench", "train")] {
+      XCTAssertEqual(run.status, 0)
+      XCTAssertEqual(run.output, Self.benchTrainHelp)
+      XCTAssertEqual(run.errors, "")
+    }
+  }
+
   func testHelpAfterTerminatorIsAnArgument() {
     let run = CLIRun("bench", "matmul", "--", "--help")
     XCTAssertEqual(run.status, 64)
@@ -128,7 +255,7 @@ final class HelpTests: XCTestCase {
   }
 
   func testEveryHelpLineFitsEightyColumns() {
-    for text in [Self.topLevelHelp, Self.benchHelp, Self.benchMatmulHelp] {
+    for text in [Self.topLevelHelp, Self.benchHelp, Self.benchMatmulHelp, Self.benchTrainHelp] {
       for line in text.split(separator: "\n") {
         XCTAssertLessThanOrEqual(line.count, 80, "\(line)")
       }

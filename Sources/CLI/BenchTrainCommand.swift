@@ -1,0 +1,84 @@
+import Foundation
+import Tensors
+
+/// `transformer-cli bench train`: the time of one Transformer training step at a preset size.
+struct BenchTrainCommand: Command {
+  static var configuration: CommandConfiguration {
+    CommandConfiguration(
+      name: "train",
+      abstract: "Time Transformer training steps on a synthetic batch.",
+      discussion: """
+        Builds a Transformer of the preset size (post-norm, ReLU, tied embeddings,
+        dropout 0.1) and times full training steps on one fixed batch of 64 sentence
+        pairs of 24 source and 24 target tokens, without padding: forward pass,
+        label-smoothed loss, backward pass and Adam update. After 3 warm-up steps it
+        reports the median over the timed steps of the milliseconds per step, target
+        tokens per second (64·24 / median seconds), and the peak resident memory of
+        the process (VmHWM).
+
+        Presets:
+          tiny    d_model 128, 4 heads, d_ff 512, 2+2 layers, vocabulary 1000
+          small   d_model 256, 8 heads, d_ff 1024, 3+3 layers, vocabulary 8000
+          base    d_model 512, 8 heads, d_ff 2048, 6+6 layers, vocabulary 8000
+
+        With --json the result is one line {"preset","threads","ms_per_step",
+        "tokens_per_s","peak_rss_mb"}.
+        """,
+      options: [
+        .option("preset", value: "name", help: "tiny, small or base (default: tiny)."),
+        .option("steps", value: "count", help: "Timed steps (default: 10)."),
+        .flag("json", help: "Print one JSON object instead of a table."),
+      ])
+  }
+
+  /// The model size.
+  var preset = BenchTrainPreset.tiny
+  /// Timed steps after the warm-up.
+  var steps = 10
+  /// Print a JSON line instead of a table.
+  var json = false
+
+  mutating func parse(_ arguments: Arguments) throws {
+    preset =
+      try arguments.value(of: "preset", expected: "one of \(BenchTrainPreset.names)") {
+        BenchTrainPreset(rawValue: $0)
+      } ?? preset
+    steps = try arguments.positiveInteger("steps") ?? steps
+    json = arguments.contains("json")
+  }
+
+  mutating func run(_ console: inout Console) throws {
+    let benchmark = BenchTrainBenchmark(preset: preset, steps: steps)
+    let configuration = preset.configuration
+    if !json {
+      console.writeLine(
+        "bench train: preset \(preset.rawValue) (d_model \(configuration.modelWidth), "
+          + "\(configuration.headCount) heads, d_ff \(configuration.feedForwardWidth), "
+          + "\(configuration.encoderLayerCount)+\(configuration.decoderLayerCount) layers, "
+          + "vocabulary \(configuration.vocabularySize))")
+      console.writeLine(
+        "\(benchmark.batchSize) pairs of \(benchmark.sourceLength) source and "
+          + "\(benchmark.targetLength) target tokens, \(Parallel.threadCount) threads, "
+          + "medians of \(steps) steps after \(benchmark.warmUpSteps) warm-up steps")
+    }
+    let measurement = benchmark.measure()
+    if json {
+      console.writeLine(measurement.jsonLine)
+      return
+    }
+    func milliseconds(_ seconds: Double) -> String { String(format: "%10.1f", seconds * 1000) }
+    let memory = measurement.peakResidentMegabytes.map { String(format: "%10.1f", $0) }
+    let losses = measurement.steps.map(\.loss)
+    console.writeLine(
+      "parameters    \(String(format: "%10.2f", Double(measurement.parameterCount) / 1e6)) M")
+    console.writeLine("ms/step       \(milliseconds(measurement.medianStepSeconds))")
+    console.writeLine("  forward     \(milliseconds(measurement.medianForwardSeconds))")
+    console.writeLine("  backward    \(milliseconds(measurement.medianBackwardSeconds))")
+    console.writeLine("  adam        \(milliseconds(measurement.medianAdamSeconds))")
+    console.writeLine("tokens/s      \(String(format: "%10.1f", measurement.tokensPerSecond))")
+    console.writeLine("peak RSS      \(memory ?? "   unknown") MB")
+    console.writeLine(
+      "loss          \(String(format: "%10.4f", losses.first ?? 0)) → "
+        + String(format: "%.4f", losses.last ?? 0))
+  }
+}

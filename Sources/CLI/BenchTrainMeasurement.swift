@@ -1,0 +1,79 @@
+import Foundation
+
+/// What `bench train` measured: the time of each phase of every timed step, and the process's
+/// peak memory.
+struct BenchTrainMeasurement {
+  /// One timed training step.
+  struct Step {
+    /// Zeroing the gradients and the recorded forward pass, loss included.
+    var forwardSeconds: Double
+    /// `loss.backward()`.
+    var backwardSeconds: Double
+    /// `Adam.step`.
+    var adamSeconds: Double
+    /// The step's loss, to show that the model trains.
+    var loss: Float
+
+    /// The whole step.
+    var totalSeconds: Double { forwardSeconds + backwardSeconds + adamSeconds }
+  }
+
+  var preset: BenchTrainPreset
+  /// `Parallel.threadCount` during the steps.
+  var threads: Int
+  /// The number of trainable scalars.
+  var parameterCount: Int
+  /// B·T, the target tokens of one batch.
+  var targetTokens: Int
+  /// The timed steps, in order.
+  var steps: [Step]
+  /// The process's peak resident set size, in MB (10⁶ bytes); nil where it cannot be read.
+  var peakResidentMegabytes: Double?
+
+  /// The median time of a whole step.
+  var medianStepSeconds: Double { Self.median(steps.map(\.totalSeconds)) }
+  /// The median time of each phase (their sum need not equal the median step).
+  var medianForwardSeconds: Double { Self.median(steps.map(\.forwardSeconds)) }
+  var medianBackwardSeconds: Double { Self.median(steps.map(\.backwardSeconds)) }
+  var medianAdamSeconds: Double { Self.median(steps.map(\.adamSeconds)) }
+
+  /// Target tokens per second at the median step time (0 if the clock saw no time).
+  var tokensPerSecond: Double {
+    medianStepSeconds > 0 ? Double(targetTokens) / medianStepSeconds : 0
+  }
+
+  /// One JSON object, keys in a fixed order: `{"preset":"small","threads":2,`
+  /// `"ms_per_step":703.12,"tokens_per_s":2184.5,"peak_rss_mb":512.3}`.
+  var jsonLine: String {
+    let memory = peakResidentMegabytes.map { String(format: "%.1f", $0) } ?? "null"
+    return "{\"preset\":\"\(preset.rawValue)\",\"threads\":\(threads),"
+      + "\"ms_per_step\":\(String(format: "%.2f", medianStepSeconds * 1000)),"
+      + "\"tokens_per_s\":\(String(format: "%.1f", tokensPerSecond)),"
+      + "\"peak_rss_mb\":\(memory)}"
+  }
+
+  /// The middle value, or the mean of the two middle values; 0 for none.
+  static func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    let middle = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+  }
+
+  /// `VmHWM` from `/proc/self/status` (the peak resident set size, in kB), in MB; nil where
+  /// there is no such file (not Linux).
+  static func peakResidentMegabytes(status path: String = "/proc/self/status") -> Double? {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+    return peakResidentMegabytes(statusText: text)
+  }
+
+  /// The `VmHWM:   123456 kB` line of a status text, in MB.
+  static func peakResidentMegabytes(statusText text: String) -> Double? {
+    for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+      let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+      guard fields.count >= 2, let kilobytes = Double(fields[1]) else { return nil }
+      return kilobytes * 1024 / 1e6
+    }
+    return nil
+  }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Translation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// `transformer-cli train`: trains a translation model as a config file describes, saving
+/// checkpoints into the config's output directory; Ctrl-C saves and stops, `--resume` goes on.
+struct TrainCommand: Command {
+  static var configuration: CommandConfiguration {
+    CommandConfiguration(
+      name: "train",
+      abstract: "Train a Transformer translation model.",
+      discussion: """
+        Learns a BPE vocabulary on the training files, then trains the model the
+        config describes with Adam, label smoothing and token-budget batches,
+        validating every training.valid_every steps. Everything is seeded: the same
+        config gives the same losses. The run directory (output.dir) receives:
+          config.json, bpe.model   the run's config and vocabulary
+          metrics.jsonl            one JSON object per log line and per validation
+          last/                    the newest checkpoint, to resume from
+          best/                    the checkpoint with the best validation (BLEU
+                                   when training.valid_bleu is on, else loss)
+          checkpoints/step-N/      the newest training.keep_last_checkpoints models
+        Each checkpoint is written aside and renamed into place, so a crash never
+        leaves a broken one. The file .last-run beside the run directory (so
+        runs/.last-run for runs/toy) names the latest run, for 'translate'.
+
+        Training stops at training.max_steps, max_epochs, max_time_minutes or after
+        training.patience validations without improvement, then validates and
+        saves. Ctrl-C (or SIGTERM) finishes the current step, saves last/ and exits
+        with 130 (143); press it twice to quit at once. --resume continues from
+        last/ exactly as if the run had not stopped; raise a limit with --set to
+        train longer:
+          transformer-cli train --config configs/toy.json --resume \\
+            --set training.max_steps=2000
+
+        Progress goes to stderr, as a live line on a terminal and as a line every
+        training.log_every steps otherwise; the summary goes to stdout.
+        """,
+      options: [
+        .option("config", value: "file", help: "The run's JSON config file."),
+        .option(
+          "set", value: "path=value",
+          help: "Override a config value, as in training.max_steps=100; repeat for several.",
+          repeatable: true),
+        .flag("resume", help: "Continue the run in output.dir from its last/ checkpoint."),
+      ])
+  }
+
+  /// The config file.
+  var configPath: String?
+  /// The `--set` overrides, in command-line order.
+  var overrides: [String] = []
+  /// Continue from `last/` rather than start afresh.
+  var resume = false
+
+  mutating func parse(_ arguments: Arguments) throws {
+    configPath = arguments.value(of: "config")
+    overrides = arguments.values(of: "set")
+    resume = arguments.contains("resume")
+  }
+
+  func validate() throws {
+    if configPath == nil {
+      throw UsageError(
+        "missing '--config <file>': give the run's config, such as configs/toy.json")
+    }
+  }
+
+  mutating func run(_ console: inout Console) throws {
+    let configPath = self.configPath ?? ""
+    let config = try RunConfig(contentsOf: configPath, overrides: overrides)
+    let isTerminal = console.errors is FileStream && isatty(STDERR_FILENO) != 0
+    let reporter = TrainProgressReporter(
+      console: console, isTerminal: isTerminal, logInterval: config.training.logInterval)
+    defer { console = reporter.console }
+
+    // Until training starts there is nothing to save, so Ctrl-C keeps its default action.
+    let run = try TrainingRun(config: config, resume: resume, report: reporter.handle)
+    let watcher = TrainSignalWatcher()
+    defer { watcher.stop() }
+    let summary = try run.run(shouldStop: { watcher.receivedSignal != nil })
+    reporter.finishLine()
+    reporter.writeSummary(summary, resumeCommand: resumeCommand(configPath))
+    if summary.reason == .interrupted, let signal = watcher.receivedSignal {
+      // marian's convention: the checkpoint is saved, then the status says which signal
+      // stopped the run (130 for SIGINT, 143 for SIGTERM), as a shell reports a killed job.
+      console = reporter.console
+      exit(128 + signal)
+    }
+  }
+
+  /// The command line that continues this run.
+  private func resumeCommand(_ configPath: String) -> String {
+    let sets = overrides.map { " --set \(Self.shellQuoted($0))" }.joined()
+    return "transformer-cli train --config \(Self.shellQuoted(configPath))\(sets) --resume"
+  }
+
+  /// `text` as one shell word: unchanged when safe, else in single quotes.
+  static func shellQuoted(_ text: String) -> String {
+    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
+    if !text.isEmpty, text.allSatisfy({ safe.contains($0) }) { return text }
+    return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+  }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Translation
+
+/// Shows a training run's ``TrainingEvent``s on stderr: on a terminal a status line redrawn in
+/// place (at most ten times a second) between permanent lines for setup and validations;
+/// elsewhere (a log file, CI) a plain line every `log_every` steps.
+final class TrainProgressReporter {
+  /// The streams written to; the command takes them back when the run ends.
+  private(set) var console: Console
+  private let isTerminal: Bool
+  private let logInterval: Int
+  private var maxSteps = 0
+  /// Whether a live line is on screen and must be cleared before a permanent line.
+  private var liveLineShown = false
+  private var lastDraw: ContinuousClock.Instant?
+  private let clock = ContinuousClock()
+
+  /// A reporter writing to `console.errors`.
+  init(console: Console, isTerminal: Bool, logInterval: Int) {
+    self.console = console
+    self.isTerminal = isTerminal
+    self.logInterval = logInterval
+  }
+
+  /// Renders one event.
+  func handle(_ event: TrainingEvent) {
+    switch event {
+    case .vocabulary(let pieces, let learned, let seconds):
+      line(
+        learned
+          ? "vocabulary: learned \(pieces) BPE pieces in \(String(format: "%.1f", seconds)) s"
+          : "vocabulary: \(pieces) BPE pieces read from the checkpoint")
+    case .corpus(let name, let statistics):
+      line("\(name): \(statistics.summary)")
+    case .model(let parameterCount, let vocabularySize, let batchesPerEpoch):
+      line(
+        "model: \(parameterCount) parameters, vocabulary \(vocabularySize), "
+          + "\(batchesPerEpoch) batches per epoch")
+    case .resumed(let step, let position):
+      line(
+        "resumed at step \(step); next: batch \(position.batchIndex + 1) of epoch "
+          + "\(position.epoch + 1)")
+    case .warning(let message):
+      line("warning: \(message)")
+    case .step(let progress):
+      maxSteps = progress.maxSteps
+      drawLive(progress)
+    case .log(let entry):
+      if !isTerminal { line(ProgressLine.log(entry, maxSteps: maxSteps)) }
+    case .validating(let step):
+      if isTerminal { live("validating at step \(step)…") }
+    case .validation(let result, let isBest):
+      line(ProgressLine.validation(result, isBest: isBest))
+    case .checkpoint:
+      break
+    case .stopping(let reason):
+      line("stopping: \(reason)")
+    case .testing(let sentences):
+      if isTerminal { live("translating the \(sentences) test sentences…") }
+    case .test(let bleu, let step, _):
+      line("test   step \(step)  BLEU \(ProgressLine.fixed(bleu, 2))")
+    }
+  }
+
+  /// Ends the live line, if one is shown, so that what follows starts on a fresh line.
+  func finishLine() {
+    clearLive()
+  }
+
+  /// Writes the run's summary to stdout.
+  func writeSummary(_ summary: TrainingSummary, resumeCommand: String) {
+    for text in ProgressLine.summary(summary, resumeCommand: resumeCommand) {
+      console.writeLine(text)
+    }
+  }
+
+  /// A permanent line on stderr.
+  private func line(_ text: String) {
+    clearLive()
+    console.writeErrorLine(text)
+  }
+
+  /// Redraws the status line, at most ten times a second.
+  private func drawLive(_ progress: TrainingProgress) {
+    guard isTerminal else { return }
+    let now = clock.now
+    if let lastDraw, lastDraw.duration(to: now) < .milliseconds(100) { return }
+    lastDraw = now
+    live(ProgressLine.status(progress))
+  }
+
+  /// Replaces the live line with `text` (carriage return, erase to the end of the line).
+  private func live(_ text: String) {
+    console.errors.write("\r\u{1B}[K" + text)
+    liveLineShown = true
+  }
+
+  private func clearLive() {
+    guard liveLineShown else { return }
+    console.errors.write("\r\u{1B}[K")
+    liveLineShown = false
+  }
+}

@@ -1,0 +1,83 @@
+import Autograd
+
+/// One decoder layer (Vaswani et al. §3.1): masked (causal) self-attention over the target
+/// prefix, attention over the encoder output, then the feed-forward network, each inside a
+/// residual connection with layer norm.
+///
+/// Parameter names under `<name>`: `self_attention.*`, `self_attention_norm.*`,
+/// `cross_attention.*`, `cross_attention_norm.*`, `feed_forward.*`, `feed_forward_norm.*`.
+///
+/// Shapes: B batch, T target length, S source length, D model width.
+public struct DecoderLayer {
+  /// Causal self-attention over the target positions.
+  public let selfAttention: MultiHeadAttention
+  /// The residual connection and norm around `selfAttention`.
+  public let selfAttentionConnection: SublayerConnection
+  /// Attention from the target positions over the encoder output (§3.2.3).
+  public let crossAttention: MultiHeadAttention
+  /// The residual connection and norm around `crossAttention`.
+  public let crossAttentionConnection: SublayerConnection
+  /// The feed-forward network.
+  public let feedForward: FeedForward
+  /// The residual connection and norm around `feedForward`.
+  public let feedForwardConnection: SublayerConnection
+
+  /// A layer shaped by `configuration`, its weights drawn from `generator`.
+  ///
+  /// - Parameters:
+  ///   - name: the prefix of the parameters' names, e.g. `decoder.layers.0`.
+  ///   - configuration: widths, heads, dropout, activation and norm placement.
+  ///   - generator: draws the weights: self-attention, cross-attention, feed-forward.
+  public init(
+    name: String, configuration: TransformerConfiguration, using generator: inout RandomGenerator
+  ) {
+    let c = configuration
+    func connection(_ suffix: String) -> SublayerConnection {
+      SublayerConnection(
+        name: name + suffix, width: c.modelWidth, placement: c.normPlacement, dropout: c.dropout)
+    }
+    selfAttention = MultiHeadAttention(
+      name: name + ".self_attention", modelWidth: c.modelWidth, headCount: c.headCount,
+      attentionDropout: c.attentionDropout, using: &generator)
+    selfAttentionConnection = connection(".self_attention_norm")
+    crossAttention = MultiHeadAttention(
+      name: name + ".cross_attention", modelWidth: c.modelWidth, headCount: c.headCount,
+      attentionDropout: c.attentionDropout, using: &generator)
+    crossAttentionConnection = connection(".cross_attention_norm")
+    feedForward = FeedForward(
+      name: name + ".feed_forward", modelWidth: c.modelWidth,
+      feedForwardWidth: c.feedForwardWidth, activation: c.activation, using: &generator)
+    feedForwardConnection = connection(".feed_forward_norm")
+  }
+
+  /// Every parameter, in the order of the sub-layers.
+  public var parameters: [Variable] {
+    selfAttention.parameters + selfAttentionConnection.parameters + crossAttention.parameters
+      + crossAttentionConnection.parameters + feedForward.parameters
+      + feedForwardConnection.parameters
+  }
+
+  /// Applies the layer.
+  ///
+  /// - Parameters:
+  ///   - x: the target stream, `[B, T, D]`.
+  ///   - memory: the encoder output, `[B, S, D]`.
+  ///   - selfMask: causal, plus the target key lengths.
+  ///   - memoryMask: the source key lengths.
+  ///   - context: training flag and dropout generator.
+  /// - Returns: `[B, T, D]`.
+  public func callAsFunction(
+    _ x: Variable, memory: Variable, selfMask: AttentionMask, memoryMask: AttentionMask,
+    context: inout ForwardContext
+  ) -> Variable {
+    let attended = selfAttentionConnection(x, context: &context) { x, context in
+      selfAttention(x, mask: selfMask, context: &context)  // [B, T, D]
+    }
+    let informed = crossAttentionConnection(attended, context: &context) { x, context in
+      crossAttention(x, memory: memory, mask: memoryMask, context: &context)  // [B, T, D]
+    }
+    return feedForwardConnection(informed, context: &context) { x, _ in
+      feedForward(x)  // [B, T, D]
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import Autograd
+
+/// The position-wise feed-forward network (Vaswani et al. §3.3):
+/// `FFN(x) = act(x·W₁ + b₁)·W₂ + b₂`, the same two linear maps at every position, with ReLU as
+/// in the paper or GELU.
+///
+/// Shapes: B batch, T positions, D model width, F inner width.
+public struct FeedForward {
+  /// W₁ and b₁: `[D, F]` and `[F]`, named `<name>.inner`.
+  public let inner: Linear
+  /// W₂ and b₂: `[F, D]` and `[D]`, named `<name>.outer`.
+  public let outer: Linear
+  /// The non-linearity between the two maps.
+  public let activation: TransformerConfiguration.Activation
+
+  /// A network of width `modelWidth` → `feedForwardWidth` → `modelWidth`, Xavier-uniform
+  /// weights, zero biases.
+  ///
+  /// - Parameters:
+  ///   - name: the prefix of the parameters' checkpoint names.
+  ///   - modelWidth: D.
+  ///   - feedForwardWidth: F.
+  ///   - activation: ReLU or GELU.
+  ///   - generator: draws the weights, inner first.
+  public init(
+    name: String, modelWidth: Int, feedForwardWidth: Int,
+    activation: TransformerConfiguration.Activation = .relu,
+    using generator: inout RandomGenerator
+  ) {
+    inner = Linear(
+      name: name + ".inner", inputWidth: modelWidth, outputWidth: feedForwardWidth,
+      using: &generator)
+    outer = Linear(
+      name: name + ".outer", inputWidth: feedForwardWidth, outputWidth: modelWidth,
+      using: &generator)
+    self.activation = activation
+  }
+
+  /// The inner map's weight and bias, then the outer map's.
+  public var parameters: [Variable] { inner.parameters + outer.parameters }
+
+  /// Applies the network to every position of `x`.
+  ///
+  /// - Parameter x: `[B, T, D]`.
+  /// - Returns: `[B, T, D]`.
+  public func callAsFunction(_ x: Variable) -> Variable {
+    let hidden = inner(x)  // [B, T, F]
+    let activated = activation == .relu ? relu(hidden) : gelu(hidden)  // [B, T, F]
+    return outer(activated)  // [B, T, D]
+  }
+}

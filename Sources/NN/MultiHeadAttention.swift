@@ -1,0 +1,88 @@
+import Autograd
+
+/// Multi-head scaled dot-product attention (Vaswani et al. §3.2.2):
+/// `MultiHead(Q, K, V) = Concat(head₁, …, head_H)·W_O` with
+/// `headᵢ = Attention(Q·W_Qᵢ, K·W_Kᵢ, V·W_Vᵢ)`.
+///
+/// The H per-head projections of width K = D/H are stored side by side as one `[D, D]` matrix
+/// per role (query, key, value), split into heads after the product. Self-attention takes its
+/// queries, keys and values from one sequence; cross-attention (the decoder's second sub-layer,
+/// §3.2.3) takes keys and values from the encoder output `memory`.
+///
+/// Shapes: B batch, T query positions, S key positions, D width, H heads, K = D/H.
+public struct MultiHeadAttention {
+  /// W_Q with bias: `[D, D]`, named `<name>.query`.
+  public let query: Linear
+  /// W_K with bias: `[D, D]`, named `<name>.key`.
+  public let key: Linear
+  /// W_V with bias: `[D, D]`, named `<name>.value`.
+  public let value: Linear
+  /// W_O with bias: `[D, D]`, named `<name>.output`.
+  public let output: Linear
+  /// H.
+  public let headCount: Int
+  /// Dropout on the attention probabilities in training.
+  public let attentionDropout: Float
+
+  /// Attention of width `modelWidth` with `headCount` heads, Xavier-uniform projections.
+  ///
+  /// - Parameters:
+  ///   - name: the prefix of the parameters' checkpoint names, e.g.
+  ///     `encoder.layers.0.self_attention`.
+  ///   - modelWidth: D, divisible by `headCount`.
+  ///   - headCount: H.
+  ///   - attentionDropout: p of the dropout on the probabilities `[B, H, T, S]`.
+  ///   - generator: draws the weights, in the order query, key, value, output.
+  public init(
+    name: String, modelWidth: Int, headCount: Int, attentionDropout: Float = 0,
+    using generator: inout RandomGenerator
+  ) {
+    precondition(
+      headCount > 0 && modelWidth % headCount == 0,
+      "MultiHeadAttention: width \(modelWidth) is not divisible by \(headCount) heads")
+    func projection(_ role: String) -> Linear {
+      Linear(
+        name: "\(name).\(role)", inputWidth: modelWidth, outputWidth: modelWidth,
+        using: &generator)
+    }
+    query = projection("query")
+    key = projection("key")
+    value = projection("value")
+    output = projection("output")
+    self.headCount = headCount
+    self.attentionDropout = attentionDropout
+  }
+
+  /// The query, key, value and output projections' weights and biases.
+  public var parameters: [Variable] {
+    query.parameters + key.parameters + value.parameters + output.parameters
+  }
+
+  /// Attends from each position of `x` over `memory` (cross-attention) or over `x` itself
+  /// (self-attention, when `memory` is nil).
+  ///
+  /// - Parameters:
+  ///   - x: the queries' sequence, `[B, T, D]`.
+  ///   - memory: the keys' and values' sequence, `[B, S, D]`; `x` when nil.
+  ///   - mask: which keys each query sees: key lengths for padding, a causal offset in the
+  ///     decoder's self-attention.
+  ///   - context: training flag and dropout generator.
+  /// - Returns: `[B, T, D]`.
+  public func callAsFunction(
+    _ x: Variable, memory: Variable? = nil, mask: AttentionMask, context: inout ForwardContext
+  ) -> Variable {
+    let source = memory ?? x  // [B, S, D]
+    let q = splitHeads(query(x), heads: headCount)  // [B, H, T, K]
+    let k = splitHeads(key(source), heads: headCount)  // [B, H, S, K]
+    let v = splitHeads(value(source), heads: headCount)  // [B, H, S, K]
+    let heads: Variable  // [B, H, T, K]
+    if attentionDropout > 0 && context.isTraining {
+      heads = attention(
+        query: q, key: k, value: v, mask: mask, dropout: attentionDropout,
+        using: &context.generator)
+    } else {
+      heads = attention(query: q, key: k, value: v, mask: mask)
+    }
+    return output(mergeHeads(heads))  // [B, T, D]
+  }
+}

@@ -1,0 +1,56 @@
+import Autograd
+
+/// The residual connection and layer normalisation around one sub-layer (Vaswani et al. §3.1):
+///
+///     post-norm (the paper):  LayerNorm(x + Dropout(Sublayer(x)))
+///     pre-norm:               x + Dropout(Sublayer(LayerNorm(x)))
+///
+/// with residual dropout on the sub-layer's output (§5.4). The norm's parameters are the same
+/// in both placements, so only where they apply differs.
+public struct SublayerConnection {
+  /// The normalisation, named e.g. `encoder.layers.0.self_attention_norm`.
+  public let norm: LayerNorm
+  /// Whether the norm follows the residual addition (post) or precedes the sub-layer (pre).
+  public let placement: TransformerConfiguration.NormPlacement
+  /// P_drop on the sub-layer's output.
+  public let dropout: Float
+
+  /// A connection with an identity-initialised norm of width `width`.
+  ///
+  /// - Parameters:
+  ///   - name: the norm's checkpoint name prefix.
+  ///   - width: D.
+  ///   - placement: post- or pre-norm.
+  ///   - dropout: P_drop.
+  public init(
+    name: String, width: Int, placement: TransformerConfiguration.NormPlacement, dropout: Float
+  ) {
+    norm = LayerNorm(name: name, width: width)
+    self.placement = placement
+    self.dropout = dropout
+  }
+
+  /// The norm's gain and bias.
+  public var parameters: [Variable] { norm.parameters }
+
+  /// Runs `sublayer` inside the residual connection.
+  ///
+  /// - Parameters:
+  ///   - x: the residual stream, `[B, T, D]`.
+  ///   - context: training flag and dropout generator, passed on to `sublayer`.
+  ///   - sublayer: maps `[B, T, D]` to `[B, T, D]`.
+  /// - Returns: `[B, T, D]`.
+  public func callAsFunction(
+    _ x: Variable, context: inout ForwardContext,
+    _ sublayer: (Variable, inout ForwardContext) -> Variable
+  ) -> Variable {
+    switch placement {
+    case .post:
+      let update = sublayer(x, &context)  // [B, T, D]
+      return norm(x + context.dropout(update, probability: dropout))  // [B, T, D]
+    case .pre:
+      let update = sublayer(norm(x), &context)  // [B, T, D]
+      return x + context.dropout(update, probability: dropout)  // [B, T, D]
+    }
+  }
+}

@@ -1,0 +1,247 @@
+import Autograd
+
+/// The encoder–decoder Transformer of Vaswani et al. 2017 (§3, figure 1) for translation.
+///
+/// Source and target ids are embedded (times √D, §3.4), added to sinusoidal positions (§3.5)
+/// and dropped out (§5.4); the encoder reads the source, the decoder reads the target prefix
+/// and the encoder's output, and a linear projection without bias turns the decoder's states
+/// into logits over the joint vocabulary. With `tiedEmbeddings`, one `[V, D]` matrix is the
+/// source embedding, the target embedding and that projection (§3.4).
+///
+/// ```swift
+/// let model = Transformer(configuration: TransformerConfiguration(vocabularySize: 8000), seed: 1)
+/// var adam = Adam(parameters: model.parameters)
+/// let tape = Tape()
+/// let (loss, totals) = tape.record {
+///   model.loss(
+///     sourceIDs: batch.sourceIDs, targetInputIDs: batch.targetInputIDs,
+///     targetOutputIDs: batch.targetOutputIDs, sourceLengths: batch.sourceLengths,
+///     targetLengths: batch.targetLengths, labelSmoothing: 0.1)
+/// }
+/// loss.backward()
+/// adam.step(model.parameters, learningRate: rate)
+/// ```
+///
+/// Shapes: B batch, S source length, T target length, D model width, V vocabulary.
+/// Ids are row-major `[B, S]` / `[B, T]` arrays padded with `configuration.paddingID`.
+public final class Transformer {
+  /// The shape the model was built with; saved with the weights.
+  public let configuration: TransformerConfiguration
+  /// The source embedding: `embedding` when tied, else `source_embedding`.
+  public let sourceEmbedding: Embedding
+  /// The target embedding: `embedding` when tied, else `target_embedding`.
+  public let targetEmbedding: Embedding
+  /// The pre-softmax projection, used as `x·Wᵀ`: `embedding` when tied, else
+  /// `output_projection`.
+  public let outputProjection: Embedding
+  /// The sinusoidal table, shared by source and target.
+  public let positionalEncoding: PositionalEncoding
+  /// The encoder stack, parameters under `encoder.`.
+  public let encoder: TransformerEncoder
+  /// The decoder stack, parameters under `decoder.`.
+  public let decoder: TransformerDecoder
+  /// Whether `loss` applies dropout. `encode` and `decodeLogits` never do.
+  public var isTraining = true
+  /// Where `loss` draws its dropout masks; advanced by every training forward pass. Save its
+  /// `state` to resume the exact stream.
+  public var dropoutGenerator: RandomGenerator
+
+  /// A freshly initialised model: Xavier-uniform weight matrices, zero biases, identity norms,
+  /// and embeddings from N(0, 1/D) (see `Embedding`), all drawn from one generator seeded with
+  /// `seed` in a fixed order (embeddings, encoder layers, decoder layers). The dropout stream
+  /// continues that generator.
+  ///
+  /// - Parameters:
+  ///   - configuration: the model's shape; `configuration.problem` must be nil.
+  ///   - seed: the seed of every random draw.
+  public init(configuration: TransformerConfiguration, seed: UInt64) {
+    if let problem = configuration.problem {
+      preconditionFailure("Transformer: invalid configuration: \(problem)")
+    }
+    self.configuration = configuration
+    let (width, vocabularySize) = (configuration.modelWidth, configuration.vocabularySize)
+    var generator = RandomGenerator(seed: seed)
+    func table(_ name: String) -> Embedding {
+      Embedding(name: name, vocabularySize: vocabularySize, width: width, using: &generator)
+    }
+    if configuration.tiedEmbeddings {
+      let shared = table("embedding")
+      (sourceEmbedding, targetEmbedding, outputProjection) = (shared, shared, shared)
+    } else {
+      sourceEmbedding = table("source_embedding")
+      targetEmbedding = table("target_embedding")
+      outputProjection = table("output_projection")
+    }
+    positionalEncoding = PositionalEncoding(
+      maxPositions: configuration.maxPositions, width: width)
+    encoder = TransformerEncoder(name: "encoder", configuration: configuration, using: &generator)
+    decoder = TransformerDecoder(name: "decoder", configuration: configuration, using: &generator)
+    dropoutGenerator = generator
+  }
+
+  /// Every parameter once, in a fixed order: the embedding matrix (or the source, target and
+  /// output matrices), then the encoder's, then the decoder's. Their names are the
+  /// checkpoint's tensor names, e.g. `encoder.layers.0.self_attention.query.weight`.
+  public var parameters: [Variable] {
+    let embeddings =
+      configuration.tiedEmbeddings
+      ? sourceEmbedding.parameters
+      : sourceEmbedding.parameters + targetEmbedding.parameters + outputProjection.parameters
+    return embeddings + encoder.parameters + decoder.parameters
+  }
+
+  /// The number of trainable scalars.
+  public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+  // MARK: Training
+
+  /// The label-smoothed cross-entropy of the model on one batch, averaged over the target
+  /// positions that are not padding, recorded on the active tape (if any) for `backward`.
+  ///
+  /// In training (`isTraining`) dropout masks are drawn from `dropoutGenerator`.
+  ///
+  /// - Parameters:
+  ///   - sourceIDs: `[B, S]`, each row ending in `</s>`, padded.
+  ///   - targetInputIDs: `[B, T]`, each row starting with `<s>`, padded.
+  ///   - targetOutputIDs: `[B, T]`, the input shifted left and ending in `</s>`; padding
+  ///     positions hold `paddingID` and are ignored.
+  ///   - sourceLengths: `[B]`, the unpadded length of each source row.
+  ///   - targetLengths: `[B]`, the unpadded length of each target row.
+  ///   - labelSmoothing: ε (0.1 in the paper, §5.4).
+  /// - Returns: the scalar mean loss, and the totals: summed smoothed loss, summed unsmoothed
+  ///   negative log-likelihood (for perplexity) and the number of counted positions.
+  public func loss(
+    sourceIDs: [Int], targetInputIDs: [Int], targetOutputIDs: [Int], sourceLengths: [Int],
+    targetLengths: [Int], labelSmoothing: Float
+  ) -> (loss: Variable, totals: CrossEntropyTotals) {
+    precondition(
+      targetOutputIDs.count == targetInputIDs.count,
+      "Transformer.loss: \(targetOutputIDs.count) target outputs for \(targetInputIDs.count) "
+        + "target inputs")
+    var context = ForwardContext(isTraining: isTraining, generator: dropoutGenerator)
+    defer { dropoutGenerator = context.generator }
+    let memory = forwardEncoder(
+      sourceIDs: sourceIDs, sourceLengths: sourceLengths, context: &context)  // [B, S, D]
+    let logits = forwardDecoder(
+      targetInputIDs: targetInputIDs, targetLengths: targetLengths, memory: memory,
+      sourceLengths: sourceLengths, context: &context)  // [B, T, V]
+    return crossEntropy(
+      logits: logits, targets: targetOutputIDs, labelSmoothing: labelSmoothing,
+      ignoreIndex: configuration.paddingID)
+  }
+
+  /// The encoder's output for a padded source batch, recorded on the active tape (if any).
+  ///
+  /// - Parameters:
+  ///   - sourceIDs: `[B, S]` row-major.
+  ///   - sourceLengths: `[B]`; keys past a row's length are masked.
+  ///   - context: training flag and dropout generator.
+  /// - Returns: `[B, S, D]`.
+  public func forwardEncoder(
+    sourceIDs: [Int], sourceLengths: [Int], context: inout ForwardContext
+  ) -> Variable {
+    let (batch, length) = sequenceShape(sourceIDs, lengths: sourceLengths, "source")
+    let x = embed(sourceEmbedding, sourceIDs, batch: batch, length: length, context: &context)
+    return encoder(x, mask: AttentionMask(keyLengths: sourceLengths), context: &context)
+  }
+
+  /// The logits for every position of a padded target prefix, recorded on the active tape (if
+  /// any). Position t sees target inputs `0...t` only (the causal mask).
+  ///
+  /// - Parameters:
+  ///   - targetInputIDs: `[B, T]` row-major.
+  ///   - targetLengths: `[B]`.
+  ///   - memory: the encoder's output, `[B, S, D]`.
+  ///   - sourceLengths: `[B]`, masking the memory's padding.
+  ///   - context: training flag and dropout generator.
+  /// - Returns: `[B, T, V]`.
+  public func forwardDecoder(
+    targetInputIDs: [Int], targetLengths: [Int], memory: Variable, sourceLengths: [Int],
+    context: inout ForwardContext
+  ) -> Variable {
+    let (batch, length) = sequenceShape(targetInputIDs, lengths: targetLengths, "target")
+    precondition(
+      memory.value.rank == 3 && memory.shape[0] == batch
+        && memory.shape[2] == configuration.modelWidth && sourceLengths.count == batch,
+      "Transformer: memory \(memory.shape) and \(sourceLengths.count) source lengths do not fit "
+        + "a target batch of \(batch) at width \(configuration.modelWidth)")
+    let y = embed(targetEmbedding, targetInputIDs, batch: batch, length: length, context: &context)
+    let states = decoder(
+      y, memory: memory,
+      selfMask: AttentionMask(keyLengths: targetLengths, causalOffset: 0),
+      memoryMask: AttentionMask(keyLengths: sourceLengths), context: &context)  // [B, T, D]
+    return outputProjection.asLinear(states)  // [B, T, V]
+  }
+
+  // MARK: Inference
+
+  /// The encoder's output for a source batch, without dropout and without recording.
+  ///
+  /// - Parameters:
+  ///   - sourceIDs: `[B, S]` row-major, padded.
+  ///   - sourceLengths: `[B]`.
+  /// - Returns: the memory, `[B, S, D]`.
+  public func encode(sourceIDs: [Int], sourceLengths: [Int]) -> Tensor {
+    Tape.withoutRecording {
+      var context = ForwardContext.inference
+      return forwardEncoder(sourceIDs: sourceIDs, sourceLengths: sourceLengths, context: &context)
+        .value
+    }
+  }
+
+  /// The logits of every position of the target prefixes, recomputing the whole prefix (no
+  /// key–value cache), without dropout and without recording.
+  ///
+  /// - Parameters:
+  ///   - memory: `encode`'s output, `[B, S, D]`.
+  ///   - sourceLengths: `[B]`.
+  ///   - targetInputIDs: `[B, T]` row-major, starting with `<s>`.
+  ///   - targetLengths: `[B]`; every row is T long when nil.
+  /// - Returns: `[B, T, V]`; the last position's row predicts the next token.
+  public func decodeLogits(
+    memory: Tensor, sourceLengths: [Int], targetInputIDs: [Int], targetLengths: [Int]? = nil
+  ) -> Tensor {
+    let batch = sourceLengths.count
+    let lengths =
+      targetLengths
+      ?? Array(repeating: batch == 0 ? 0 : targetInputIDs.count / batch, count: batch)
+    return Tape.withoutRecording {
+      var context = ForwardContext.inference
+      return forwardDecoder(
+        targetInputIDs: targetInputIDs, targetLengths: lengths, memory: Variable(memory),
+        sourceLengths: sourceLengths, context: &context
+      ).value
+    }
+  }
+
+  // MARK: Pieces
+
+  /// `Dropout(E[ids]·√D + PE)`, §3.4–3.5 and §5.4.
+  ///
+  /// - Returns: `[B, L, D]`.
+  private func embed(
+    _ table: Embedding, _ ids: [Int], batch: Int, length: Int, context: inout ForwardContext
+  ) -> Variable {
+    let scale = Float(configuration.modelWidth).squareRoot()
+    let tokens = table(ids, shape: [batch, length], scale: scale)  // [B, L, D]
+    let positioned = tokens + positionalEncoding(length: length)  // [B, L, D]
+    return context.dropout(positioned, probability: configuration.dropout)
+  }
+
+  /// B and the padded length L of row-major ids `[B, L]` with `lengths` `[B]`, checked.
+  private func sequenceShape(_ ids: [Int], lengths: [Int], _ what: String) -> (Int, Int) {
+    let batch = lengths.count
+    precondition(
+      batch > 0 && ids.count % batch == 0,
+      "Transformer: \(ids.count) \(what) ids do not form \(batch) rows")
+    let length = ids.count / batch
+    precondition(
+      length <= configuration.maxPositions,
+      "Transformer: \(what) length \(length) exceeds max_positions "
+        + "\(configuration.maxPositions)")
+    precondition(
+      lengths.allSatisfy { (0...length).contains($0) },
+      "Transformer: \(what) lengths \(lengths) must lie in 0...\(length)")
+    return (batch, length)
+  }
+}

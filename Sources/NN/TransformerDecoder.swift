@@ -1,0 +1,59 @@
+import Autograd
+
+/// The decoder stack (Vaswani et al. §3.1): N identical `DecoderLayer`s, and with pre-norm a
+/// final LayerNorm before the output projection.
+///
+/// Parameter names: `<name>.layers.<i>.…` and, with pre-norm, `<name>.final_norm.{weight,bias}`.
+/// Shapes: B batch, T target length, S source length, D model width.
+public struct TransformerDecoder {
+  /// The layers, first to last.
+  public let layers: [DecoderLayer]
+  /// The norm after the last layer; nil with post-norm.
+  public let finalNorm: LayerNorm?
+
+  /// `configuration.decoderLayerCount` layers, their weights drawn in order from `generator`.
+  ///
+  /// - Parameters:
+  ///   - name: the prefix of the parameters' names, normally `decoder`.
+  ///   - configuration: the model's shape.
+  ///   - generator: draws the weights.
+  public init(
+    name: String, configuration: TransformerConfiguration, using generator: inout RandomGenerator
+  ) {
+    var layers: [DecoderLayer] = []
+    for index in 0..<configuration.decoderLayerCount {
+      layers.append(
+        DecoderLayer(
+          name: "\(name).layers.\(index)", configuration: configuration, using: &generator))
+    }
+    self.layers = layers
+    finalNorm =
+      configuration.normPlacement == .pre
+      ? LayerNorm(name: name + ".final_norm", width: configuration.modelWidth) : nil
+  }
+
+  /// Every layer's parameters, then the final norm's.
+  public var parameters: [Variable] {
+    layers.flatMap(\.parameters) + (finalNorm?.parameters ?? [])
+  }
+
+  /// Decodes the embedded target prefix against the encoder output.
+  ///
+  /// - Parameters:
+  ///   - x: the embedded target input with positions, `[B, T, D]`.
+  ///   - memory: the encoder output, `[B, S, D]`.
+  ///   - selfMask: causal, plus the target key lengths.
+  ///   - memoryMask: the source key lengths.
+  ///   - context: training flag and dropout generator.
+  /// - Returns: the states the output projection reads, `[B, T, D]`.
+  public func callAsFunction(
+    _ x: Variable, memory: Variable, selfMask: AttentionMask, memoryMask: AttentionMask,
+    context: inout ForwardContext
+  ) -> Variable {
+    var x = x  // [B, T, D]
+    for layer in layers {
+      x = layer(x, memory: memory, selfMask: selfMask, memoryMask: memoryMask, context: &context)
+    }
+    return finalNorm.map { $0(x) } ?? x  // [B, T, D]
+  }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import NN
+import Tensors
+import XCTest
+
+@testable import CLI
+
+final class BenchTrainTests: XCTestCase {
+  func testJSONLineHasTheKeysInOrder() throws {
+    let run = CLIRun(
+      "bench", "train", "--preset", "tiny", "--steps", "1", "--json", "--threads", "1")
+    XCTAssertEqual(run.status, 0, run.errors)
+    XCTAssertEqual(run.errors, "")
+    let lines = run.output.split(separator: "\n").map(String.init)
+    XCTAssertEqual(lines.count, 1)
+    XCTAssertTrue(
+      lines[0].hasPrefix("{\"preset\":\"tiny\",\"threads\":1,\"ms_per_step\":"), lines[0])
+    let object = try XCTUnwrap(
+      JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+    XCTAssertEqual(
+      Set(object.keys), ["preset", "threads", "ms_per_step", "tokens_per_s", "peak_rss_mb"])
+    let milliseconds = try XCTUnwrap(object["ms_per_step"] as? NSNumber).doubleValue
+    let tokensPerSecond = try XCTUnwrap(object["tokens_per_s"] as? NSNumber).doubleValue
+    XCTAssertGreaterThan(milliseconds, 0)
+    // 64·24 target tokens per step; both numbers are rounded in the line.
+    XCTAssertEqual(tokensPerSecond * milliseconds / 1000, 1536, accuracy: 2)
+    let memory = try XCTUnwrap(object["peak_rss_mb"] as? NSNumber).doubleValue
+    XCTAssertGreaterThan(memory, 1)
+  }
+
+  func testTableReportsEachPhase() {
+    let run = CLIRun("bench", "train", "--steps", "1", "--threads", "1")
+    XCTAssertEqual(run.status, 0, run.errors)
+    let lines = run.output.split(separator: "\n").map(String.init)
+    XCTAssertEqual(
+      lines.first,
+      "bench train: preset tiny (d_model 128, 4 heads, d_ff 512, 2+2 layers, vocabulary 1000)")
+    XCTAssertEqual(
+      lines.dropFirst().first,
+      "64 pairs of 24 source and 24 target tokens, 1 threads, medians of 1 steps after 3 "
+        + "warm-up steps")
+    let labels = lines.dropFirst(2).map {
+      String($0.prefix(12)).trimmingCharacters(in: .whitespaces)
+    }
+    XCTAssertEqual(
+      labels,
+      ["parameters", "ms/step", "forward", "backward", "adam", "tokens/s", "peak RSS", "loss"])
+  }
+
+  func testBadValuesAreUsageErrors() {
+    let preset = CLIRun("bench", "train", "--preset", "huge")
+    XCTAssertEqual(preset.status, 64)
+    XCTAssertEqual(
+      preset.errors,
+      "Error: invalid value 'huge' for '--preset': expected one of tiny, small, base. "
+        + "(see 'transformer-cli bench train --help')\n")
+    XCTAssertEqual(CLIRun("bench", "train", "--steps", "0").status, 64)
+  }
+
+  func testPresetsHaveTheAdvertisedSizes() {
+    let sizes = BenchTrainPreset.allCases.map { preset in
+      let c = preset.configuration
+      return [
+        c.modelWidth, c.headCount, c.feedForwardWidth, c.encoderLayerCount, c.decoderLayerCount,
+        c.vocabularySize,
+      ]
+    }
+    XCTAssertEqual(
+      sizes,
+      [[128, 4, 512, 2, 2, 1000], [256, 8, 1024, 3, 3, 8000], [512, 8, 2048, 6, 6, 8000]])
+    for preset in BenchTrainPreset.allCases {
+      let c = preset.configuration
+      XCTAssertTrue(c.tiedEmbeddings && c.normPlacement == .post && c.dropout == 0.1)
+      XCTAssertNil(c.problem)
+    }
+  }
+
+  func testSyntheticBatchHasNoPaddingAndShiftedTargets() {
+    let benchmark = BenchTrainBenchmark(preset: .tiny)
+    let batch = benchmark.syntheticBatch(vocabularySize: 1000)
+    XCTAssertEqual(batch.sourceIDs.count, 64 * 24)
+    XCTAssertEqual(batch.targetInputIDs.count, 64 * 24)
+    XCTAssertEqual(batch.sourceLengths, Array(repeating: 24, count: 64))
+    XCTAssertEqual(batch.targetLengths, Array(repeating: 24, count: 64))
+    XCTAssertTrue((batch.sourceIDs + batch.targetOutputIDs).allSatisfy { (4..<1000).contains($0) })
+    for row in 0..<64 {
+      XCTAssertEqual(batch.targetInputIDs[row * 24], 1)
+      XCTAssertEqual(
+        Array(batch.targetInputIDs[(row * 24 + 1)..<(row * 24 + 24)]),
+        Array(batch.targetOutputIDs[(row * 24)..<(row * 24 + 23)]))
+    }
+  }
+
+  func testMedianAndPeakMemoryParsing() {
+    XCTAssertEqual(BenchTrainMeasurement.median([3, 1, 2]), 2)
+    XCTAssertEqual(BenchTrainMeasurement.median([4, 1, 3, 2]), 2.5)
+    XCTAssertEqual(BenchTrainMeasurement.median([]), 0)
+    let status = "Name:\tx\nVmPeak:\t  900 kB\nVmHWM:\t  204800 kB\nVmRSS:\t 1000 kB\n"
+    XCTAssertEqual(
+      BenchTrainMeasurement.peakResidentMegabytes(statusText: status)!, 209.7152, accuracy: 1e-9)
+    XCTAssertNil(BenchTrainMeasurement.peakResidentMegabytes(statusText: "VmRSS: 1 kB"))
+  }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import Translation
+import XCTest
+
+@testable import CLI
+
+/// `train`: its help, its one-line errors, a tiny run end to end with `--resume`, and the
+/// progress texts.
+final class TrainCommandTests: XCTestCase {
+  static let trainHelp = """
+    OVERVIEW: Train a Transformer translation model.
+
+    Learns a BPE vocabulary on the training files, then trains the model the
+    config describes with Adam, label smoothing and token-budget batches,
+    validating every training.valid_every steps. Everything is seeded: the same
+    config gives the same losses. The run directory (output.dir) receives:
+      config.json, bpe.model   the run's config and vocabulary
+      metrics.jsonl            one JSON object per log line and per validation
+      last/                    the newest checkpoint, to resume from
+      best/                    the checkpoint with the best validation (BLEU
+                               when training.valid_bleu is on, else loss)
+      checkpoints/step-N/      the newest training.keep_last_checkpoints models
+    Each checkpoint is written aside and renamed into place, so a crash never
+    leaves a broken one. The file .last-run beside the run directory (so
+    runs/.last-run for runs/toy) names the latest run, for 'translate'.
+
+    Training stops at training.max_steps, max_epochs, max_time_minutes or after
+    training.patience validations without improvement, then validates and
+    saves. Ctrl-C (or SIGTERM) finishes the current step, saves last/ and exits
+    with 130 (143); press it twice to quit at once. --resume continues from
+    last/ exactly as if the run had not stopped; raise a limit with --set to
+    train longer:
+      transformer-cli train --config configs/toy.json --resume \\
+        --set training.max_steps=2000
+
+    Progress goes to stderr, as a live line on a terminal and as a line every
+    training.log_every steps otherwise; the summary goes to stdout.
+
+    USAGE: transformer-cli train [--config <file>] [--set <path=value> ...]
+      [--resume] [--threads <count>]
+
+    OPTIONS:
+      --config <file>         The run's JSON config file.
+      --set <path=value>      Override a config value, as in training.max_steps=100;
+                              repeat for several.
+      --resume                Continue the run in output.dir from its last/
+                              checkpoint.
+      --threads <count>       Threads the kernels use (default:
+                              $TRANSFORMER_THREADS, else one per processor).
+      -h, --help              Show help information.
+
+    """
+
+  private var directory: TemporaryDirectory!
+
+  override func setUpWithError() throws {
+    directory = try TemporaryDirectory()
+  }
+
+  override func tearDown() {
+    directory.remove()
+  }
+
+  func testHelp() {
+    for run in [CLIRun("train", "--help"), CLIRun("help", "train"), CLIRun("train", "-h")] {
+      XCTAssertEqual(run.status, 0)
+      XCTAssertEqual(run.output, Self.trainHelp)
+      XCTAssertEqual(run.errors, "")
+    }
+    for line in Self.trainHelp.split(separator: "\n") {
+      XCTAssertLessThanOrEqual(line.count, 80, "\(line)")
+    }
+  }
+
+  func testMissingConfigIsAUsageError() {
+    let run = CLIRun("train")
+    XCTAssertEqual(run.status, 64)
+    XCTAssertEqual(
+      run.errors,
+      "Error: missing '--config <file>': give the run's config, such as configs/toy.json. "
+        + "(see 'transformer-cli train --help')\n")
+  }
+
+  func testConfigErrorIsOneLineNamingTheJSONPath() throws {
+    let config = try directory.write("c.json", #"{"training": {"max_step": 10}}"#)
+    let run = CLIRun("train", "--config", config)
+    XCTAssertEqual(run.status, 1)
+    XCTAssertEqual(
+      run.errors, "Error: \(config): training.max_step: unknown key (did you mean \"max_steps\"?)\n"
+    )
+    XCTAssertEqual(run.output, "")
+
+    let valid = try directory.write("valid.json", "{}")
+    let overridden = CLIRun("train", "--config", valid, "--set", "training.max_steps=ten")
+    XCTAssertEqual(overridden.status, 1)
+    XCTAssertTrue(
+      overridden.errors.hasPrefix(
+        "Error: --set training.max_steps=ten: training.max_steps: expected an integer"),
+      overridden.errors)
+    XCTAssertEqual(overridden.errors.filter { $0 == "\n" }.count, 1)
+
+    let missing = CLIRun("train", "--config", directory.path("none.json"))
+    XCTAssertEqual(missing.status, 1)
+    XCTAssertEqual(
+      missing.errors, "Error: cannot read config '\(directory.path("none.json"))': no such file\n")
+  }
+
+  func testTinyRunThenResume() throws {
+    let config = try writeTinyConfig()
+    let run = CLIRun("train", "--config", config)
+    XCTAssertEqual(run.status, 0, run.errors)
+    let runDirectory = directory.path("runs/tiny")
+    XCTAssertEqual(
+      run.output.split(separator: "\n").map { String($0.prefix(8)) },
+      ["stopped:", "best:   ", "last:   ", "metrics:"])
+    XCTAssertTrue(
+      run.output.hasPrefix("stopped: reached training.max_steps (4) after 4 steps"), run.output)
+    XCTAssertTrue(run.output.contains("best:    \(runDirectory)/best (step 4: loss "), run.output)
+    // Not a terminal: no carriage returns, one log line per log_every steps.
+    XCTAssertFalse(run.errors.contains("\r"))
+    let errorLines = run.errors.split(separator: "\n")
+    XCTAssertTrue(errorLines[0].hasPrefix("vocabulary: learned "), run.errors)
+    XCTAssertTrue(errorLines[1].hasPrefix("train: 40 pairs kept of 40 lines"), run.errors)
+    XCTAssertEqual(errorLines.filter { $0.hasPrefix("epoch ") }.count, 2, run.errors)
+    XCTAssertTrue(errorLines.contains { $0.hasPrefix("valid  step 4  loss ") }, run.errors)
+
+    let again = CLIRun("train", "--config", config)
+    XCTAssertEqual(again.status, 1)
+    XCTAssertTrue(again.errors.hasPrefix("Error: '\(runDirectory)' already holds"), again.errors)
+
+    let resumed = CLIRun(
+      "train", "--config", config, "--set", "training.max_steps=6", "--resume")
+    XCTAssertEqual(resumed.status, 0, resumed.errors)
+    XCTAssertTrue(resumed.errors.contains("resumed at step 4; next: batch "), resumed.errors)
+    XCTAssertTrue(resumed.output.hasPrefix("stopped: reached training.max_steps (6) after 6 steps"))
+    XCTAssertEqual(
+      try String(contentsOfFile: directory.path("runs/.last-run"), encoding: .utf8), "tiny\n")
+  }
+
+  func testProgressTexts() {
+    let progress = TrainingProgress(
+      step: 1200, epoch: 3, loss: 2.34512, perplexity: 8.123, learningRate: 0.000632,
+      tokensPerSecond: 10_512, elapsedSeconds: 83, remainingSeconds: 121, maxSteps: 3000)
+    XCTAssertEqual(
+      ProgressLine.status(progress),
+      "epoch 3  step 1200/3000  loss 2.3451  ppl 8.12  lr 6.32e-04  10.5k tok/s  1:23 ETA 2:01")
+    XCTAssertEqual(
+      ProgressLine.validation(
+        ValidationResult(step: 250, loss: 2.31, perplexity: 10.07, bleu: 41.2), isBest: true),
+      "valid  step 250  loss 2.3100  ppl 10.07  BLEU 41.20  (new best)")
+    XCTAssertEqual(TrainingFormat.duration(3723), "1:02:03")
+    XCTAssertEqual(TrainCommand.shellQuoted("output.dir=runs/a b"), "'output.dir=runs/a b'")
+    XCTAssertEqual(TrainCommand.shellQuoted("configs/toy.json"), "configs/toy.json")
+  }
+
+  /// A config for 40 pairs of a copy task and a model of width 16, stopping after 4 steps.
+  private func writeTinyConfig() throws -> String {
+    let words = ["one", "two", "three", "four", "five"]
+    let lines = (0..<40).map { index in
+      (0..<(2 + index % 3)).map { words[(index + $0 * 2) % words.count] }.joined(separator: " ")
+    }
+    let text = lines.joined(separator: "\n") + "\n"
+    for name in ["train.src", "train.tgt", "valid.src", "valid.tgt"] {
+      try directory.write(name, text)
+    }
+    return try directory.write(
+      "tiny.json",
+      """
+      {
+        "data": {
+          "train_source": "\(directory.path("train.src"))",
+          "train_target": "\(directory.path("train.tgt"))",
+          "valid_source": "\(directory.path("valid.src"))",
+          "valid_target": "\(directory.path("valid.tgt"))",
+          "vocab_size": 300, "max_length": 20
+        },
+        "model": {
+          "encoder_layers": 1, "decoder_layers": 1, "d_model": 16, "heads": 2, "d_ff": 16,
+          "max_positions": 24
+        },
+        "training": {
+          "batch_tokens": 64, "warmup_steps": 2, "max_steps": 4, "valid_every": 10,
+          "valid_bleu": true, "log_every": 2
+        },
+        "output": { "dir": "\(directory.path("runs/tiny"))" }
+      }
+      """)
+  }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import NN
+import Translation
+import XCTest
+
+@testable import CLI
+
+/// A checkpoint directory of a tiny random model, as `train` writes one, with a test split.
+struct TranslateFixture {
+  let directory: TemporaryDirectory
+  /// `checkpoint/`.
+  let checkpoint: String
+  let sourceLines = ["the cat sat on the mat", "", "a dog ran home", "the dog sat"]
+  let referenceLines = ["le chat", "", "un chien", "le chien"]
+
+  init() throws {
+    directory = try TemporaryDirectory()
+    let text = sourceLines + referenceLines + ["the cat and the dog", "un chat et un chien"]
+    let bpe = try BPEModel.learn(lines: text, vocabularySize: 300, minimumPairCount: 1)
+    var config = RunConfig()
+    config.model.encoderLayerCount = 1
+    config.model.decoderLayerCount = 1
+    config.model.modelWidth = 16
+    config.model.headCount = 2
+    config.model.feedForwardWidth = 32
+    config.model.maxPositions = 64
+    config.data.maxLength = 60
+    config.data.testSource = try directory.write(
+      "test.src", sourceLines.joined(separator: "\n") + "\n")
+    config.data.testTarget = try directory.write(
+      "test.ref", referenceLines.joined(separator: "\n") + "\n")
+    let model = Transformer(
+      configuration: try config.transformerConfiguration(
+        vocabularySize: bpe.vocabulary.count), seed: 5)
+    checkpoint = directory.path("checkpoint")
+    try FileManager.default.createDirectory(
+      atPath: checkpoint, withIntermediateDirectories: true)
+    try Checkpoint.write(
+      into: checkpoint, model: model, config: config,
+      vocabulary: TrainingVocabulary(joint: bpe), trainer: nil)
+  }
+
+  /// The translator the command should use, with `options`.
+  func translator(_ options: DecodingOptions = DecodingOptions()) throws -> Translator {
+    try Translator(checkpoint: checkpoint, options: options)
+  }
+}
+
+final class TranslateCommandTests: XCTestCase {
+  var fixture: TranslateFixture!
+
+  override func setUpWithError() throws { fixture = try TranslateFixture() }
+  override func tearDownWithError() throws { fixture.directory.remove() }
+
+  func testTranslatesTheArgument() throws {
+    let run = CLIRun("translate", "--checkpoint", fixture.checkpoint, "the cat sat")
+    XCTAssertEqual(run.status, 0, run.errors)
+    XCTAssertEqual(run.errors, "")
+    let expected = try fixture.translator().translate(["the cat sat"])[0]
+    XCTAssertEqual(run.output, expected + "\n")
+  }
+
+  func testFileToFileKeepsLinesAndEmptyLines() throws {
+    let output = fixture.directory.path("out.txt")
+    let run = CLIRun(
+      "translate", "--checkpoint", fixture.checkpoint, "--beam", "2", "--input",
+      fixture.directory.path("test.src"), "--output", output)
+    XCTAssertEqual(run.status, 0, run.errors)
+    XCTAssertEqual(run.output, "")
+    let lines = try String(contentsOfFile: output, encoding: .utf8)
+    let expected = try fixture.translator(DecodingOptions(beamSize: 2)).translate(
+      fixture.sourceLines)
+    XCTAssertEqual(lines, expected.map { $0 + "\n" }.joined())
+    XCTAssertEqual(expected[1], "")
+  }
+
+  func testNBestPrintsScoredHypotheses() throws {
+    let run = CLIRun(
+      "translate", "--checkpoint", fixture.checkpoint, "--beam", "3", "--nbest", "3",
+      "a dog ran")
+    XCTAssertEqual(run.status, 0, run.errors)
+    let lines = run.output.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+    XCTAssertEqual(lines.count, 3)
+    var previous = Float.infinity
+    for line in lines {
+      let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+      XCTAssertEqual(fields.count, 3)
+      XCTAssertEqual(fields[0], "0")
+      let score = try XCTUnwrap(Float(fields[2]))
+      XCTAssertLessThanOrEqual(score, previous)
+      previous = score
+    }
+  }
+
+  func testMissingCheckpointIsOneLineError() {
+    let missing = fixture.directory.path("nowhere")
+    let run = CLIRun("translate", "--checkpoint", missing, "hello")
+    XCTAssertEqual(run.status, 1)
+    XCTAssertEqual(run.output, "")
+    XCTAssertEqual(run.errors.filter { $0 == "\n" }.count, 1)
+    XCTAssertTrue(run.errors.hasPrefix("Error: '\(missing)': no such checkpoint"), run.errors)
+  }
+
+  func testDamagedCheckpointIsOneLineError() throws {
+    try fixture.directory.write("checkpoint/model.safetensors", "not a safetensors file")
+    let run = CLIRun("translate", "--checkpoint", fixture.checkpoint, "hello")
+    XCTAssertEqual(run.status, 1)
+    XCTAssertEqual(run.errors.filter { $0 == "\n" }.count, 1, run.errors)
+    XCTAssertTrue(run.errors.contains("model.safetensors"), run.errors)
+  }
+
+  func testNBestAboveBeamIsAUsageError() {
+    let run = CLIRun("translate", "--checkpoint", fixture.checkpoint, "--nbest", "5", "x")
+    XCTAssertEqual(run.status, 64)
+  }
+
+  func testEvalTranslatesTheTestSplit() throws {
+    let run = CLIRun(
+      "eval", "--bleu", "--chrf", "--json", "--checkpoint", fixture.checkpoint, "--beam", "2")
+    XCTAssertEqual(run.status, 0, run.errors)
+    let hypotheses = try fixture.translator(DecodingOptions(beamSize: 2)).translate(
+      fixture.sourceLines)
+    let bleu = try BLEU.corpusScore(hypotheses: hypotheses, references: [fixture.referenceLines])
+    let chrf = try CHRF.corpusScore(hypotheses: hypotheses, references: [fixture.referenceLines])
+    XCTAssertEqual(run.output, bleu.jsonLine + "\n" + chrf.jsonLine + "\n")
+  }
+
+  func testEvalWithSourceAndReferenceAndLoss() throws {
+    let run = CLIRun(
+      "eval", "--bleu", "--loss", "--checkpoint", fixture.checkpoint,
+      "--source", fixture.directory.path("test.src"), "--reference",
+      fixture.directory.path("test.ref"))
+    XCTAssertEqual(run.status, 0, run.errors)
+    let lines = run.output.split(separator: "\n")
+    guard lines.count == 3 else { return XCTFail("3 lines expected: \(run.output)") }
+    XCTAssertTrue(lines[0].hasPrefix("loss = "), run.output)
+    XCTAssertTrue(lines[1].hasPrefix("BLEU = "), run.output)
+  }
+}

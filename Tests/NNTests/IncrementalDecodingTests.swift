@@ -1,0 +1,105 @@
+import Autograd
+import XCTest
+
+@testable import NN
+
+/// The cached decoder against the full-prefix `decodeLogits`: same logits at every step, for
+/// post-norm and pre-norm, padded sources, several rows per sentence, and reordered rows.
+final class IncrementalDecodingTests: XCTestCase {
+  /// A small seeded model: D 16, 4 heads, F 24, 2+2 layers, V 29.
+  static func model(_ placement: TransformerConfiguration.NormPlacement, seed: UInt64 = 7)
+    -> Transformer
+  {
+    let configuration = TransformerConfiguration(
+      encoderLayerCount: 2, decoderLayerCount: 2, modelWidth: 16, headCount: 4,
+      feedForwardWidth: 24, vocabularySize: 29, dropout: 0.1, normPlacement: placement,
+      tiedEmbeddings: placement == .post, maxPositions: 20)
+    let model = Transformer(configuration: configuration, seed: seed)
+    model.isTraining = false
+    return model
+  }
+
+  /// Two sentences of lengths 5 and 3, padded to 5.
+  static let sourceIDs = [5, 9, 12, 7, 2, 14, 6, 2, 0, 0]
+  static let sourceLengths = [5, 3]
+
+  /// The last position's logits `[R, V]` of `decodeLogits` on the prefixes, each row reading
+  /// the memory of sentence `sentenceOfRow[r]`.
+  func referenceLogits(
+    _ model: Transformer, prefixes: [[Int]], sentenceOfRow: [Int]
+  ) -> [Float] {
+    let memory = model.encode(sourceIDs: Self.sourceIDs, sourceLengths: Self.sourceLengths)
+    let (length, width) = (memory.shape[1], memory.shape[2])
+    var rows = Tensor(shape: [prefixes.count, length, width])
+    rows.withUnsafeMutableBufferPointer { target in
+      for (row, sentence) in sentenceOfRow.enumerated() {
+        for i in 0..<(length * width) {
+          target[row * length * width + i] = memory.storage.pointer[sentence * length * width + i]
+        }
+      }
+    }
+    let logits = model.decodeLogits(
+      memory: rows, sourceLengths: sentenceOfRow.map { Self.sourceLengths[$0] },
+      targetInputIDs: prefixes.flatMap { $0 })  // [R, T, V]
+    let (t, v) = (prefixes[0].count, model.configuration.vocabularySize)
+    let scalars = logits.scalars
+    var result: [Float] = []
+    for row in 0..<prefixes.count {
+      let start: Int = (row * t + t - 1) * v
+      result += scalars[start..<(start + v)]
+    }
+    return result
+  }
+
+  /// Width 3 (6 rows) takes the few-row products, width 6 (12 rows) the blocked GEMM.
+  func checkSteps(_ placement: TransformerConfiguration.NormPlacement, width: Int) {
+    let model = Self.model(placement)
+    let decoder = model.incrementalDecoder(
+      sourceIDs: Self.sourceIDs, sourceLengths: Self.sourceLengths, rowsPerSentence: width,
+      maxLength: 8)
+    var prefixes = [[Int]](repeating: [1], count: 2 * width)
+    var generator = RandomGenerator(seed: 3)
+    for step in 0..<7 {
+      let logits = decoder.step(prefixes.map { $0.last! })
+      let sentenceOfRow = (0..<(2 * width)).map { $0 / width }
+      let expected = referenceLogits(model, prefixes: prefixes, sentenceOfRow: sentenceOfRow)
+      XCTAssertEqual(logits.shape, [2 * width, 29])
+      for (actual, wanted) in zip(logits.scalars, expected) {
+        XCTAssertEqual(actual, wanted, accuracy: 2e-4, "\(placement) step \(step)")
+      }
+      // Reorder within each sentence (parents repeat), then extend by random tokens.
+      let parents = (0..<(2 * width)).map { row in
+        (row / width) * width + Int(generator.next() % UInt64(width))
+      }
+      decoder.select(rows: parents, sentences: [0, 1])
+      prefixes = parents.map { prefixes[$0] + [3 + Int(generator.next() % 26)] }
+    }
+  }
+
+  func testCachedStepsEqualFullPrefixPostNorm() {
+    checkSteps(.post, width: 3)
+    checkSteps(.post, width: 6)
+  }
+
+  func testCachedStepsEqualFullPrefixPreNorm() {
+    checkSteps(.pre, width: 3)
+    checkSteps(.pre, width: 6)
+  }
+
+  func testDroppingASentenceKeepsTheOther() {
+    for placement in [TransformerConfiguration.NormPlacement.post, .pre] {
+      let model = Self.model(placement)
+      let decoder = model.incrementalDecoder(
+        sourceIDs: Self.sourceIDs, sourceLengths: Self.sourceLengths, rowsPerSentence: 2,
+        maxLength: 6)
+      _ = decoder.step([1, 1, 1, 1])
+      decoder.select(rows: [3, 2], sentences: [1])
+      XCTAssertEqual(decoder.sourceLengths, [3])
+      let logits = decoder.step([8, 11])
+      let expected = referenceLogits(model, prefixes: [[1, 8], [1, 11]], sentenceOfRow: [1, 1])
+      for (actual, wanted) in zip(logits.scalars, expected) {
+        XCTAssertEqual(actual, wanted, accuracy: 2e-4, "\(placement)")
+      }
+    }
+  }
+}
