@@ -11,12 +11,13 @@ struct GEMMProblem {
 
 /// The cache-blocked GEMM (the Goto/BLIS loop nest).
 ///
-/// For each column block of `nc` columns and each depth block of `kc`: B's block is packed once
-/// into `NR`-wide panels (shared by all threads); then each thread takes row blocks of `mc` rows,
-/// packs A's block into `MR`-tall panels of its own and runs the `MR×NR` micro-kernel over every
-/// (row panel, column panel) pair. Packed A (`mc×kc`, ~120 KB) stays in L2, a packed B panel
-/// (`kc×NR`, 16 KB) in L1, and the whole packed B block in L3. Threads own disjoint blocks of C,
-/// so no locks are needed and results do not depend on the thread count.
+/// Each thread owns a slab of C (see `compute(_:threads:)`). On its slab, for each column block
+/// of `nc` columns and each depth block of `kc`: B's block is packed into `NR`-wide panels; then
+/// for each row block of up to `mc` rows, A's block is packed into `MR`-tall panels and the
+/// `MR×NR` micro-kernel runs over every (row panel, column panel) pair. Packed A (`mc×kc`,
+/// ~120 KB) stays in L2, a packed B panel (`kc×NR`, 16 KB) in L1, and the packed B block in L3.
+/// Slabs start on panel boundaries, so every element of C is summed in the same order whatever
+/// the thread count: results are identical for any number of threads.
 enum GEMM {
   /// Rows of the micro-kernel's register tile.
   static let mr = MicroKernel.rows
@@ -60,15 +61,38 @@ enum GEMM {
   }
 
   /// One product over `threads` threads.
+  ///
+  /// C is cut into one slab per thread, of whole micro-tile panels: by rows when M ≥ N (each
+  /// thread packs its own rows of A and all of B), else by columns (its own columns of B and all
+  /// of A). Each thread then runs the serial loop nest on its slab with buffers of its own, so
+  /// there is one dispatch per product and no barrier between depth blocks; the operand packed
+  /// twice costs 1/slab-size of the arithmetic.
   static func compute(_ p: GEMMProblem, threads: Int) {
-    let plan = BlockPlan(p, threads: threads)
-    ScratchPool.withBuffer(count: plan.packedBCount) { packedB in
-      if threads == 1 {
-        ScratchPool.withBuffer(count: plan.packedACount) { packedA in
-          compute(p, plan, packedA: packedA, packedB: packedB)
+    let byRows = p.m >= p.n
+    let panelSize = byRows ? mr : nr
+    let panels = ((byRows ? p.m : p.n) + panelSize - 1) / panelSize
+    let parts = max(1, min(threads, panels))
+    if parts == 1 {
+      computeSerially({ _ in p }, count: 1)
+      return
+    }
+    parallelForRanges(parts, threads: parts) { range in
+      for part in range {
+        let extent = byRows ? p.m : p.n
+        let first = min(extent, panels * part / parts * panelSize)
+        let last = min(extent, panels * (part + 1) / parts * panelSize)
+        guard last > first else { continue }
+        var slab = p
+        if byRows {
+          slab.m = last - first
+          slab.a = p.transposeA ? p.a + first : p.a + first * p.lda
+          slab.c = p.c + first * p.ldc
+        } else {
+          slab.n = last - first
+          slab.b = p.transposeB ? p.b + first * p.ldb : p.b + first
+          slab.c = p.c + first
         }
-      } else {
-        compute(p, plan, packedA: nil, packedB: packedB)
+        computeSerially({ _ in slab }, count: 1)
       }
     }
   }
@@ -76,7 +100,7 @@ enum GEMM {
   /// Products of the same sizes, one after another on the calling thread, reusing its buffers.
   static func computeSerially(_ problems: (Int) -> GEMMProblem, count: Int) {
     guard count > 0 else { return }
-    let plan = BlockPlan(problems(0), threads: 1)
+    let plan = BlockPlan(problems(0))
     ScratchPool.withBuffer(count: plan.packedBCount) { packedB in
       ScratchPool.withBuffer(count: plan.packedACount) { packedA in
         for i in 0..<count { compute(problems(i), plan, packedA: packedA, packedB: packedB) }
@@ -84,9 +108,9 @@ enum GEMM {
     }
   }
 
-  /// The loop nest. `packedA` is nil when several threads run, each taking a buffer of its own.
+  /// The loop nest on the calling thread.
   private static func compute(
-    _ p: GEMMProblem, _ plan: BlockPlan, packedA: UnsafeMutablePointer<Float>?,
+    _ p: GEMMProblem, _ plan: BlockPlan, packedA: UnsafeMutablePointer<Float>,
     packedB: UnsafeMutablePointer<Float>
   ) {
     if p.k == 0 {
@@ -96,65 +120,45 @@ enum GEMM {
       }
       return
     }
-    let threads = plan.threads
-    let mc = plan.rowBlockHeight
     var jc = 0
     while jc < p.n {
       let ncBlock = min(nc, p.n - jc)
       let columnPanels = (ncBlock + nr - 1) / nr
-      // When there are fewer row blocks than threads (short, wide products such as decoding
-      // one token against the vocabulary), threads split the column panels as well.
-      let columnSplits =
-        plan.rowBlocks >= threads ? 1 : min(columnPanels, (threads + plan.rowBlocks - 1) / plan.rowBlocks)
       var pc = 0
       while pc < p.k {
         let kcBlock = min(kc, p.k - pc)
         let accumulate = p.accumulate || pc > 0
-        parallelForRanges(columnPanels, threads: threads, minimumPerThread: 8) { panels in
-          for panel in panels {
-            let j0 = panel * nr
-            Packing.packB(
-              p, row: pc, depth: kcBlock, column: jc + j0, width: min(nr, ncBlock - j0),
-              into: packedB + panel * kcBlock * nr)
-          }
+        for panel in 0..<columnPanels {
+          let j0 = panel * nr
+          Packing.packB(
+            p, row: pc, depth: kcBlock, column: jc + j0, width: min(nr, ncBlock - j0),
+            into: packedB + panel * kcBlock * nr)
         }
-        parallelForRanges(plan.rowBlocks * columnSplits, threads: threads) { items in
-          let body = { (packedA: UnsafeMutablePointer<Float>) in
-            var packedRowBlock = -1
-            for item in items {
-              let rowBlock = item / columnSplits
-              let split = item % columnSplits
-              let i0 = rowBlock * mc
-              let mcBlock = min(mc, p.m - i0)
-              let rowPanels = (mcBlock + mr - 1) / mr
-              if rowBlock != packedRowBlock {
-                for panel in 0..<rowPanels {
-                  Packing.packA(
-                    p, row: i0 + panel * mr, height: min(mr, mcBlock - panel * mr), depth: pc,
-                    count: kcBlock, into: packedA + panel * kcBlock * mr)
-                }
-                packedRowBlock = rowBlock
-              }
-              let firstPanel = columnPanels * split / columnSplits
-              let lastPanel = columnPanels * (split + 1) / columnSplits
-              for columnPanel in firstPanel..<lastPanel {
-                let j = columnPanel * nr
-                let width = min(nr, ncBlock - j)
-                let bPanel = packedB + columnPanel * kcBlock * nr
-                for rowPanel in 0..<rowPanels {
-                  let i = rowPanel * mr
-                  MicroKernel.run(
-                    depth: kcBlock, a: packedA + rowPanel * kcBlock * mr, b: bPanel,
-                    c: p.c + (i0 + i) * p.ldc + jc + j, ldc: p.ldc, height: min(mr, mcBlock - i),
-                    width: width, alpha: p.alpha, accumulate: accumulate)
-                }
-              }
+        for rowBlock in 0..<plan.rowBlocks {
+          // Blocks differ by at most one panel.
+          let i0 = plan.rowPanels * rowBlock / plan.rowBlocks * mr
+          let mcBlock = min(plan.rowPanels * (rowBlock + 1) / plan.rowBlocks * mr, p.m) - i0
+          let rowPanels = (mcBlock + mr - 1) / mr
+          if p.transposeA {
+            Packing.packATransposed(
+              p, row: i0, height: mcBlock, depth: pc, count: kcBlock, into: packedA)
+          } else {
+            for panel in 0..<rowPanels {
+              Packing.packA(
+                p, row: i0 + panel * mr, height: min(mr, mcBlock - panel * mr), depth: pc,
+                count: kcBlock, into: packedA + panel * kcBlock * mr)
             }
           }
-          if let packedA {
-            body(packedA)
-          } else {
-            ScratchPool.withBuffer(count: plan.packedACount, body)
+          for columnPanel in 0..<columnPanels {
+            let j = columnPanel * nr
+            let bPanel = packedB + columnPanel * kcBlock * nr
+            for rowPanel in 0..<rowPanels {
+              let i = rowPanel * mr
+              MicroKernel.run(
+                depth: kcBlock, a: packedA + rowPanel * kcBlock * mr, b: bPanel,
+                c: p.c + (i0 + i) * p.ldc + jc + j, ldc: p.ldc, height: min(mr, mcBlock - i),
+                width: min(nr, ncBlock - j), alpha: p.alpha, accumulate: accumulate)
+            }
           }
         }
         pc += kcBlock
@@ -165,23 +169,18 @@ enum GEMM {
 
   /// How a product is cut into row blocks.
   struct BlockPlan {
-    var threads: Int
+    /// Panels of `MR` rows covering M.
+    var rowPanels: Int
+    /// Row blocks; block b holds panels `rowPanels·b/rowBlocks ..< rowPanels·(b+1)/rowBlocks`.
     var rowBlocks: Int
-    var rowBlockHeight: Int
     var packedACount: Int
     var packedBCount: Int
 
-    init(_ p: GEMMProblem, threads: Int) {
-      self.threads = threads
-      let rowPanels = max(1, (p.m + mr - 1) / mr)
-      // As few row blocks as fit `maxRowBlock`, rounded up to a multiple of the thread count
-      // so that every thread gets the same number of equally tall blocks.
-      var blocks = (p.m + maxRowBlock - 1) / maxRowBlock
-      if threads > 1 { blocks = (blocks + threads - 1) / threads * threads }
-      blocks = max(1, min(blocks, rowPanels))
-      rowBlockHeight = (rowPanels + blocks - 1) / blocks * mr
-      rowBlocks = max(1, (p.m + rowBlockHeight - 1) / rowBlockHeight)
-      packedACount = rowBlockHeight * min(kc, max(p.k, 1))
+    init(_ p: GEMMProblem) {
+      rowPanels = max(1, (p.m + mr - 1) / mr)
+      rowBlocks = max(1, min((p.m + maxRowBlock - 1) / maxRowBlock, rowPanels))
+      let panelsPerBlock = (rowPanels + rowBlocks - 1) / rowBlocks
+      packedACount = panelsPerBlock * mr * min(kc, max(p.k, 1))
       packedBCount = min(kc, max(p.k, 1)) * min(nc, roundUp(max(p.n, 1), nr))
     }
   }

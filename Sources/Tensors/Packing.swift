@@ -46,6 +46,31 @@ enum Packing {
     }
   }
 
+  /// Packs rows `row..<row+height` of a transposed A (stored K×M) as consecutive 6-row panels,
+  /// `count × 6` each. Walks storage one depth row at a time so that every read is a contiguous
+  /// run of `height` floats; packing panel by panel would instead read 24 bytes from each of
+  /// `count` rows an `lda` apart, which the prefetcher cannot follow.
+  @inline(__always)
+  static func packATransposed(
+    _ p: GEMMProblem, row: Int, height: Int, depth: Int, count: Int,
+    into destination: UnsafeMutablePointer<Float>
+  ) {
+    let mr = MicroKernel.rows
+    let panels = (height + mr - 1) / mr
+    let panelStride = count * mr
+    for q in 0..<count {
+      let source = p.a + (depth + q) * p.lda + row
+      var target = destination + q * mr
+      for panel in 0..<panels {
+        let base = panel * mr
+        let rows = min(mr, height - base)
+        for r in 0..<rows { target[r] = source[base + r] }
+        for r in rows..<mr { target[r] = 0 }
+        target += panelStride
+      }
+    }
+  }
+
   /// Packs depth `row..<row+depth` and columns `column..<column+width` of op(B) as one panel:
   /// `depth × panelWidth` (16, or 8 for a narrow edge panel; see `MicroKernel.panelWidth`),
   /// element (q, j) at `destination[panelWidth·q + j]`, columns past `width` zero.

@@ -12,6 +12,7 @@ public final class TensorStorage {
   public init(count: Int, zeroed: Bool = true) {
     kernelPrecondition(count >= 0, "TensorStorage: negative element count \(count)")
     self.count = count
+    _ = AllocatorTuning.applied
     // Aligned to a cache line so that SIMD loads of a row never straddle two lines more than
     // they must, and so that two threads writing neighbouring tensors never share a line.
     let raw = UnsafeMutableRawPointer.allocate(

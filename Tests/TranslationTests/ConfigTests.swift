@@ -272,7 +272,7 @@ final class ConfigTests: XCTestCase {
     }
     let previous = FileManager.default.currentDirectoryPath
     XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(directory.path))
-    defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+    defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
     let json = #"""
       {"data": {"train_source": "a.en", "train_target": "a.ko", "valid_source": "a.en", "valid_target": "a.ko"}}
       """#
