@@ -7,7 +7,7 @@ public struct ModelConfig: ConfigSection {
   public enum Activation: String, ConfigChoice {
     /// max(0, x), as in the paper.
     case relu
-    /// The Gaussian error linear unit (tanh approximation).
+    /// The Gaussian error linear unit, exact erf form (PyTorch's default `nn.GELU()`).
     case gelu
   }
 
