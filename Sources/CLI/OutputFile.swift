@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// A text file written through a temporary file beside it and renamed into place by
 /// `commit()`, so that a run that fails half-way never leaves half a file under the real name.
@@ -17,11 +18,7 @@ final class OutputFile {
   /// directory is missing or not writable.
   init(path: String) throws(RuntimeError) {
     self.path = path
-    let url = URL(fileURLWithPath: path)
-    temporaryPath =
-      url.deletingLastPathComponent().appendingPathComponent(
-        ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)"
-      ).path
+    temporaryPath = AtomicFile.temporaryPath(for: path)
     descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     guard descriptor >= 0 else {
       throw OutputFile.writeError(path: path, reason: OutputFile.openFailureReason(path, errno))

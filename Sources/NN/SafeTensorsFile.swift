@@ -147,10 +147,7 @@ public struct SafeTensorsFile {
   ///
   /// - Throws: ``SafeTensorsError/cannotWrite(path:reason:)``.
   public func write(to path: String) throws(SafeTensorsError) {
-    let url = URL(fileURLWithPath: path)
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(
-      ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)"
-    ).path
+    let temporary = AtomicFile.temporaryPath(for: path)
     do {
       guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
         throw CocoaError(.fileWriteUnknown)
@@ -173,10 +170,10 @@ public struct SafeTensorsFile {
       try? FileManager.default.removeItem(atPath: temporary)
       throw .cannotWrite(path: path, reason: Self.writeFailure(path, error))
     }
-    if rename(temporary, path) != 0 {
-      let reason = String(cString: strerror(errno))
-      try? FileManager.default.removeItem(atPath: temporary)
-      throw .cannotWrite(path: path, reason: reason)
+    do {
+      try AtomicFile.moveIntoPlace(temporary, at: path)
+    } catch {
+      throw .cannotWrite(path: path, reason: error.reason)
     }
   }
 

@@ -31,13 +31,13 @@ enum SafeTensorsHeader {
   static func encode(entries: [SafeTensorsEntry], metadata: [String: String]) -> [UInt8] {
     var members: [String] = []
     if !metadata.isEmpty {
-      let pairs = metadata.keys.sorted().map { "\(quoted($0)):\(quoted(metadata[$0]!))" }
-      members.append("\(quoted(metadataKey)):{\(pairs.joined(separator: ","))}")
+      let pairs = metadata.keys.sorted().map { "\(jsonStringLiteral($0)):\(jsonStringLiteral(metadata[$0]!))" }
+      members.append("\(jsonStringLiteral(metadataKey)):{\(pairs.joined(separator: ","))}")
     }
     for entry in entries {
       let shape = entry.shape.map(String.init).joined(separator: ",")
       members.append(
-        "\(quoted(entry.name)):{\"dtype\":\"\(dataType)\",\"shape\":[\(shape)],"
+        "\(jsonStringLiteral(entry.name)):{\"dtype\":\"\(dataType)\",\"shape\":[\(shape)],"
           + "\"data_offsets\":[\(entry.begin),\(entry.end)]}")
     }
     var bytes = Array("{\(members.joined(separator: ","))}".utf8)
@@ -46,25 +46,7 @@ enum SafeTensorsHeader {
     return bytes
   }
 
-  /// A JSON string literal for `text`: quotes, backslashes and control characters escaped.
-  static func quoted(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": result += "\\\""
-      case "\\": result += "\\\\"
-      case "\n": result += "\\n"
-      case "\r": result += "\\r"
-      case "\t": result += "\\t"
-      case _ where scalar.value < 0x20:
-        result +=
-          "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-          + String(scalar.value, radix: 16)
-      default: result.unicodeScalars.append(scalar)
-      }
-    }
-    return result + "\""
-  }
+
 
   /// Parses and validates a header, returning its entries in data order and its metadata.
   ///

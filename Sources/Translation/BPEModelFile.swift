@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// The BPE model file: UTF-8 text, LF line ends, readable and diffable.
 ///
@@ -41,18 +42,12 @@ extension BPEModel {
   /// Writes the model to `url`, first to a temporary file beside it and then renaming, so an
   /// interrupted save never leaves half a model behind.
   public func save(to url: URL) throws(BPEError) {
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(
-      ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
     do {
-      try Data(fileText().utf8).write(to: temporary)
+      try AtomicFile.write(Data(fileText().utf8), to: url.path) { error in
+        CorpusTextFile.writeFailureReason(url: url, error: error)
+      }
     } catch {
-      throw .cannotWrite(
-        path: url.path, reason: CorpusTextFile.writeFailureReason(url: url, error: error))
-    }
-    if rename(temporary.path, url.path) != 0 {
-      let reason = String(cString: strerror(errno))
-      try? FileManager.default.removeItem(at: temporary)
-      throw .cannotWrite(path: url.path, reason: reason)
+      throw .cannotWrite(path: url.path, reason: error.reason)
     }
   }
 

@@ -1,10 +1,5 @@
 import Foundation
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import NN
 
 /// Everything a training run needs to know, read from a JSON config file plus `--set`
 /// overrides, and written beside the checkpoints as `config.json` so that a model can always be
@@ -144,7 +139,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
   /// The message for a top-level key that is not a section.
   static func unknownSectionMessage(_ key: String) -> String {
     if let suggestion = ClosestMatch.suggestion(for: key, among: sectionNames, minimumLimit: 1) {
-      return "unknown section (did you mean \(ConfigJSON.literal(suggestion))?)"
+      return "unknown section (did you mean \(jsonStringLiteral(suggestion))?)"
     }
     return "unknown section; a config has \(sectionNames.joined(separator: ", "))"
   }
@@ -163,18 +158,10 @@ public struct RunConfig: Codable, Equatable, Sendable {
 
   /// Writes ``jsonText`` to `path`, first to a temporary file beside it and then renaming it.
   public func write(to path: String) throws(ConfigError) {
-    let url = URL(fileURLWithPath: path)
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(
-      ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
     do {
-      try Data(jsonText.utf8).write(to: temporary)
+      try AtomicFile.write(Data(jsonText.utf8), to: path)
     } catch {
-      throw .cannotWrite(path: path, reason: (error as NSError).localizedDescription)
-    }
-    if rename(temporary.path, path) != 0 {
-      let reason = String(cString: strerror(errno))
-      try? FileManager.default.removeItem(at: temporary)
-      throw .cannotWrite(path: path, reason: reason)
+      throw .cannotWrite(path: path, reason: error.reason)
     }
   }
 

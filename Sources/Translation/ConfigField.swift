@@ -1,3 +1,5 @@
+import NN
+
 /// A problem with one value at a JSON path, before it is tied to the file or `--set` argument
 /// the value came from (see ``ConfigError/invalid(source:path:message:)``).
 struct ConfigProblem: Error, Equatable {
@@ -112,7 +114,7 @@ struct ConfigField<Section> {
     _ key: String, _ keyPath: WritableKeyPath<Section, Choice>, _ summary: String
   ) -> ConfigField {
     let words = Choice.allCases.map(\.rawValue)
-    let listed = words.map { ConfigJSON.literal($0) }
+    let listed = words.map { jsonStringLiteral($0) }
     let expected =
       listed.count == 2
       ? "\(listed[0]) or \(listed[1])" : "one of \(listed.joined(separator: ", "))"
@@ -124,7 +126,7 @@ struct ConfigField<Section> {
           if case .string(let word) = json,
             let suggestion = ClosestMatch.suggestion(for: word, among: words, minimumLimit: 1)
           {
-            message += " (did you mean \(ConfigJSON.literal(suggestion))?)"
+            message += " (did you mean \(jsonStringLiteral(suggestion))?)"
           }
           throw ConfigProblem(path: path, message: message)
         }

@@ -1,3 +1,5 @@
+import NN
+
 /// A JSON value as a config file spells it: object members keep their order and numbers keep
 /// their text, so that messages can quote exactly what the user wrote.
 indirect enum ConfigJSON: Equatable, Sendable {
@@ -38,7 +40,7 @@ indirect enum ConfigJSON: Equatable, Sendable {
     switch self {
     case .object: return "an object"
     case .array: return "an array"
-    case .string(let text): return ConfigJSON.literal(text)
+    case .string(let text): return jsonStringLiteral(text)
     case .number(let text): return text
     case .boolean(let value): return value ? "true" : "false"
     case .null: return "null"
@@ -52,7 +54,7 @@ indirect enum ConfigJSON: Equatable, Sendable {
       guard !members.isEmpty else { return "{}" }
       let inner = indent + "  "
       let lines = members.map {
-        "\(inner)\(ConfigJSON.literal($0.key)): \($0.value.formatted(indent: inner))"
+        "\(inner)\(jsonStringLiteral($0.key)): \($0.value.formatted(indent: inner))"
       }
       return "{\n" + lines.joined(separator: ",\n") + "\n\(indent)}"
     case .array(let elements):
@@ -62,24 +64,7 @@ indirect enum ConfigJSON: Equatable, Sendable {
     }
   }
 
-  /// A JSON string literal: quotes, backslashes and control characters escaped.
-  static func literal(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": result += "\\\""
-      case "\\": result += "\\\\"
-      case "\n": result += "\\n"
-      case "\r": result += "\\r"
-      case "\t": result += "\\t"
-      case _ where scalar.value < 0x20:
-        let hex = String(scalar.value, radix: 16)
-        result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: result.unicodeScalars.append(scalar)
-      }
-    }
-    return result + "\""
-  }
+
 
   /// The number for a real-valued field: the shortest text that reads back as `value`.
   static func real(_ value: Double) -> ConfigJSON {

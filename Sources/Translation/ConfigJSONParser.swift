@@ -1,3 +1,5 @@
+import NN
+
 /// A strict JSON parser (RFC 8259) for config files that reports the line and column of a
 /// syntax error and says what was expected, with hints for the usual slips: trailing commas,
 /// comments, single quotes and unquoted strings.
@@ -104,11 +106,11 @@ struct ConfigJSONParser {
       let key = try parseString()
       if members.contains(where: { $0.key == key }) {
         index = keyStart
-        throw error("duplicate key \(ConfigJSON.literal(key))")
+        throw error("duplicate key \(jsonStringLiteral(key))")
       }
       skipWhitespace()
       guard peek() == UInt8(ascii: ":") else {
-        throw error("expected ':' after the key \(ConfigJSON.literal(key)), found \(found)")
+        throw error("expected ':' after the key \(jsonStringLiteral(key)), found \(found)")
       }
       index += 1
       skipWhitespace()
@@ -123,7 +125,7 @@ struct ConfigJSONParser {
       case nil: throw error("unexpected end of file; expected ',' or '}' to continue the object")
       default:
         throw error(
-          "expected ',' or '}' after the value of \(ConfigJSON.literal(key)), found \(found)")
+          "expected ',' or '}' after the value of \(jsonStringLiteral(key)), found \(found)")
       }
     }
   }

@@ -1,3 +1,5 @@
+import NN
+
 /// One section of the run configuration (`data`, `model`, `training`, `output`): a value whose
 /// every field has a default, described by a list of ``ConfigField``s.
 ///
@@ -24,7 +26,7 @@ extension ConfigSection {
   static func unknownKeyMessage(_ key: String) -> String {
     let keys = fields.map(\.key)
     if let suggestion = ClosestMatch.suggestion(for: key, among: keys, minimumLimit: 1) {
-      return "unknown key (did you mean \(ConfigJSON.literal(suggestion))?)"
+      return "unknown key (did you mean \(jsonStringLiteral(suggestion))?)"
     }
     return "unknown key; \(name) has \(keys.joined(separator: ", "))"
   }

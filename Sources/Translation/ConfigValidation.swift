@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 /// The checks that involve more than one value, and the checks against the file system.
 ///
@@ -69,17 +70,17 @@ extension RunConfig {
       var isDirectory: ObjCBool = false
       guard manager.fileExists(atPath: file, isDirectory: &isDirectory) else {
         throw .invalid(
-          source: origin(path), path: path, message: "no such file \(ConfigJSON.literal(file))")
+          source: origin(path), path: path, message: "no such file \(jsonStringLiteral(file))")
       }
       if isDirectory.boolValue {
         throw .invalid(
           source: origin(path), path: path,
-          message: "\(ConfigJSON.literal(file)) is a directory, not a file")
+          message: "\(jsonStringLiteral(file)) is a directory, not a file")
       }
       if !manager.isReadableFile(atPath: file) {
         throw .invalid(
           source: origin(path), path: path,
-          message: "cannot read \(ConfigJSON.literal(file)): permission denied")
+          message: "cannot read \(jsonStringLiteral(file)): permission denied")
       }
     }
     var isDirectory: ObjCBool = false
@@ -88,7 +89,7 @@ extension RunConfig {
     {
       throw .invalid(
         source: origin("output.dir"), path: "output.dir",
-        message: "\(ConfigJSON.literal(output.directory)) is a file, not a directory")
+        message: "\(jsonStringLiteral(output.directory)) is a file, not a directory")
     }
   }
 }

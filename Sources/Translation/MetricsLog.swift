@@ -1,4 +1,5 @@
 import Foundation
+import NN
 
 #if canImport(Glibc)
   import Glibc
@@ -95,18 +96,10 @@ public struct MetricsLog: Sendable {
 
   /// Writes `text` to a temporary file beside the log, then renames it into place.
   private func replace(with text: String) throws(TrainingError) {
-    let url = URL(fileURLWithPath: path)
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(
-      ".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
     do {
-      try Data(text.utf8).write(to: temporary)
+      try AtomicFile.write(Data(text.utf8), to: path)
     } catch {
-      throw .cannotWrite(path: path, reason: (error as NSError).localizedDescription)
-    }
-    if rename(temporary.path, path) != 0 {
-      let reason = String(cString: strerror(errno))
-      try? FileManager.default.removeItem(at: temporary)
-      throw .cannotWrite(path: path, reason: reason)
+      throw .cannotWrite(path: path, reason: error.reason)
     }
   }
 

@@ -1,10 +1,5 @@
 import Foundation
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import NN
 
 /// `.last-run`: which run was trained most recently, so that `translate` without
 /// `--checkpoint` can use the best checkpoint of that run.
@@ -26,17 +21,10 @@ public enum TrainingRunPointer {
     let run = URL(fileURLWithPath: runDirectory).standardizedFileURL
     let parent = run.deletingLastPathComponent()
     let path = parent.appendingPathComponent(fileName).path
-    let temporary = parent.appendingPathComponent(
-      "\(fileName).tmp-\(ProcessInfo.processInfo.processIdentifier)")
     do {
-      try Data((run.lastPathComponent + "\n").utf8).write(to: temporary)
+      try AtomicFile.write(Data((run.lastPathComponent + "\n").utf8), to: path)
     } catch {
-      throw .cannotWrite(path: path, reason: (error as NSError).localizedDescription)
-    }
-    if rename(temporary.path, path) != 0 {
-      let reason = String(cString: strerror(errno))
-      try? FileManager.default.removeItem(at: temporary)
-      throw .cannotWrite(path: path, reason: reason)
+      throw .cannotWrite(path: path, reason: error.reason)
     }
   }
 
