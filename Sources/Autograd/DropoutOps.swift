@@ -19,23 +19,20 @@ public func dropout(
   let seed = generator.next()
   let count = x.count
   var value = Tensor(uninitializedShape: x.shape)
-  var mask = Tensor(uninitializedShape: x.shape)
   value.withUnsafeMutableBufferPointer { y in
-    mask.withUnsafeMutableBufferPointer { m in
-      dropoutForward(
-        x.value.storage.pointer, into: y.baseAddress!, mask: m.baseAddress!, count: count,
-        probability: probability, seed: seed)
-    }
+    dropoutApply(
+      x.value.storage.pointer, into: y.baseAddress!, count: count, probability: probability,
+      seed: seed, accumulate: false)
   }
   guard let tape = Tape.active(x), let dx = x.cell else { return Variable(value) }
   return tape.append("dropout", value) { g in
-    // dx = g ⊙ mask, the mask drawn again from the same seed.
-    var mask = Tensor(uninitializedShape: g.shape)
-    mask.withUnsafeMutableBufferPointer { m in
-      dropoutMask(into: m.baseAddress!, count: count, probability: probability, seed: seed)
-    }
+    // dx (+)= g ⊙ mask, the mask made again from the same seed, on the fly.
     dx.update(from: "dropout") { dx, accumulate in
-      dropoutBackward(outputGradient: g, mask: mask, into: &dx, accumulate: accumulate)
+      dx.withUnsafeMutableBufferPointer { d in
+        dropoutApply(
+          g.storage.pointer, into: d.baseAddress!, count: count, probability: probability,
+          seed: seed, accumulate: accumulate)
+      }
     }
   }
 }

@@ -24,8 +24,8 @@ extension Variable {
     let value = a.value * b.value
     guard let tape = Tape.active(a, b) else { return Variable(value) }
     // d(a ⊙ b) = da ⊙ b + a ⊙ db: each operand's gradient is g ⊙ the other operand, so each
-    // operand is kept only if the other needs a gradient.
-    let pairs = [(a.cell, b.cell == nil ? nil : b.value), (b.cell, a.cell == nil ? nil : a.value)]
+    // operand is kept only if the other needs a gradient (b for da, a for db).
+    let pairs = [(a.cell, a.cell == nil ? nil : b.value), (b.cell, b.cell == nil ? nil : a.value)]
     return tape.append("multiply", value) { g in
       for case (let cell?, let other?) in pairs {
         cell.update(from: "multiply") { d, accumulate in

@@ -20,7 +20,7 @@ public func matmul(
 }
 
 /// What the pullback of `C = alpha · op(A) · op(B)` keeps, and the pullback itself.
-private struct MatmulPullback {
+struct MatmulPullback {
   /// A, kept when B needs a gradient.
   let a: Tensor?
   /// B, kept when A needs a gradient.

@@ -48,8 +48,8 @@ public struct Linear {
   /// - Parameter x: `[…, in]`, e.g. `[B, T, D]`.
   /// - Returns: `[…, out]`.
   public func callAsFunction(_ x: Variable) -> Variable {
-    let product = matmul(x, weight)  // [B, T, out]
-    guard let bias else { return product }
-    return product + bias  // [B, T, out]
+    // One recorded op: the bias is added in place to the product, and its gradient is the
+    // column sums of the output gradient.
+    linear(x, weight: weight, bias: bias)  // [B, T, out]
   }
 }

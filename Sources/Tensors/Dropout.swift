@@ -3,14 +3,16 @@
 //
 // Pointer level:
 //   dropoutMask(into: mask, count:, probability:, seed:)                 mask[i] ∈ {0, 1/(1 − p)}
+//   dropoutApply(x, into: y, count:, probability:, seed:, accumulate:)   y (+)= x ⊙ mask, no mask stored
 //   dropoutForward(x, into: y, mask:, count:, probability:, seed:)       writes the mask, y = x ⊙ mask
 //   dropoutBackward(outputGradient:, mask:, into: dx, count:, accumulate:)   dx (+)= dy ⊙ mask
 // Tensor level: dropout(x, probability:, using: &generator) -> DropoutOutput (output, mask?),
 //   dropoutBackward(outputGradient:, mask:, into: &dx, accumulate:).
 // Reference: dropoutMaskReference (one element at a time, same bits).
 //
-// The mask is stored (one Float per element) so that the backward is a single multiply. It is a
-// pure function of (seed, element index): element i keeps iff 32 bits of
+// The Tensor form stores the mask (one Float per element) so that its backward is one multiply;
+// `dropoutApply` instead makes it on the fly, 16 elements from 8 vectorised hashes, which is
+// cheaper than reading a stored mask. The mask is a pure function of (seed, element index): element i keeps iff 32 bits of
 // RandomGenerator.hash(seed: seed, counter: i / 2) are ≥ p·2³², so the mask does not depend on
 // the thread count, and the Tensor form draws one seed from the caller's generator per call.
 
@@ -23,22 +25,82 @@
 public func dropoutMask(
   into mask: UnsafeMutablePointer<Float>, count: Int, probability: Float, seed: UInt64
 ) {
-  kernelPrecondition(
-    probability >= 0 && probability < 1,
-    "dropout: probability must be in [0, 1), got \(probability)")
-  let threshold = dropThreshold(probability)
-  let kept = 1 / (1 - probability)
-  // Ranges start at even indices so that each 64-bit hash serves one pair of elements.
+  let lanes = MaskLanes(probability: probability)
   VectorMath.forEachRange(count) { range in
     var i = range.lowerBound
     while i < range.upperBound {
-      let bits = RandomGenerator.hash(seed: seed, counter: UInt64(i / 2))
-      mask[i] = UInt32(truncatingIfNeeded: bits >> 32) >= threshold ? kept : 0
-      if i + 1 < range.upperBound {
-        mask[i + 1] = UInt32(truncatingIfNeeded: bits) >= threshold ? kept : 0
-      }
-      i += 2
+      let width = Swift.min(16, range.upperBound - i)
+      VectorMath.store(lanes.mask(seed: seed, at: i), mask, i, count: width)
+      i += 16
     }
+  }
+}
+
+/// `y (+)= x ⊙ mask` with the mask of `seed` made on the fly and never stored: the forward
+/// (`y = x ⊙ mask`) and the backward (`dx (+)= dy ⊙ mask`) of dropout in one pass each, without
+/// a mask buffer. Same mask bits as `dropoutMask`; `y` may be `x`.
+///
+/// - Parameters:
+///   - x, y: `[count]`; `y` is added to when `accumulate`, else overwritten.
+///   - probability: p in [0, 1).
+///   - seed: selects the mask.
+public func dropoutApply(
+  _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, probability: Float,
+  seed: UInt64, accumulate: Bool
+) {
+  let lanes = MaskLanes(probability: probability)
+  VectorMath.forEachRange(count) { range in
+    var i = range.lowerBound
+    while i < range.upperBound {
+      let width = Swift.min(16, range.upperBound - i)
+      var v = VectorMath.load(x, i, count: width) * lanes.mask(seed: seed, at: i)
+      if accumulate { v = VectorMath.load(y, i, count: width) + v }
+      VectorMath.store(v, y, i, count: width)
+      i += 16
+    }
+  }
+}
+
+/// The mask of 16 consecutive elements at a time.
+///
+/// Element i keeps iff 32 bits of `RandomGenerator.hash(seed:, counter: i / 2)` (the high half
+/// for even i, the low half for odd i) are ≥ p·2³². Starting at an even index, 16 elements take
+/// the 8 hashes of counters i/2 ..< i/2 + 8, computed lane-wise; every range of
+/// `VectorMath.forEachRange` starts at a multiple of 16.
+private struct MaskLanes {
+  let threshold: SIMD16<UInt32>
+  let kept: SIMD16<Float>
+
+  init(probability: Float) {
+    kernelPrecondition(
+      probability >= 0 && probability < 1,
+      "dropout: probability must be in [0, 1), got \(probability)")
+    threshold = SIMD16(repeating: dropThreshold(probability))
+    kept = SIMD16(repeating: 1 / (1 - probability))
+  }
+
+  /// Elements `i ..< i + 16` of the mask (each 0 or 1/(1 − p)); `i` must be even.
+  @inline(__always)
+  func mask(seed: UInt64, at i: Int) -> SIMD16<Float> {
+    let keep = bits(seed: seed, firstCounter: UInt64(i / 2)) .>= threshold
+    return SIMD16<Float>().replacing(with: kept, where: keep)
+  }
+
+  /// Lane 2j holds the high and lane 2j + 1 the low half of
+  /// `RandomGenerator.hash(seed:, counter: firstCounter + j)`.
+  @inline(__always)
+  private func bits(seed: UInt64, firstCounter: UInt64) -> SIMD16<UInt32> {
+    let golden: UInt64 = 0x9E37_79B9_7F4A_7C15
+    let counters = SIMD8<UInt64>(repeating: firstCounter) &+ SIMD8<UInt64>(0, 1, 2, 3, 4, 5, 6, 7)
+    // hash(seed, counter) = splitMix(seed + counter·golden), whose first step adds golden again.
+    var z = SIMD8<UInt64>(repeating: seed &+ golden) &+ counters &* golden
+    z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
+    z ^= z &>> 31
+    // Swap the halves of each word so that, read as 16 little-endian 32-bit lanes, the high
+    // half comes first.
+    let swapped = (z &<< 32) | (z &>> 32)
+    return unsafeBitCast(swapped, to: SIMD16<UInt32>.self)
   }
 }
 

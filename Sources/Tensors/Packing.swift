@@ -56,17 +56,26 @@ enum Packing {
     into destination: UnsafeMutablePointer<Float>
   ) {
     let mr = MicroKernel.rows
-    let panels = (height + mr - 1) / mr
+    let fullPanels = height / mr
     let panelStride = count * mr
     for q in 0..<count {
       let source = p.a + (depth + q) * p.lda + row
       var target = destination + q * mr
-      for panel in 0..<panels {
-        let base = panel * mr
-        let rows = min(mr, height - base)
-        for r in 0..<rows { target[r] = source[base + r] }
-        for r in rows..<mr { target[r] = 0 }
+      // Whole panels: six floats as one 4-wide and one 2-wide copy, not a loop of unknown trip
+      // count.
+      for panel in 0..<fullPanels {
+        let from = UnsafeRawPointer(source + panel * mr)
+        let to = UnsafeMutableRawPointer(target)
+        to.storeBytes(of: from.loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+        (to + 16).storeBytes(
+          of: (from + 16).loadUnaligned(as: SIMD2<Float>.self), as: SIMD2<Float>.self)
         target += panelStride
+      }
+      // The last, partial panel, padded with zeros.
+      let base = fullPanels * mr
+      if base < height {
+        for r in 0..<(height - base) { target[r] = source[base + r] }
+        for r in (height - base)..<mr { target[r] = 0 }
       }
     }
   }

@@ -42,7 +42,16 @@ enum VectorMath {
     _ p: UnsafePointer<Float>, _ offset: Int, count: Int, fill: Float = 0
   ) -> SIMD16<Float> {
     var v = SIMD16<Float>(repeating: fill)
-    for lane in 0..<count { v[lane] = p[offset + lane] }
+    var lane = 0
+    if count >= 8 {
+      // One 8-wide load for the first half: a 24-key attention row's tail is exactly this.
+      v.lowHalf = UnsafeRawPointer(p + offset).loadUnaligned(as: SIMD8<Float>.self)
+      lane = 8
+    }
+    while lane < count {
+      v[lane] = p[offset + lane]
+      lane += 1
+    }
     return v
   }
 
@@ -51,7 +60,15 @@ enum VectorMath {
   static func storePartial(
     _ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ offset: Int, count: Int
   ) {
-    for lane in 0..<count { p[offset + lane] = v[lane] }
+    var lane = 0
+    if count >= 8 {
+      UnsafeMutableRawPointer(p + offset).storeBytes(of: v.lowHalf, as: SIMD8<Float>.self)
+      lane = 8
+    }
+    while lane < count {
+      p[offset + lane] = v[lane]
+      lane += 1
+    }
   }
 
   /// Loads `count` (1…16) floats at `p + offset`: a full load when 16, else a partial one
