@@ -1,5 +1,13 @@
 import Tensors
 
+/// Watches one attention op (for `transformer-cli trace` and `attention`): receives the scaled
+/// scores `Q·Kᵀ/√K`, the same with the masked keys set to −∞, and the probabilities after the
+/// softmax, all `[B, H, T, S]`. Called once per op, after the softmax; without an observer
+/// nothing is copied.
+public typealias AttentionObserver = (
+  _ scores: Tensor, _ maskedScores: Tensor, _ probabilities: Tensor
+) -> Void
+
 /// Scaled dot-product attention (Vaswani et al. §3.2.1), fused into one recorded operation:
 /// `softmax(q·kᵀ/√K, mask) · v` for every batch element and head.
 ///
@@ -12,11 +20,13 @@ import Tensors
 ///   - key: `[B, H, S, K]`.
 ///   - value: `[B, H, S, K]`.
 ///   - mask: which keys each query sees: source key lengths (padding) and/or causal.
+///   - observer: receives the scores and probabilities (see `AttentionObserver`).
 /// - Returns: `[B, H, T, K]`.
 public func attention(
-  query: Variable, key: Variable, value: Variable, mask: AttentionMask = .none
+  query: Variable, key: Variable, value: Variable, mask: AttentionMask = .none,
+  observer: AttentionObserver? = nil
 ) -> Variable {
-  scaledDotProductAttention(query, key, value, mask: mask, dropout: nil)
+  scaledDotProductAttention(query, key, value, mask: mask, dropout: nil, observer: observer)
 }
 
 /// Scaled dot-product attention with inverted dropout on the attention probabilities (as
@@ -31,23 +41,26 @@ public func attention(
 ///   - value: `[B, H, S, K]`.
 ///   - mask: which keys each query sees.
 ///   - dropout: p in [0, 1), applied to the probabilities `[B, H, T, S]`.
+///   - observer: receives the scores and the probabilities before dropout.
 /// - Returns: `[B, H, T, K]`.
 public func attention(
   query: Variable, key: Variable, value: Variable, mask: AttentionMask = .none,
   dropout probability: Float,
-  isTraining: Bool = true, using generator: inout RandomGenerator
+  isTraining: Bool = true, using generator: inout RandomGenerator,
+  observer: AttentionObserver? = nil
 ) -> Variable {
   guard isTraining && probability > 0 else {
-    return scaledDotProductAttention(query, key, value, mask: mask, dropout: nil)
+    return scaledDotProductAttention(
+      query, key, value, mask: mask, dropout: nil, observer: observer)
   }
   return scaledDotProductAttention(
-    query, key, value, mask: mask, dropout: (probability, generator.next()))
+    query, key, value, mask: mask, dropout: (probability, generator.next()), observer: observer)
 }
 
 /// The fused forward and its pullback.
 private func scaledDotProductAttention(
   _ q: Variable, _ k: Variable, _ v: Variable, mask: AttentionMask,
-  dropout: (probability: Float, seed: UInt64)?
+  dropout: (probability: Float, seed: UInt64)?, observer: AttentionObserver?
 ) -> Variable {
   precondition(
     q.value.rank == 4 && k.value.rank == 4 && v.value.rank == 4
@@ -61,10 +74,16 @@ private func scaledDotProductAttention(
 
   // Scores, then probabilities in the same buffer.
   var probabilities = matmul(q.value, k.value, transposeB: true)  // [B, H, T, S]
+  let observedScores = observer.map { _ in
+    scaledScores(probabilities, scale: scale, mask: mask)  // [B, H, T, S] twice, copies
+  }
   probabilities.withUnsafeMutableBufferPointer { p in
     softmaxForward(
       p.baseAddress!, into: p.baseAddress!, batch: batch, heads: heads, queries: queries,
       keys: keys, scale: scale, mask: mask)
+  }
+  if let observer, let (scores, masked) = observedScores {
+    observer(scores, masked, probabilities)
   }
   var attended = probabilities  // [B, H, T, S], after dropout
   if let dropout {
@@ -128,4 +147,32 @@ private func scaledDotProductAttention(
       }
     }
   }
+}
+
+/// For an observer: `scale·scores`, and the same with the keys `mask` hides set to −∞, the keys
+/// the softmax kernel hides (beyond a key length, after the causal offset, or marked padding).
+private func scaledScores(_ scores: Tensor, scale: Float, mask: AttentionMask)
+  -> (scaled: Tensor, masked: Tensor)
+{
+  let (batch, heads, queries, keys) = (
+    scores.shape[0], scores.shape[1], scores.shape[2], scores.shape[3]
+  )
+  var scaled = scores  // [B, H, T, S]
+  scaled.withUnsafeMutableBufferPointer { s in
+    for index in s.indices { s[index] *= scale }
+  }
+  var masked = scaled  // [B, H, T, S]
+  masked.withUnsafeMutableBufferPointer { m in
+    for row in 0..<(batch * heads * queries) {
+      let (b, t) = (row / (heads * queries), row % queries)
+      var end = keys
+      if let lengths = mask.keyLengths { end = min(end, lengths[b]) }
+      if let offset = mask.causalOffset { end = min(end, max(0, t + offset + 1)) }
+      for s in 0..<keys {
+        let hidden = s >= end || mask.keyIsPadding?[b * keys + s] == true
+        if hidden { m[row * keys + s] = -.infinity }
+      }
+    }
+  }
+  return (scaled, masked)
 }

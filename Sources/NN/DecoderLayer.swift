@@ -70,14 +70,20 @@ public struct DecoderLayer {
     _ x: Variable, memory: Variable, selfMask: AttentionMask, memoryMask: AttentionMask,
     context: inout ForwardContext
   ) -> Variable {
+    context.enter(ForwardTrace.Module.selfAttention)
     let attended = selfAttentionConnection(x, context: &context) { x, context in
       selfAttention(x, mask: selfMask, context: &context)  // [B, T, D]
     }
+    context.leave()
+    context.enter(ForwardTrace.Module.crossAttention)
     let informed = crossAttentionConnection(attended, context: &context) { x, context in
       crossAttention(x, memory: memory, mask: memoryMask, context: &context)  // [B, T, D]
     }
-    return feedForwardConnection(informed, context: &context) { x, _ in
-      feedForward(x)  // [B, T, D]
+    context.leave()
+    context.enter(ForwardTrace.Module.feedForward)
+    defer { context.leave() }
+    return feedForwardConnection(informed, context: &context) { x, context in
+      feedForward(x, context: &context)  // [B, T, D]
     }
   }
 }

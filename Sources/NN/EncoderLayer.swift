@@ -58,11 +58,15 @@ public struct EncoderLayer {
   public func callAsFunction(
     _ x: Variable, mask: AttentionMask, context: inout ForwardContext
   ) -> Variable {
+    context.enter(ForwardTrace.Module.selfAttention)
     let attended = selfAttentionConnection(x, context: &context) { x, context in
       selfAttention(x, mask: mask, context: &context)  // [B, S, D]
     }
-    return feedForwardConnection(attended, context: &context) { x, _ in
-      feedForward(x)  // [B, S, D]
+    context.leave()
+    context.enter(ForwardTrace.Module.feedForward)
+    defer { context.leave() }
+    return feedForwardConnection(attended, context: &context) { x, context in
+      feedForward(x, context: &context)  // [B, S, D]
     }
   }
 }

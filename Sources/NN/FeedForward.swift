@@ -44,8 +44,24 @@ public struct FeedForward {
   /// - Parameter x: `[B, T, D]`.
   /// - Returns: `[B, T, D]`.
   public func callAsFunction(_ x: Variable) -> Variable {
+    var context = ForwardContext.inference
+    return self(x, context: &context)
+  }
+
+  /// Applies the network to every position of `x`, recording its steps in `context.trace`.
+  ///
+  /// - Parameters:
+  ///   - x: `[B, T, D]`.
+  ///   - context: carries the trace; the network has no dropout of its own.
+  /// - Returns: `[B, T, D]`.
+  public func callAsFunction(_ x: Variable, context: inout ForwardContext) -> Variable {
+    let t = context.sequenceAxis
     let hidden = inner(x)  // [B, T, F]
+    context.record("x·W₁ + b₁ (§3.3)", "[B, \(t), D] → [B, \(t), F]", hidden.value)
     let activated = activation == .relu ? relu(hidden) : gelu(hidden)  // [B, T, F]
-    return outer(activated)  // [B, T, D]
+    context.record(activation == .relu ? "ReLU" : "GELU", "[B, \(t), F]", activated.value)
+    let projected = outer(activated)  // [B, T, D]
+    context.record("·W₂ + b₂", "[B, \(t), F] → [B, \(t), D]", projected.value)
+    return projected
   }
 }

@@ -72,17 +72,45 @@ public struct MultiHeadAttention {
     _ x: Variable, memory: Variable? = nil, mask: AttentionMask, context: inout ForwardContext
   ) -> Variable {
     let source = memory ?? x  // [B, S, D]
-    let q = splitHeads(query(x), heads: headCount)  // [B, H, T, K]
-    let k = splitHeads(key(source), heads: headCount)  // [B, H, S, K]
-    let v = splitHeads(value(source), heads: headCount)  // [B, H, S, K]
+    // The trace's letters for the query and key positions ("" when not tracing).
+    let t = context.sequenceAxis
+    let s = memory == nil ? t : (context.trace == nil ? "" : "S")
+    let projectedQuery = query(x)  // [B, T, D]
+    context.record("Q = X·W_Q + b_Q (§3.2.2)", "[B, \(t), D]", projectedQuery.value)
+    let projectedKey = key(source)  // [B, S, D]
+    context.record("K = X·W_K + b_K", "[B, \(s), D]", projectedKey.value)
+    let projectedValue = value(source)  // [B, S, D]
+    context.record("V = X·W_V + b_V", "[B, \(s), D]", projectedValue.value)
+    let q = splitHeads(projectedQuery, heads: headCount)  // [B, H, T, K]
+    context.record("split heads Q", "[B, \(t), D] → [B, H, \(t), K]", q.value)
+    let k = splitHeads(projectedKey, heads: headCount)  // [B, H, S, K]
+    context.record("split heads K", "[B, \(s), D] → [B, H, \(s), K]", k.value)
+    let v = splitHeads(projectedValue, heads: headCount)  // [B, H, S, K]
+    context.record("split heads V", "[B, \(s), D] → [B, H, \(s), K]", v.value)
+    let observer: AttentionObserver? =
+      context.trace == nil
+      ? nil
+      : { [context] scores, maskedScores, probabilities in
+        let shape = "[B, H, \(t), \(s)]"
+        context.record("scores Q·Kᵀ/√K (§3.2.1)", shape, scores)
+        context.record(
+          mask.causalOffset == nil
+            ? "mask: padding keys → −∞" : "mask: future and padding keys → −∞", shape, maskedScores)
+        context.record(ForwardTrace.attentionProbabilities, shape, probabilities)
+      }
     let heads: Variable  // [B, H, T, K]
     if attentionDropout > 0 && context.isTraining {
       heads = attention(
         query: q, key: k, value: v, mask: mask, dropout: attentionDropout,
-        using: &context.generator)
+        using: &context.generator, observer: observer)
     } else {
-      heads = attention(query: q, key: k, value: v, mask: mask)
+      heads = attention(query: q, key: k, value: v, mask: mask, observer: observer)
     }
-    return output(mergeHeads(heads))  // [B, T, D]
+    context.record("× V: softmax(·)·V per head", "[B, H, \(t), K]", heads.value)
+    let merged = mergeHeads(heads)  // [B, T, D]
+    context.record("merge heads (Concat)", "[B, H, \(t), K] → [B, \(t), D]", merged.value)
+    let projected = output(merged)  // [B, T, D]
+    context.record("output projection ·W_O + b_O", "[B, \(t), D]", projected.value)
+    return projected
   }
 }

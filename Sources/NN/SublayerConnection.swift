@@ -44,13 +44,22 @@ public struct SublayerConnection {
     _ x: Variable, context: inout ForwardContext,
     _ sublayer: (Variable, inout ForwardContext) -> Variable
   ) -> Variable {
+    let t = context.sequenceAxis
     switch placement {
     case .post:
       let update = sublayer(x, &context)  // [B, T, D]
-      return norm(x + context.dropout(update, probability: dropout))  // [B, T, D]
+      let sum = x + context.dropout(update, probability: dropout)  // [B, T, D]
+      context.record("residual x + Sublayer(x) (§3.1)", "[B, \(t), D]", sum.value)
+      let normalized = norm(sum)  // [B, T, D]
+      context.record("LayerNorm(x + Sublayer(x))", "[B, \(t), D]", normalized.value)
+      return normalized
     case .pre:
-      let update = sublayer(norm(x), &context)  // [B, T, D]
-      return x + context.dropout(update, probability: dropout)  // [B, T, D]
+      let normalized = norm(x)  // [B, T, D]
+      context.record("LayerNorm(x) (pre-norm)", "[B, \(t), D]", normalized.value)
+      let update = sublayer(normalized, &context)  // [B, T, D]
+      let sum = x + context.dropout(update, probability: dropout)  // [B, T, D]
+      context.record("residual x + Sublayer(LayerNorm(x))", "[B, \(t), D]", sum.value)
+      return sum
     }
   }
 }

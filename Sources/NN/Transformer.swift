@@ -108,26 +108,32 @@ public final class Transformer {
   ///   - sourceLengths: `[B]`, the unpadded length of each source row.
   ///   - targetLengths: `[B]`, the unpadded length of each target row.
   ///   - labelSmoothing: ε (0.1 in the paper, §5.4).
+  ///   - trace: records every step of the pass when given (`transformer-cli trace`).
   /// - Returns: the scalar mean loss, and the totals: summed smoothed loss, summed unsmoothed
   ///   negative log-likelihood (for perplexity) and the number of counted positions.
   public func loss(
     sourceIDs: [Int], targetInputIDs: [Int], targetOutputIDs: [Int], sourceLengths: [Int],
-    targetLengths: [Int], labelSmoothing: Float
+    targetLengths: [Int], labelSmoothing: Float, trace: ForwardTrace? = nil
   ) -> (loss: Variable, totals: CrossEntropyTotals) {
     precondition(
       targetOutputIDs.count == targetInputIDs.count,
       "Transformer.loss: \(targetOutputIDs.count) target outputs for \(targetInputIDs.count) "
         + "target inputs")
-    var context = ForwardContext(isTraining: isTraining, generator: dropoutGenerator)
+    var context = ForwardContext(
+      isTraining: isTraining, generator: dropoutGenerator, trace: trace)
     defer { dropoutGenerator = context.generator }
     let memory = forwardEncoder(
       sourceIDs: sourceIDs, sourceLengths: sourceLengths, context: &context)  // [B, S, D]
     let logits = forwardDecoder(
       targetInputIDs: targetInputIDs, targetLengths: targetLengths, memory: memory,
       sourceLengths: sourceLengths, context: &context)  // [B, T, V]
-    return crossEntropy(
+    let result = crossEntropy(
       logits: logits, targets: targetOutputIDs, labelSmoothing: labelSmoothing,
       ignoreIndex: configuration.paddingID)
+    context.record(
+      "loss: mean −log p(y_t), label smoothing ε = \(labelSmoothing)",
+      "[]", result.loss.value)
+    return result
   }
 
   /// The encoder's output for a padded source batch, recorded on the active tape (if any).
@@ -141,6 +147,9 @@ public final class Transformer {
     sourceIDs: [Int], sourceLengths: [Int], context: inout ForwardContext
   ) -> Variable {
     let (batch, length) = sequenceShape(sourceIDs, lengths: sourceLengths, "source")
+    context.trace?.sequenceAxis = "S"
+    context.enter(ForwardTrace.Module.encoder)
+    defer { context.leave() }
     let x = embed(sourceEmbedding, sourceIDs, batch: batch, length: length, context: &context)
     return encoder(x, mask: AttentionMask(keyLengths: sourceLengths), context: &context)
   }
@@ -165,12 +174,18 @@ public final class Transformer {
         && memory.shape[2] == configuration.modelWidth && sourceLengths.count == batch,
       "Transformer: memory \(memory.shape) and \(sourceLengths.count) source lengths do not fit "
         + "a target batch of \(batch) at width \(configuration.modelWidth)")
+    context.trace?.sequenceAxis = "T"
+    context.enter(ForwardTrace.Module.decoder)
     let y = embed(targetEmbedding, targetInputIDs, batch: batch, length: length, context: &context)
     let states = decoder(
       y, memory: memory,
       selfMask: AttentionMask(keyLengths: targetLengths, causalOffset: 0),
       memoryMask: AttentionMask(keyLengths: sourceLengths), context: &context)  // [B, T, D]
-    return outputProjection.asLinear(states)  // [B, T, V]
+    context.leave()
+    let logits = outputProjection.asLinear(states)  // [B, T, V]
+    context.record(
+      "logits x·Eᵀ (pre-softmax projection, §3.4)", "[B, T, D] → [B, T, V]", logits.value)
+    return logits
   }
 
   // MARK: Inference
@@ -223,9 +238,21 @@ public final class Transformer {
     _ table: Embedding, _ ids: [Int], batch: Int, length: Int, context: inout ForwardContext
   ) -> Variable {
     let scale = Float(configuration.modelWidth).squareRoot()
+    let l = context.sequenceAxis
+    context.record(
+      "token ids", "[B, \(l)]", Tensor(shape: [batch, length], scalars: ids.map(Float.init)))
+    context.record(
+      "embedding lookup E[ids] (§3.4)", "[B, \(l)] → [B, \(l), D]",
+      table(ids, shape: [batch, length]).value)
     let tokens = table(ids, shape: [batch, length], scale: scale)  // [B, L, D]
-    let positioned = tokens + positionalEncoding(length: length)  // [B, L, D]
-    return context.dropout(positioned, probability: configuration.dropout)
+    context.record("× √D", "[B, \(l), D]", tokens.value)
+    let positions = positionalEncoding(length: length)  // [L, D]
+    context.record("positional encoding PE (§3.5)", "[\(l), D]", positions.value)
+    let positioned = tokens + positions  // [B, L, D]
+    context.record("+ PE", "[B, \(l), D]", positioned.value)
+    let dropped = context.dropout(positioned, probability: configuration.dropout)
+    if context.isTraining { context.record("dropout (§5.4)", "[B, \(l), D]", dropped.value) }
+    return dropped
   }
 
   /// B and the padded length L of row-major ids `[B, L]` with `lengths` `[B]`, checked.

@@ -51,9 +51,14 @@ public struct TransformerDecoder {
     context: inout ForwardContext
   ) -> Variable {
     var x = x  // [B, T, D]
-    for layer in layers {
+    for (index, layer) in layers.enumerated() {
+      context.enter(ForwardTrace.Module.layer(index + 1))
       x = layer(x, memory: memory, selfMask: selfMask, memoryMask: memoryMask, context: &context)
+      context.leave()
     }
-    return finalNorm.map { $0(x) } ?? x  // [B, T, D]
+    guard let finalNorm else { return x }
+    let normalized = finalNorm(x)  // [B, T, D]
+    context.record("final LayerNorm (pre-norm)", "[B, T, D]", normalized.value)
+    return normalized
   }
 }

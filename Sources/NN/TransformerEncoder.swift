@@ -48,7 +48,14 @@ public struct TransformerEncoder {
     _ x: Variable, mask: AttentionMask, context: inout ForwardContext
   ) -> Variable {
     var x = x  // [B, S, D]
-    for layer in layers { x = layer(x, mask: mask, context: &context) }
-    return finalNorm.map { $0(x) } ?? x  // [B, S, D]
+    for (index, layer) in layers.enumerated() {
+      context.enter(ForwardTrace.Module.layer(index + 1))
+      x = layer(x, mask: mask, context: &context)
+      context.leave()
+    }
+    guard let finalNorm else { return x }
+    let normalized = finalNorm(x)  // [B, S, D]
+    context.record("final LayerNorm (pre-norm)", "[B, S, D]", normalized.value)
+    return normalized
   }
 }

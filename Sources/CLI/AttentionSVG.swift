@@ -1,0 +1,169 @@
+import Foundation
+
+/// A grid of attention heatmaps as one SVG document: a row of panels per layer, a panel per
+/// head, each titled "layer i, head j", its columns labelled with the key pieces (vertically,
+/// above) and its rows with the query pieces (left), every cell a `<rect class="cell">` with the
+/// weight in its tooltip, and a viridis colour scale from 0 to 1 below.
+///
+/// Shapes: R rows, C columns; one panel per (layer, head) chosen.
+struct AttentionSVG {
+  /// The attention maps.
+  let map: AttentionMap
+  /// The layers to draw, from 0.
+  let layers: [Int]
+  /// The heads to draw, from 0.
+  let heads: [Int]
+  /// The first line of the picture, e.g. the sentence and its translation.
+  let heading: String
+
+  private static let cell = 22.0
+  private static let gap = 30.0
+  private static let margin = 16.0
+  private static let titleHeight = 20.0
+  private static let headingHeight = 50.0
+  private static let scaleHeight = 56.0
+
+  /// The whole document.
+  func render() -> String {
+    let rows = map.rowLabels.count
+    let columns = map.columnLabels.count
+    let rowLabelWidth = (map.rowLabels.map(Self.textWidth).max() ?? 0) + 10
+    let columnLabelHeight = (map.columnLabels.map(Self.textWidth).max() ?? 0) + 10
+    let panelWidth = rowLabelWidth + Double(columns) * Self.cell
+    let panelHeight = Self.titleHeight + columnLabelHeight + Double(rows) * Self.cell
+    let gridWidth = Double(heads.count) * (panelWidth + Self.gap) - Self.gap
+    let captions = [heading, caption]
+    let width =
+      2 * Self.margin + max(gridWidth, captions.map { Self.textWidth($0) * 1.2 }.max() ?? 0, 260)
+    let top = Self.margin + Self.headingHeight
+    let height = top + Double(layers.count) * (panelHeight + Self.gap) + Self.scaleHeight
+
+    var svg = """
+      <?xml version="1.0" encoding="UTF-8"?>
+      <svg xmlns="http://www.w3.org/2000/svg" width="\(Self.number(width))" \
+      height="\(Self.number(height))" viewBox="0 0 \(Self.number(width)) \(Self.number(height))" \
+      font-family="DejaVu Sans, Noto Sans CJK KR, sans-serif" font-size="11">
+
+      """
+    svg += "<rect class=\"background\" width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+    svg += text(
+      heading, x: Self.margin, y: Self.margin + 16,
+      attributes: "font-size=\"15\" font-weight=\"bold\"")
+    svg += text(caption, x: Self.margin, y: Self.margin + 36, attributes: "fill=\"#444\"")
+    for (i, layer) in layers.enumerated() {
+      for (j, head) in heads.enumerated() {
+        let x = Self.margin + Double(j) * (panelWidth + Self.gap)
+        let y = top + Double(i) * (panelHeight + Self.gap)
+        svg += panel(
+          layer: layer, head: head, x: x, y: y, rowLabelWidth: rowLabelWidth,
+          columnLabelHeight: columnLabelHeight)
+      }
+    }
+    svg += scale(x: Self.margin, y: height - Self.scaleHeight + 8)
+    svg += "</svg>\n"
+    return svg
+  }
+
+  /// What the rows and columns are.
+  private var caption: String {
+    switch map.kind {
+    case .selfEncoder: "rows: source pieces (queries) · columns: source pieces (keys)"
+    case .selfDecoder: "rows: output pieces (queries) · columns: decoder input pieces (keys)"
+    case .cross: "rows: output pieces (queries) · columns: source pieces (keys)"
+    }
+  }
+
+  /// One heatmap with its title and labels, its top left corner at (x, y).
+  private func panel(
+    layer: Int, head: Int, x: Double, y: Double, rowLabelWidth: Double, columnLabelHeight: Double
+  ) -> String {
+    let gridX = x + rowLabelWidth
+    let gridY = y + Self.titleHeight + columnLabelHeight
+    var svg = "<g class=\"panel\">\n"
+    svg += text(
+      "layer \(layer + 1), head \(head + 1)", x: gridX, y: y + 13,
+      attributes: "font-size=\"13\" font-weight=\"bold\"")
+    for (c, label) in map.columnLabels.enumerated() {
+      let cx = gridX + (Double(c) + 0.5) * Self.cell + 4
+      svg += text(
+        label, x: 0, y: 0,
+        attributes:
+          "transform=\"translate(\(Self.number(cx)),\(Self.number(gridY - 5))) rotate(-90)\"")
+    }
+    let weights = map.matrix(layer: layer, head: head)
+    for (r, label) in map.rowLabels.enumerated() {
+      let cy = gridY + Double(r) * Self.cell
+      svg += text(
+        label, x: gridX - 5, y: cy + Self.cell / 2 + 4, attributes: "text-anchor=\"end\"")
+      for (c, value) in weights[r].enumerated() {
+        svg += "<rect class=\"cell\" x=\"\(Self.number(gridX + Double(c) * Self.cell))\" "
+        svg += "y=\"\(Self.number(cy))\" width=\"\(Self.number(Self.cell))\" "
+        svg += "height=\"\(Self.number(Self.cell))\" fill=\"\(HeatmapPalette.hex(value))\">"
+        svg += "<title>\(Self.escape(label)) → \(Self.escape(map.columnLabels[c])): "
+        svg += "\(String(format: "%.3f", value))</title></rect>\n"
+      }
+    }
+    return svg + "</g>\n"
+  }
+
+  /// The colour scale: a viridis gradient bar from 0 to 1 with ticks.
+  private func scale(x: Double, y: Double) -> String {
+    let barWidth = 240.0
+    var svg = "<defs><linearGradient id=\"viridis\" x1=\"0\" x2=\"1\" y1=\"0\" y2=\"0\">\n"
+    for step in 0...8 {
+      let value = Float(step) / 8
+      svg += "<stop offset=\"\(Self.number(Double(value)))\" "
+      svg += "stop-color=\"\(HeatmapPalette.hex(value))\"/>\n"
+    }
+    svg += "</linearGradient></defs>\n"
+    svg += text("attention weight", x: x, y: y + 10, attributes: "")
+    let barX = x + 100
+    svg += "<rect class=\"scale\" x=\"\(Self.number(barX))\" y=\"\(Self.number(y))\" "
+    svg += "width=\"\(Self.number(barWidth))\" height=\"14\" fill=\"url(#viridis)\" "
+    svg += "stroke=\"#888\" stroke-width=\"0.5\"/>\n"
+    for tick in [0.0, 0.25, 0.5, 0.75, 1.0] {
+      let tx = barX + tick * barWidth
+      svg +=
+        "<line x1=\"\(Self.number(tx))\" x2=\"\(Self.number(tx))\" y1=\"\(Self.number(y + 14))\" "
+      svg += "y2=\"\(Self.number(y + 18))\" stroke=\"#444\"/>\n"
+      svg += text(
+        String(format: "%g", tick), x: tx, y: y + 30, attributes: "text-anchor=\"middle\"")
+    }
+    return svg
+  }
+
+  private func text(_ content: String, x: Double, y: Double, attributes: String) -> String {
+    "<text x=\"\(Self.number(x))\" y=\"\(Self.number(y))\" \(attributes)>\(Self.escape(content))</text>\n"
+  }
+
+  /// A coordinate with at most one decimal.
+  private static func number(_ value: Double) -> String {
+    let rounded = (value * 10).rounded() / 10
+    return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+  }
+
+  /// An estimate of the width in pixels of `text` at 11 px.
+  private static func textWidth(_ text: String) -> Double {
+    Double(TerminalText.width(text)) * 6.8
+  }
+
+  /// `text` with XML's five special characters escaped, and the control characters XML 1.0
+  /// forbids (a model can emit any byte) replaced by U+FFFD.
+  static func escape(_ text: String) -> String {
+    var escaped = ""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "&": escaped += "&amp;"
+      case "<": escaped += "&lt;"
+      case ">": escaped += "&gt;"
+      case "\"": escaped += "&quot;"
+      case "'": escaped += "&apos;"
+      case "\t", "\n", "\r": escaped.unicodeScalars.append(scalar)
+      case _ where scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value):
+        escaped += "\u{FFFD}"
+      default: escaped.unicodeScalars.append(scalar)
+      }
+    }
+    return escaped
+  }
+}

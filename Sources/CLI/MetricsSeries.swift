@@ -1,0 +1,88 @@
+import Foundation
+import Translation
+
+/// The curves of one run's `metrics.jsonl`: for each metric key (`loss`, `lr`, `valid_loss`,
+/// `valid_bleu`, …), its (step, value) points in file order.
+///
+/// Lines are the objects ``MetricsLog`` writes; keys other than `step` whose values are numbers
+/// become series, `null` (a non-finite number) is skipped, blank lines are ignored.
+struct MetricsSeries {
+  /// The run's name as a legend shows it (the run directory's last path component).
+  var name: String
+  /// The `metrics.jsonl` read.
+  let path: String
+  /// Each metric's points, by key.
+  private(set) var points: [String: [(x: Double, y: Double)]] = [:]
+
+  /// Reads `runDirectory/metrics.jsonl`.
+  ///
+  /// - Throws: `RuntimeError` naming the file: missing, unreadable or empty, or naming the
+  ///   file and line number of the first line that is not a metrics object.
+  init(runDirectory: String) throws(RuntimeError) {
+    let name = URL(fileURLWithPath: runDirectory).standardizedFileURL.lastPathComponent
+    let path = MetricsLog(directory: runDirectory).path
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: runDirectory, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    else {
+      throw RuntimeError(
+        "'\(runDirectory)' is not a directory; name a run directory such as runs/toy")
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      let reason =
+        FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"
+      throw RuntimeError(
+        "cannot read '\(path)': \(reason); is '\(runDirectory)' a run directory of "
+          + "'transformer-cli train'?")
+    }
+    try self.init(name: name, path: path, data: data)
+  }
+
+  /// Parses the bytes of a metrics file; `path` is for messages.
+  init(name: String, path: String, data: Data) throws(RuntimeError) {
+    self.name = name
+    self.path = path
+    var lineNumber = 0
+    var sawLine = false
+    for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+      lineNumber += 1
+      if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\r") || $0 == 9 }) {
+        continue
+      }
+      sawLine = true
+      try add(Data(line), lineNumber: lineNumber)
+    }
+    guard sawLine else {
+      throw RuntimeError("'\(path)' is empty: the run has logged nothing yet")
+    }
+  }
+
+  /// The points of `key`, empty when the run never logged it.
+  func series(_ key: String) -> [(x: Double, y: Double)] {
+    points[key] ?? []
+  }
+
+  /// Adds the numbers of one line.
+  private mutating func add(_ line: Data, lineNumber: Int) throws(RuntimeError) {
+    func failure(_ reason: String) -> RuntimeError {
+      RuntimeError(
+        "'\(path)' line \(lineNumber): \(reason); each line must be one JSON object "
+          + "as 'transformer-cli train' writes it")
+    }
+    guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
+      throw failure("not a JSON object")
+    }
+    guard let step = (object["step"] as? NSNumber)?.doubleValue, step.isFinite, step >= 0 else {
+      throw failure("no numeric \"step\"")
+    }
+    for (key, value) in object where key != "step" {
+      if value is NSNull { continue }
+      guard let number = value as? NSNumber else {
+        throw failure("\"\(key)\" is not a number")
+      }
+      if number.doubleValue.isFinite {
+        points[key, default: []].append((step, number.doubleValue))
+      }
+    }
+  }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Translation
+
+/// `transformer-cli plot`: draws the `metrics.jsonl` of one or several runs as one SVG of four
+/// panels (training loss, validation loss, validation BLEU, learning rate against step), one
+/// colour per run.
+struct PlotCommand: Command {
+  static var configuration: CommandConfiguration {
+    CommandConfiguration(
+      name: "plot",
+      abstract: "Draw the training curves of runs as an SVG chart.",
+      discussion: """
+        Reads <run>/metrics.jsonl of each run directory and draws four panels
+        against the training step: training loss, validation loss, validation BLEU
+        and learning rate. Each run has one colour and a legend entry with its
+        directory's name; a metric a run did not log (BLEU without
+        training.valid_bleu) is left out of its panel.
+
+        The SVG goes to --output, written atomically (aside, then renamed into
+        place); with one run the default is <run>/plot.svg, with several runs
+        --output is required. A run without metrics.jsonl, an empty one, or a line
+        that is not a metrics object is an error naming the file and line.
+        """,
+      options: [
+        .option(
+          "output", value: "file",
+          help: "The SVG file to write (default with one run: <run>/plot.svg).")
+      ],
+      arguments: [
+        ArgumentDescription("run", help: "Run directories holding metrics.jsonl.", repeating: true)
+      ])
+  }
+
+  /// The run directories.
+  var runs: [String] = []
+  /// `--output`, nil for `<run>/plot.svg`.
+  var outputPath: String?
+
+  /// The file name of the default output inside the run directory.
+  static let defaultFileName = "plot.svg"
+
+  /// The panels: title, metric key, y label, whether to mark points.
+  static let panels: [(title: String, key: String, yLabel: String, markers: Bool)] = [
+    ("Training loss", "loss", "loss (label-smoothed)", false),
+    ("Validation loss", "valid_loss", "loss", true),
+    ("Validation BLEU", "valid_bleu", "BLEU", true),
+    ("Learning rate", "lr", "learning rate", false),
+  ]
+
+  /// One colour per run, in order (Tableau 10), repeating after ten runs.
+  static let palette = [
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+    "#9c755f", "#bab0ac",
+  ]
+
+  mutating func parse(_ arguments: Arguments) throws {
+    runs = arguments.positionals
+    outputPath = arguments.value(of: "output")
+  }
+
+  func validate() throws {
+    if runs.count > 1, outputPath == nil {
+      throw UsageError("'--output <file>' is required when plotting \(runs.count) runs")
+    }
+  }
+
+  mutating func run(_ console: inout Console) throws {
+    var metrics = try runs.map { run throws(RuntimeError) in try MetricsSeries(runDirectory: run) }
+    // Two runs of the same name (a/run, b/run) are told apart by the paths given.
+    let names = metrics.map(\.name)
+    for index in metrics.indices where names.filter({ $0 == names[index] }).count > 1 {
+      metrics[index].name = runs[index]
+    }
+    let path =
+      outputPath ?? CheckpointStore.join(runs[0], Self.defaultFileName)
+    let file = try OutputFile(path: path)
+    file.write(Self.render(metrics))
+    try file.commit()
+    console.writeLine("wrote '\(path)'")
+  }
+
+  /// The SVG document of `runs`: a title, the legend, and the four panels in a 2 × 2 grid.
+  static func render(_ runs: [MetricsSeries]) -> String {
+    let width = 1000.0
+    let panelWidth = width / 2
+    let panelHeight = 320.0
+    let legend = legendLayout(runs.map(\.name), width: width - 40)
+    let top = 44 + Double(legend.rows) * 22 + 6
+    var svg = SVGDocument(width: width, height: top + 2 * panelHeight + 8)
+    svg.rect(x: 0, y: 0, width: svg.width, height: svg.height, fill: "white")
+    let title = runs.count == 1 ? "Training curves: \(runs[0].name)" : "Training curves"
+    svg.text(title, x: width / 2, y: 26, size: 17, anchor: "middle", weight: "bold")
+    svg.beginGroup([("class", "legend")])
+    for (index, run) in runs.enumerated() {
+      let origin = legend.positions[index]
+      let color = palette[index % palette.count]
+      svg.beginGroup([("class", "legend-entry")])
+      svg.line(
+        x1: origin.x, y1: origin.y - 4, x2: origin.x + 24, y2: origin.y - 4, stroke: color,
+        width: 3)
+      svg.text(run.name, x: origin.x + 30, y: origin.y, size: 13)
+      svg.endGroup()
+    }
+    svg.endGroup()
+    let maximumStep = runs.flatMap { run in panels.flatMap { run.series($0.key).map(\.x) } }.max()
+    for (index, panel) in panels.enumerated() {
+      let chart = SVGChart(
+        title: panel.title, xLabel: "step", yLabel: panel.yLabel,
+        series: runs.enumerated().map { runIndex, run in
+          SVGChart.Series(
+            label: run.name, color: palette[runIndex % palette.count],
+            points: run.series(panel.key), showsMarkers: panel.markers)
+        },
+        xRange: maximumStep.map { 0...$0 })
+      chart.draw(
+        in: &svg, x: Double(index % 2) * panelWidth, y: top + Double(index / 2) * panelHeight,
+        width: panelWidth, height: panelHeight)
+    }
+    return svg.text
+  }
+
+  /// Where each legend entry's text baseline starts, entries flowing left to right and
+  /// wrapping into rows, centred as a block; about 7.5 units per character.
+  static func legendLayout(_ names: [String], width: Double)
+    -> (positions: [(x: Double, y: Double)], rows: Int)
+  {
+    let widths = names.map { 30 + Double($0.count) * 7.5 + 24 }
+    var positions: [(x: Double, y: Double)] = []
+    var row = 0
+    var x = 0.0
+    for entry in widths {
+      if x > 0, x + entry > width {
+        row += 1
+        x = 0
+      }
+      positions.append((x, 64 + Double(row) * 22))
+      x += entry
+    }
+    let used = min(width, widths.reduce(0, +))
+    let offset = 20 + (width - used) / 2
+    return (positions.map { ($0.x + offset, $0.y) }, row + 1)
+  }
+}

@@ -1,0 +1,98 @@
+import Autograd
+import Foundation
+import NN
+
+/// The text `transformer-cli trace` prints: the pass's sizes, then every recorded step indented
+/// by module, with its shape in the legend's letters, its actual sizes, and the mean, standard
+/// deviation, minimum and maximum of its values (over the finite ones; masked scores of −∞ are
+/// counted apart).
+///
+///     encoder
+///       layer 1
+///         self-attention
+///           scores Q·Kᵀ/√K + mask …   [B, H, S, S]   [1, 4, 8, 8]   0.1052 …
+struct TraceReport {
+  /// The traced pass.
+  let pass: TracedPass
+
+  /// The report, each line ending in a newline.
+  func render() -> String {
+    let c = pass.configuration
+    let what = pass.isReference ? "the given target" : "the model's own translation"
+    var lines = [
+      "\(pass.sourceText) → \(pass.targetText)",
+      "one forward pass, teacher-forced on \(what)",
+      "source pieces, S = \(pass.sourcePieces.count): " + pass.sourcePieces.joined(separator: " "),
+      "decoder input, T = \(pass.targetInputPieces.count): "
+        + pass.targetInputPieces.joined(separator: " "),
+      "B = 1, S = \(pass.sourcePieces.count), T = \(pass.targetInputPieces.count), "
+        + "D = \(c.modelWidth), H = \(c.headCount), K = D/H = \(c.modelWidth / c.headCount), "
+        + "F = \(c.feedForwardWidth), V = \(c.vocabularySize); \(c.encoderLayerCount) encoder "
+        + "and \(c.decoderLayerCount) decoder layers, \(c.normPlacement)-norm",
+      "",
+    ]
+    var rows: [(label: String, shape: String, sizes: String, summary: String)] = []
+    var previous: [String] = []
+    for step in pass.trace.steps {
+      let common = zip(previous, step.modules).prefix { $0 == $1 }.count
+      for depth in common..<step.modules.count {
+        rows.append((Self.indent(depth) + step.modules[depth], "", "", ""))
+      }
+      previous = step.modules
+      rows.append(
+        (
+          Self.indent(step.modules.count) + step.name, step.shape,
+          "[" + step.value.shape.map(String.init).joined(separator: ", ") + "]",
+          Self.summary(step.value)
+        ))
+    }
+    let labelWidth = max(4, rows.map { TerminalText.width($0.label) }.max() ?? 0)
+    let shapeWidth = max(5, rows.map { TerminalText.width($0.shape) }.max() ?? 0)
+    let sizesWidth = max(5, rows.map { $0.sizes.count }.max() ?? 0)
+    func line(_ label: String, _ shape: String, _ sizes: String, _ summary: String) -> String {
+      let text =
+        TerminalText.padded(label, to: labelWidth) + "  "
+        + TerminalText.padded(shape, to: shapeWidth)
+        + "  " + TerminalText.padded(sizes, to: sizesWidth) + "  " + summary
+      return String(text.reversed().drop { $0 == " " }.reversed())
+    }
+    let header = ["mean", "std", "min", "max"].map { TerminalText.leftPadded($0, to: 10) }
+    lines.append(line("step", "shape", "sizes", header.joined()))
+    for row in rows { lines.append(line(row.label, row.shape, row.sizes, row.summary)) }
+    if pass.isReference {
+      lines.append("")
+      lines.append(
+        "loss = \(String(format: "%.4f", pass.loss)) per token, perplexity = "
+          + "\(String(format: "%.3f", exp(pass.loss))) (cross-entropy of the target, no smoothing)")
+    }
+    return lines.map { $0 + "\n" }.joined()
+  }
+
+  private static func indent(_ depth: Int) -> String { String(repeating: "  ", count: depth) }
+
+  /// Mean, standard deviation, minimum and maximum of the finite values, and how many are −∞.
+  private static func summary(_ tensor: Tensor) -> String {
+    var (count, sum, sumOfSquares) = (0, 0.0, 0.0)
+    var (low, high) = (Float.infinity, -Float.infinity)
+    var masked = 0
+    for value in tensor.scalars {
+      guard value.isFinite else {
+        masked += 1
+        continue
+      }
+      count += 1
+      sum += Double(value)
+      sumOfSquares += Double(value) * Double(value)
+      low = min(low, value)
+      high = max(high, value)
+    }
+    guard count > 0 else { return "all \(masked) masked (−∞)" }
+    let mean = sum / Double(count)
+    let deviation = max(0, sumOfSquares / Double(count) - mean * mean).squareRoot()
+    var text = [mean, deviation, Double(low), Double(high)].map {
+      TerminalText.leftPadded(String(format: "%.4f", $0), to: 10)
+    }.joined()
+    if masked > 0 { text += "  (\(masked) masked: −∞)" }
+    return text
+  }
+}

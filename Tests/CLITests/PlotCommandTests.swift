@@ -1,0 +1,223 @@
+import Foundation
+import XCTest
+
+@testable import CLI
+
+#if canImport(FoundationXML)
+  import FoundationXML
+#endif
+
+/// Counts the elements of an XML document by name and `class` attribute.
+private final class ElementCounter: NSObject, XMLParserDelegate {
+  var counts: [String: Int] = [:]
+  var runs: [String] = []
+
+  func parser(
+    _ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
+    qualifiedName: String?, attributes: [String: String] = [:]
+  ) {
+    counts[name, default: 0] += 1
+    if let kind = attributes["class"] { counts[name + "." + kind, default: 0] += 1 }
+    if name == "polyline", let run = attributes["data-run"] { runs.append(run) }
+  }
+
+  /// Parses `text`; fails the test when it is not well-formed.
+  static func count(_ text: String, file: StaticString = #filePath, line: UInt = #line)
+    -> ElementCounter
+  {
+    let counter = ElementCounter()
+    let parser = XMLParser(data: Data(text.utf8))
+    parser.delegate = counter
+    XCTAssertTrue(
+      parser.parse(), "not well-formed: \(parser.parserError.map { "\($0)" } ?? "")",
+      file: file, line: line)
+    return counter
+  }
+}
+
+final class PlotCommandTests: XCTestCase {
+
+  static let help = """
+    OVERVIEW: Draw the training curves of runs as an SVG chart.
+
+    Reads <run>/metrics.jsonl of each run directory and draws four panels
+    against the training step: training loss, validation loss, validation BLEU
+    and learning rate. Each run has one colour and a legend entry with its
+    directory's name; a metric a run did not log (BLEU without
+    training.valid_bleu) is left out of its panel.
+
+    The SVG goes to --output, written atomically (aside, then renamed into
+    place); with one run the default is <run>/plot.svg, with several runs
+    --output is required. A run without metrics.jsonl, an empty one, or a line
+    that is not a metrics object is an error naming the file and line.
+
+    USAGE: transformer-cli plot [--output <file>] [--threads <count>] <run> ...
+
+    ARGUMENTS:
+      <run>                   Run directories holding metrics.jsonl.
+
+    OPTIONS:
+      --output <file>         The SVG file to write (default with one run:
+                              <run>/plot.svg).
+      --threads <count>       Threads the kernels use (default:
+                              $TRANSFORMER_THREADS, else one per processor).
+      -h, --help              Show help information.
+
+    """
+
+  func testHelp() {
+    let run = CLIRun("plot", "--help")
+    XCTAssertEqual(run.status, 0)
+    XCTAssertEqual(run.output, Self.help)
+    XCTAssertEqual(CLIRun("help", "plot").output, Self.help)
+  }
+  var directory: TemporaryDirectory!
+
+  override func setUpWithError() throws { directory = try TemporaryDirectory() }
+  override func tearDownWithError() throws { directory.remove() }
+
+  /// A run directory `name/` with training lines every 50 steps and validations every 100.
+  @discardableResult
+  private func makeRun(_ name: String, bleu: Bool = true) throws -> String {
+    try FileManager.default.createDirectory(
+      atPath: directory.path(name), withIntermediateDirectories: true)
+    var lines: [String] = []
+    for step in stride(from: 50, through: 400, by: 50) {
+      lines.append(
+        "{\"step\":\(step),\"epoch\":1,\"loss\":\(8.0 / Double(step)),\"ppl\":3.5,"
+          + "\"lr\":\(Double(step) * 1e-6),\"tokens_per_s\":1000,\"elapsed_s\":1.5}")
+      if step % 100 == 0 {
+        lines.append(
+          "{\"step\":\(step),\"valid_loss\":\(3.0 / Double(step)),\"valid_ppl\":null"
+            + (bleu ? ",\"valid_bleu\":\(Double(step) / 10)}" : "}"))
+      }
+    }
+    lines.append("{\"step\":400,\"test_bleu\":41.5}")
+    try directory.write("\(name)/metrics.jsonl", lines.joined(separator: "\n") + "\n")
+    return directory.path(name)
+  }
+
+  func testOneRunWritesPlotIntoTheRunDirectory() throws {
+    let run = try makeRun("toy")
+    let result = CLIRun("plot", run)
+    XCTAssertEqual(result.status, 0, result.errors)
+    XCTAssertEqual(result.output, "wrote '\(run)/plot.svg'\n")
+    let counter = ElementCounter.count(try directory.read("toy/plot.svg"))
+    XCTAssertEqual(counter.counts["svg"], 1)
+    XCTAssertEqual(counter.counts["polyline.series"], 4)
+    XCTAssertEqual(counter.counts["g.legend-entry"], 1)
+    XCTAssertEqual(counter.counts["g.chart"], 4)
+    XCTAssertEqual(Set(counter.runs), ["toy"])
+    XCTAssertEqual(try directory.contents(), ["toy"])
+  }
+
+  func testTwoRunsGetOneLegendEntryEachAndAMissingSeriesIsAbsent() throws {
+    let first = try makeRun("base")
+    let second = try makeRun("no-bleu & <more>", bleu: false)
+    let output = directory.path("both.svg")
+    let result = CLIRun("plot", first, second, "--output", output)
+    XCTAssertEqual(result.status, 0, result.errors)
+    let text = try directory.read("both.svg")
+    let counter = ElementCounter.count(text)
+    XCTAssertEqual(counter.counts["polyline.series"], 7)
+    XCTAssertEqual(counter.counts["g.legend-entry"], 2)
+    XCTAssertEqual(counter.runs.filter { $0 == "base" }.count, 4)
+    XCTAssertEqual(counter.runs.filter { $0 == "no-bleu & <more>" }.count, 3)
+    XCTAssertTrue(text.contains("no-bleu &amp; &lt;more&gt;"))
+  }
+
+  func testSeveralRunsNeedOutput() throws {
+    let result = CLIRun("plot", try makeRun("a"), try makeRun("b"))
+    XCTAssertEqual(result.status, 64)
+    XCTAssertTrue(result.errors.contains("'--output <file>' is required"), result.errors)
+    XCTAssertEqual(CLIRun("plot").status, 64)
+  }
+
+  func testMissingMetricsIsAnError() throws {
+    try FileManager.default.createDirectory(
+      atPath: directory.path("bare"), withIntermediateDirectories: true)
+    let result = CLIRun("plot", directory.path("bare"))
+    XCTAssertEqual(result.status, 1)
+    XCTAssertEqual(
+      result.errors,
+      "Error: cannot read '\(directory.path("bare"))/metrics.jsonl': no such file; is "
+        + "'\(directory.path("bare"))' a run directory of 'transformer-cli train'?\n")
+    let absent = CLIRun("plot", directory.path("absent"))
+    XCTAssertEqual(absent.status, 1)
+    XCTAssertTrue(absent.errors.contains("is not a directory"), absent.errors)
+  }
+
+  func testEmptyMetricsIsAnError() throws {
+    try FileManager.default.createDirectory(
+      atPath: directory.path("empty"), withIntermediateDirectories: true)
+    try directory.write("empty/metrics.jsonl", "\n")
+    let result = CLIRun("plot", directory.path("empty"))
+    XCTAssertEqual(result.status, 1)
+    XCTAssertTrue(result.errors.contains("metrics.jsonl' is empty"), result.errors)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: directory.path("empty/plot.svg")))
+  }
+
+  func testMalformedLineNamesFileAndLine() throws {
+    let run = try makeRun("bad")
+    let path = directory.path("bad/metrics.jsonl")
+    for (line, reason) in [
+      ("{\"step\":10,\"loss\":", "not a JSON object"), ("[1,2]", "not a JSON object"),
+      ("{\"loss\":1.5}", "no numeric \"step\""),
+      ("{\"step\":10,\"loss\":\"high\"}", "\"loss\" is not a number"),
+    ] {
+      try directory.write("bad/metrics.jsonl", "{\"step\":5,\"loss\":2}\n\n\(line)\n")
+      let result = CLIRun("plot", run)
+      XCTAssertEqual(result.status, 1, line)
+      XCTAssertTrue(result.errors.hasPrefix("Error: '\(path)' line 3: \(reason);"), result.errors)
+      XCTAssertEqual(result.errors.filter { $0 == "\n" }.count, 1)
+    }
+  }
+
+  func testTicksAreNiceValues() {
+    let loss = AxisTicks(covering: 0.13, 9.2)
+    XCTAssertEqual([loss.lower, loss.upper, loss.step], [0, 10, 2])
+    XCTAssertEqual(loss.values, [0, 2, 4, 6, 8, 10])
+    XCTAssertEqual(loss.values.map(loss.label), ["0", "2", "4", "6", "8", "10"])
+
+    let rate = AxisTicks(covering: 0, 0.00071)
+    XCTAssertEqual(rate.step, 0.0002, accuracy: 1e-18)
+    XCTAssertEqual(rate.upper, 0.0008, accuracy: 1e-15)
+    XCTAssertEqual(rate.values.map(rate.label), ["0.0000", "0.0002", "0.0004", "0.0006", "0.0008"])
+
+    let steps = AxisTicks(covering: 0, 3000, count: 4)
+    XCTAssertEqual(steps.values, [0, 1000, 2000, 3000])
+
+    let exact = AxisTicks(covering: 0.2, 0.6, count: 4)
+    XCTAssertEqual(exact.values.map(exact.label), ["0.2", "0.3", "0.4", "0.5", "0.6"])
+
+    let flat = AxisTicks(covering: 5, 5)
+    XCTAssertLessThan(flat.lower, 5)
+    XCTAssertGreaterThan(flat.upper, 5)
+    let zero = AxisTicks(covering: 0, 0)
+    XCTAssertEqual([zero.lower, zero.upper], [-1, 1])
+    XCTAssertEqual(zero.label(-1e-17), "0.0")
+    let broken = AxisTicks(covering: .nan, .infinity)
+    XCTAssertEqual([broken.lower, broken.upper], [0, 1])
+
+    for (raw, nice) in [
+      (0.3, 0.5), (3.0, 5.0), (7.0, 10.0), (1.0, 1.0), (0.00012, 0.0002), (150.0, 200.0),
+      (2.0, 2.0),
+    ] {
+      XCTAssertEqual(AxisTicks.niceStep(atLeast: raw), nice, accuracy: nice * 1e-12, "\(raw)")
+    }
+  }
+
+  func testSVGDocumentEscapesAndFormats() {
+    XCTAssertEqual(
+      SVGDocument.escape("a<b & \"c\" 'd'>\u{1}"), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;")
+    XCTAssertEqual(SVGDocument.number(12), "12")
+    XCTAssertEqual(SVGDocument.number(3.5), "3.5")
+    XCTAssertEqual(SVGDocument.number(-0.254), "-0.25")
+    XCTAssertEqual(SVGDocument.number(-0.001), "0")
+    var svg = SVGDocument(width: 10, height: 10)
+    svg.beginGroup([("class", "x")])
+    svg.text("<", x: 1, y: 2)
+    svg.endGroup()
+    XCTAssertEqual(ElementCounter.count(svg.text).counts["text"], 1)
+  }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import NN
+import Translation
+import XCTest
+
+@testable import CLI
+
+final class TraceCommandTests: XCTestCase {
+  var fixture: InspectionFixture!
+
+  override func setUpWithError() throws { fixture = try InspectionFixture(layers: 2, heads: 4) }
+  override func tearDownWithError() throws { fixture.directory.remove() }
+
+  func testPrintsEveryStepIndentedByModule() throws {
+    let run = CLIRun("trace", "--checkpoint", fixture.checkpoint, "the cat sat")
+    XCTAssertEqual(run.status, 0, run.errors)
+    let pass = try fixture.pass("the cat sat")
+    let (s, t) = (pass.sourcePieces.count, pass.targetInputPieces.count)
+    let lines = run.output.split(separator: "\n").map(String.init)
+    XCTAssertTrue(
+      lines.contains(
+        "B = 1, S = \(s), T = \(t), D = 16, H = 4, K = D/H = 4, F = 32, "
+          + "V = \(pass.configuration.vocabularySize); 2 encoder and 2 decoder layers, post-norm"),
+      run.output)
+    func line(_ prefix: String) -> [String] {
+      lines.filter { $0.hasPrefix(prefix) }.map {
+        $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init).joined(
+          separator: " ")
+      }
+    }
+    XCTAssertEqual(line("encoder").count, 1)
+    XCTAssertEqual(line("  layer 2").count, 2)
+    XCTAssertEqual(line("    encoder-decoder attention").count, 2)
+    let scores = line("      scores Q·Kᵀ/√K")
+    XCTAssertEqual(scores.count, 6)
+    XCTAssertTrue(scores[0].contains("[B, H, S, S] [1, 4, \(s), \(s)]"), scores[0])
+    XCTAssertTrue(scores[2].contains("[B, H, T, T] [1, 4, \(t), \(t)]"), scores[2])
+    XCTAssertTrue(scores[3].contains("[B, H, T, S] [1, 4, \(t), \(s)]"), scores[3])
+    let futureMask = line("      mask: future")
+    XCTAssertEqual(futureMask.count, 2)
+    XCTAssertTrue(
+      futureMask[0].hasSuffix("(\(4 * t * (t - 1) / 2) masked: −∞)"), futureMask[0])
+    XCTAssertTrue(
+      line("logits")[0].contains(
+        "[B, T, D] → [B, T, V] [1, \(t), \(pass.configuration.vocabularySize)]"))
+    XCTAssertFalse(run.output.contains("perplexity"))
+  }
+
+  func testWithATargetPrintsItsLoss() throws {
+    let run = CLIRun(
+      "trace", "--checkpoint", fixture.checkpoint, "--target", "le chat", "the cat")
+    XCTAssertEqual(run.status, 0, run.errors)
+    let translator = try Translator(checkpoint: fixture.checkpoint)
+    let source = translator.vocabulary.source.encodeIDs("the cat") + [Vocabulary.endID]
+    let target = translator.vocabulary.target.encodeIDs("le chat")
+    let (loss, _) = translator.model.loss(
+      sourceIDs: source, targetInputIDs: [Vocabulary.startID] + target,
+      targetOutputIDs: target + [Vocabulary.endID], sourceLengths: [source.count],
+      targetLengths: [target.count + 1], labelSmoothing: 0)
+    let value = loss.value.scalars[0]
+    XCTAssertTrue(
+      run.output.hasSuffix(
+        "loss = \(String(format: "%.4f", value)) per token, perplexity = "
+          + "\(String(format: "%.3f", exp(value))) (cross-entropy of the target, no smoothing)\n"),
+      run.output)
+    XCTAssertTrue(run.output.contains("teacher-forced on the given target"))
+  }
+
+  func testBadInputs() {
+    let blank = CLIRun("trace", "--checkpoint", fixture.checkpoint, " ")
+    XCTAssertEqual(blank.status, 64)
+    let blankTarget = CLIRun("trace", "--checkpoint", fixture.checkpoint, "--target", "", "x")
+    XCTAssertEqual(blankTarget.status, 64)
+    XCTAssertTrue(blankTarget.errors.contains("has no pieces"), blankTarget.errors)
+    let long = CLIRun(
+      "trace", "--checkpoint", fixture.checkpoint,
+      String(repeating: "the cat sat on the mat ", count: 40))
+    XCTAssertEqual(long.status, 64, long.errors)
+    XCTAssertTrue(long.errors.contains("max_positions 64"), long.errors)
+    let missing = CLIRun("trace", "--checkpoint", fixture.directory.path("none"), "x")
+    XCTAssertEqual(missing.status, 1)
+    XCTAssertEqual(missing.errors.filter { $0 == "\n" }.count, 1, missing.errors)
+  }
+
+  func testHelp() {
+    let run = CLIRun("trace", "--help")
+    XCTAssertEqual(run.status, 0)
+    XCTAssertEqual(run.output, Self.help)
+  }
+
+  static let help = """
+    OVERVIEW: Print each step of a forward pass with its shape.
+
+    Runs the model once on <text>, teacher-forced on --target (or, without it, on
+    the model's own translation, searched as 'translate' searches), and prints
+    each step the model computes, indented by module (encoder › layer i ›
+    self-attention …), in the notation of Vaswani et al. 2017 with its section:
+    embedding E[ids] (§3.4), × √D, + PE (§3.5), Q/K/V projections, split heads,
+    scores Q·Kᵀ/√K with the mask (§3.2.1), softmax, × V, merge heads, W_O (§3.2.2),
+    residual and LayerNorm (§3.1), the feed-forward x·W₁ + b₁, ReLU, ·W₂ + b₂
+    (§3.3), logits and loss. Each line gives the shape in the legend's letters,
+    the actual sizes and the mean, std, min and max of the values (masked
+    scores, −∞, are counted apart).
+
+    Legend: B batch (1 here), S source pieces + </s>, T <s> + target pieces,
+    D model width, H heads, K = D/H head width, F feed-forward width,
+    V vocabulary. With --target the last line is the target's per-token
+    cross-entropy and perplexity.
+
+    The values are the model's own: its layers record them as they compute.
+
+    USAGE: transformer-cli trace [--target <text>] [--checkpoint <dir>]
+      [--beam <size>] [--alpha <a>] [--max-len <count>] [--threads <count>] <text>
+
+    ARGUMENTS:
+      <text>                  The source sentence.
+
+    OPTIONS:
+      --target <text>         Teacher-force on this reference translation and print
+                              its loss.
+      --checkpoint <dir>      The checkpoint directory (default: best/ of the most
+                              recently trained run under runs/).
+      --beam <size>           Beam size; 1 is greedy search (default: 4).
+      --alpha <a>             Length penalty exponent α (default: 0.6).
+      --max-len <count>       The most output pieces (default: source length + 50).
+      --threads <count>       Threads the kernels use (default:
+                              $TRANSFORMER_THREADS, else one per processor).
+      -h, --help              Show help information.
+
+    """
+}
