@@ -11,6 +11,10 @@ enum CommandRegistry {
       TrainCommand.self,
       TranslateCommand.self,
       EvalCommand.self,
+      AverageCommand.self,
+      PlotCommand.self,
+      AttentionCommand.self,
+      TraceCommand.self,
       BenchCommand.self,
     ]
   }

@@ -45,10 +45,18 @@ enum ProgressLine {
   }
 
   /// The summary lines for stdout.
-  static func summary(_ summary: TrainingSummary, resumeCommand: String) -> [String] {
+  static func summary(
+    _ summary: TrainingSummary, peakResidentMegabytes: Double? = nil, resumeCommand: String
+  ) -> [String] {
+    let tokensPerSecond = Double(summary.targetTokens) / max(summary.elapsedSeconds, 1e-9)
+    var speed =
+      "speed:   \(rate(tokensPerSecond)) target tokens/s over "
+      + "\(fixed(summary.epochProgress, 2)) epochs"
+    if let memory = peakResidentMegabytes { speed += ", peak memory \(fixed(memory, 0)) MB" }
     var lines = [
       "stopped: \(summary.reason) after \(summary.steps) steps, \(summary.epochs) complete "
-        + "epochs, \(TrainingFormat.duration(summary.elapsedSeconds)) of training"
+        + "epochs, \(TrainingFormat.duration(summary.elapsedSeconds)) of training",
+      speed,
     ]
     if let best = summary.best {
       lines.append("best:    \(summary.bestPath) (step \(best.step): \(figures(best)))")

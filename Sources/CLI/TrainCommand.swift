@@ -21,6 +21,7 @@ struct TrainCommand: Command {
         config gives the same losses. The run directory (output.dir) receives:
           config.json, bpe.model   the run's config and vocabulary
           metrics.jsonl            one JSON object per log line and per validation
+          summary.json             steps, epochs, time, tokens/s, peak memory, BLEU
           last/                    the newest checkpoint, to resume from
           best/                    the checkpoint with the best validation (BLEU
                                    when training.valid_bleu is on, else loss)
@@ -85,7 +86,11 @@ struct TrainCommand: Command {
     defer { watcher.stop() }
     let summary = try run.run(shouldStop: { watcher.receivedSignal != nil })
     reporter.finishLine()
-    reporter.writeSummary(summary, resumeCommand: resumeCommand(configPath))
+    let memory = BenchTrainMeasurement.peakResidentMegabytes()
+    try TrainSummaryFile.write(
+      summary, peakResidentMegabytes: memory, directory: config.output.directory)
+    reporter.writeSummary(
+      summary, peakResidentMegabytes: memory, resumeCommand: resumeCommand(configPath))
     if summary.reason == .interrupted, let signal = watcher.receivedSignal {
       // marian's convention: the checkpoint is saved, then the status says which signal
       // stopped the run (130 for SIGINT, 143 for SIGTERM), as a shell reports a killed job.

@@ -68,8 +68,12 @@ final class TrainProgressReporter {
   }
 
   /// Writes the run's summary to stdout.
-  func writeSummary(_ summary: TrainingSummary, resumeCommand: String) {
-    for text in ProgressLine.summary(summary, resumeCommand: resumeCommand) {
+  func writeSummary(
+    _ summary: TrainingSummary, peakResidentMegabytes: Double?, resumeCommand: String
+  ) {
+    let lines = ProgressLine.summary(
+      summary, peakResidentMegabytes: peakResidentMegabytes, resumeCommand: resumeCommand)
+    for text in lines {
       console.writeLine(text)
     }
   }

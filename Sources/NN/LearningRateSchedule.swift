@@ -1,7 +1,7 @@
 import Foundation
 
-/// How the learning rate changes with the step: a linear warm-up followed by a decay with the
-/// inverse square root of the step, in one of two parameterisations.
+/// How the learning rate changes with the step: a linear warm-up followed by a decay, with the
+/// inverse square root of the step (two parameterisations) or linearly to zero at a last step.
 ///
 /// Steps count from 1 (the first optimiser step); step 0 and below give a rate of 0.
 public enum LearningRateSchedule: Equatable, Sendable {
@@ -12,6 +12,11 @@ public enum LearningRateSchedule: Equatable, Sendable {
   /// Linear warm-up from 0 to `peak` over `warmupSteps` steps, then
   /// `peak · sqrt(warmupSteps / step)` (fairseq's `inverse_sqrt`).
   case inverseSquareRoot(peak: Double, warmupSteps: Int)
+  /// Linear warm-up from 0 to `peak` over `warmupSteps` steps, then a straight line down to 0
+  /// at `totalSteps`, where training ends. For a fixed budget of steps this ends better than
+  /// the inverse square root, which stops at a still-high rate (Li et al. 2020, "Budgeted
+  /// Training"); it is fairseq's `polynomial_decay` with power 1.
+  case linear(peak: Double, warmupSteps: Int, totalSteps: Int)
 
   /// The learning rate for optimiser step `step` (1-based).
   public func learningRate(atStep step: Int) -> Float {
@@ -30,13 +35,19 @@ public enum LearningRateSchedule: Equatable, Sendable {
     case .inverseSquareRoot(let peak, let warmupSteps):
       let warmup = Double(max(warmupSteps, 1))
       return t < warmup ? peak * t / warmup : peak * (warmup / t).squareRoot()
+    case .linear(let peak, let warmupSteps, let totalSteps):
+      let warmup = Double(max(warmupSteps, 1))
+      if t < warmup { return peak * t / warmup }
+      let decaySteps = Double(max(totalSteps - max(warmupSteps, 1), 1))
+      return peak * max(0, 1 - (t - warmup) / decaySteps)
     }
   }
 
   /// The highest rate the schedule reaches (at the end of warm-up).
   public var peakRate: Double {
     switch self {
-    case .noam(_, _, let warmupSteps), .inverseSquareRoot(_, let warmupSteps):
+    case .noam(_, _, let warmupSteps), .inverseSquareRoot(_, let warmupSteps),
+      .linear(_, let warmupSteps, _):
       return exactRate(atStep: max(warmupSteps, 1))
     }
   }

@@ -11,6 +11,8 @@ public struct TrainingConfig: ConfigSection {
     case noam
     /// Linear warm-up to `peak_lr`, then `peak_lr · sqrt(warmup / step)`.
     case inverseSquareRoot = "inverse_sqrt"
+    /// Linear warm-up to `peak_lr`, then linearly down to 0 at `max_steps`.
+    case linear
   }
 
   /// Fixes initialisation, dropout masks and batch order.
@@ -29,7 +31,7 @@ public struct TrainingConfig: ConfigSection {
   public var schedule = Schedule.noam
   /// The factor in front of the `noam` schedule.
   public var learningRateScale = 1.0
-  /// The highest rate of the `inverse_sqrt` schedule, reached at the end of warm-up.
+  /// The highest rate of the `inverse_sqrt` and `linear` schedules, reached at the end of warm-up.
   public var peakLearningRate = 5e-4
   /// The optimiser steps of linear warm-up.
   public var warmupSteps = 4000
@@ -75,15 +77,15 @@ public struct TrainingConfig: ConfigSection {
       "adam_eps", \.adamEpsilon, .positive, "Adam ε, added to the root of the second moment."),
     .choice(
       "schedule", \.schedule,
-      "`noam`: `lr_scale · d_model^-0.5 · min(step^-0.5, step · warmup_steps^-1.5)`; `inverse_sqrt`: linear warm-up to `peak_lr`, then `peak_lr · sqrt(warmup_steps / step)`."
+      "`noam`: `lr_scale · d_model^-0.5 · min(step^-0.5, step · warmup_steps^-1.5)`; `inverse_sqrt`: linear warm-up to `peak_lr`, then `peak_lr · sqrt(warmup_steps / step)`; `linear`: linear warm-up to `peak_lr`, then linearly down to 0 at `max_steps`."
     ),
     .number("lr_scale", \.learningRateScale, .positive, "Factor in front of the `noam` schedule."),
     .number(
       "peak_lr", \.peakLearningRate, .positive,
-      "Highest learning rate of the `inverse_sqrt` schedule."),
+      "Highest learning rate of the `inverse_sqrt` and `linear` schedules."),
     .integer(
       "warmup_steps", \.warmupSteps, minimum: 1,
-      "Optimiser steps of linear warm-up; both schedules peak here."),
+      "Optimiser steps of linear warm-up; every schedule peaks here."),
     .number(
       "label_smoothing", \.labelSmoothing, .unitInterval,
       "Probability mass spread uniformly over the vocabulary in the loss (ε_ls)."),
@@ -122,6 +124,8 @@ public struct TrainingConfig: ConfigSection {
       return .noam(scale: learningRateScale, modelWidth: modelWidth, warmupSteps: warmupSteps)
     case .inverseSquareRoot:
       return .inverseSquareRoot(peak: peakLearningRate, warmupSteps: warmupSteps)
+    case .linear:
+      return .linear(peak: peakLearningRate, warmupSteps: warmupSteps, totalSteps: maxSteps)
     }
   }
 

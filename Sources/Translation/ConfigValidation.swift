@@ -38,6 +38,12 @@ extension RunConfig {
         "0, and so are training.max_epochs and training.max_time_minutes: training would never "
           + "stop; set at least one of them")
     }
+    if training.schedule == .linear, training.maxSteps <= training.warmupSteps {
+      throw fail(
+        "training.max_steps",
+        "\(training.maxSteps), but the linear schedule decays to 0 at training.max_steps, "
+          + "which must be above training.warmup_steps (\(training.warmupSteps))")
+    }
     // The optimiser runs in Float: a β that rounds to 1 would divide by zero in the bias
     // correction, an ε that rounds to 0 would divide by zero where the gradient is 0.
     for (key, beta) in [("adam_beta1", training.adamBeta1), ("adam_beta2", training.adamBeta2)]

@@ -139,6 +139,10 @@ public struct TrainingSummary: Sendable, Equatable {
   public var epochs: Int
   /// Seconds of training over every session.
   public var elapsedSeconds: Double
+  /// Passes over the training data, the current epoch's batches counted as a fraction.
+  public var epochProgress: Double
+  /// Target tokens (padding excluded) trained on over every session.
+  public var targetTokens: Int
   /// The best validation, the one in ``bestPath``; nil if none was made.
   public var best: ValidationResult?
   /// The most recent validation.

@@ -310,9 +310,13 @@ public final class TrainingRun {
 
   private func summary(_ reason: TrainingStopReason) -> TrainingSummary {
     let state = trainer.state
+    let batchesInEpoch = max(trainer.batchesInEpoch(), 1)
     return TrainingSummary(
       reason: reason, steps: state.step, epochs: state.position.epoch,
-      elapsedSeconds: state.elapsedSeconds, best: state.best,
+      elapsedSeconds: state.elapsedSeconds,
+      epochProgress: Double(state.position.epoch)
+        + Double(state.position.batchIndex) / Double(batchesInEpoch),
+      targetTokens: state.targetTokens, best: state.best,
       lastValidation: state.lastValidation, bestPath: store.bestPath,
       lastPath: store.lastPath, metricsPath: metrics.path, testBLEU: nil,
       testTranslationsPath: nil)

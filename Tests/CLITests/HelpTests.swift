@@ -19,6 +19,10 @@ final class HelpTests: XCTestCase {
       train                   Train a Transformer translation model.
       translate               Translate text with a trained model.
       eval                    Score translations with sacreBLEU's BLEU and chrF.
+      average                 Average the weights of the last checkpoints of a run.
+      plot                    Draw the training curves of runs as an SVG chart.
+      attention               Show a model's attention weights as heatmaps.
+      trace                   Print each step of a forward pass with its shape.
       bench                   Measure the speed of the kernels.
 
       See 'transformer-cli help <subcommand>' for detailed help.

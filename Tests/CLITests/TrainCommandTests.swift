@@ -16,6 +16,7 @@ final class TrainCommandTests: XCTestCase {
     config gives the same losses. The run directory (output.dir) receives:
       config.json, bpe.model   the run's config and vocabulary
       metrics.jsonl            one JSON object per log line and per validation
+      summary.json             steps, epochs, time, tokens/s, peak memory, BLEU
       last/                    the newest checkpoint, to resume from
       best/                    the checkpoint with the best validation (BLEU
                                when training.valid_bleu is on, else loss)
@@ -105,6 +106,16 @@ final class TrainCommandTests: XCTestCase {
       missing.errors, "Error: cannot read config '\(directory.path("none.json"))': no such file\n")
   }
 
+  /// The members of `summary.json` in `runDirectory`, one a line as scripts read them.
+  private func summaryMembers(_ runDirectory: String) throws -> [String: Any] {
+    let data = try Data(contentsOf: URL(fileURLWithPath: runDirectory + "/summary.json"))
+    let text = String(decoding: data, as: UTF8.self)
+    XCTAssertEqual(
+      text.split(separator: "\n").count - 2,
+      text.split(separator: "\n").filter { $0.hasPrefix("  \"") }.count, text)
+    return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+  }
+
   func testTinyRunThenResume() throws {
     let config = try writeTinyConfig()
     let run = CLIRun("train", "--config", config)
@@ -112,9 +123,19 @@ final class TrainCommandTests: XCTestCase {
     let runDirectory = directory.path("runs/tiny")
     XCTAssertEqual(
       run.output.split(separator: "\n").map { String($0.prefix(8)) },
-      ["stopped:", "best:   ", "last:   ", "metrics:"])
+      ["stopped:", "speed:  ", "best:   ", "last:   ", "metrics:"])
     XCTAssertTrue(
       run.output.hasPrefix("stopped: reached training.max_steps (4) after 4 steps"), run.output)
+    XCTAssertTrue(run.output.contains(" target tokens/s over "), run.output)
+    let summary = try summaryMembers(runDirectory)
+    XCTAssertEqual(summary["steps"] as? Int, 4)
+    XCTAssertEqual(summary["reason"] as? String, "reached training.max_steps (4)")
+    XCTAssertGreaterThan(summary["target_tokens"] as? Int ?? 0, 0)
+    XCTAssertGreaterThan(summary["target_tokens_per_s"] as? Double ?? 0, 0)
+    XCTAssertEqual(summary["best_step"] as? Int, 4)
+    // Four steps of batches of several pairs each: more than none and less than one per pair.
+    let epochs = summary["epochs"] as? Double ?? 0
+    XCTAssertTrue(epochs > 0 && epochs < 4, "\(epochs)")
     XCTAssertTrue(run.output.contains("best:    \(runDirectory)/best (step 4: loss "), run.output)
     // Not a terminal: no carriage returns, one log line per log_every steps.
     XCTAssertFalse(run.errors.contains("\r"))
@@ -133,6 +154,7 @@ final class TrainCommandTests: XCTestCase {
     XCTAssertEqual(resumed.status, 0, resumed.errors)
     XCTAssertTrue(resumed.errors.contains("resumed at step 4; next: batch "), resumed.errors)
     XCTAssertTrue(resumed.output.hasPrefix("stopped: reached training.max_steps (6) after 6 steps"))
+    XCTAssertEqual(try summaryMembers(runDirectory)["steps"] as? Int, 6)
     XCTAssertEqual(
       try String(contentsOfFile: directory.path("runs/.last-run"), encoding: .utf8), "tiny\n")
   }

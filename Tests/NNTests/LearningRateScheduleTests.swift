@@ -36,4 +36,20 @@ final class LearningRateScheduleTests: XCTestCase {
     XCTAssertEqual(schedule.exactRate(atStep: 4000), 2.5e-4, accuracy: 1e-15)
     XCTAssertEqual(schedule.exactRate(atStep: 0), 0)
   }
+
+  func testLinearWarmsUpThenFallsToZeroAtTheLastStep() {
+    let schedule = LearningRateSchedule.linear(peak: 1e-3, warmupSteps: 100, totalSteps: 1100)
+    XCTAssertEqual(schedule.exactRate(atStep: 0), 0)
+    XCTAssertEqual(schedule.exactRate(atStep: 50), 5e-4, accuracy: 1e-15)
+    XCTAssertEqual(schedule.exactRate(atStep: 100), 1e-3, accuracy: 1e-15)
+    XCTAssertEqual(schedule.peakRate, 1e-3, accuracy: 1e-15)
+    // Halfway down the 1000 decay steps, half the peak; 0 at the end and after.
+    XCTAssertEqual(schedule.exactRate(atStep: 600), 5e-4, accuracy: 1e-15)
+    XCTAssertEqual(schedule.exactRate(atStep: 1099), 1e-6, accuracy: 1e-15)
+    XCTAssertEqual(schedule.exactRate(atStep: 1100), 0)
+    XCTAssertEqual(schedule.exactRate(atStep: 5000), 0)
+    for step in 100..<1100 {
+      XCTAssertGreaterThan(schedule.exactRate(atStep: step), schedule.exactRate(atStep: step + 1))
+    }
+  }
 }

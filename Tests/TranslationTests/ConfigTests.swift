@@ -156,6 +156,10 @@ final class ConfigTests: XCTestCase {
       message(#"{"training": {"adam_beta2": 0.999999999}}"#),
       "c.json: training.adam_beta2: 0.999999999 rounds to 1 in 32-bit floating point; use at most 0.9999999"
     )
+    XCTAssertEqual(
+      message(#"{"training": {"schedule": "linear", "max_steps": 4000, "warmup_steps": 4000}}"#),
+      "c.json: training.max_steps: 4000, but the linear schedule decays to 0 at "
+        + "training.max_steps, which must be above training.warmup_steps (4000)")
     XCTAssertEqual(message(#"{"output": {"dir": ""}}"#), "c.json: output.dir: must not be empty")
   }
 

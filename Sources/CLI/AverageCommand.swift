@@ -1,0 +1,84 @@
+import Foundation
+import Translation
+
+/// `transformer-cli average`: averages the weights of several checkpoints of one run into a new
+/// checkpoint directory (Vaswani et al. 2017, §6.1). The math is ``CheckpointAverage``.
+struct AverageCommand: Command {
+  static var configuration: CommandConfiguration {
+    CommandConfiguration(
+      name: "average",
+      abstract: "Average the weights of the last checkpoints of a run.",
+      discussion: """
+        Writes the element-wise mean of the parameters of the given checkpoint
+        directories (such as runs/x/checkpoints/step-000500 or runs/x/best), as
+        Vaswani et al. 2017 (section 6.1) average the last checkpoints of a run
+        before decoding. With --last N the single argument is a run directory and
+        its newest N step checkpoints (checkpoints/step-*/, by step) are averaged:
+          transformer-cli average --last 5 --output runs/m30k/averaged runs/m30k
+
+        Every checkpoint must hold the same model configuration, the same tensor
+        names and shapes and the same BPE model as the newest one (the last given);
+        the error names the checkpoint and the field or tensor that differs. Sums
+        are taken in double precision.
+
+        --output gets model.safetensors and, copied from the newest checkpoint,
+        config.json and the BPE model: a checkpoint for 'translate --checkpoint'
+        and 'eval --checkpoint'. Adam's moments are not averaged, so it has no
+        trainer.safetensors and cannot be resumed. The directory is written under
+        a hidden name beside it and renamed into place; an existing non-empty one
+        is replaced only with --force.
+        """,
+      options: [
+        .option("output", value: "dir", help: "The checkpoint directory to write (required)."),
+        .option(
+          "last", value: "count",
+          help: "Average the newest <count> step checkpoints of the run directory given."),
+        .flag("force", help: "Replace --output if it exists."),
+      ],
+      arguments: [
+        ArgumentDescription(
+          "checkpoint",
+          help: "Checkpoint directories, oldest first; with --last, one run "
+            + "directory.", repeating: true)
+      ])
+  }
+
+  /// The checkpoint directories, or the run directory with `--last`.
+  var inputs: [String] = []
+  /// `--output`.
+  var outputPath: String?
+  /// `--last`, nil to average the directories given.
+  var lastCount: Int?
+  /// `--force`.
+  var force = false
+
+  mutating func parse(_ arguments: Arguments) throws {
+    inputs = arguments.positionals
+    outputPath = arguments.value(of: "output")
+    lastCount = try arguments.positiveInteger("last")
+    force = arguments.contains("force")
+  }
+
+  func validate() throws {
+    if outputPath == nil {
+      throw UsageError("'--output <dir>' is required: the directory of the averaged checkpoint")
+    }
+    if lastCount != nil, inputs.count != 1 {
+      throw UsageError(
+        "'--last <count>' takes one run directory, not \(inputs.count) arguments")
+    }
+  }
+
+  mutating func run(_ console: inout Console) throws {
+    let output = outputPath ?? ""
+    let checkpoints =
+      try lastCount.map { count throws(CheckpointAverageError) in
+        try CheckpointAverage.lastSteps(count, inRun: inputs[0])
+      } ?? inputs
+    let average = try CheckpointAverage(checkpoints: checkpoints)
+    try average.write(to: output, replacing: force)
+    console.writeLine(
+      "averaged \(checkpoints.count) checkpoint\(checkpoints.count == 1 ? "" : "s") into "
+        + "'\(output)': \(checkpoints.joined(separator: ", "))")
+  }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import NN
+import Translation
+
+/// `summary.json` in the run directory: the finished run's figures, one member a line so that a
+/// shell script can read a value with `sed` (scripts/bench-multi30k.sh does).
+///
+///     {
+///       "reason": "reached training.max_time_minutes (40)",
+///       "steps": 2390,
+///       "epochs": 9.87,
+///       "elapsed_s": 2412.5,
+///       "target_tokens": 4070528,
+///       "target_tokens_per_s": 1687.3,
+///       "peak_rss_mb": 1203.4,
+///       "best_step": 2300,
+///       "best_valid_loss": 1.83,
+///       "best_valid_bleu": 38.1,
+///       "test_bleu_greedy": 36.9
+///     }
+///
+/// Members without a value (no validation, no test set, no `/proc`) are left out.
+enum TrainSummaryFile {
+  /// The file's name in the run directory.
+  static let fileName = "summary.json"
+
+  /// The file's text for `summary`, with the process's peak memory `peakResidentMegabytes`.
+  static func text(_ summary: TrainingSummary, peakResidentMegabytes: Double?) -> String {
+    var members: [(String, String)] = [
+      ("reason", jsonStringLiteral(summary.reason.description)),
+      ("steps", String(summary.steps)),
+      ("epochs", number(summary.epochProgress, 3)),
+      ("elapsed_s", number(summary.elapsedSeconds, 1)),
+      ("target_tokens", String(summary.targetTokens)),
+      (
+        "target_tokens_per_s",
+        number(Double(summary.targetTokens) / max(summary.elapsedSeconds, 1e-9), 1)
+      ),
+    ]
+    if let memory = peakResidentMegabytes { members.append(("peak_rss_mb", number(memory, 1))) }
+    if let best = summary.best {
+      members.append(("best_step", String(best.step)))
+      members.append(("best_valid_loss", number(best.loss, 4)))
+      if let bleu = best.bleu { members.append(("best_valid_bleu", number(bleu, 2))) }
+    }
+    if let bleu = summary.testBLEU { members.append(("test_bleu_greedy", number(bleu, 2))) }
+    let lines = members.map { "  \(jsonStringLiteral($0.0)): \($0.1)" }
+    return "{\n" + lines.joined(separator: ",\n") + "\n}\n"
+  }
+
+  /// Writes the file into `directory`, aside and then renamed.
+  static func write(
+    _ summary: TrainingSummary, peakResidentMegabytes: Double?, directory: String
+  ) throws {
+    let path = CheckpointStore.join(directory, fileName)
+    do {
+      try AtomicFile.write(
+        Data(text(summary, peakResidentMegabytes: peakResidentMegabytes).utf8), to: path)
+    } catch {
+      throw RuntimeError("cannot write \(path): \(error.reason)")
+    }
+  }
+
+  /// `value` with `digits` decimals, `null` when not finite (JSON has no NaN).
+  private static func number(_ value: Double, _ digits: Int) -> String {
+    value.isFinite ? String(format: "%.\(digits)f", value) : "null"
+  }
+}
