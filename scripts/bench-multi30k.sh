@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Trains the Multi30K English→German recipe for a fixed wall-clock budget, then scores
-# test_2016_flickr with beam search, and prints one summary line (also written as JSON to
-# RUN_DIR/bench-multi30k.json).
+# Trains the Multi30K English→German recipe for a fixed wall-clock budget, then translates
+# test_2016_flickr with beam search (into RUN_DIR/test-beamK.txt), scores it, and prints one
+# summary line (also written as JSON to RUN_DIR/bench-multi30k.json).
 #
 #   scripts/bench-multi30k.sh [--minutes N] [--config FILE] [--data DIR] [--output RUN_DIR]
 #                             [--average N] [--beam K] [--alpha A] [--threads N]
 #                             [--set path=value ...]
 #
 #   --minutes   training.max_time_minutes (default 40)
-#   --config    the recipe (default configs/multi30k-en-de.json)
-#   --data      the directory with train/val/test_2016_flickr .en/.de (default: data/multi30k
-#               if it has them, else ../shared/data/multi30k)
+#   --config    the recipe (default: the checkout's configs/multi30k-en-de.json)
+#   --data      the directory with train/val/test_2016_flickr .en/.de (default: the checkout's
+#               data/multi30k if it has them, else ../shared/data/multi30k beside the checkout)
 #   --output    the run directory (default runs/multi30k-en-de-bench); replaced if it exists
 #   --average   average the newest N step checkpoints too (default 5; 0 = off); the final
 #               model is whichever of best/ and the average scores higher on val (same beam)
@@ -19,14 +19,15 @@
 #
 # The time limit counts training steps and validations; learning the BPE model before, and the
 # final validation, test decoding and averaging after, come on top (the wall time says how much).
-# The binary is .build/release/transformer-cli, built if missing; BIN=path overrides it.
+# Relative paths are taken from the current directory. The binary is the checkout's
+# .build/release/transformer-cli, built if missing; BIN=path overrides it.
 set -euo pipefail
 
 fail() { echo "bench-multi30k: $*" >&2; exit 1; }
 
-cd "$(dirname "$0")/.."
+root="$(cd "$(dirname "$0")/.." && pwd)"
 minutes=40
-config=configs/multi30k-en-de.json
+config="$root/configs/multi30k-en-de.json"
 data=""
 run=runs/multi30k-en-de-bench
 average=5
@@ -45,7 +46,7 @@ while [ $# -gt 0 ]; do
     --alpha) alpha="${2:?--alpha needs a value}"; shift 2 ;;
     --threads) threads=(--threads "${2:?--threads needs a count}"); shift 2 ;;
     --set) overrides+=(--set "${2:?--set needs path=value}"); shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -56,17 +57,18 @@ done
 files="train.en train.de val.en val.de test_2016_flickr.en test_2016_flickr.de"
 has_data() { for f in $files; do [ -f "$1/$f" ] || return 1; done; }
 if [ -z "$data" ]; then
-  for candidate in data/multi30k ../shared/data/multi30k; do
+  for candidate in "$root/data/multi30k" "$root/../shared/data/multi30k"; do
     if has_data "$candidate"; then data="$candidate"; break; fi
   done
   [ -n "$data" ] || fail "no Multi30K data in data/multi30k or ../shared/data/multi30k; run scripts/download-multi30k.sh"
 fi
 has_data "$data" || fail "'$data' lacks one of: $files"
+data="$(cd "$data" && pwd)"
 
-bin="${BIN:-.build/release/transformer-cli}"
+bin="${BIN:-$root/.build/release/transformer-cli}"
 if [ ! -x "$bin" ]; then
   echo "bench-multi30k: building $bin" >&2
-  swift build -c release >&2
+  swift build -c release --package-path "$root" >&2
 fi
 
 # Peak memory of a command: GNU time where it exists, else the train summary's own figure.
@@ -114,9 +116,11 @@ else
   averaged_val=""
 fi
 
-"$bin" eval --bleu --chrf --json "${threads[@]}" --checkpoint "$final" \
-  --source "$data/test_2016_flickr.en" --reference "$data/test_2016_flickr.de" \
-  --beam "$beam" --alpha "$alpha" >"$run/eval.tmp" || fail "eval of $final failed"
+hypotheses="$run/test-beam$beam.txt"
+"$bin" translate "${threads[@]}" --checkpoint "$final" --input "$data/test_2016_flickr.en" \
+  --output "$hypotheses" --beam "$beam" --alpha "$alpha" || fail "translating with $final failed"
+"$bin" eval --bleu --chrf --json --hypothesis "$hypotheses" \
+  --reference "$data/test_2016_flickr.de" >"$run/eval.tmp" || fail "scoring $hypotheses failed"
 bleu=$(member "$run/eval.tmp" bleu)
 chrf=$(member "$run/eval.tmp" chrf)
 signature=$(sed -n 1p "$run/eval.tmp" | sed -n 's/.*"signature": *"\([^"]*\)".*/\1/p')
@@ -139,7 +143,7 @@ rm -f "$run.train.rss"
 train_wall=$((trained - start))
 total_wall=$((finished - start))
 
-line=$(printf 'multi30k en-de test_2016_flickr: BLEU %s chrF2 %s (beam %s, alpha %s, %s) | %s epochs, %s steps, %.1f min training (%.1f min wall with BPE, validation, test), %.0f target tokens/s, peak memory %s MB' \
+line=$(printf 'multi30k en-de test_2016_flickr: BLEU %s chrF2 %s (beam %s, alpha %s, %s) | %s epochs, %s steps, %.1f min training (%.1f min wall with BPE, averaging and decoding), %.0f target tokens/s, peak memory %s MB' \
   "$bleu" "$chrf" "$beam" "$alpha" "$chosen" "$epochs" "$steps" \
   "$(awk -v s="$elapsed" 'BEGIN { print s / 60 }')" "$(awk -v s="$total_wall" 'BEGIN { print s / 60 }')" \
   "$speed" "$peak")
@@ -152,6 +156,7 @@ cat >"$run/bench-multi30k.json.tmp" <<EOF
   "beam": $beam,
   "alpha": $alpha,
   "checkpoint": "$chosen",
+  "translations": "$hypotheses",
   "val_bleu_best": ${best_val:-null},
   "val_bleu_averaged": ${averaged_val:-null},
   "epochs": $epochs,
