@@ -99,7 +99,7 @@ struct AttentionSVG {
         svg += "<rect class=\"cell\" x=\"\(Self.number(gridX + Double(c) * Self.cell))\" "
         svg += "y=\"\(Self.number(cy))\" width=\"\(Self.number(Self.cell))\" "
         svg += "height=\"\(Self.number(Self.cell))\" fill=\"\(HeatmapPalette.hex(value))\">"
-        svg += "<title>\(Self.escape(label)) → \(Self.escape(map.columnLabels[c])): "
+        svg += "<title>\(SVGDocument.escape(label)) → \(SVGDocument.escape(map.columnLabels[c])): "
         svg += "\(String(format: "%.3f", value))</title></rect>\n"
       }
     }
@@ -133,7 +133,7 @@ struct AttentionSVG {
   }
 
   private func text(_ content: String, x: Double, y: Double, attributes: String) -> String {
-    "<text x=\"\(Self.number(x))\" y=\"\(Self.number(y))\" \(attributes)>\(Self.escape(content))</text>\n"
+    "<text x=\"\(Self.number(x))\" y=\"\(Self.number(y))\" \(attributes)>\(SVGDocument.escape(content))</text>\n"
   }
 
   /// A coordinate with at most one decimal.
@@ -145,25 +145,5 @@ struct AttentionSVG {
   /// An estimate of the width in pixels of `text` at 11 px.
   private static func textWidth(_ text: String) -> Double {
     Double(TerminalText.width(text)) * 6.8
-  }
-
-  /// `text` with XML's five special characters escaped, and the control characters XML 1.0
-  /// forbids (a model can emit any byte) replaced by U+FFFD.
-  static func escape(_ text: String) -> String {
-    var escaped = ""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "&": escaped += "&amp;"
-      case "<": escaped += "&lt;"
-      case ">": escaped += "&gt;"
-      case "\"": escaped += "&quot;"
-      case "'": escaped += "&apos;"
-      case "\t", "\n", "\r": escaped.unicodeScalars.append(scalar)
-      case _ where scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value):
-        escaped += "\u{FFFD}"
-      default: escaped.unicodeScalars.append(scalar)
-      }
-    }
-    return escaped
   }
 }

@@ -126,8 +126,9 @@ struct SVGDocument {
     element("text", attributes, content: string)
   }
 
-  /// `text` with `&`, `<`, `>`, `"` and `'` replaced by entities, and control characters
-  /// that XML 1.0 forbids dropped.
+  /// `text` with `&`, `<`, `>`, `"` and `'` replaced by entities, and the characters XML 1.0
+  /// forbids (control characters, U+FFFE, U+FFFF; a model can emit any byte) replaced by
+  /// U+FFFD.
   static func escape(_ text: String) -> String {
     var result = ""
     result.reserveCapacity(text.utf8.count)
@@ -139,8 +140,9 @@ struct SVGDocument {
       case "\"": result += "&quot;"
       case "'": result += "&apos;"
       case "\t", "\n", "\r": result.unicodeScalars.append(scalar)
-      default:
-        if scalar.value >= 0x20 { result.unicodeScalars.append(scalar) }
+      case _ where scalar.value < 0x20 || (0xFFFE...0xFFFF).contains(scalar.value):
+        result += "\u{FFFD}"
+      default: result.unicodeScalars.append(scalar)
       }
     }
     return result

@@ -209,7 +209,7 @@ final class PlotCommandTests: XCTestCase {
 
   func testSVGDocumentEscapesAndFormats() {
     XCTAssertEqual(
-      SVGDocument.escape("a<b & \"c\" 'd'>\u{1}"), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;")
+      SVGDocument.escape("a<b & \"c\" 'd'>\u{1}"), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;\u{FFFD}")
     XCTAssertEqual(SVGDocument.number(12), "12")
     XCTAssertEqual(SVGDocument.number(3.5), "3.5")
     XCTAssertEqual(SVGDocument.number(-0.254), "-0.25")
