@@ -57,7 +57,7 @@ struct BenchTrainBenchmark {
     return BenchTrainMeasurement(
       preset: preset, threads: Parallel.threadCount, parameterCount: model.parameterCount,
       targetTokens: batchSize * targetLength, steps: timed,
-      peakResidentMegabytes: BenchTrainMeasurement.peakResidentMegabytes())
+      peakResidentMegabytes: ProcessMemory.peakResidentMegabytes())
   }
 
   /// Source, target input and target output ids `[B, S]` and `[B, T]`, no padding.

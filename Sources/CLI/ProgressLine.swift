@@ -48,9 +48,8 @@ enum ProgressLine {
   static func summary(
     _ summary: TrainingSummary, peakResidentMegabytes: Double? = nil, resumeCommand: String
   ) -> [String] {
-    let tokensPerSecond = Double(summary.targetTokens) / max(summary.elapsedSeconds, 1e-9)
     var speed =
-      "speed:   \(rate(tokensPerSecond)) target tokens/s over "
+      "speed:   \(rate(summary.targetTokensPerSecond)) target tokens/s over "
       + "\(fixed(summary.epochProgress, 2)) epochs"
     if let memory = peakResidentMegabytes { speed += ", peak memory \(fixed(memory, 0)) MB" }
     var lines = [

@@ -86,7 +86,7 @@ struct TrainCommand: Command {
     defer { watcher.stop() }
     let summary = try run.run(shouldStop: { watcher.receivedSignal != nil })
     reporter.finishLine()
-    let memory = BenchTrainMeasurement.peakResidentMegabytes()
+    let memory = ProcessMemory.peakResidentMegabytes()
     try TrainSummaryFile.write(
       summary, peakResidentMegabytes: memory, directory: config.output.directory)
     reporter.writeSummary(

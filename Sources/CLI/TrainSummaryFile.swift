@@ -32,10 +32,7 @@ enum TrainSummaryFile {
       ("epochs", number(summary.epochProgress, 3)),
       ("elapsed_s", number(summary.elapsedSeconds, 1)),
       ("target_tokens", String(summary.targetTokens)),
-      (
-        "target_tokens_per_s",
-        number(Double(summary.targetTokens) / max(summary.elapsedSeconds, 1e-9), 1)
-      ),
+      ("target_tokens_per_s", number(summary.targetTokensPerSecond, 1)),
     ]
     if let memory = peakResidentMegabytes { members.append(("peak_rss_mb", number(memory, 1))) }
     if let best = summary.best {

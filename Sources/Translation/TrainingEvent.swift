@@ -158,4 +158,9 @@ public struct TrainingSummary: Sendable, Equatable {
   public var testBLEU: Double?
   /// Where those translations were written.
   public var testTranslationsPath: String?
+
+  /// Target tokens per second of training, over every session.
+  public var targetTokensPerSecond: Double {
+    Double(targetTokens) / max(elapsedSeconds, 1e-9)
+  }
 }

@@ -97,7 +97,7 @@ final class BenchTrainTests: XCTestCase {
     XCTAssertEqual(BenchTrainMeasurement.median([]), 0)
     let status = "Name:\tx\nVmPeak:\t  900 kB\nVmHWM:\t  204800 kB\nVmRSS:\t 1000 kB\n"
     XCTAssertEqual(
-      BenchTrainMeasurement.peakResidentMegabytes(statusText: status)!, 209.7152, accuracy: 1e-9)
-    XCTAssertNil(BenchTrainMeasurement.peakResidentMegabytes(statusText: "VmRSS: 1 kB"))
+      ProcessMemory.peakResidentMegabytes(statusText: status)!, 209.7152, accuracy: 1e-9)
+    XCTAssertNil(ProcessMemory.peakResidentMegabytes(statusText: "VmRSS: 1 kB"))
   }
 }
