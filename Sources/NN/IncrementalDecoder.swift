@@ -8,7 +8,8 @@ import Foundation
 /// encoder–decoder attention keys and values are projected once from the encoder output
 /// (Vaswani et al. §3.2.3). A step embeds one token per row, runs every layer on that single
 /// position and returns the logits of the next token. Inference only: nothing is recorded and
-/// dropout is never applied. The projections are `Tensors` GEMMs over all rows (M = R), or
+/// dropout is never applied. The projections are `Tensors` GEMMs over all rows (M = R), on
+/// weights packed once per decoder (`IncrementalDecoderWeights`), or
 /// `IncrementalDecoderRowProduct` when there are only a few rows; the attention of the one
 /// new query per (row, head) is `IncrementalDecoderAttention`, around the fused softmax. All
 /// buffers are allocated at the start; a step allocates only the logits it returns.
@@ -42,9 +43,9 @@ public final class IncrementalDecoder {
   private let memoryKeys: [TensorStorage]
   private let memoryValues: [TensorStorage]
   private let workspace: IncrementalDecoderWorkspace
-  /// The output projection transposed to `[D, V]` when the rows are many: the blocked GEMM
-  /// runs faster on `x·P` than on `x·Eᵀ`. Nil for the few-row products, which read E itself.
-  private let transposedProjection: Tensor?
+  /// The weights packed for the blocked GEMM when the rows are many; nil for the few-row
+  /// products, which read the weights themselves.
+  private let packedWeights: IncrementalDecoderWeights?
 
   /// A decoder positioned before the first target token.
   ///
@@ -81,9 +82,8 @@ public final class IncrementalDecoder {
     workspace = IncrementalDecoderWorkspace(
       rows: rows, width: c.modelWidth, feedForwardWidth: c.feedForwardWidth,
       heads: c.headCount, keys: max(maxLength, length))
-    transposedProjection =
-      rows > IncrementalDecoderRowProduct.maxRows
-      ? transposedLastTwo(model.outputProjection.weight.value) : nil  // [D, V]
+    packedWeights =
+      rows > IncrementalDecoderRowProduct.maxRows ? IncrementalDecoderWeights(model: model) : nil
     // The encoder–decoder keys and values, once per sentence: [B, S, D] → [B, H, S, K].
     var keys: [TensorStorage] = []
     var values: [TensorStorage] = []
@@ -133,14 +133,17 @@ public final class IncrementalDecoder {
       into: w.stream.pointer, rows: rows, columns: width)  // [R, D]
 
     for (index, layer) in model.decoder.layers.enumerated() {
+      let packed = packedWeights?.layers[index]
       w.residual(layer.selfAttentionConnection, rows: rows, width: width) { x in
-        selfAttention(layer.selfAttention, layer: index, x, rows: rows)
+        selfAttention(layer.selfAttention, packed: packed, layer: index, x, rows: rows)
       }
       w.residual(layer.crossAttentionConnection, rows: rows, width: width) { x in
-        memoryAttention(layer.crossAttention, layer: index, x)
+        memoryAttention(layer.crossAttention, packed: packed, layer: index, x)
       }
       w.residual(layer.feedForwardConnection, rows: rows, width: width) { x in
-        w.feedForward(layer.feedForward, x, into: w.update.pointer, rows: rows)
+        w.feedForward(
+          layer.feedForward, packed: packed.map { ($0.inner, $0.outer) }, x,
+          into: w.update.pointer, rows: rows)
       }
     }
     cache.advance()
@@ -157,11 +160,10 @@ public final class IncrementalDecoder {
           inner: width, columns: c.vocabularySize)
         return
       }
-      if let transposed = transposedProjection {
+      if let packed = packedWeights?.projection {
         gemm(
-          m: rows, n: c.vocabularySize, k: width, a: w.stream.pointer, lda: width,
-          transposeA: false, b: transposed.storage.pointer, ldb: c.vocabularySize,
-          transposeB: false, c: logits.baseAddress!, ldc: c.vocabularySize)
+          m: rows, a: w.stream.pointer, lda: width, transposeA: false, b: packed,
+          c: logits.baseAddress!, ldc: c.vocabularySize)
       } else {
         gemm(
           m: rows, n: c.vocabularySize, k: width, a: w.stream.pointer, lda: width,
@@ -208,14 +210,15 @@ public final class IncrementalDecoder {
   /// Masked self-attention of the new position over the cached positions and itself:
   /// appends the new keys and values, writes `[R, D]` into `workspace.update`.
   private func selfAttention(
-    _ attention: MultiHeadAttention, layer: Int, _ x: UnsafePointer<Float>, rows: Int
+    _ attention: MultiHeadAttention, packed: IncrementalDecoderWeights.Layer?, layer: Int,
+    _ x: UnsafePointer<Float>, rows: Int
   ) {
     let w = workspace
     let c = model.configuration
     let (heads, size) = (c.headCount, c.headWidth)
-    w.linear(attention.query, x, into: w.query.pointer, rows: rows)  // [R, H, K]
-    w.linear(attention.key, x, into: w.key.pointer, rows: rows)  // [R, D]
-    w.linear(attention.value, x, into: w.value.pointer, rows: rows)  // [R, D]
+    w.linear(attention.query, packed: packed?.selfQuery, x, into: w.query.pointer, rows: rows)  // [R, H, K]
+    w.linear(attention.key, packed: packed?.selfKey, x, into: w.key.pointer, rows: rows)  // [R, D]
+    w.linear(attention.value, packed: packed?.selfValue, x, into: w.value.pointer, rows: rows)  // [R, D]
     cache.append(layer: layer, key: w.key.pointer, value: w.value.pointer)
     let keys = cache.length + 1  // the new position sees every earlier one and itself
     // Item i = (row, head) reads q[i·K], the cache's keys and values from i·C·K, and writes
@@ -231,19 +234,24 @@ public final class IncrementalDecoder {
       keyBase: { UnsafePointer(keyCache + $0 * stride) },
       valueBase: { UnsafePointer(valueCache + $0 * stride) },
       output: { context + $0 * size })
-    w.linear(attention.output, w.context.pointer, into: w.update.pointer, rows: rows)  // [R, D]
+    w.linear(
+      attention.output, packed: packed?.selfOutput, w.context.pointer, into: w.update.pointer,
+      rows: rows)  // [R, D]
   }
 
   /// Attention of the new position of every row over its sentence's encoder output, whose
   /// keys and values were projected once. Writes `[R, D]` into `workspace.update`.
   private func memoryAttention(
-    _ attention: MultiHeadAttention, layer: Int, _ x: UnsafePointer<Float>
+    _ attention: MultiHeadAttention, packed: IncrementalDecoderWeights.Layer?, layer: Int,
+    _ x: UnsafePointer<Float>
   ) {
     let w = workspace
     let c = model.configuration
     let (heads, size, beams) = (c.headCount, c.headWidth, rowsPerSentence)
     let (batch, keys) = (sentenceCount, sourceLength)
-    w.linear(attention.query, x, into: w.query.pointer, rows: batch * beams)  // [B, W, D]
+    w.linear(
+      attention.query, packed: packed?.crossQuery, x, into: w.query.pointer,
+      rows: batch * beams)  // [B, W, D]
     // Item i = (sentence b, head h, beam w) reads row b·W + w of the query, the memory's
     // keys and values of (b, h), and the first S_b of them.
     let (keyMemory, valueMemory) = (memoryKeys[layer].pointer, memoryValues[layer].pointer)
@@ -263,6 +271,8 @@ public final class IncrementalDecoder {
         let (b, h, beam) = (item / (heads * beams), item / beams % heads, item % beams)
         return context + (b * beams + beam) * width + h * size
       })  // [B, W, D]
-    w.linear(attention.output, w.context.pointer, into: w.update.pointer, rows: batch * beams)
+    w.linear(
+      attention.output, packed: packed?.crossOutput, w.context.pointer, into: w.update.pointer,
+      rows: batch * beams)  // [B, W, D]
   }
 }

@@ -44,14 +44,19 @@ struct IncrementalDecoderWorkspace {
   }
 
   /// `y = x·W + b` for `rows` rows: `[R, in] → [R, out]`.
+  ///
+  /// - Parameter packed: W packed beforehand, used when the rows are many.
   func linear(
-    _ layer: Linear, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int
+    _ layer: Linear, packed: PackedMatrix?, _ x: UnsafePointer<Float>,
+    into y: UnsafeMutablePointer<Float>, rows: Int
   ) {
     let (inputWidth, outputWidth) = (layer.inputWidth, layer.outputWidth)
     if rows <= IncrementalDecoderRowProduct.maxRows {
       IncrementalDecoderRowProduct.multiply(
         x, layer.weight.value.storage.pointer, into: y, rows: rows, inner: inputWidth,
         columns: outputWidth)
+    } else if let packed {
+      gemm(m: rows, a: x, lda: inputWidth, transposeA: false, b: packed, c: y, ldc: outputWidth)
     } else {
       gemm(
         m: rows, n: outputWidth, k: inputWidth, a: x, lda: inputWidth, transposeA: false,
@@ -74,17 +79,19 @@ struct IncrementalDecoderWorkspace {
   }
 
   /// The feed-forward network (§3.3) of `x` into `y`: `[R, D] → [R, D]`, through `hidden`.
+  ///
+  /// - Parameter packed: W₁ and W₂ packed beforehand.
   func feedForward(
-    _ network: FeedForward, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
-    rows: Int
+    _ network: FeedForward, packed: (inner: PackedMatrix, outer: PackedMatrix)?,
+    _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int
   ) {
-    linear(network.inner, x, into: hidden.pointer, rows: rows)  // [R, F]
+    linear(network.inner, packed: packed?.inner, x, into: hidden.pointer, rows: rows)  // [R, F]
     let count = rows * network.inner.outputWidth
     switch network.activation {
     case .relu: reluForward(hidden.pointer, into: hidden.pointer, count: count)
     case .gelu: geluForward(hidden.pointer, into: hidden.pointer, count: count)
     }
-    linear(network.outer, hidden.pointer, into: y, rows: rows)  // [R, D]
+    linear(network.outer, packed: packed?.outer, hidden.pointer, into: y, rows: rows)  // [R, D]
   }
 
   /// Runs `sublayer` on the stream inside its residual connection, in place:

@@ -7,6 +7,26 @@ struct GEMMProblem {
   var b: UnsafePointer<Float>, ldb: Int, transposeB: Bool
   var c: UnsafeMutablePointer<Float>, ldc: Int
   var alpha: Float, accumulate: Bool
+  /// op(B) already in panels (a `PackedMatrix`): B is then not packed again, and `b`/`ldb`
+  /// are not read.
+  var packedB: PackedPanels? = nil
+}
+
+/// Where the panels of a `PackedMatrix` are, and which of them a product's column 0 is.
+struct PackedPanels {
+  /// Depth block `pc` starts at `base + pc·panelCount·NR`; its panel p is `kcBlock·NR` after
+  /// the previous one.
+  var base: UnsafePointer<Float>
+  /// Panels across the whole matrix.
+  var panelCount: Int
+  /// The panel holding the product's first column (a slab's offset).
+  var firstPanel: Int
+
+  /// The first panel of columns `column…` of depth block `row` (`depth` deep).
+  @inline(__always)
+  func block(row: Int, depth: Int, column: Int) -> UnsafePointer<Float> {
+    base + row * panelCount * GEMM.nr + (firstPanel + column / GEMM.nr) * depth * GEMM.nr
+  }
 }
 
 /// The cache-blocked GEMM (the Goto/BLIS loop nest).
@@ -44,8 +64,10 @@ enum GEMM {
       }
     } else {
       // Small items (the attention heads): one thread per range of items.
-      parallelForRanges(batch, threads: threads, minimumPerThread: max(1, parallelThreshold / work)) { range in
-        computeSerially({ offset(p, range.lowerBound + $0, strideA, strideB, strideC) }, count: range.count)
+      parallelForRanges(batch, threads: threads, minimumPerThread: max(1, parallelThreshold / work))
+      { range in
+        computeSerially(
+          { offset(p, range.lowerBound + $0, strideA, strideB, strideC) }, count: range.count)
       }
     }
   }
@@ -91,6 +113,7 @@ enum GEMM {
           slab.n = last - first
           slab.b = p.transposeB ? p.b + first * p.ldb : p.b + first
           slab.c = p.c + first
+          slab.packedB?.firstPanel += first / nr
         }
         computeSerially({ _ in slab }, count: 1)
       }
@@ -128,11 +151,17 @@ enum GEMM {
       while pc < p.k {
         let kcBlock = min(kc, p.k - pc)
         let accumulate = p.accumulate || pc > 0
-        for panel in 0..<columnPanels {
-          let j0 = panel * nr
-          Packing.packB(
-            p, row: pc, depth: kcBlock, column: jc + j0, width: min(nr, ncBlock - j0),
-            into: packedB + panel * kcBlock * nr)
+        let bBlock: UnsafePointer<Float>
+        if let packed = p.packedB {
+          bBlock = packed.block(row: pc, depth: kcBlock, column: jc)
+        } else {
+          for panel in 0..<columnPanels {
+            let j0 = panel * nr
+            Packing.packB(
+              p, row: pc, depth: kcBlock, column: jc + j0, width: min(nr, ncBlock - j0),
+              into: packedB + panel * kcBlock * nr)
+          }
+          bBlock = UnsafePointer(packedB)
         }
         for rowBlock in 0..<plan.rowBlocks {
           // Blocks differ by at most one panel.
@@ -151,7 +180,7 @@ enum GEMM {
           }
           for columnPanel in 0..<columnPanels {
             let j = columnPanel * nr
-            let bPanel = packedB + columnPanel * kcBlock * nr
+            let bPanel = bBlock + columnPanel * kcBlock * nr
             for rowPanel in 0..<rowPanels {
               let i = rowPanel * mr
               MicroKernel.run(
@@ -181,7 +210,8 @@ enum GEMM {
       rowBlocks = max(1, min((p.m + maxRowBlock - 1) / maxRowBlock, rowPanels))
       let panelsPerBlock = (rowPanels + rowBlocks - 1) / rowBlocks
       packedACount = panelsPerBlock * mr * min(kc, max(p.k, 1))
-      packedBCount = min(kc, max(p.k, 1)) * min(nc, roundUp(max(p.n, 1), nr))
+      packedBCount =
+        p.packedB != nil ? 0 : min(kc, max(p.k, 1)) * min(nc, roundUp(max(p.n, 1), nr))
     }
   }
 

@@ -35,6 +35,52 @@ public func logSoftmaxForward(
   }
 }
 
+/// Greedy decoding's pick from each row of `[rows, columns]` logits: the column of the largest
+/// logit among `firstColumn(r)..<columns` (ties go to the lower column) and its
+/// log-probability over the whole row, as `logSoftmaxForward` computes it, bit for bit.
+///
+/// Two reading passes instead of the log-softmax's three and a write of every log-probability:
+/// greedy search needs one value per row.
+public func logSoftmaxArgMax(
+  _ x: UnsafePointer<Float>, rows: Int, columns: Int, firstColumn: (Int) -> Int
+) -> [(column: Int, logProbability: Float)] {
+  let firsts = (0..<rows).map(firstColumn)
+  kernelPrecondition(
+    firsts.allSatisfy { (0..<columns).contains($0) },
+    "logSoftmaxArgMax: first columns \(firsts) outside 0..<\(columns)")
+  var result = [(column: Int, logProbability: Float)](
+    repeating: (0, -.infinity), count: rows)
+  result.withUnsafeMutableBufferPointer { picks in
+    let picks = picks.baseAddress!
+    parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / Swift.max(1, columns))) { range in
+      for r in range {
+        let xr = x + r * columns
+        let first = firsts[r]
+        let m = rowMax(xr, 0..<columns)
+        var total = SIMD16<Float>()
+        var c = 0
+        while c < columns {
+          let lanes = Swift.min(16, columns - c)
+          total += VectorMath.exp(VectorMath.load(xr, c, count: lanes, fill: -.infinity) - m)
+          c += 16
+        }
+        let logSum = Float(Foundation.log(Double(VectorMath.horizontalSum(total))))
+        // The first column holding the candidates' maximum: scan 16 at a time for a match.
+        let best = rowMax(xr, first..<columns)
+        var column = first
+        while column + 16 <= columns
+          && !any(VectorMath.load(xr, column) .== SIMD16<Float>(repeating: best))
+        {
+          column += 16
+        }
+        while column < columns - 1 && xr[column] != best { column += 1 }
+        picks[r] = (column, (xr[column] - m) - logSum)
+      }
+    }
+  }
+  return result
+}
+
 /// `dx (+)= dy − exp(y) · Σ_c dy` per row, with `y` the forward's log-probabilities.
 public func logSoftmaxBackward(
   output y: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,

@@ -23,7 +23,11 @@ enum Packing {
     } else if height == mr {
       // A is stored M×K: read six rows side by side so that both reads and writes stream.
       let r0 = p.a + row * p.lda + depth
-      let r1 = r0 + p.lda, r2 = r1 + p.lda, r3 = r2 + p.lda, r4 = r3 + p.lda, r5 = r4 + p.lda
+      let r1 = r0 + p.lda
+      let r2 = r1 + p.lda
+      let r3 = r2 + p.lda
+      let r4 = r3 + p.lda
+      let r5 = r4 + p.lda
       var target = destination
       for q in 0..<count {
         target[0] = r0[q]
@@ -88,18 +92,30 @@ enum Packing {
     _ p: GEMMProblem, row: Int, depth: Int, column: Int, width: Int,
     into destination: UnsafeMutablePointer<Float>
   ) {
+    packB(
+      p.b, ldb: p.ldb, transposeB: p.transposeB, row: row, depth: depth, column: column,
+      width: width, into: destination)
+  }
+
+  /// `packB` on a bare operand: `b` is K×N row-major (leading dimension `ldb`), or N×K when
+  /// `transposeB`.
+  @inline(__always)
+  static func packB(
+    _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool, row: Int, depth: Int, column: Int,
+    width: Int, into destination: UnsafeMutablePointer<Float>
+  ) {
     let nr = MicroKernel.panelWidth(width)
-    if !p.transposeB {
+    if !transposeB {
       // B is stored K×N: each depth step is a contiguous run of columns.
       if width == 16 {
         for q in 0..<depth {
-          let source = UnsafeRawPointer(p.b + (row + q) * p.ldb + column)
+          let source = UnsafeRawPointer(b + (row + q) * ldb + column)
           UnsafeMutableRawPointer(destination + q * 16).storeBytes(
             of: source.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
         }
       } else {
         for q in 0..<depth {
-          let source = p.b + (row + q) * p.ldb + column
+          let source = b + (row + q) * ldb + column
           let target = destination + q * nr
           for j in 0..<width { target[j] = source[j] }
           for j in width..<nr { target[j] = 0 }
@@ -109,7 +125,7 @@ enum Packing {
       // B is stored N×K: each column of op(B) is a contiguous row of storage.
       for j in 0..<nr {
         if j < width {
-          let source = p.b + (column + j) * p.ldb + row
+          let source = b + (column + j) * ldb + row
           for q in 0..<depth { destination[q * nr + j] = source[q] }
         } else {
           for q in 0..<depth { destination[q * nr + j] = 0 }

@@ -38,25 +38,26 @@ public struct GreedySearch {
     var active = Array(sources.indices)  // row r decodes sentence active[r]
     var tokens = [Int](repeating: Vocabulary.startID, count: sources.count)  // [B]
     while !active.isEmpty {
-      var logits = decoder.step(tokens)  // [B, V]
-      var keep: [Int] = []
-      logits.withUnsafeMutableBufferPointer { values in
-        let base = values.baseAddress!
-        logSoftmaxForward(base, into: base, rows: active.count, columns: vocabularySize)
-        for (row, sentence) in active.enumerated() {
-          let emitted = results[sentence].tokens.count
-          let (id, logProbability) = Self.best(
-            base + row * vocabularySize, vocabularySize: vocabularySize,
-            allowsEnd: emitted >= options.minLength)
-          results[sentence].logProbability += logProbability
-          if id == Vocabulary.endID {
-            results[sentence].isComplete = true
-            continue
-          }
-          results[sentence].tokens.append(id)
-          tokens[row] = id
-          if emitted + 1 < batch.limits[sentence] { keep.append(row) }
+      let logits = decoder.step(tokens)  // [B, V]
+      // `</s>` is a candidate once the sentence has its minimum length.
+      let picks = logits.withUnsafeBufferPointer { values in
+        logSoftmaxArgMax(values.baseAddress!, rows: active.count, columns: vocabularySize) {
+          results[active[$0]].tokens.count >= options.minLength
+            ? Vocabulary.endID : Vocabulary.endID + 1
         }
+      }
+      var keep: [Int] = []
+      for (row, sentence) in active.enumerated() {
+        let emitted = results[sentence].tokens.count
+        let (id, logProbability) = picks[row]
+        results[sentence].logProbability += logProbability
+        if id == Vocabulary.endID {
+          results[sentence].isComplete = true
+          continue
+        }
+        results[sentence].tokens.append(id)
+        tokens[row] = id
+        if emitted + 1 < batch.limits[sentence] { keep.append(row) }
       }
       if keep.count < active.count {
         decoder.select(rows: keep, sentences: keep)
@@ -66,20 +67,5 @@ public struct GreedySearch {
     }
     for index in results.indices { results[index].score = results[index].logProbability }
     return results
-  }
-
-  /// The most likely producible id of one row of log-probabilities and its value; ties go to
-  /// the lower id.
-  static func best(_ row: UnsafeMutablePointer<Float>, vocabularySize: Int, allowsEnd: Bool)
-    -> (id: Int, logProbability: Float)
-  {
-    let first = allowsEnd ? Vocabulary.endID : Vocabulary.endID + 1
-    var best = first
-    var bestValue = -Float.infinity
-    for id in first..<vocabularySize where row[id] > bestValue {
-      best = id
-      bestValue = row[id]
-    }
-    return (best, bestValue)
   }
 }

@@ -20,6 +20,35 @@ final class LogSoftmaxTests: XCTestCase {
     assertClose(huge, [-log(2.0), -2e4 - log(2.0), -log(2.0)], absolute: 1e-3, relative: 1e-6)
   }
 
+  func testArgMaxPicksTheFirstLargestCandidateWithItsLogProbability() {
+    for columns in [1, 15, 16, 17, 33, 1000] {
+      let rows = 6
+      var x = randomArray(rows * columns, seed: UInt64(columns) + 100, low: -9, high: 9)
+      // Row 1 ties its two largest candidates, row 2 has its maximum before its first candidate.
+      if columns > 20 {
+        x[columns + 3] = 20
+        x[columns + 19] = 20
+        x[2 * columns] = 30
+      }
+      let first: (Int) -> Int = { r in columns > 20 ? [0, 2, 1, 5, 17, 3][r] : 0 }
+      let picks = logSoftmaxArgMax(x, rows: rows, columns: columns, firstColumn: first)
+      let logProbabilities = [Float](repeating: .nan, count: x.count).mutated {
+        logSoftmaxForward(x, into: $0, rows: rows, columns: columns)
+      }
+      for r in 0..<rows {
+        var best = first(r)
+        for c in first(r)..<columns where x[r * columns + c] > x[r * columns + best] { best = c }
+        XCTAssertEqual(picks[r].column, best, "row \(r), V = \(columns)")
+        XCTAssertEqual(
+          picks[r].logProbability, logProbabilities[r * columns + best], "row \(r), V = \(columns)")
+      }
+      if columns > 20 {
+        XCTAssertEqual(picks[1].column, 3)
+        XCTAssertNotEqual(picks[2].column, 0)
+      }
+    }
+  }
+
   func testBackwardMatchesFiniteDifferences() {
     for columns in [1, 15, 16, 17, 33] {
       let x = randomArray(2 * columns, seed: 3)
