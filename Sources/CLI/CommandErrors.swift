@@ -9,6 +9,14 @@ public enum ExitCode: Int32 {
   case usageError = 64
 }
 
+/// A command that ends with a status of its own, having already said what it had to: a training
+/// run stopped by a signal saves `last/` and exits 128 + the signal (130 for SIGINT), as a shell
+/// reports a killed job. The runner returns `status` and writes nothing more.
+struct ExitStatus: Error {
+  /// The process's exit status.
+  var status: Int32
+}
+
 /// A malformed command line: unknown command or option, missing or unparsable value, values that
 /// contradict each other. Exits 64 with one line on stderr:
 ///

@@ -10,7 +10,8 @@ import Translation
 /// - `--version` right after the program name prints the version.
 /// - A group invoked without a subcommand (`transformer-cli`, `transformer-cli bench`) prints its
 ///   help to stdout and exits 0, as swift-argument-parser does for a command without `run()`.
-/// - Usage errors exit 64, runtime errors 1; results are written to stdout only.
+/// - Usage errors exit 64, runtime errors 1, a command's own `ExitStatus` its status; results
+///   are written to stdout only.
 struct CommandRunner {
   /// The program's name as help and messages show it.
   let programName: String
@@ -23,6 +24,8 @@ struct CommandRunner {
     do {
       try run(arguments, path: &path, console: &console)
       return ExitCode.success.rawValue
+    } catch let exit as ExitStatus {
+      return exit.status
     } catch let error as UsageError {
       let helpCommand = invocation(path) + " --help"
       console.writeErrorLine("Error: \(error) (see '\(helpCommand)')")

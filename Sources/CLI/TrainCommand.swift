@@ -95,7 +95,7 @@ struct TrainCommand: Command {
       // marian's convention: the checkpoint is saved, then the status says which signal
       // stopped the run (130 for SIGINT, 143 for SIGTERM), as a shell reports a killed job.
       console = reporter.console
-      exit(128 + signal)
+      throw ExitStatus(status: 128 + signal)
     }
   }
 

@@ -33,10 +33,12 @@ extension BPEModel {
     do {
       data = try Data(contentsOf: url)
     } catch {
+      // Errors name the path as the user typed it (`relativePath`), not made absolute.
       throw .cannotRead(
-        path: url.path, reason: CorpusTextFile.readFailureReason(path: url.path, error: error))
+        path: url.relativePath,
+        reason: CorpusTextFile.readFailureReason(path: url.relativePath, error: error))
     }
-    self = try BPEModel(fileData: data, path: url.path)
+    self = try BPEModel(fileData: data, path: url.relativePath)
   }
 
   /// Writes the model to `url`, first to a temporary file beside it and then renaming, so an
@@ -47,7 +49,7 @@ extension BPEModel {
         CorpusTextFile.writeFailureReason(url: url, error: error)
       }
     } catch {
-      throw .cannotWrite(path: url.path, reason: error.reason)
+      throw .cannotWrite(path: url.relativePath, reason: error.reason)
     }
   }
 

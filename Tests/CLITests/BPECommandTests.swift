@@ -297,6 +297,10 @@ final class BPECommandTests: XCTestCase {
     let noModel = CLIRun("bpe", "decode", "--model", missing, "--input", model)
     XCTAssertEqual(noModel.status, 1)
     XCTAssertEqual(noModel.errors, "Error: cannot read BPE model '\(missing)': no such file\n")
+    // A relative path is named as typed, not made absolute.
+    let relative = CLIRun("bpe", "decode", "--model", "no-such-dir/model.bpe", "--input", model)
+    XCTAssertEqual(
+      relative.errors, "Error: cannot read BPE model 'no-such-dir/model.bpe': no such file\n")
 
     let nowhere = directory.path("no/such/dir/model.bpe")
     let unwritable = CLIRun(

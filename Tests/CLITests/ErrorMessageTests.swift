@@ -144,4 +144,27 @@ final class ErrorMessageTests: XCTestCase {
       console.errors as? String, "Error: cannot read 'x.txt': no such file HINT: check the path\n")
     XCTAssertEqual(console.output as? String, "")
   }
+
+  func testOwnExitStatusIsReturnedWithoutAMessage() {
+    struct Interrupted: Command {
+      static var configuration: CommandConfiguration {
+        CommandConfiguration(name: "stop", abstract: "Stop.")
+      }
+      mutating func run(_ console: inout Console) throws {
+        console.writeErrorLine("SIGINT: saved last/")
+        throw ExitStatus(status: 130)
+      }
+    }
+    struct Root: Command {
+      static var configuration: CommandConfiguration {
+        CommandConfiguration(name: "tool", abstract: "A tool.", subcommands: [Interrupted.self])
+      }
+    }
+    var console = Console(output: "", errors: "")
+    let status = CommandRunner(programName: "tool", root: Root.self).run(
+      ["stop"], console: &console)
+    XCTAssertEqual(status, 130)
+    XCTAssertEqual(console.errors as? String, "SIGINT: saved last/\n")
+    XCTAssertEqual(console.output as? String, "")
+  }
 }
