@@ -22,13 +22,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-PRESETS = {
-    # d_model, heads, d_ff, encoder layers, decoder layers, vocabulary
-    "tiny": (128, 4, 512, 2, 2, 1000),
-    "small": (256, 8, 1024, 3, 3, 8000),
-    "base": (512, 8, 2048, 6, 6, 8000),
-}
-
+from pytorch_reference import PRESETS, ScaledEmbedding
 
 class CachedDecoderLayer(nn.Module):
     """A post-norm decoder layer that runs one position at a time over a key-value cache."""
@@ -68,23 +62,12 @@ class CachedDecoderLayer(nn.Module):
 
 
 class Model(nn.Module):
-    def __init__(self, d, heads, ff, enc, dec, vocab, max_len=128):
+    def __init__(self, d, heads, ff, enc, dec, vocab):
         super().__init__()
-        self.d = d
-        self.embedding = nn.Embedding(vocab, d)
-        nn.init.normal_(self.embedding.weight, std=d**-0.5)
+        self.embed = ScaledEmbedding(vocab, d)
         layer = nn.TransformerEncoderLayer(d, heads, ff, dropout=0.0, batch_first=True)
         self.encoder = nn.TransformerEncoder(layer, enc, enable_nested_tensor=False)
         self.decoder = nn.ModuleList(CachedDecoderLayer(d, heads, ff) for _ in range(dec))
-        position = torch.arange(max_len).unsqueeze(1)
-        rate = torch.exp(torch.arange(0, d, 2) * (-math.log(10000.0) / d))
-        pe = torch.zeros(max_len, d)
-        pe[:, 0::2] = torch.sin(position * rate)
-        pe[:, 1::2] = torch.cos(position * rate)
-        self.register_buffer("pe", pe)
-
-    def embed(self, ids, offset=0):
-        return self.embedding(ids) * math.sqrt(self.d) + self.pe[offset : offset + ids.shape[1]]
 
     def greedy(self, source, steps, end_id=2):
         b = source.shape[0]
@@ -99,7 +82,7 @@ class Model(nn.Module):
             x = self.embed(token, position)
             for layer, (ck, cv), (mk, mv) in zip(self.decoder, caches, memory_kv):
                 x = layer(x, ck, cv, position, mk, mv, memory_mask)
-            log_probabilities = F.log_softmax(x[:, 0] @ self.embedding.weight.t(), dim=-1)
+            log_probabilities = F.log_softmax(self.embed.logits(x[:, 0]), dim=-1)
             log_probabilities[:, end_id] = -math.inf  # exactly `steps` tokens, as the bench
             best, token = log_probabilities.max(dim=-1, keepdim=True)
             score += best[:, 0]

@@ -13,7 +13,6 @@ Only for side-by-side figures: the project never needs torch.
 """
 import argparse
 import json
-import math
 import resource
 import statistics
 import time
@@ -21,39 +20,25 @@ import time
 import torch
 import torch.nn as nn
 
-PRESETS = {
-    # d_model, heads, d_ff, encoder layers, decoder layers, vocabulary
-    "tiny": (128, 4, 512, 2, 2, 1000),
-    "small": (256, 8, 1024, 3, 3, 8000),
-    "base": (512, 8, 2048, 6, 6, 8000),
-}
-
+from pytorch_reference import PRESETS, ScaledEmbedding
 
 class Seq2Seq(nn.Module):
-    def __init__(self, d, heads, ff, enc, dec, vocab, max_len=128):
+    def __init__(self, d, heads, ff, enc, dec, vocab):
         super().__init__()
-        self.d = d
-        self.embedding = nn.Embedding(vocab, d)
-        nn.init.normal_(self.embedding.weight, std=d**-0.5)
+        self.embedding = ScaledEmbedding(vocab, d)
         self.transformer = nn.Transformer(
             d_model=d, nhead=heads, num_encoder_layers=enc, num_decoder_layers=dec,
             dim_feedforward=ff, dropout=0.1, batch_first=True)
-        position = torch.arange(max_len).unsqueeze(1)
-        rate = torch.exp(torch.arange(0, d, 2) * (-math.log(10000.0) / d))
-        pe = torch.zeros(max_len, d)
-        pe[:, 0::2] = torch.sin(position * rate)
-        pe[:, 1::2] = torch.cos(position * rate)
-        self.register_buffer("pe", pe)
         self.dropout = nn.Dropout(0.1)
 
     def embed(self, ids):
-        return self.dropout(self.embedding(ids) * math.sqrt(self.d) + self.pe[: ids.shape[1]])
+        return self.dropout(self.embedding(ids))
 
     def forward(self, source, target):
         mask = self.transformer.generate_square_subsequent_mask(target.shape[1])
         hidden = self.transformer(self.embed(source), self.embed(target), tgt_mask=mask,
                                   tgt_is_causal=True)
-        return hidden @ self.embedding.weight.t()  # tied pre-softmax projection
+        return self.embedding.logits(hidden)  # tied pre-softmax projection
 
 
 def main():

@@ -5,6 +5,8 @@
 //   logSoftmaxForward(x, into: y, rows:, columns:)                         y = x − max − log Σ exp(x − max)
 //   logSoftmaxBackward(output:, outputGradient:, into: dx, rows:, columns:, accumulate:)
 //       dx (+)= dy − exp(y) · Σ dy, from the forward's output y.
+//   logSoftmaxArgMax(x, rows:, columns:, firstColumn:)                      greedy search's pick
+//       and its log-probability per row, without writing y.
 // Tensor level: logSoftmax(x), logSoftmaxBackward(output:, outputGradient:, into: &dx, accumulate:).
 // Reference: logSoftmaxForwardReference, in Double.
 // Stable for any finite logits (the row maximum is subtracted first). For training, the fused
@@ -19,18 +21,8 @@ public func logSoftmaxForward(
   parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / Swift.max(1, columns))) { range in
     for r in range {
       let xr = x + r * columns
-      let yr = y + r * columns
-      let m = rowMax(xr, 0..<columns)
-      var total = SIMD16<Float>()
-      var c = 0
-      while c < columns {
-        // Lanes past the row load −∞, whose exp is exactly 0.
-        let lanes = Swift.min(16, columns - c)
-        total += VectorMath.exp(VectorMath.load(xr, c, count: lanes, fill: -.infinity) - m)
-        c += 16
-      }
-      let logSum = Float(Foundation.log(Double(VectorMath.horizontalSum(total))))
-      VectorMath.map(xr, yr, 0..<columns) { ($0 - m) - logSum }
+      let (m, logSum) = maxAndLogSumExp(xr, columns)
+      VectorMath.map(xr, y + r * columns, 0..<columns) { ($0 - m) - logSum }
     }
   }
 }
@@ -56,15 +48,7 @@ public func logSoftmaxArgMax(
       for r in range {
         let xr = x + r * columns
         let first = firsts[r]
-        let m = rowMax(xr, 0..<columns)
-        var total = SIMD16<Float>()
-        var c = 0
-        while c < columns {
-          let lanes = Swift.min(16, columns - c)
-          total += VectorMath.exp(VectorMath.load(xr, c, count: lanes, fill: -.infinity) - m)
-          c += 16
-        }
-        let logSum = Float(Foundation.log(Double(VectorMath.horizontalSum(total))))
+        let (m, logSum) = maxAndLogSumExp(xr, columns)
         // The first column holding the candidates' maximum: scan 16 at a time for a match.
         let best = rowMax(xr, first..<columns)
         var column = first
@@ -79,6 +63,21 @@ public func logSoftmaxArgMax(
     }
   }
   return result
+}
+
+/// A row's maximum m and `log Σ exp(x − m)`: its log-softmax is `(x − m) − logSum`.
+@inline(__always)
+private func maxAndLogSumExp(_ xr: UnsafePointer<Float>, _ columns: Int) -> (Float, Float) {
+  let m = rowMax(xr, 0..<columns)
+  var total = SIMD16<Float>()
+  var c = 0
+  while c < columns {
+    // Lanes past the row load −∞, whose exp is exactly 0.
+    let lanes = Swift.min(16, columns - c)
+    total += VectorMath.exp(VectorMath.load(xr, c, count: lanes, fill: -.infinity) - m)
+    c += 16
+  }
+  return (m, Float(Foundation.log(Double(VectorMath.horizontalSum(total)))))
 }
 
 /// `dx (+)= dy − exp(y) · Σ_c dy` per row, with `y` the forward's log-probabilities.
