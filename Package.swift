@@ -18,19 +18,58 @@ let package = Package(
     .executable(name: "transformer-cli", targets: ["transformer-cli"])
   ],
   targets: [
-    .target(name: "Tensors", swiftSettings: kernelFlags),
+    // The numeric core: tensors, kernels, gradients, layers.
+    .target(name: "Support", swiftSettings: nativeFlags),
+    .target(name: "Tensors", dependencies: ["Support"], swiftSettings: kernelFlags),
     .target(name: "Autograd", dependencies: ["Tensors"], swiftSettings: nativeFlags),
     .target(name: "NN", dependencies: ["Autograd"], swiftSettings: nativeFlags),
-    .target(name: "Translation", dependencies: ["NN"], swiftSettings: nativeFlags),
-    .target(name: "CLI", dependencies: ["Translation"], swiftSettings: nativeFlags),
+    // Text: subwords, scores, corpora.
+    .target(name: "Tokenizer", dependencies: ["Support"], swiftSettings: nativeFlags),
+    .target(name: "Metrics", dependencies: ["Support"], swiftSettings: nativeFlags),
+    .target(name: "Data", dependencies: ["Tokenizer", "Support"], swiftSettings: nativeFlags),
+    // The run: its configuration, checkpoints, decoding and training.
+    .target(name: "Config", dependencies: ["NN", "Tokenizer", "Support"], swiftSettings: nativeFlags),
+    .target(
+      name: "Checkpoints", dependencies: ["Config", "NN", "Tokenizer", "Support"],
+      swiftSettings: nativeFlags),
+    .target(
+      name: "Decoding", dependencies: ["Checkpoints", "Config", "NN", "Tokenizer", "Support"],
+      swiftSettings: nativeFlags),
+    .target(
+      name: "Training",
+      dependencies: [
+        "Decoding", "Checkpoints", "Config", "Data", "Metrics", "NN", "Tokenizer", "Support",
+      ],
+      swiftSettings: nativeFlags),
+    // The command line: drawing and benchmarks beside the commands.
+    .target(name: "Drawing", dependencies: ["Support"], swiftSettings: nativeFlags),
+    .target(
+      name: "Benchmarks",
+      dependencies: ["Training", "Decoding", "Checkpoints", "Config", "Data", "NN", "Support"],
+      swiftSettings: nativeFlags),
+    .target(
+      name: "CLI",
+      dependencies: [
+        "Benchmarks", "Drawing", "Training", "Decoding", "Checkpoints", "Config", "Data",
+        "Metrics", "Tokenizer", "NN", "Support",
+      ],
+      swiftSettings: nativeFlags),
     .executableTarget(name: "transformer-cli", dependencies: ["CLI"], swiftSettings: nativeFlags),
     .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: nativeFlags),
     .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: nativeFlags),
+    // The model's tests include its weights' round trip through a checkpoint file.
+    .testTarget(name: "NNTests", dependencies: ["NN", "Checkpoints"], swiftSettings: nativeFlags),
+    .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], swiftSettings: nativeFlags),
     .testTarget(
-      name: "NNTests", dependencies: ["NN"], exclude: ["Fixtures"], swiftSettings: nativeFlags),
-    .testTarget(
-      name: "TranslationTests", dependencies: ["Translation"], exclude: ["Fixtures"],
+      name: "MetricsTests", dependencies: ["Metrics"], exclude: ["Fixtures"],
       swiftSettings: nativeFlags),
+    .testTarget(name: "DataTests", dependencies: ["Data"], swiftSettings: nativeFlags),
+    .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: nativeFlags),
+    .testTarget(
+      name: "CheckpointsTests", dependencies: ["Checkpoints"], exclude: ["Fixtures"],
+      swiftSettings: nativeFlags),
+    .testTarget(name: "DecodingTests", dependencies: ["Decoding"], swiftSettings: nativeFlags),
+    .testTarget(name: "TrainingTests", dependencies: ["Training"], swiftSettings: nativeFlags),
     .testTarget(name: "CLITests", dependencies: ["CLI"], swiftSettings: nativeFlags),
   ],
   swiftLanguageModes: [.v5]

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Cross-checks transformer-cli's safetensors files against Hugging Face's safetensors library.
 
-1. Writes Tests/NNTests/Fixtures/python-written.safetensors with safetensors.numpy; the Swift
+1. Writes Tests/CheckpointsTests/Fixtures/python-written.safetensors with safetensors.numpy; the Swift
    test SafeTensorsFixtureTests reads it and checks every value bit for bit.
-2. Reads Tests/NNTests/Fixtures/swift-written.safetensors (written by our SafeTensorsFile; the
+2. Reads Tests/CheckpointsTests/Fixtures/swift-written.safetensors (written by our SafeTensorsFile; the
    Swift tests check that our writer still produces exactly those bytes) and checks that this
    library accepts it and finds the same tensors and metadata.
 
@@ -23,7 +23,7 @@ import safetensors
 from safetensors import safe_open
 from safetensors.numpy import save, save_file
 
-FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "Tests" / "NNTests" / "Fixtures"
+FIXTURES = pathlib.Path(__file__).resolve().parent.parent / "Tests" / "CheckpointsTests" / "Fixtures"
 METADATA = {"format": "transformer-cli-test", "step": "42"}
 
 
@@ -62,7 +62,7 @@ def main():
 
     swift_file = FIXTURES / "swift-written.safetensors"
     if not swift_file.exists():
-        print(f"{swift_file} is missing; run the NNTests once to write it")
+        print(f"{swift_file} is missing; run the CheckpointsTests once to write it")
         return 1
     failures = 0
     with safe_open(str(swift_file), framework="np") as handle:

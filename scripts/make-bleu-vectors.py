@@ -8,7 +8,7 @@ output (the expected.json files) is committed as numbers.
     python3 scripts/make-bleu-vectors.py                          # all cases
     python3 scripts/make-bleu-vectors.py --write-generated-inputs  # also rewrite realistic-200
 
-For every case directory under Tests/TranslationTests/Fixtures/bleu/ that holds hyp.txt and
+For every case directory under Tests/MetricsTests/Fixtures/bleu/ that holds hyp.txt and
 ref*.txt (written by hand, except realistic-200 which generate_realistic() makes), it writes
 expected.json with sacreBLEU's corpus BLEU and chrF under its defaults: the full-precision
 numbers from the Python API, the score strings (`str(score)`, two decimals), and the exact
@@ -34,7 +34,7 @@ from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 # The version the Swift port claims in its signatures (SacreBLEUSignature.version).
 EXPECTED_VERSION = "2.6.0"
 
-FIXTURES = Path(__file__).resolve().parent.parent / "Tests/TranslationTests/Fixtures/bleu"
+FIXTURES = Path(__file__).resolve().parent.parent / "Tests/MetricsTests/Fixtures/bleu"
 
 
 def read_lines(path):

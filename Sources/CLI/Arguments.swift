@@ -1,4 +1,4 @@
-import Translation
+import Support
 
 /// A command's command line, parsed against the options it declares.
 ///

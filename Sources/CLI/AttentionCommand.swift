@@ -1,5 +1,7 @@
 import Foundation
 import NN
+import Drawing
+import Support
 
 /// `transformer-cli attention`: translates a sentence and shows the model's attention weights
 /// as a heatmap on the terminal, or as a grid of heatmaps (layers × heads) in an SVG file.

@@ -1,5 +1,5 @@
 import NN
-import Translation
+import Support
 
 /// Which attention of the Transformer `transformer-cli attention` shows.
 enum AttentionKind: String, CaseIterable {

@@ -1,5 +1,6 @@
 import Autograd
 import NN
+import Tensors
 
 /// The attention weights of one kind, every layer and head, read from a traced pass, with the
 /// pieces that label their rows (queries) and columns (keys).

@@ -1,4 +1,5 @@
 import Foundation
+import Drawing
 
 /// A grid of attention heatmaps as one SVG document: a row of panels per layer, a panel per
 /// head, each titled "layer i, head j", its columns labelled with the key pieces (vertically,

@@ -1,5 +1,5 @@
 import Foundation
-import Translation
+import Checkpoints
 
 /// `transformer-cli average`: averages the weights of several checkpoints of one run into a new
 /// checkpoint directory (Vaswani et al. 2017, §6.1). The math is ``CheckpointAverage``.

@@ -1,4 +1,3 @@
-import Translation
 
 /// `transformer-cli bpe decode`: pieces back to text, one sentence a line, as SentencePiece's
 /// `spm_decode` does.

@@ -1,4 +1,3 @@
-import Translation
 
 /// `transformer-cli bpe encode`: text to pieces, one sentence a line, as SentencePiece's
 /// `spm_encode` does.

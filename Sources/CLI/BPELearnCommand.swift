@@ -1,5 +1,5 @@
 import Foundation
-import Translation
+import Tokenizer
 
 /// `transformer-cli bpe learn`: learns a BPE model from text files and writes it, as
 /// SentencePiece's `spm_train` does.

@@ -1,5 +1,5 @@
 import Foundation
-import Translation
+import Tokenizer
 
 /// The options `bpe encode` and `bpe decode` share: the model, and where lines come from and go
 /// to. Both are filters: one line in, one line out, each written as soon as it is ready.

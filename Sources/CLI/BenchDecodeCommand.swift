@@ -1,5 +1,6 @@
 import Foundation
 import Tensors
+import Benchmarks
 
 /// `transformer-cli bench decode`: the speed of cached greedy and beam search.
 struct BenchDecodeCommand: Command {

@@ -1,5 +1,7 @@
 import Foundation
 import Tensors
+import Benchmarks
+import Drawing
 
 /// `transformer-cli bench matmul`: the GFLOPS of `matmul` on the model's shapes or the user's.
 struct BenchMatmulCommand: Command {

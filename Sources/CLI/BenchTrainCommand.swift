@@ -1,5 +1,6 @@
 import Foundation
 import Tensors
+import Benchmarks
 
 /// `transformer-cli bench train`: the time of one Transformer training step at a preset size.
 struct BenchTrainCommand: Command {

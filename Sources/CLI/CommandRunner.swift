@@ -1,5 +1,5 @@
 import Foundation
-import Translation
+import Support
 
 /// Walks the command tree along the command line, then parses, validates and runs the command
 /// reached, turning every outcome into an exit status and at most one line on stderr.

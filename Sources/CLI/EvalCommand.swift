@@ -1,5 +1,9 @@
 import Foundation
-import Translation
+import Config
+import Data
+import Metrics
+import Support
+import Training
 
 /// `transformer-cli eval`: scores a file of translations against reference files with BLEU and
 /// chrF, printing what sacreBLEU prints; or, without `--hypothesis`, translates a test set with
@@ -154,13 +158,13 @@ struct EvalCommand: Command {
 
   /// The lines of a metric input file, split as sacreBLEU splits them (``MetricLines``).
   ///
-  /// Throws ``CorpusError`` naming the file when it cannot be read, and the first line that is
+  /// Throws ``TextFileError`` naming the file when it cannot be read, and the first line that is
   /// not UTF-8 (sacreBLEU itself stops with a `UnicodeDecodeError`).
-  static func lines(of path: String) throws(CorpusError) -> [String] {
+  static func lines(of path: String) throws(TextFileError) -> [String] {
     let bytes = try InputFile.contents(of: path)
     guard let text = String(validating: bytes, as: UTF8.self) else {
       // Only the line number is missing; the corpus reader finds the same first bad line.
-      _ = try CorpusTextFile.lines(of: Data(bytes), path: path)
+      _ = try TextFile.lines(of: Data(bytes), path: path)
       throw .invalidUTF8(path: path, line: 1)
     }
     return MetricLines.split(text)

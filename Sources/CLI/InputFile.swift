@@ -1,5 +1,6 @@
 import Foundation
-import Translation
+import Data
+import Support
 
 /// Opens and reads the files a command is given, with errors that name the file and say why in
 /// a few words (`cannot read 'ref.txt': no such file`).
@@ -8,7 +9,7 @@ import Translation
 /// `errno` says exactly what went wrong.
 enum InputFile {
   /// A file descriptor open for reading `path`.
-  static func open(_ path: String) throws(CorpusError) -> Int32 {
+  static func open(_ path: String) throws(TextFileError) -> Int32 {
     let descriptor = Foundation.open(path, O_RDONLY | O_CLOEXEC)
     guard descriptor >= 0 else {
       throw .cannotRead(path: path, reason: reason(errno))
@@ -17,7 +18,7 @@ enum InputFile {
   }
 
   /// Every byte of the file at `path`.
-  static func contents(of path: String) throws(CorpusError) -> [UInt8] {
+  static func contents(of path: String) throws(TextFileError) -> [UInt8] {
     let descriptor = try open(path)
     defer { close(descriptor) }
     var bytes: [UInt8] = []
@@ -28,7 +29,7 @@ enum InputFile {
   /// Reads the next chunk of `descriptor` onto the end of `bytes` and returns how many bytes came
   /// (0 at the end of the file). `path` names the file in errors.
   static func read(_ descriptor: Int32, appendingTo bytes: inout [UInt8], path: String)
-    throws(CorpusError) -> Int
+    throws(TextFileError) -> Int
   {
     let chunkSize = 1 << 16
     let oldCount = bytes.count
@@ -47,7 +48,7 @@ enum InputFile {
     return count
   }
 
-  /// `errno` in a few words, worded as `CorpusTextFile` words the same failures.
+  /// `errno` in a few words, worded as `TextFile` words the same failures.
   static func reason(_ code: Int32) -> String {
     switch code {
     case ENOENT: return "no such file"

@@ -1,10 +1,11 @@
 import Foundation
-import Translation
+import Data
+import Support
 
 /// Reads UTF-8 text one line at a time from stdin or a file, so that a filter such as
 /// `bpe encode` answers each line as soon as it arrives through a pipe.
 ///
-/// Lines follow `CorpusTextFile`'s rules, so a sentence reads the same whether it comes through
+/// Lines follow `TextFile`'s rules, so a sentence reads the same whether it comes through
 /// `bpe learn` or `bpe encode`: lines end at LF, a CR before the LF is dropped, and so is a
 /// UTF-8 byte-order mark at the start; a last line without a final LF still counts.
 final class LineReader {
@@ -25,7 +26,7 @@ final class LineReader {
   static let standardInputName = "<stdin>"
 
   /// A reader of the file at `path`, or of standard input when `path` is nil.
-  init(path: String?) throws(CorpusError) {
+  init(path: String?) throws(TextFileError) {
     if let path {
       descriptor = try InputFile.open(path)
       ownsDescriptor = true
@@ -43,9 +44,9 @@ final class LineReader {
 
   /// The next line without its line end, or nil at the end of the input.
   ///
-  /// Throws ``CorpusError/invalidUTF8(path:line:)`` naming the line when it is not UTF-8, and
-  /// ``CorpusError/cannotRead(path:reason:)`` when reading fails.
-  func nextLine() throws(CorpusError) -> String? {
+  /// Throws ``TextFileError/invalidUTF8(path:line:)`` naming the line when it is not UTF-8, and
+  /// ``TextFileError/cannotRead(path:reason:)`` when reading fails.
+  func nextLine() throws(TextFileError) -> String? {
     while true {
       if let newline = buffer[scanned...].firstIndex(of: 0x0A) {
         let line = try text(of: buffer[position..<newline])
@@ -71,7 +72,7 @@ final class LineReader {
   }
 
   /// The text of one line's bytes (without its LF), counting it.
-  private func text(of bytes: ArraySlice<UInt8>) throws(CorpusError) -> String {
+  private func text(of bytes: ArraySlice<UInt8>) throws(TextFileError) -> String {
     lineNumber += 1
     var bytes = bytes
     if lineNumber == 1, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }

@@ -1,5 +1,5 @@
 import Foundation
-import Translation
+import Training
 
 /// The curves of one run's `metrics.jsonl`: for each metric key (`loss`, `lr`, `valid_loss`,
 /// `valid_bleu`, …), its (step, value) points in file order.

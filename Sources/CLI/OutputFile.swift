@@ -1,5 +1,5 @@
 import Foundation
-import NN
+import Support
 
 /// A text file written through a temporary file beside it and renamed into place by
 /// `commit()`, so that a run that fails half-way never leaves half a file under the real name.

@@ -1,5 +1,5 @@
 import Foundation
-import Translation
+import Training
 
 /// The texts of training progress: the live status line, log lines, validation lines and the
 /// final summary. Pure functions of the figures, so tests can check them exactly.

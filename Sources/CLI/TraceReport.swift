@@ -1,6 +1,8 @@
 import Autograd
 import Foundation
 import NN
+import Tensors
+import Drawing
 
 /// The text `transformer-cli trace` prints: the pass's sizes, then every recorded step indented
 /// by module, with its shape in the legend's letters, its actual sizes, and the mean, standard

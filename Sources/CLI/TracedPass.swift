@@ -1,6 +1,6 @@
 import Foundation
 import NN
-import Translation
+import Tokenizer
 
 /// One teacher-forced forward pass of a checkpoint's model on a sentence, recorded step by step:
 /// what `attention` and `trace` show.

@@ -1,5 +1,7 @@
 import Foundation
-import Translation
+import Config
+import Support
+import Training
 
 #if canImport(Glibc)
   import Glibc

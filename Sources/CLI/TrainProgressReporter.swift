@@ -1,5 +1,5 @@
 import Foundation
-import Translation
+import Training
 
 /// Shows a training run's ``TrainingEvent``s on stderr: on a terminal a status line redrawn in
 /// place (at most ten times a second) between permanent lines for setup and validations;

@@ -1,6 +1,7 @@
 import Foundation
-import NN
-import Translation
+import Checkpoints
+import Support
+import Training
 
 /// `summary.json` in the run directory: the finished run's figures, one member a line so that a
 /// shell script can read a value with `sed` (scripts/bench-multi30k.sh does).

@@ -1,5 +1,4 @@
 import Foundation
-import Translation
 
 /// `transformer-cli translate`: translates text with a trained checkpoint, from the command
 /// line, from stdin line by line, or from a file.

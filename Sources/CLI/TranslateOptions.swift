@@ -1,5 +1,7 @@
 import Foundation
-import Translation
+import Checkpoints
+import Decoding
+import Training
 
 /// The options `translate` and `eval` share to load a model and search with it:
 /// `--checkpoint`, `--beam`, `--alpha`, `--max-len`.

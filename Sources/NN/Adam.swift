@@ -191,4 +191,18 @@ public struct Adam {
       }
     }
   }
+
+  /// Replaces the moments and the step count, as read back from a checkpoint.
+  ///
+  /// - Precondition: one first and one second moment per parameter, each of its shape.
+  public mutating func restore(firstMoments first: [Tensor], secondMoments second: [Tensor], stepCount step: Int) {
+    precondition(
+      first.count == firstMoments.count && second.count == secondMoments.count
+        && zip(first, firstMoments).allSatisfy { $0.shape == $1.shape }
+        && zip(second, secondMoments).allSatisfy { $0.shape == $1.shape } && step >= 0,
+      "Adam.restore: moments or step count do not fit the parameters")
+    firstMoments = first
+    secondMoments = second
+    stepCount = step
+  }
 }

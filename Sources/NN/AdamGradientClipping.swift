@@ -1,4 +1,5 @@
 import Tensors
+import Autograd
 
 /// Clipping by global gradient norm: when the L2 norm of all gradients together exceeds a
 /// limit, every gradient is scaled down by the same factor, so the update keeps its direction.

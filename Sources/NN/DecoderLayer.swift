@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// One decoder layer (Vaswani et al. §3.1): masked (causal) self-attention over the target
 /// prefix, attention over the encoder output, then the feed-forward network, each inside a

@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// A table of `V` learned vectors of width `D`: token ids in, vectors out (Vaswani et al. §3.4).
 ///

@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// One encoder layer (Vaswani et al. §3.1): multi-head self-attention over the source, then the
 /// position-wise feed-forward network, each inside a residual connection with layer norm.

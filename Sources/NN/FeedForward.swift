@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// The position-wise feed-forward network (Vaswani et al. §3.3):
 /// `FFN(x) = act(x·W₁ + b₁)·W₂ + b₂`, the same two linear maps at every position, with ReLU as

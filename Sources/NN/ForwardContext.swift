@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// What a forward pass needs beyond its inputs: whether it trains, the generator its dropout
 /// masks come from, and optionally a trace that records every step.

@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// A recorder of one forward pass: every named step of the model with its tensor, grouped by
 /// the module that computed it (encoder › layer 1 › self-attention …).

@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// Scaled dot-product attention (Vaswani et al. §3.2.1) for a single query per (row, head),
 /// as an incremental decoding step needs: `softmax(q·Kᵀ/√K)·V` over the first L keys.

@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// Matrix products with a handful of rows (M ≤ `maxRows`: one sentence, or one sentence's
 /// beam), as a decoding step of a small batch makes them.

@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// The decoder's weight matrices packed once for the blocked GEMM (`PackedMatrix`), so that
 /// the products of a decoding step with many rows do not re-pack them at every step.

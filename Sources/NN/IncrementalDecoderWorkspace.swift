@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// The scratch buffers of one `IncrementalDecoder`, allocated once for its largest row count,
 /// and the raw inference forms of the decoder's pieces (linear map, layer norm, feed-forward)

@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// Layer normalisation over the last dimension (Ba, Kiros & Hinton 2016):
 /// `y = (x − mean)/√(var + ε)·weight + bias`, per row.

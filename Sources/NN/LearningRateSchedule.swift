@@ -1,4 +1,5 @@
 import Foundation
+import Autograd
 
 /// How the learning rate changes with the step: a linear warm-up followed by a decay, with the
 /// inverse square root of the step (two parameterisations) or linearly to zero at a last step.

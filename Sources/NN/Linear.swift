@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// An affine map `y = x·W + b` applied to the last dimension of its input.
 ///

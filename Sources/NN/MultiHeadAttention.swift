@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// Multi-head scaled dot-product attention (Vaswani et al. §3.2.2):
 /// `MultiHead(Q, K, V) = Concat(head₁, …, head_H)·W_O` with

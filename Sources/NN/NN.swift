@@ -1,9 +1,11 @@
-import Autograd
-
-// The NN target: what sits between the autograd and the translation code.
+// The NN target: the layers and the Transformer of Vaswani et al. (2017), one definition used by
+// training and by cached decoding, with the optimiser that trains it.
 //
-// - `SafeTensorsFile` (with `SafeTensorsHeader`, `SafeTensorsError`): named Float32 tensors on
-//   disk in Hugging Face's safetensors layout, written atomically and validated on reading.
-// - `Adam` (with `AdamState`, `GradientClipping`): the optimiser over `TrainableParameter`s or
-//   plain tensors, its checkpointable state, and clipping by global gradient norm.
-// - `LearningRateSchedule`: the paper's warm-up schedule and the inverse-square-root one.
+// - Layers: `Linear`, `Embedding`, `PositionalEncoding`, `LayerNorm`, `MultiHeadAttention`,
+//   `FeedForward`, `SublayerConnection` (residual + norm), `EncoderLayer`, `DecoderLayer`,
+//   `TransformerEncoder`, `TransformerDecoder`, `Transformer`.
+// - `TransformerConfiguration`: the model's shape, the one type that describes it.
+// - `ForwardContext` and `ForwardTrace`: the training flag, dropout's generator, and the record
+//   of every step that `trace` and `attention` print.
+// - Cached decoding: `KeyValueCache` and `IncrementalDecoder`.
+// - `Adam` (with `GradientClipping`) and `LearningRateSchedule`.

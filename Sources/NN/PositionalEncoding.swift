@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// The fixed sinusoidal positional encoding of Vaswani et al. §3.5,
 /// `PE(pos, 2i) = sin(pos / 10000^(2i/D))`, `PE(pos, 2i+1) = cos(pos / 10000^(2i/D))`,

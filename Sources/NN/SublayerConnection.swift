@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// The residual connection and layer normalisation around one sub-layer (Vaswani et al. §3.1):
 ///

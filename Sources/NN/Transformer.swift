@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// The encoder–decoder Transformer of Vaswani et al. 2017 (§3, figure 1) for translation.
 ///

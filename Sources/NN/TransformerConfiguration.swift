@@ -1,4 +1,6 @@
 import Foundation
+import Autograd
+import Tensors
 
 /// The shape of a `Transformer` (Vaswani et al. 2017, §3 and table 3): everything needed to
 /// build the model again, so it is saved in every checkpoint beside the weights.

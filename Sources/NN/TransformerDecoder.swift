@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// The decoder stack (Vaswani et al. §3.1): N identical `DecoderLayer`s, and with pre-norm a
 /// final LayerNorm before the output projection.

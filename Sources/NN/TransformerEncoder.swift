@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// The encoder stack (Vaswani et al. §3.1): N identical `EncoderLayer`s, and with pre-norm a
 /// final LayerNorm (without it the pre-norm stream would leave the stack unnormalised).

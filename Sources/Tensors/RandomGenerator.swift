@@ -1,3 +1,5 @@
+import Support
+
 // A seeded, reproducible random number generator whose whole state is four words, so a trainer
 // can checkpoint it and resume the exact same stream.
 //
@@ -92,11 +94,7 @@ public struct RandomGenerator: RandomNumberGenerator, Equatable, Sendable {
   /// One SplitMix64 step: advances `x` and returns its mixed output.
   @inline(__always)
   static func splitMix(_ x: inout UInt64) -> UInt64 {
-    x &+= 0x9E37_79B9_7F4A_7C15
-    var z = x
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
+    SplitMix64.step(&x)
   }
 
   @inline(__always)

@@ -1,9 +1,12 @@
 import Foundation
 import NN
-import Translation
 import XCTest
 
 @testable import CLI
+import Checkpoints
+import Config
+import Drawing
+import Tokenizer
 
 #if canImport(FoundationXML)
   import FoundationXML
@@ -28,7 +31,7 @@ struct InspectionFixture {
     config.model.maxPositions = 64
     config.data.maxLength = 60
     let model = Transformer(
-      configuration: try config.transformerConfiguration(vocabularySize: bpe.vocabulary.count),
+      configuration: config.transformerConfiguration(vocabularySize: bpe.vocabulary.count),
       seed: 7)
     checkpoint = directory.path("checkpoint")
     try FileManager.default.createDirectory(atPath: checkpoint, withIntermediateDirectories: true)

@@ -1,10 +1,13 @@
 import Foundation
 import NN
 import Tensors
-import Translation
 import XCTest
 
 @testable import CLI
+import Checkpoints
+import Config
+import Decoding
+import Tokenizer
 
 /// A run directory with step checkpoints of one tiny model, each with different random weights.
 struct AverageFixture {
@@ -39,7 +42,7 @@ struct AverageFixture {
     var config = self.config
     config.model.modelWidth = modelWidth
     let model = Transformer(
-      configuration: try config.transformerConfiguration(vocabularySize: bpe.vocabulary.count),
+      configuration: config.transformerConfiguration(vocabularySize: bpe.vocabulary.count),
       seed: seed)
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     try Checkpoint.write(

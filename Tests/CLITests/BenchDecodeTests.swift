@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import CLI
+import Benchmarks
 
 final class BenchDecodeTests: XCTestCase {
   func testTinyJSONLine() throws {

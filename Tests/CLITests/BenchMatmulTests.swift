@@ -3,6 +3,7 @@ import Tensors
 import XCTest
 
 @testable import CLI
+import Benchmarks
 
 final class BenchMatmulTests: XCTestCase {
   func testJSONLinesHaveTheKeysInOrder() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import CLI
 
 /// `scripts/bench-multi30k.sh` end to end on a tiny corpus laid out as Multi30K is (train, val,
 /// test_2016_flickr), with the built executable: train, average, choose on val, translate the

@@ -4,6 +4,8 @@ import Tensors
 import XCTest
 
 @testable import CLI
+import Benchmarks
+import Support
 
 final class BenchTrainTests: XCTestCase {
   func testJSONLineHasTheKeysInOrder() throws {

@@ -1,7 +1,7 @@
 import XCTest
 
 @testable import CLI
-import Translation
+import Support
 
 final class ClosestMatchTests: XCTestCase {
   func testEditDistance() {

@@ -3,7 +3,7 @@ import XCTest
 
 @testable import CLI
 
-/// `eval` on files: the sacreBLEU test vectors under `Tests/TranslationTests/Fixtures/bleu`
+/// `eval` on files: the sacreBLEU test vectors under `Tests/MetricsTests/Fixtures/bleu`
 /// (made by `scripts/make-bleu-vectors.py` with sacreBLEU itself), the JSON lines, and the
 /// one-line errors.
 final class EvalCommandTests: XCTestCase {
@@ -64,7 +64,7 @@ final class EvalCommandTests: XCTestCase {
     """
 
   static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("TranslationTests/Fixtures/bleu")
+    .deletingLastPathComponent().appendingPathComponent("MetricsTests/Fixtures/bleu")
 
   /// What sacreBLEU produced for one fixture case.
   private struct Expected: Decodable {

@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import CLI
+import Benchmarks
 
 final class MatmulShapeTests: XCTestCase {
   func testParsesTheDocumentedSyntax() {

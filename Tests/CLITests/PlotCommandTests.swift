@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import CLI
+import Drawing
 
 #if canImport(FoundationXML)
   import FoundationXML

@@ -1,4 +1,5 @@
 import Foundation
+@testable import CLI
 
 /// A fresh directory under the system's temporary directory for one test, removed by
 /// `remove()` (call it from `tearDown`).

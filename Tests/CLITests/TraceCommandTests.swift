@@ -1,9 +1,10 @@
 import Foundation
 import NN
-import Translation
 import XCTest
 
 @testable import CLI
+import Decoding
+import Tokenizer
 
 final class TraceCommandTests: XCTestCase {
   var fixture: InspectionFixture!

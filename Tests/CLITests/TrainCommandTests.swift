@@ -1,8 +1,8 @@
 import Foundation
-import Translation
 import XCTest
 
 @testable import CLI
+import Training
 
 /// `train`: its help, its one-line errors, a tiny run end to end with `--resume`, and the
 /// progress texts.

@@ -1,9 +1,13 @@
 import Foundation
 import NN
-import Translation
 import XCTest
 
 @testable import CLI
+import Checkpoints
+import Config
+import Decoding
+import Metrics
+import Tokenizer
 
 /// A checkpoint directory of a tiny random model, as `train` writes one, with a test split.
 struct TranslateFixture {
@@ -30,7 +34,7 @@ struct TranslateFixture {
     config.data.testTarget = try directory.write(
       "test.ref", referenceLines.joined(separator: "\n") + "\n")
     let model = Transformer(
-      configuration: try config.transformerConfiguration(
+      configuration: config.transformerConfiguration(
         vocabularySize: bpe.vocabulary.count), seed: 5)
     checkpoint = directory.path("checkpoint")
     try FileManager.default.createDirectory(

@@ -1,0 +1,88 @@
+import Autograd
+import Foundation
+import NN
+import Decoding
+import Tensors
+
+/// Times cached decoding: greedy search (beam 1) or beam search over a model of a
+/// `bench train` preset with random weights, every sentence forced to produce exactly
+/// `outputLength` pieces (`</s>` suppressed until then).
+///
+/// Sources are `sourceLength` tokens (`sourceLength − 1` random pieces from 4 ..< V and
+/// `</s>`). `batchSize` sentences are decoded together; batches are repeated until at least
+/// `minimumSentences` sentences are done, after one untimed warm-up batch.
+public struct BenchDecodeBenchmark {
+  /// The model size.
+  public var preset: BenchTrainPreset
+  /// Sentences decoded together.
+  public var batchSize: Int
+  /// Hypotheses per sentence.
+  public var beamSize: Int
+  /// Source tokens, `</s>` included.
+  public var sourceLength = 24
+  /// Output pieces per sentence.
+  public var outputLength = 24
+  /// The fewest sentences timed.
+  public var minimumSentences = 20
+  /// Seeds the weights and the sources.
+  public var seed: UInt64 = 0x5EED
+
+  /// A benchmark of `preset` decoding `batchSize` sentences together with `beamSize`
+  /// hypotheses each, timing at least `minimumSentences` sentences.
+  public init(
+    preset: BenchTrainPreset, batchSize: Int, beamSize: Int, minimumSentences: Int = 20,
+    seed: UInt64 = 0x5EED
+  ) {
+    self.preset = preset
+    self.batchSize = batchSize
+    self.beamSize = beamSize
+    self.minimumSentences = minimumSentences
+    self.seed = seed
+  }
+
+  /// What was measured.
+  public struct Measurement {
+    public var sentences: Int
+    public var tokens: Int
+    public var seconds: Double
+    public var sentencesPerSecond: Double { seconds > 0 ? Double(sentences) / seconds : 0 }
+    public var millisecondsPerToken: Double { tokens > 0 ? seconds * 1000 / Double(tokens) : 0 }
+  }
+
+  /// Builds the model, decodes one warm-up batch, then times the rest.
+  public func measure() -> Measurement {
+    var configuration = preset.configuration
+    configuration.dropout = 0
+    let model = Transformer(configuration: configuration, seed: seed)
+    model.isTraining = false
+    let options = DecodingOptions(
+      beamSize: beamSize, alpha: 0.6, maxLength: outputLength, minLength: outputLength,
+      batchSize: batchSize)
+    var generator = RandomGenerator(seed: seed)
+    func batch() -> [[Int]] {
+      (0..<batchSize).map { _ in
+        (0..<(sourceLength - 1)).map { _ in
+          Int.random(in: 4..<configuration.vocabularySize, using: &generator)
+        }
+      }
+    }
+    func decode(_ sources: [[Int]]) -> Int {
+      if beamSize == 1 {
+        return GreedySearch(model: model, options: options).search(sources)
+          .reduce(0) { $0 + $1.tokens.count }
+      }
+      return BeamSearch(model: model, options: options).search(sources)
+        .reduce(0) { $0 + ($1.first?.tokens.count ?? 0) }
+    }
+    _ = decode(batch())
+    let rounds = max(1, (minimumSentences + batchSize - 1) / batchSize)
+    let inputs = (0..<rounds).map { _ in batch() }
+    var tokens = 0
+    let start = ContinuousClock.now
+    for sources in inputs { tokens += decode(sources) }
+    let elapsed = ContinuousClock.now - start
+    let seconds =
+      Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    return Measurement(sentences: rounds * batchSize, tokens: tokens, seconds: seconds)
+  }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// What `bench train` measured: the time of each phase of every timed step, and the process's
+/// peak memory.
+public struct BenchTrainMeasurement {
+  /// One timed training step.
+  public struct Step {
+    /// Zeroing the gradients and the recorded forward pass, loss included.
+    public var forwardSeconds: Double
+    /// `loss.backward()`.
+    public var backwardSeconds: Double
+    /// `Adam.step`.
+    public var adamSeconds: Double
+    /// The step's loss, to show that the model trains.
+    public var loss: Float
+
+    /// The whole step.
+    public var totalSeconds: Double { forwardSeconds + backwardSeconds + adamSeconds }
+  }
+
+  public var preset: BenchTrainPreset
+  /// `Parallel.threadCount` during the steps.
+  public var threads: Int
+  /// The number of trainable scalars.
+  public var parameterCount: Int
+  /// B·T, the target tokens of one batch.
+  public var targetTokens: Int
+  /// The timed steps, in order.
+  public var steps: [Step]
+  /// The process's peak resident set size, in MB (10⁶ bytes); nil where it cannot be read.
+  public var peakResidentMegabytes: Double?
+
+  /// The median time of a whole step.
+  public var medianStepSeconds: Double { Self.median(steps.map(\.totalSeconds)) }
+  /// The median time of each phase (their sum need not equal the median step).
+  public var medianForwardSeconds: Double { Self.median(steps.map(\.forwardSeconds)) }
+  public var medianBackwardSeconds: Double { Self.median(steps.map(\.backwardSeconds)) }
+  public var medianAdamSeconds: Double { Self.median(steps.map(\.adamSeconds)) }
+
+  /// Target tokens per second at the median step time (0 if the clock saw no time).
+  public var tokensPerSecond: Double {
+    medianStepSeconds > 0 ? Double(targetTokens) / medianStepSeconds : 0
+  }
+
+  /// One JSON object, keys in a fixed order: `{"preset":"small","threads":2,`
+  /// `"ms_per_step":703.12,"tokens_per_s":2184.5,"peak_rss_mb":512.3}`.
+  public var jsonLine: String {
+    let memory = peakResidentMegabytes.map { String(format: "%.1f", $0) } ?? "null"
+    return "{\"preset\":\"\(preset.rawValue)\",\"threads\":\(threads),"
+      + "\"ms_per_step\":\(String(format: "%.2f", medianStepSeconds * 1000)),"
+      + "\"tokens_per_s\":\(String(format: "%.1f", tokensPerSecond)),"
+      + "\"peak_rss_mb\":\(memory)}"
+  }
+
+  /// The middle value, or the mean of the two middle values; 0 for none.
+  public static func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    let middle = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+  }
+}

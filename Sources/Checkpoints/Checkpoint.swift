@@ -1,0 +1,125 @@
+import Foundation
+import NN
+import Config
+import Tokenizer
+
+/// The files of one checkpoint directory, and reading them back with checks.
+///
+///     model.safetensors    the weights, with the model's configuration in the metadata
+///     config.json          the run's config, so the directory alone rebuilds the model
+///     bpe.model            the vocabulary (or source.bpe.model and target.bpe.model)
+///     trainer.safetensors  optimiser moments and trainer state (in last/ and best/ only)
+///
+/// Writing goes into a staging directory that ``CheckpointStore`` then installs atomically.
+public enum Checkpoint {
+  /// The weights' file.
+  public static let modelFileName = "model.safetensors"
+  /// The config's file.
+  public static let configFileName = "config.json"
+  /// The trainer's state (Adam's moments, the step, the data position): `trainer.safetensors`.
+  public static let trainerFileName = "trainer.safetensors"
+
+  /// Writes a complete checkpoint into the empty directory `directory`.
+  ///
+  /// - Parameter trainer: the optimiser and trainer state, or nil for a model-only checkpoint.
+  public static func write(
+    into directory: String, model: Transformer, config: RunConfig,
+    vocabulary: TrainingVocabulary, trainer: SafeTensorsFile?
+  ) throws(CheckpointDirectoryError) {
+    let modelPath = CheckpointStore.join(directory, modelFileName)
+    do {
+      try model.save(to: modelPath)
+    } catch {
+      guard case .file(let fileError) = error else {
+        throw .cannotWrite(path: modelPath, reason: error.description)
+      }
+      throw writeFailure(fileError, path: modelPath)
+    }
+    do {
+      try config.write(to: CheckpointStore.join(directory, configFileName))
+    } catch {
+      throw .config(error)
+    }
+    do {
+      try vocabulary.save(in: directory)
+    } catch {
+      throw .vocabulary(error)
+    }
+    if let trainer {
+      let path = CheckpointStore.join(directory, trainerFileName)
+      do {
+        try trainer.write(to: path)
+      } catch {
+        throw writeFailure(error, path: path)
+      }
+    }
+  }
+
+  /// A write error of the file at `path`, its reason without the path repeated.
+  private static func writeFailure(_ error: SafeTensorsError, path: String) -> CheckpointDirectoryError {
+    if case .cannotWrite(_, let reason) = error { return .cannotWrite(path: path, reason: reason) }
+    return .cannotWrite(path: path, reason: error.description)
+  }
+
+  /// The config saved in the checkpoint `directory`, without checking that its data files
+  /// still exist.
+  ///
+  /// - Throws: ``CheckpointDirectoryError/damaged(path:reason:)`` when it is missing or invalid.
+  public static func config(in directory: String) throws(CheckpointDirectoryError) -> RunConfig {
+    let path = CheckpointStore.join(directory, configFileName)
+    do {
+      return try RunConfig(contentsOf: path, checkingFiles: false)
+    } catch {
+      throw .damaged(path: path, reason: error.description)
+    }
+  }
+
+  /// The BPE model(s) stored in the checkpoint `directory`: `bpe.model`, or one per language.
+  public static func vocabulary(in directory: String, isJoint: Bool)
+    throws(CheckpointDirectoryError) -> TrainingVocabulary
+  {
+    do {
+      return try TrainingVocabulary(contentsOf: directory, isJoint: isJoint)
+    } catch {
+      throw .vocabulary(error)
+    }
+  }
+
+  /// Loads the weights of the checkpoint `directory` into `model`, which must have the same
+  /// architecture.
+  ///
+  /// - Throws: ``CheckpointDirectoryError/damaged(path:reason:)`` for an unreadable or truncated
+  ///   file, ``CheckpointDirectoryError/mismatched(path:reason:)`` for another architecture.
+  public static func loadWeights(into model: Transformer, from directory: String)
+    throws(CheckpointDirectoryError)
+  {
+    let path = CheckpointStore.join(directory, modelFileName)
+    do {
+      try model.load(from: path)
+    } catch {
+      switch error {
+      case .file(let fileError):
+        switch fileError {
+        case .missingTensor, .shapeMismatch:
+          throw .mismatched(
+            path: path, reason: CheckpointDirectoryError.reason(fileError, path: path))
+        default:
+          throw .damaged(
+            path: path, reason: CheckpointDirectoryError.reason(fileError, path: path))
+        }
+      case .unexpectedTensors, .configurationMismatch:
+        throw .mismatched(path: path, reason: Self.reason(error, path: path))
+      }
+    }
+  }
+
+  /// A checkpoint error's message without the leading path and without its own hint.
+  private static func reason(_ error: CheckpointError, path: String) -> String {
+    var text = error.description
+    if text.hasPrefix("\(path): ") { text.removeFirst(path.count + 2) }
+    if let hint = text.range(of: "; build the model from") {
+      text = String(text[..<hint.lowerBound])
+    }
+    return text
+  }
+}

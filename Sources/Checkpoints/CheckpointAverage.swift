@@ -1,0 +1,249 @@
+import Autograd
+import Foundation
+import NN
+import Config
+import Tensors
+import Tokenizer
+
+/// The element-wise mean of the weights of several checkpoints of one model, as Vaswani et al.
+/// (2017, §6.1) average the last 5 (base) or 20 (big) checkpoints before decoding.
+///
+/// Every checkpoint must hold the same model configuration (every field of the
+/// `model.configuration` metadata), the same tensor names and shapes, and the same BPE model
+/// files. The newest checkpoint, the last one given, is the reference the others are checked
+/// against; its metadata, `config.json` and BPE model go with the average. The checkpoints are
+/// read one at a time and summed in `Double`, so memory holds one checkpoint and the sums, and
+/// the mean is rounded to `Float` once, at the end.
+///
+/// The average is a model only: Adam's moments are not averaged (they would not describe the
+/// averaged weights), so it is for `translate` and `eval`, not for `train --resume`.
+///
+/// ```swift
+/// let steps = try CheckpointAverage.lastSteps(5, inRun: "runs/m30k")
+/// try CheckpointAverage(checkpoints: steps).write(to: "runs/m30k/averaged", replacing: false)
+/// ```
+public struct CheckpointAverage {
+  /// The checkpoint directories averaged, oldest first as given; the last is the reference.
+  public let checkpoints: [String]
+  /// The averaged weights, with the reference's metadata plus ``sourcesMetadataKey``.
+  public let model: SafeTensorsFile
+
+  /// The metadata key listing the averaged checkpoint directories (a JSON array of paths).
+  public static let sourcesMetadataKey = "average.checkpoints"
+
+  /// Reads the checkpoint directories `checkpoints` (each with `model.safetensors`,
+  /// `config.json` and its BPE model) and averages their weights.
+  ///
+  /// - Throws: ``CheckpointAverageError`` naming the checkpoint and the tensor or field that
+  ///   differs from the reference (the last checkpoint), or the file that cannot be read.
+  public init(checkpoints: [String]) throws(CheckpointAverageError) {
+    guard let referencePath = checkpoints.last else { throw .noCheckpoints }
+    let reference = try Self.readModel(in: referencePath)
+    let referenceFields = try Self.configurationFields(of: reference, in: referencePath)
+    let vocabularyFiles = try Self.vocabularyFiles(in: referencePath)
+    var sums = reference.tensors.map { entry in
+      entry.tensor.withUnsafeBufferPointer { $0.map(Double.init) }
+    }
+    for directory in checkpoints.dropLast() {
+      let file = try Self.readModel(in: directory)
+      try Self.checkConfiguration(
+        of: file, in: directory, against: referenceFields, of: referencePath)
+      try Self.checkVocabulary(in: directory, against: vocabularyFiles, of: referencePath)
+      try Self.checkTensorNames(of: file, in: directory, against: reference, of: referencePath)
+      for (index, entry) in reference.tensors.enumerated() {
+        // The names were checked, so every lookup succeeds; the shape is checked here.
+        guard let tensor = file[entry.name], tensor.shape == entry.tensor.shape else {
+          throw .tensorMismatch(
+            checkpoint: directory, tensor: entry.name,
+            reason: "has shape \(file[entry.name]?.shape ?? []) where '\(referencePath)' has "
+              + "\(entry.tensor.shape)")
+        }
+        tensor.withUnsafeBufferPointer { values in
+          for position in values.indices { sums[index][position] += Double(values[position]) }
+        }
+      }
+    }
+    let count = Double(checkpoints.count)
+    let tensors = zip(reference.tensors, sums).map { entry, sum in
+      NamedTensor(
+        name: entry.name,
+        tensor: Tensor(shape: entry.tensor.shape, scalars: sum.map { Float($0 / count) }))
+    }
+    var metadata = reference.metadata
+    metadata[Self.sourcesMetadataKey] = Self.jsonArray(checkpoints)
+    self.checkpoints = checkpoints
+    model = SafeTensorsFile(tensors: tensors, metadata: metadata)
+  }
+
+  /// The newest `count` step checkpoints of the run directory `run`
+  /// (`run/checkpoints/step-N/`), oldest first.
+  ///
+  /// - Throws: ``CheckpointAverageError/tooFewSteps(run:requested:available:)`` when the run
+  ///   holds fewer, ``CheckpointAverageError/unreadable(path:reason:)`` when `run` is missing.
+  public static func lastSteps(_ count: Int, inRun run: String) throws(CheckpointAverageError)
+    -> [String]
+  {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: run, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    else {
+      throw .unreadable(path: run, reason: "no such run directory")
+    }
+    let store = CheckpointStore(directory: run)
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: store.stepsPath)) ?? []
+    let steps = names.compactMap { name -> Int? in
+      guard name.hasPrefix("step-") else { return nil }
+      return Int(name.dropFirst(5))
+    }.sorted()
+    guard steps.count >= count else {
+      throw .tooFewSteps(run: run, requested: count, available: steps.count)
+    }
+    return steps.suffix(count).map { store.stepPath($0) }
+  }
+
+  // MARK: Reading and checking
+
+  /// The `model.safetensors` of the checkpoint `directory`.
+  private static func readModel(in directory: String) throws(CheckpointAverageError)
+    -> SafeTensorsFile
+  {
+    let path = CheckpointStore.join(directory, Checkpoint.modelFileName)
+    do {
+      return try SafeTensorsFile(contentsOf: path)
+    } catch {
+      throw .unreadable(path: path, reason: CheckpointDirectoryError.reason(error, path: path))
+    }
+  }
+
+  /// The fields of the model configuration in `file`'s metadata, as JSON text per key.
+  private static func configurationFields(of file: SafeTensorsFile, in directory: String)
+    throws(CheckpointAverageError) -> [String: String]
+  {
+    let path = CheckpointStore.join(directory, Checkpoint.modelFileName)
+    guard let text = file.metadata[Transformer.configurationMetadataKey],
+      let fields = try? JSONDecoder().decode([String: FieldValue].self, from: Data(text.utf8))
+    else {
+      throw .unreadable(
+        path: path,
+        reason: "it records no readable model configuration "
+          + "(metadata \"\(Transformer.configurationMetadataKey)\")")
+    }
+    return fields.mapValues(\.description)
+  }
+
+  /// Throws for the first field (in key order) whose value differs from the reference's.
+  private static func checkConfiguration(
+    of file: SafeTensorsFile, in directory: String, against reference: [String: String],
+    of referencePath: String
+  ) throws(CheckpointAverageError) {
+    let fields = try configurationFields(of: file, in: directory)
+    for key in Set(fields.keys).union(reference.keys).sorted() where fields[key] != reference[key] {
+      throw .configurationMismatch(
+        checkpoint: directory, field: key, found: fields[key] ?? "missing",
+        reference: referencePath, expected: reference[key] ?? "missing")
+    }
+  }
+
+  /// Throws for a tensor missing from `file` or not in the reference.
+  private static func checkTensorNames(
+    of file: SafeTensorsFile, in directory: String, against reference: SafeTensorsFile,
+    of referencePath: String
+  ) throws(CheckpointAverageError) {
+    let names = Set(file.tensors.map(\.name))
+    for entry in reference.tensors where !names.contains(entry.name) {
+      throw .tensorMismatch(
+        checkpoint: directory, tensor: entry.name,
+        reason: "is missing (it is in '\(referencePath)')")
+    }
+    let referenceNames = Set(reference.tensors.map(\.name))
+    for entry in file.tensors where !referenceNames.contains(entry.name) {
+      throw .tensorMismatch(
+        checkpoint: directory, tensor: entry.name, reason: "is not in '\(referencePath)'")
+    }
+  }
+
+  /// The BPE model files the checkpoint `directory`'s config names, with their bytes.
+  private static func vocabularyFiles(in directory: String) throws(CheckpointAverageError)
+    -> [(name: String, bytes: Data)]
+  {
+    let config: RunConfig
+    do {
+      config = try Checkpoint.config(in: directory)
+    } catch {
+      if case .damaged(let path, let reason) = error {
+        throw .unreadable(path: path, reason: reason)
+      }
+      throw .unreadable(path: directory, reason: error.description)
+    }
+    var files: [(name: String, bytes: Data)] = []
+    for name in TrainingVocabulary.fileNames(isJoint: config.data.jointVocabulary) {
+      files.append((name, try contents(of: CheckpointStore.join(directory, name))))
+    }
+    return files
+  }
+
+  /// Throws when a BPE model file of `directory` differs from the reference's.
+  private static func checkVocabulary(
+    in directory: String, against reference: [(name: String, bytes: Data)],
+    of referencePath: String
+  ) throws(CheckpointAverageError) {
+    for file in reference {
+      let path = CheckpointStore.join(directory, file.name)
+      guard FileManager.default.fileExists(atPath: path) else {
+        throw .vocabularyMismatch(
+          checkpoint: directory, file: file.name, reference: referencePath,
+          reason: "is missing")
+      }
+      if try contents(of: path) != file.bytes {
+        throw .vocabularyMismatch(
+          checkpoint: directory, file: file.name, reference: referencePath,
+          reason: "differs")
+      }
+    }
+  }
+
+  /// The bytes of the file at `path`.
+  static func contents(of path: String) throws(CheckpointAverageError) -> Data {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      let exists = FileManager.default.fileExists(atPath: path)
+      throw .unreadable(path: path, reason: exists ? "permission denied" : "no such file")
+    }
+    return data
+  }
+
+  /// `["a","b"]` with JSON string escaping.
+  private static func jsonArray(_ strings: [String]) -> String {
+    let data = (try? JSONSerialization.data(withJSONObject: strings)) ?? Data("[]".utf8)
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  /// One value of the stored configuration, compared by its spelling.
+  private enum FieldValue: Decodable, CustomStringConvertible {
+    case integer(Int)
+    case number(Double)
+    case boolean(Bool)
+    case text(String)
+
+    init(from decoder: Decoder) throws {
+      let container = try decoder.singleValueContainer()
+      if let value = try? container.decode(Int.self) {
+        self = .integer(value)
+      } else if let value = try? container.decode(Double.self) {
+        self = .number(value)
+      } else if let value = try? container.decode(Bool.self) {
+        self = .boolean(value)
+      } else {
+        self = .text(try container.decode(String.self))
+      }
+    }
+
+    var description: String {
+      switch self {
+      case .integer(let value): return String(value)
+      case .number(let value): return String(value)
+      case .boolean(let value): return String(value)
+      case .text(let value): return "\"\(value)\""
+      }
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import Config
+import Foundation
+import Tokenizer
+
+/// Why a checkpoint directory (`model.safetensors`, `config.json`, the BPE models and the
+/// trainer's state) cannot be written or read.
+///
+/// Every message is one line that names the file and says what to do.
+public enum CheckpointDirectoryError: Error, Equatable, CustomStringConvertible, LocalizedError {
+  /// A file of the checkpoint is missing, truncated or unreadable.
+  case damaged(path: String, reason: String)
+  /// The checkpoint is valid but was written by another model or config.
+  case mismatched(path: String, reason: String)
+  /// A file or directory of the checkpoint store could not be written.
+  case cannotWrite(path: String, reason: String)
+  /// The config could not be written.
+  case config(ConfigError)
+  /// A BPE model could not be read or written.
+  case vocabulary(BPEError)
+
+  /// A one-line message naming the file, the problem and the remedy.
+  public var description: String {
+    switch self {
+    case .damaged(let path, let reason):
+      return "\(path): damaged checkpoint: \(reason); HINT: copy a good checkpoint (such as "
+        + "'best') over it to resume from there, or train afresh in another output.dir"
+    case .mismatched(let path, let reason):
+      return "\(path): \(reason); HINT: resume with the config the run was started with (its "
+        + "copy is the checkpoint's config.json), or train afresh in another output.dir"
+    case .cannotWrite(let path, let reason):
+      return "cannot write '\(path)': \(reason)"
+    case .config(let error):
+      return error.description
+    case .vocabulary(let error):
+      return error.description
+    }
+  }
+
+  /// The same text as ``description``.
+  public var errorDescription: String? { description }
+
+  /// `error`'s message without the leading path (the caller names the file itself).
+  public static func reason(_ error: SafeTensorsError, path: String) -> String {
+    let text = error.description
+    for prefix in ["\(path): ", "cannot read '\(path)': "] where text.hasPrefix(prefix) {
+      return String(text.dropFirst(prefix.count))
+    }
+    return text
+  }
+}

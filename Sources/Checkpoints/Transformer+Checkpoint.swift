@@ -1,0 +1,152 @@
+import Autograd
+import NN
+import Tensors
+
+// Saving and loading a Transformer's weights by name, with its configuration in the file's
+// metadata so that the weights can be loaded without knowing the model's shape in advance
+// (the config travels with the weights, as nanoGPT's GPTConfig and llm.c's checkpoint header).
+
+extension Transformer {
+  /// The metadata key of the configuration, stored as JSON (`TransformerConfiguration.jsonText`).
+  public static let configurationMetadataKey = "model.configuration"
+  /// The metadata key of the checkpoint layout's version.
+  public static let formatVersionMetadataKey = "model.format_version"
+  /// The layout version written by this program: tensor names as `parameters` gives them,
+  /// weights of linear layers stored `[in, out]`.
+  public static let formatVersion = "1"
+
+  /// Every parameter's value under its name, and the metadata that describes them: what
+  /// `save(to:)` writes. The tensors share storage with the parameters (no copy).
+  public var checkpointFile: SafeTensorsFile {
+    SafeTensorsFile(
+      tensors: parameters.map { NamedTensor(name: $0.name, tensor: $0.value) },
+      metadata: [
+        Self.configurationMetadataKey: configuration.jsonText,
+        Self.formatVersionMetadataKey: Self.formatVersion,
+      ])
+  }
+
+  /// Writes the weights and configuration to `path` (normally `model.safetensors`), atomically.
+  ///
+  /// - Throws: ``CheckpointError/file(_:)`` when the file cannot be written.
+  public func save(to path: String) throws(CheckpointError) {
+    do {
+      try checkpointFile.write(to: path)
+    } catch {
+      throw .file(error)
+    }
+  }
+
+  /// Replaces every parameter's value with the tensor of the same name in the file at `path`.
+  ///
+  /// The file must hold exactly the model's tensors, each of the parameter's shape, and, if it
+  /// records a configuration, one of the same architecture. Nothing is changed unless every
+  /// check passes.
+  ///
+  /// - Throws: ``CheckpointError/file(_:)`` when the file cannot be read or lacks a tensor or
+  ///   holds one of another shape, ``CheckpointError/unexpectedTensors(path:names:)`` for
+  ///   tensors the model does not have, ``CheckpointError/configurationMismatch(path:reason:)``.
+  public func load(from path: String) throws(CheckpointError) {
+    let file: SafeTensorsFile
+    do {
+      file = try SafeTensorsFile(contentsOf: path)
+    } catch {
+      throw .file(error)
+    }
+    try load(from: file, path: path)
+  }
+
+  /// Replaces every parameter's value with the tensor of the same name in `file`; see
+  /// `load(from:)`.
+  ///
+  /// - Parameters:
+  ///   - path: the file's path, for messages.
+  ///   - ignoringTensorsWithPrefix: names starting with this prefix are not the model's but
+  ///     are allowed (e.g. `adam.` for optimiser state saved in the same file).
+  public func load(
+    from file: SafeTensorsFile, path: String, ignoringTensorsWithPrefix ignoredPrefix: String? = nil
+  ) throws(CheckpointError) {
+    if let stored = file.metadata[Self.configurationMetadataKey] {
+      guard let other = TransformerConfiguration(jsonText: stored) else {
+        throw .configurationMismatch(
+          path: path, reason: "its metadata \"\(Self.configurationMetadataKey)\" does not parse")
+      }
+      let differences = configuration.architecturalDifferences(from: other)
+      if !differences.isEmpty {
+        throw .configurationMismatch(
+          path: path,
+          reason: "it holds a model with \(differences.joined(separator: ", ")), unlike this one")
+      }
+    }
+    let parameters = self.parameters
+    let expected = Set(parameters.map(\.name))
+    let unexpected = file.tensors.map(\.name).filter { name in
+      !expected.contains(name) && !(ignoredPrefix.map { name.hasPrefix($0) } ?? false)
+    }
+    if !unexpected.isEmpty { throw .unexpectedTensors(path: path, names: unexpected.sorted()) }
+    var values: [Tensor] = []
+    for parameter in parameters {
+      do {
+        values.append(
+          try file.tensor(named: parameter.name, shape: parameter.shape, path: path))
+      } catch {
+        throw .file(error)
+      }
+    }
+    for (parameter, value) in zip(parameters, values) {
+      parameter.value = value
+      parameter.zeroGradient()
+    }
+  }
+
+  /// A model built from the configuration stored in the file at `path`, with its weights.
+  ///
+  /// - Throws: ``CheckpointError``, also when the file records no configuration.
+  public convenience init(contentsOf path: String) throws(CheckpointError) {
+    let file: SafeTensorsFile
+    do {
+      file = try SafeTensorsFile(contentsOf: path)
+    } catch {
+      throw .file(error)
+    }
+    guard let text = file.metadata[Self.configurationMetadataKey] else {
+      throw .configurationMismatch(
+        path: path,
+        reason: "it has no metadata \"\(Self.configurationMetadataKey)\", so the model's shape "
+          + "is unknown")
+    }
+    guard let configuration = TransformerConfiguration(jsonText: text) else {
+      throw .configurationMismatch(
+        path: path, reason: "its metadata \"\(Self.configurationMetadataKey)\" does not parse")
+    }
+    if let problem = configuration.problem {
+      throw .configurationMismatch(path: path, reason: "its configuration is invalid: \(problem)")
+    }
+    self.init(configuration: configuration, seed: 0)
+    try load(from: file, path: path)
+  }
+}
+
+extension TransformerConfiguration {
+  /// The fields that change the model's function or tensors and differ from `other`, as
+  /// `key value` pairs of `other` (dropout and max_positions do not count).
+  func architecturalDifferences(from other: TransformerConfiguration) -> [String] {
+    var differences: [String] = []
+    func compare<Value: Equatable>(_ key: String, _ path: KeyPath<Self, Value>) {
+      if self[keyPath: path] != other[keyPath: path] {
+        differences.append("\(key) \(other[keyPath: path])")
+      }
+    }
+    compare("encoder_layers", \.encoderLayerCount)
+    compare("decoder_layers", \.decoderLayerCount)
+    compare("d_model", \.modelWidth)
+    compare("heads", \.headCount)
+    compare("d_ff", \.feedForwardWidth)
+    compare("vocabulary_size", \.vocabularySize)
+    compare("activation", \.activation)
+    compare("norm", \.normPlacement)
+    compare("tie_embeddings", \.tiedEmbeddings)
+    compare("padding_id", \.paddingID)
+    return differences
+  }
+}

@@ -1,0 +1,195 @@
+import NN
+import Support
+
+/// A problem with one value at a JSON path, before it is tied to the file or `--set` argument
+/// the value came from (see ``ConfigError/invalid(source:path:message:)``).
+public struct ConfigProblem: Error, Equatable {
+  /// The JSON path, such as `model.heads`.
+  public var path: String
+  /// What is wrong, such as `expected an integer, got "eight"`.
+  public var message: String
+}
+
+/// A field whose value is one of a few words, such as `"relu"` or `"gelu"`.
+public protocol ConfigChoice: RawRepresentable, CaseIterable, Codable, Equatable, Sendable
+where RawValue == String {}
+
+/// One key of a config section: its JSON name, its type and meaning for the reference table,
+/// and how to read it from JSON (with every check a single value allows) and write it back.
+///
+/// Each section lists its fields once (`DataConfig.fields`, …); parsing, `--set`, `config.json`,
+/// `Codable` and the documentation table are all driven by those lists, so they cannot drift.
+public struct ConfigField<Section> {
+  /// The JSON key, snake_case as users write it.
+  public let key: String
+  /// The type and allowed values, for the reference table (`integer ≥ 1`).
+  public let type: String
+  /// What the field means, for the reference table.
+  public let summary: String
+  /// Whether `--set` takes the text after `=` as the value verbatim (string fields).
+  public let takesText: Bool
+  /// Stores the value read from `json` into the section, or throws naming `path`.
+  public let read: (inout Section, _ json: JSONValue, _ path: String) throws(ConfigProblem) -> Void
+  /// The section's current value of the field, as JSON.
+  public let value: (Section) -> JSONValue
+
+  /// An integer of at least `minimum`.
+  public static func integer(
+    _ key: String, _ keyPath: WritableKeyPath<Section, Int>, minimum: Int, _ summary: String
+  ) -> ConfigField {
+    ConfigField(
+      key: key, type: "integer ≥ \(minimum)", summary: summary, takesText: false,
+      read: { (section, json, path) throws(ConfigProblem) in
+        section[keyPath: keyPath] = try readInteger(json, minimum: minimum, path: path)
+      },
+      value: { .number(String($0[keyPath: keyPath])) })
+  }
+
+  /// A non-negative integer stored as `UInt64` (a seed).
+  public static func unsigned(
+    _ key: String, _ keyPath: WritableKeyPath<Section, UInt64>, _ summary: String
+  ) -> ConfigField {
+    ConfigField(
+      key: key, type: "integer ≥ 0", summary: summary, takesText: false,
+      read: { (section, json, path) throws(ConfigProblem) in
+        section[keyPath: keyPath] = UInt64(try readInteger(json, minimum: 0, path: path))
+      },
+      value: { .number(String($0[keyPath: keyPath])) })
+  }
+
+  /// A real number in `range`.
+  public static func number(
+    _ key: String, _ keyPath: WritableKeyPath<Section, Double>, _ range: ConfigNumberRange,
+    _ summary: String
+  ) -> ConfigField {
+    ConfigField(
+      key: key, type: "number \(range.notation)", summary: summary, takesText: false,
+      read: { (section, json, path) throws(ConfigProblem) in
+        guard case .number(let text) = json, let value = Double(text), value.isFinite else {
+          throw ConfigProblem(path: path, message: "expected a number, got \(json.quoted)")
+        }
+        guard range.contains(value) else {
+          throw ConfigProblem(path: path, message: "expected \(range.phrase), got \(text)")
+        }
+        section[keyPath: keyPath] = value
+      },
+      value: { JSONValue.real($0[keyPath: keyPath]) })
+  }
+
+  /// `true` or `false`.
+  public static func boolean(
+    _ key: String, _ keyPath: WritableKeyPath<Section, Bool>, _ summary: String
+  ) -> ConfigField {
+    ConfigField(
+      key: key, type: "boolean", summary: summary, takesText: false,
+      read: { (section, json, path) throws(ConfigProblem) in
+        guard case .boolean(let value) = json else {
+          throw ConfigProblem(path: path, message: "expected true or false, got \(json.quoted)")
+        }
+        section[keyPath: keyPath] = value
+      },
+      value: { .boolean($0[keyPath: keyPath]) })
+  }
+
+  /// A string; empty only if `allowsEmpty`.
+  public static func text(
+    _ key: String, _ keyPath: WritableKeyPath<Section, String>, allowsEmpty: Bool,
+    _ summary: String
+  ) -> ConfigField {
+    ConfigField(
+      key: key, type: "string", summary: summary, takesText: true,
+      read: { (section, json, path) throws(ConfigProblem) in
+        guard case .string(let value) = json else {
+          throw ConfigProblem(path: path, message: "expected a string, got \(json.quoted)")
+        }
+        guard allowsEmpty || !value.isEmpty else {
+          throw ConfigProblem(path: path, message: "must not be empty")
+        }
+        section[keyPath: keyPath] = value
+      },
+      value: { .string($0[keyPath: keyPath]) })
+  }
+
+  /// One of the words of `Choice`.
+  public static func choice<Choice: ConfigChoice>(
+    _ key: String, _ keyPath: WritableKeyPath<Section, Choice>, _ summary: String
+  ) -> ConfigField {
+    let words = Choice.allCases.map(\.rawValue)
+    let listed = words.map { jsonStringLiteral($0) }
+    let expected =
+      listed.count == 2
+      ? "\(listed[0]) or \(listed[1])" : "one of \(listed.joined(separator: ", "))"
+    return ConfigField(
+      key: key, type: listed.joined(separator: " \\| "), summary: summary, takesText: true,
+      read: { (section, json, path) throws(ConfigProblem) in
+        guard case .string(let word) = json, let value = Choice(rawValue: word) else {
+          var message = "expected \(expected), got \(json.quoted)"
+          if case .string(let word) = json,
+            let suggestion = ClosestMatch.suggestion(for: word, among: words, minimumLimit: 1)
+          {
+            message += " (did you mean \(jsonStringLiteral(suggestion))?)"
+          }
+          throw ConfigProblem(path: path, message: message)
+        }
+        section[keyPath: keyPath] = value
+      },
+      value: { .string($0[keyPath: keyPath].rawValue) })
+  }
+}
+
+/// Reads an integer: a JSON number with no fractional part (`100`, `1e3`), at least `minimum`.
+private func readInteger(_ json: JSONValue, minimum: Int, path: String) throws(ConfigProblem)
+  -> Int
+{
+  guard case .number(let text) = json else {
+    throw ConfigProblem(path: path, message: "expected an integer, got \(json.quoted)")
+  }
+  var integer = Int(text)
+  // Exponent forms such as 1e3 are integers too, as long as they are exact.
+  if integer == nil, let real = Double(text), real == real.rounded(), abs(real) < 9e15 {
+    integer = Int(real)
+  }
+  guard let value = integer else {
+    throw ConfigProblem(path: path, message: "expected an integer, got \(text)")
+  }
+  guard value >= minimum else {
+    throw ConfigProblem(path: path, message: "expected an integer >= \(minimum), got \(text)")
+  }
+  return value
+}
+
+/// The values a real-valued field allows.
+public enum ConfigNumberRange {
+  /// Greater than 0.
+  case positive
+  /// 0 or greater.
+  case nonNegative
+  /// [0, 1): probabilities of dropping, decay rates, smoothing.
+  case unitInterval
+
+  public func contains(_ value: Double) -> Bool {
+    switch self {
+    case .positive: return value > 0
+    case .nonNegative: return value >= 0
+    case .unitInterval: return value >= 0 && value < 1
+    }
+  }
+
+  /// The range in the reference table.
+  public var notation: String {
+    switch self {
+    case .positive: return "> 0"
+    case .nonNegative: return "≥ 0"
+    case .unitInterval: return "in [0, 1)"
+    }
+  }
+
+  /// The range in a message: "expected …, got 1.5".
+  public var phrase: String {
+    switch self {
+    case .positive: return "a number > 0"
+    case .nonNegative: return "a number >= 0"
+    case .unitInterval: return "a value in [0, 1)"
+    }
+  }
+}

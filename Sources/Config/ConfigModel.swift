@@ -1,0 +1,98 @@
+import Autograd
+import Tensors
+/// The `model` section: the Transformer's shape (Vaswani et al. 2017, section 3).
+///
+/// The defaults are the paper's base model (table 3): 6 + 6 layers, width 512, 8 heads,
+/// feed-forward width 2048, dropout 0.1, post-norm, ReLU, tied embeddings.
+public struct ModelConfig: ConfigSection {
+  /// The feed-forward network's non-linearity.
+  public enum Activation: String, ConfigChoice {
+    /// max(0, x), as in the paper.
+    case relu
+    /// The Gaussian error linear unit, exact erf form (PyTorch's default `nn.GELU()`).
+    case gelu
+  }
+
+  /// Where layer normalisation sits relative to each residual block.
+  public enum NormPlacement: String, ConfigChoice {
+    /// `LayerNorm(x + Sublayer(x))`, as in the paper.
+    case post
+    /// `x + Sublayer(LayerNorm(x))`, plus a final norm; trains more stably without tuning.
+    case pre
+  }
+
+  /// How weight matrices are initialised.
+  public enum Initialization: String, ConfigChoice {
+    /// Uniform in ±sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010); embeddings from
+    /// N(0, d_model^-0.5).
+    case xavierUniform = "xavier_uniform"
+  }
+
+  /// The number of encoder layers (N).
+  public var encoderLayerCount = 6
+  /// The number of decoder layers (N).
+  public var decoderLayerCount = 6
+  /// The width of every residual stream (d_model, D).
+  public var modelWidth = 512
+  /// The number of attention heads (h, H); must divide ``modelWidth``.
+  public var headCount = 8
+  /// The inner width of each feed-forward network (d_ff, F).
+  public var feedForwardWidth = 2048
+  /// The residual dropout rate (P_drop): on each sub-layer output and on the embedding sums.
+  public var dropout = 0.1
+  /// The dropout rate on attention weights (after the softmax).
+  public var attentionDropout = 0.0
+  /// The feed-forward non-linearity.
+  public var activation = Activation.relu
+  /// Where layer normalisation sits.
+  public var norm = NormPlacement.post
+  /// Whether the output projection shares the target embedding (and, with a joint vocabulary,
+  /// the source embedding too), as in section 3.4.
+  public var tieEmbeddings = true
+  /// The longest sequence the positional encoding covers, `<s>`/`</s>` included.
+  public var maxPositions = 256
+  /// How weights are initialised.
+  public var initialization = Initialization.xavierUniform
+
+  /// Every field at its default.
+  public init() {}
+
+  public static let name = "model"
+  public static let summary = "The Transformer's shape; the defaults are the paper's base model."
+  public static let fields: [ConfigField<ModelConfig>] = [
+    .integer("encoder_layers", \.encoderLayerCount, minimum: 1, "Encoder layers (N)."),
+    .integer("decoder_layers", \.decoderLayerCount, minimum: 1, "Decoder layers (N)."),
+    .integer(
+      "d_model", \.modelWidth, minimum: 2,
+      "Model width d_model: embeddings and every residual stream. Even, and divisible by `heads`."),
+    .integer("heads", \.headCount, minimum: 1, "Attention heads h; each has width d_model / h."),
+    .integer(
+      "d_ff", \.feedForwardWidth, minimum: 1,
+      "Inner width of each position-wise feed-forward network."),
+    .number(
+      "dropout", \.dropout, .unitInterval,
+      "Residual dropout: on each sub-layer's output and on embeddings + positions."),
+    .number(
+      "attention_dropout", \.attentionDropout, .unitInterval,
+      "Dropout on the attention weights after the softmax."),
+    .choice("activation", \.activation, "Feed-forward non-linearity."),
+    .choice(
+      "norm", \.norm,
+      "Layer norm after each residual addition (`post`, the paper) or before each sub-layer (`pre`)."
+    ),
+    .boolean(
+      "tie_embeddings", \.tieEmbeddings,
+      "Share the target embedding with the output projection, and the source embedding too when the vocabulary is joint."
+    ),
+    .integer(
+      "max_positions", \.maxPositions, minimum: 2,
+      "Longest sequence the sinusoidal positional encoding covers, `<s>`/`</s>` included; at least `data.max_length` + 1."
+    ),
+    .choice("init", \.initialization, "Weight initialisation: Xavier/Glorot uniform for matrices."),
+  ]
+
+  /// Decodes the keys present, with the same checks as a config file.
+  public init(from decoder: Decoder) throws { try self.init(decodingFieldsFrom: decoder) }
+  /// Encodes every field under its JSON key.
+  public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
+}

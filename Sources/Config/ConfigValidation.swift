@@ -1,0 +1,114 @@
+import Foundation
+import NN
+import Support
+
+/// The checks that involve more than one value, and the checks against the file system.
+///
+/// Each throws ``ConfigError/invalid(source:path:message:)`` naming the first path involved;
+/// `origin` maps that path to the file or `--set` argument its value came from.
+extension RunConfig {
+  /// Checks the values against each other.
+  func validate(origin: (String) -> String) throws(ConfigError) {
+    func fail(_ path: String, _ message: String) -> ConfigError {
+      .invalid(source: origin(path), path: path, message: message)
+    }
+    if model.modelWidth % model.headCount != 0 {
+      throw fail(
+        "model.d_model", "\(model.modelWidth) is not divisible by model.heads (\(model.headCount))")
+    }
+    if model.modelWidth % 2 != 0 {
+      throw fail(
+        "model.d_model",
+        "\(model.modelWidth) is odd; the sinusoidal positional encoding pairs each sine with a cosine"
+      )
+    }
+    if model.tieEmbeddings && !data.jointVocabulary {
+      throw fail(
+        "model.tie_embeddings",
+        "true needs data.joint_vocabulary true (one table serves both languages); set one of "
+          + "them to the other value")
+    }
+    // The range check allows values just below 1 that round to 1 in Float, which would leave
+    // nothing to train.
+    for (key, rate) in [("dropout", model.dropout), ("attention_dropout", model.attentionDropout)]
+    where Float(rate) >= 1 {
+      throw fail("model.\(key)", "\(rate) rounds to 1 in 32-bit floating point; use at most 0.999")
+    }
+    if data.maxLength + 1 > model.maxPositions {
+      throw fail(
+        "data.max_length",
+        "\(data.maxLength) needs \(data.maxLength + 1) positions (with <s> or </s>) "
+          + "but model.max_positions is \(model.maxPositions)")
+    }
+    if data.testSource.isEmpty != data.testTarget.isEmpty {
+      let (empty, set) =
+        data.testSource.isEmpty ? ("test_source", "test_target") : ("test_target", "test_source")
+      throw fail("data.\(empty)", "empty, but data.\(set) is set; give both or neither")
+    }
+    if training.maxSteps == 0, training.maxEpochs == 0, training.maxTimeMinutes == 0 {
+      throw fail(
+        "training.max_steps",
+        "0, and so are training.max_epochs and training.max_time_minutes: training would never "
+          + "stop; set at least one of them")
+    }
+    if training.schedule == .linear, training.maxSteps <= training.warmupSteps {
+      throw fail(
+        "training.max_steps",
+        "\(training.maxSteps), but the linear schedule decays to 0 at training.max_steps, "
+          + "which must be above training.warmup_steps (\(training.warmupSteps))")
+    }
+    // The optimiser runs in Float: a β that rounds to 1 would divide by zero in the bias
+    // correction, an ε that rounds to 0 would divide by zero where the gradient is 0.
+    for (key, beta) in [("adam_beta1", training.adamBeta1), ("adam_beta2", training.adamBeta2)]
+    where Float(beta) >= 1 {
+      throw fail(
+        "training.\(key)", "\(beta) rounds to 1 in 32-bit floating point; use at most 0.9999999")
+    }
+    if Float(training.adamEpsilon) == 0 {
+      throw fail(
+        "training.adam_eps", "\(training.adamEpsilon) rounds to 0 in 32-bit floating point")
+    }
+  }
+
+  /// Checks that every data file exists and can be read, and that the output directory is not
+  /// a file. Relative paths are resolved against the current directory.
+  ///
+  /// - Parameter source: the config file's name, for messages.
+  public func checkFiles(source: String) throws(ConfigError) {
+    try checkFiles { _ in source }
+  }
+
+  func checkFiles(origin: (String) -> String) throws(ConfigError) {
+    let files = [
+      ("data.train_source", data.trainSource), ("data.train_target", data.trainTarget),
+      ("data.valid_source", data.validSource), ("data.valid_target", data.validTarget),
+      ("data.test_source", data.testSource), ("data.test_target", data.testTarget),
+    ]
+    let manager = FileManager.default
+    for (path, file) in files where !file.isEmpty {
+      var isDirectory: ObjCBool = false
+      guard manager.fileExists(atPath: file, isDirectory: &isDirectory) else {
+        throw .invalid(
+          source: origin(path), path: path, message: "no such file \(jsonStringLiteral(file))")
+      }
+      if isDirectory.boolValue {
+        throw .invalid(
+          source: origin(path), path: path,
+          message: "\(jsonStringLiteral(file)) is a directory, not a file")
+      }
+      if !manager.isReadableFile(atPath: file) {
+        throw .invalid(
+          source: origin(path), path: path,
+          message: "cannot read \(jsonStringLiteral(file)): permission denied")
+      }
+    }
+    var isDirectory: ObjCBool = false
+    if manager.fileExists(atPath: output.directory, isDirectory: &isDirectory),
+      !isDirectory.boolValue
+    {
+      throw .invalid(
+        source: origin("output.dir"), path: "output.dir",
+        message: "\(jsonStringLiteral(output.directory)) is a file, not a directory")
+    }
+  }
+}

@@ -1,0 +1,3 @@
+// The Drawing target: pictures and tables with no knowledge of models: SVG documents and line
+// charts (`SVGDocument`, `SVGChart`, `AxisTicks`), heatmap colours and terminal heatmaps
+// (`HeatmapPalette`, `AttentionHeatmap`), terminal text widths and aligned tables.

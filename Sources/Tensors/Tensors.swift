@@ -1,0 +1,9 @@
+// The Tensors target: storage, shapes and every CPU kernel, with no knowledge of gradients.
+//
+// - `Tensor` (with `TensorStorage`, `ScratchPool`): a row-major Float32 array with a shape.
+// - The GEMM (`GEMM`, `Packing`, `MicroKernel`, `PackedMatrix`, `Matmul`), `gemmReference`
+//   beside it.
+// - Kernels in forward/backward pairs, each with a reference: softmax with attention masks,
+//   log-softmax, layer norm, label-smoothed cross-entropy, activations, dropout, embedding
+//   gather/scatter, head split/merge, the sinusoidal positional encoding, reductions.
+// - `parallelFor` and `RandomGenerator` (xoshiro256**, seeded through `SplitMix64`).

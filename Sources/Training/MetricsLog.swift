@@ -1,0 +1,117 @@
+import Foundation
+import NN
+import Checkpoints
+import Support
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// `metrics.jsonl`: one JSON object a line, for plotting and for comparing runs.
+///
+///     {"step":50,"epoch":1,"loss":5.1234,"ppl":160.2,"lr":0.000125,"tokens_per_s":10520.3,"elapsed_s":9.7}
+///     {"step":250,"valid_loss":2.31,"valid_ppl":10.07,"valid_bleu":41.2}
+///     {"step":3000,"test_bleu":97.3}
+///
+/// Training lines come every `training.log_every` steps, validation lines at each validation,
+/// and a test line (the best checkpoint's greedy BLEU, at that checkpoint's step) at the end
+/// when the config names a test set.
+/// Numbers are written with Swift's shortest round-trip spelling, so two runs whose losses
+/// are equal have equal lines; a non-finite number is written `null`.
+public struct MetricsLog: Sendable {
+  /// The file's path.
+  public let path: String
+
+  /// The file's name in the run directory.
+  public static let fileName = "metrics.jsonl"
+
+  /// The log of the run in `directory`.
+  public init(directory: String) {
+    path = CheckpointStore.join(directory, Self.fileName)
+  }
+
+  /// The line for a log interval.
+  public static func line(for entry: TrainingLogEntry) -> String {
+    object([
+      ("step", String(entry.step)), ("epoch", String(entry.epoch)),
+      ("loss", number(entry.loss)), ("ppl", number(entry.perplexity)),
+      ("lr", number(entry.learningRate)), ("tokens_per_s", number(entry.tokensPerSecond)),
+      ("elapsed_s", number(entry.elapsedSeconds)),
+    ])
+  }
+
+  /// The line for a validation.
+  public static func line(for result: ValidationResult) -> String {
+    var members = [
+      ("step", String(result.step)), ("valid_loss", number(result.loss)),
+      ("valid_ppl", number(result.perplexity)),
+    ]
+    if let bleu = result.bleu { members.append(("valid_bleu", number(bleu))) }
+    return object(members)
+  }
+
+  /// The line for the test set's score after training.
+  public static func testLine(step: Int, bleu: Double) -> String {
+    object([("step", String(step)), ("test_bleu", number(bleu))])
+  }
+
+  /// Starts an empty log, replacing any earlier one.
+  public func reset() throws(TrainingError) {
+    try replace(with: "")
+  }
+
+  /// Appends `line` and a line feed.
+  public func append(_ line: String) throws(TrainingError) {
+    guard let handle = FileHandle(forWritingAtPath: path) else {
+      // No log yet (a run resumed from a copied checkpoint): start one.
+      try replace(with: line + "\n")
+      return
+    }
+    do {
+      defer { try? handle.close() }
+      try handle.seekToEnd()
+      try handle.write(contentsOf: Data((line + "\n").utf8))
+    } catch {
+      throw .cannotWrite(path: path, reason: (error as NSError).localizedDescription)
+    }
+  }
+
+  /// Drops the lines of steps after `step` (written after the checkpoint a run resumes from,
+  /// which the resumed run will write again), replacing the file atomically.
+  public func truncate(afterStep step: Int) throws(TrainingError) {
+    guard let data = FileManager.default.contents(atPath: path) else { return }
+    let kept = String(decoding: data, as: UTF8.self).split(separator: "\n").filter { line in
+      guard let lineStep = Self.step(of: line) else { return false }
+      return lineStep <= step
+    }
+    try replace(with: kept.map { $0 + "\n" }.joined())
+  }
+
+  /// The `"step"` of a line, or nil when it has none (a torn last line from a crash).
+  static func step(of line: Substring) -> Int? {
+    guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+    else { return nil }
+    return (object["step"] as? NSNumber)?.intValue
+  }
+
+  /// Writes `text` to a temporary file beside the log, then renames it into place.
+  private func replace(with text: String) throws(TrainingError) {
+    do {
+      try AtomicFile.write(Data(text.utf8), to: path)
+    } catch {
+      throw .cannotWrite(path: path, reason: error.reason)
+    }
+  }
+
+  /// `{"a":1,"b":2}` with the members in the given order.
+  private static func object(_ members: [(String, String)]) -> String {
+    "{" + members.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+  }
+
+  /// The shortest spelling that reads back as the same `Double`; `null` when not finite.
+  static func number(_ value: Double) -> String {
+    value.isFinite ? "\(value)" : "null"
+  }
+}

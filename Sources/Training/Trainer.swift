@@ -1,0 +1,228 @@
+import Autograd
+import Foundation
+import NN
+import Checkpoints
+import Config
+import Data
+import Tensors
+import Tokenizer
+
+/// The mechanics of training one model: optimiser steps over token-budget batches, validation,
+/// and saving and restoring everything needed to continue exactly where it stopped.
+///
+/// One ``step()`` draws `training.accumulate` batches, sums their gradients (each batch's loss
+/// is its mean over target tokens, so the sum is scaled by 1/accumulate), clips the global norm
+/// to `training.clip_norm` and takes one Adam step at the schedule's rate for that step (Vaswani
+/// et al. 2017, §5.3–5.4). Everything random comes from the seed: the initial weights, the
+/// batch order (``BatchPlanner``) and the dropout masks, whose generator state is checkpointed,
+/// so the same config gives the same losses, resumed or not.
+///
+/// ```swift
+/// let trainer = try Trainer(config: config, vocabulary: vocabulary, corpus: corpus)
+/// while trainer.state.step < 100 { let step = trainer.step() }
+/// let result = trainer.validate(on: validation)
+/// ```
+public final class Trainer {
+  /// The run's config.
+  public let config: RunConfig
+  /// The BPE model(s).
+  public let vocabulary: TrainingVocabulary
+  /// The model being trained.
+  public let model: Transformer
+  /// The learning rate per step.
+  public let schedule: LearningRateSchedule
+  /// Where training is, what it has seen, the best validation.
+  public private(set) var state: TrainerState
+  private var optimizer: Adam
+  private var batches: BatchIterator
+  private let parameters: [Variable]
+
+  /// A fresh trainer: a model initialised from `training.seed`, Adam's moments at zero, and
+  /// the batches of `corpus` from the start of the first epoch.
+  ///
+  /// - Throws: ``TrainingError`` when the batches cannot be planned.
+  public init(config: RunConfig, vocabulary: TrainingVocabulary, corpus: ParallelCorpus)
+    throws(TrainingError)
+  {
+    self.config = config
+    self.vocabulary = vocabulary
+    let configuration = config.transformerConfiguration(
+      vocabularySize: vocabulary.modelVocabularySize)
+    model = Transformer(configuration: configuration, seed: config.training.seed)
+    model.isTraining = true
+    parameters = model.parameters
+    optimizer = config.training.makeAdam(parameters: parameters.map { ($0.name, $0.shape) })
+    schedule = config.training.learningRateSchedule(modelWidth: config.model.modelWidth)
+    let planner: BatchPlanner
+    do {
+      planner = try BatchPlanner(
+        pairs: corpus.pairs, maxTokens: config.training.batchTokens, seed: config.training.seed)
+    } catch {
+      // The corpus loader refuses an empty corpus and the config a non-positive budget.
+      throw .unsupported(path: "training.batch_tokens", message: error.description)
+    }
+    batches = BatchIterator(planner: planner)
+    state = TrainerState()
+    state.batchFingerprint = planner.fingerprint
+    state.dropoutGeneratorState = model.dropoutGenerator.state
+  }
+
+  /// The number of trainable scalars.
+  public var parameterCount: Int { model.parameterCount }
+
+  /// The batches in the current epoch.
+  public func batchesInEpoch() -> Int { batches.batchesInEpoch() }
+
+  // MARK: Training
+
+  /// Takes one optimiser step over the next `training.accumulate` batches.
+  public func step() -> TrainingStep {
+    let accumulation = config.training.accumulationSteps
+    var totals = CrossEntropyTotals(loss: 0, negativeLogLikelihood: 0, count: 0)
+    var sourceTokens = 0
+    var epoch = batches.position.epoch
+    for _ in 0..<accumulation {
+      // The iterator never runs dry: after the last batch of an epoch comes the next epoch.
+      let batch = batches.next()!
+      epoch = batch.position.epoch
+      let tape = Tape()
+      let (loss, batchTotals) = tape.record {
+        model.loss(
+          sourceIDs: batch.sourceIDs, targetInputIDs: batch.targetInputIDs,
+          targetOutputIDs: batch.targetOutputIDs, sourceLengths: batch.sourceLengths,
+          targetLengths: batch.targetLengths,
+          labelSmoothing: Float(config.training.labelSmoothing))
+      }
+      // Gradients add up in the parameters across the accumulated batches.
+      loss.backward()
+      totals.loss += batchTotals.loss
+      totals.negativeLogLikelihood += batchTotals.negativeLogLikelihood
+      totals.count += batchTotals.count
+      sourceTokens += batch.sourceLengths.reduce(0, +)
+    }
+    let stepNumber = state.step + 1
+    let learningRate = schedule.learningRate(atStep: stepNumber)
+    // Each batch's loss is a mean, so the accumulated gradient is a sum of means: 1/k averages.
+    let average = 1 / Float(accumulation)
+    var gradientNorm: Float?
+    var scale = average
+    if config.training.clipNorm > 0 {
+      let norm = GradientClipping.globalNorm(parameters.map(\.gradient)) * average
+      gradientNorm = norm
+      scale *= GradientClipping.scale(norm: norm, maxNorm: Float(config.training.clipNorm))
+    }
+    optimizer.step(parameters, learningRate: learningRate, gradientScale: scale)
+    for parameter in parameters { parameter.zeroGradient() }
+
+    state.step = stepNumber
+    state.position = batches.position
+    state.dropoutGeneratorState = model.dropoutGenerator.state
+    state.targetTokens += totals.count
+    state.window.steps += 1
+    state.window.loss += totals.loss
+    state.window.negativeLogLikelihood += totals.negativeLogLikelihood
+    state.window.targetTokens += totals.count
+    return TrainingStep(
+      step: stepNumber, epoch: epoch, totals: totals, sourceTokens: sourceTokens,
+      learningRate: schedule.exactRate(atStep: stepNumber),
+      gradientNorm: gradientNorm.map(Double.init),
+      finishedEpoch: batches.position.epoch > epoch)
+  }
+
+  /// Adds `seconds` of wall time to the run's clock.
+  public func addElapsed(_ seconds: Double) {
+    state.elapsedSeconds += seconds
+  }
+
+  /// The figures of the log interval that ends now, and a fresh interval.
+  public func closeWindow() -> TrainingWindow {
+    let window = state.window
+    state.window = TrainingWindow()
+    return window
+  }
+
+  // MARK: Validation
+
+  /// Measures the model on `validation` (BLEU when `training.valid_bleu`), records the result
+  /// as the best when it is, and counts validations without improvement.
+  ///
+  /// - Parameter bleuLimit: translate only the first this many sentences for BLEU.
+  /// - Returns: the result, and whether it is the new best.
+  public func validate(on validation: ValidationSet, bleuLimit: Int? = nil)
+    -> (result: ValidationResult, isBest: Bool)
+  {
+    let result = validation.evaluate(
+      model, vocabulary: vocabulary, step: state.step, withBLEU: config.training.validationBLEU,
+      bleuLimit: bleuLimit)
+    let isBest = state.best.map { result.isBetter(than: $0) } ?? true
+    if isBest {
+      state.best = result
+      state.validationsWithoutImprovement = 0
+    } else {
+      state.validationsWithoutImprovement += 1
+    }
+    state.lastValidation = result
+    return (result, isBest)
+  }
+
+  // MARK: Checkpoints
+
+  /// Writes a complete checkpoint (with the optimiser and trainer state) into `directory`.
+  public func writeCheckpoint(into directory: String) throws(TrainingError) {
+    try checkpointing(try Checkpoint.write(
+      into: directory, model: model, config: config, vocabulary: vocabulary,
+      trainer: TrainerCheckpointFile.file(state: state, optimizer: optimizer)))
+  }
+
+  /// Continues from the checkpoint in `directory`: its weights, optimiser moments, dropout
+  /// generator, batch position and trainer state replace this trainer's.
+  ///
+  /// - Throws: ``TrainingError/damagedCheckpoint(path:reason:)`` for a missing, truncated or
+  ///   foreign file; ``TrainingError/mismatchedCheckpoint(path:reason:)`` when the weights are
+  ///   of another architecture or the batches of another corpus. Nothing changes on error.
+  public func restore(from directory: String) throws(TrainingError) {
+    let trainerPath = CheckpointStore.join(directory, TrainerCheckpointFile.fileName)
+    var restoredOptimizer = optimizer
+    let restored = try TrainerCheckpointFile.read(from: trainerPath, into: &restoredOptimizer)
+    guard restored.batchFingerprint == state.batchFingerprint else {
+      throw .mismatchedCheckpoint(
+        path: trainerPath,
+        reason: "it was trained on other batches (the training files, data.vocab_size, "
+          + "data.max_length, training.batch_tokens or training.seed changed), so its position "
+          + "\(restored.position) would not continue the same run")
+    }
+    guard restoredOptimizer.stepCount == restored.step else {
+      throw .damagedCheckpoint(
+        path: trainerPath,
+        reason: "Adam has taken \(restoredOptimizer.stepCount) steps but the trainer "
+          + "\(restored.step)")
+    }
+    try checkpointing(try Checkpoint.loadWeights(into: model, from: directory))
+    optimizer = restoredOptimizer
+    state = restored
+    // Checked by the reader: four words, not all zero.
+    model.dropoutGenerator = RandomGenerator(state: restored.dropoutGeneratorState)!
+    batches = BatchIterator(planner: batches.planner, position: restored.position)
+  }
+}
+
+/// What one optimiser step did.
+public struct TrainingStep: Sendable, Equatable {
+  /// The step's number, from 1.
+  public var step: Int
+  /// The epoch (from 0) of the step's last batch.
+  public var epoch: Int
+  /// The summed loss totals of the step's batches.
+  public var totals: CrossEntropyTotals
+  /// Source tokens in the step's batches, `</s>` included, padding not.
+  public var sourceTokens: Int
+  /// The learning rate the step used.
+  public var learningRate: Double
+  /// The global norm of the averaged gradient before clipping; nil when clipping is off.
+  public var gradientNorm: Double?
+  /// Whether the step used the last batch of an epoch.
+  public var finishedEpoch: Bool
+
+  /// The mean label-smoothed loss per target token.
+  public var loss: Double { totals.loss / Double(max(totals.count, 1)) }
+}

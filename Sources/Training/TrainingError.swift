@@ -1,0 +1,85 @@
+import Checkpoints
+import Config
+import Foundation
+import Data
+import Tokenizer
+
+/// Why a training run cannot start, continue or save.
+///
+/// Every message is one line that names the file or directory at fault, then what is wrong,
+/// then what to do, in the manner of llm.c's checkpoint errors.
+public enum TrainingError: Error, Equatable, CustomStringConvertible, LocalizedError {
+  /// The config could not be read or is invalid (the message names the JSON path).
+  case config(ConfigError)
+  /// A BPE model could not be learned, read or written.
+  case vocabulary(BPEError)
+  /// A corpus file could not be read or holds no usable pairs.
+  case corpus(CorpusError)
+  /// The config asks for something the trainer cannot do; `path` is the JSON path.
+  case unsupported(path: String, message: String)
+  /// `--resume` was given but the run directory holds no checkpoint to resume.
+  case nothingToResume(directory: String)
+  /// A fresh run would overwrite the checkpoints of an earlier run in `directory`.
+  case runExists(directory: String)
+  /// A checkpoint is damaged, made for another model, or could not be written.
+  case checkpoint(CheckpointDirectoryError)
+  /// A file or directory of the run could not be written or moved into place.
+  case cannotWrite(path: String, reason: String)
+
+  /// A one-line message naming the file, the problem and the remedy.
+  public var description: String {
+    switch self {
+    case .config(let error):
+      return error.description
+    case .vocabulary(let error):
+      return error.description
+    case .corpus(let error):
+      return error.description
+    case .unsupported(let path, let message):
+      return "\(path): \(message)"
+    case .nothingToResume(let directory):
+      return "nothing to resume: '\(directory)' holds no checkpoint 'last'; train without "
+        + "--resume to start the run"
+    case .runExists(let directory):
+      return "'\(directory)' already holds the checkpoints of a run; pass --resume to continue "
+        + "it, or choose another directory with --set output.dir=PATH (or remove this one)"
+    case .checkpoint(let error):
+      return error.description
+    case .cannotWrite(let path, let reason):
+      return "cannot write '\(path)': \(reason)"
+    }
+  }
+
+  /// The same text as ``description``, for callers that print `localizedDescription`.
+  public var errorDescription: String? { description }
+}
+
+extension TrainingError {
+  /// A checkpoint file is missing, damaged or from another program version.
+  static func damagedCheckpoint(path: String, reason: String) -> TrainingError {
+    .checkpoint(.damaged(path: path, reason: reason))
+  }
+
+  /// A checkpoint was made for another model, vocabulary or corpus than the config describes.
+  static func mismatchedCheckpoint(path: String, reason: String) -> TrainingError {
+    .checkpoint(.mismatched(path: path, reason: reason))
+  }
+}
+
+/// Runs `body`, wrapping a checkpoint store's error as ``TrainingError/checkpoint(_:)``.
+func checkpointing<T>(_ body: @autoclosure () throws(CheckpointDirectoryError) -> T) throws(TrainingError) -> T {
+  do {
+    return try body()
+  } catch {
+    throw .checkpoint(error)
+  }
+}
+
+/// Runs `body`, wrapping a BPE model's error as ``TrainingError/vocabulary(_:)``.
+func tokenizing<T>(_ body: @autoclosure () throws(BPEError) -> T) throws(TrainingError) -> T {
+  do {
+    return try body()
+  } catch {
+    throw .vocabulary(error)
+  }
+}

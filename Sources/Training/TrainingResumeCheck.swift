@@ -1,0 +1,51 @@
+import Config
+/// What may change between a checkpoint's config and the config a run resumes with.
+///
+/// The model's architecture and the vocabulary layout must match, or the weights and BPE files
+/// would not fit: those differences refuse the resume. Limits, intervals and validation
+/// settings may change freely (train longer with `--set training.max_steps=…`). Anything else
+/// (learning rate, dropout, label smoothing, …) is allowed with a warning, because the resumed
+/// run then no longer matches an uninterrupted one. Changed training data is caught separately,
+/// by the batches' fingerprint.
+enum TrainingResumeCheck {
+  /// Keys whose change refuses the resume.
+  static let fixedKeys: Set<String> = [
+    "data.joint_vocabulary", "model.encoder_layers", "model.decoder_layers", "model.d_model",
+    "model.heads", "model.d_ff", "model.activation", "model.norm", "model.tie_embeddings",
+  ]
+  /// Keys that may change without a warning.
+  static let freeKeys: Set<String> = [
+    "data.train_source", "data.train_target", "data.valid_source", "data.valid_target",
+    "data.test_source", "data.test_target", "data.max_length",
+    "model.max_positions", "training.max_steps", "training.max_epochs",
+    "training.max_time_minutes", "training.valid_every", "training.valid_bleu",
+    "training.patience", "training.log_every", "training.keep_last_checkpoints",
+    "training.seed", "training.batch_tokens", "output.dir",
+  ]
+
+  /// The differences of `current` from `saved`, as `path: saved → current` texts.
+  ///
+  /// - Returns: the refusing differences and the warned ones.
+  static func differences(saved: RunConfig, current: RunConfig) -> (
+    fixed: [String], warned: [String]
+  ) {
+    var fixed: [String] = []
+    var warned: [String] = []
+    func compare<Section: ConfigSection>(_ a: Section, _ b: Section) {
+      for field in Section.fields where field.value(a) != field.value(b) {
+        let path = "\(Section.name).\(field.key)"
+        let text = "\(path) \(field.value(a).quoted) → \(field.value(b).quoted)"
+        if fixedKeys.contains(path) {
+          fixed.append(text)
+        } else if !freeKeys.contains(path) {
+          warned.append(text)
+        }
+      }
+    }
+    compare(saved.data, current.data)
+    compare(saved.model, current.model)
+    compare(saved.training, current.training)
+    compare(saved.output, current.output)
+    return (fixed, warned)
+  }
+}

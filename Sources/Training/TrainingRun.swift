@@ -1,0 +1,331 @@
+import Foundation
+import NN
+import Checkpoints
+import Config
+import Data
+import Tokenizer
+
+/// One training run from its config to its checkpoints: what `transformer-cli train` does.
+///
+/// Setting up (``init(config:resume:report:)``) learns the BPE model (or reads it from the
+/// checkpoint when resuming), reads the corpora, builds the ``Trainer`` and, when resuming,
+/// restores it from `last/`. ``run(shouldStop:)`` then trains until a limit is reached
+/// (`max_steps`, `max_epochs`, `max_time_minutes`, `patience`) or `shouldStop` says so:
+///
+/// - every `log_every` steps a line goes to `metrics.jsonl`;
+/// - every `valid_every` steps (0: at the end of each epoch) the model is validated and a
+///   checkpoint installed as `last/`, as `best/` when the validation is the best so far, and
+///   as `checkpoints/step-…/`, of which the newest `keep_last_checkpoints` are kept;
+/// - at the end the model is validated once more unless the last step just was, and the best
+///   checkpoint translates the test set (`data.test_source`, if set) for its BLEU;
+/// - on interruption `last/` is saved without validating, so that `--resume` continues from it.
+///
+/// Progress goes to the `report` closure as ``TrainingEvent``s; nothing is printed.
+public final class TrainingRun {
+  /// The config the run trains with.
+  public let config: RunConfig
+  /// The run's checkpoint directories.
+  public let store: CheckpointStore
+  /// The model, optimiser and state.
+  public let trainer: Trainer
+  /// The validation corpus.
+  public let validation: ValidationSet
+  /// `metrics.jsonl`.
+  public let metrics: MetricsLog
+  /// Translate only the first this many validation sentences for BLEU; nil for all.
+  public var bleuSentenceLimit: Int?
+  private let report: (TrainingEvent) -> Void
+
+  /// Prepares a run: a fresh one in `output.dir`, or, with `resume`, the continuation of the
+  /// run whose `last/` checkpoint is there.
+  ///
+  /// - Throws: ``TrainingError``: a fresh run into a directory that holds checkpoints, nothing
+  ///   to resume, a damaged or mismatched checkpoint, unreadable corpora, unwritable files.
+  public init(
+    config: RunConfig, resume: Bool, report: @escaping (TrainingEvent) -> Void = { _ in }
+  ) throws(TrainingError) {
+    self.config = config
+    self.report = report
+    let directory = config.output.directory
+    store = CheckpointStore(directory: directory)
+    metrics = MetricsLog(directory: directory)
+    let clock = ContinuousClock()
+    let start = clock.now
+    let vocabulary: TrainingVocabulary
+    if resume {
+      try checkpointing(try store.recover())
+      guard FileManager.default.fileExists(atPath: store.lastPath) else {
+        throw .nothingToResume(directory: directory)
+      }
+      try Self.checkResumable(config: config, checkpoint: store.lastPath, report: report)
+      vocabulary = try tokenizing(try TrainingVocabulary(
+        contentsOf: store.lastPath, isJoint: config.data.jointVocabulary))
+    } else {
+      if store.holdsCheckpoints { throw .runExists(directory: directory) }
+      do {
+        try FileManager.default.createDirectory(
+          atPath: directory, withIntermediateDirectories: true)
+      } catch {
+        throw .cannotWrite(path: directory, reason: (error as NSError).localizedDescription)
+      }
+      vocabulary = try TrainingVocabulary.learn(from: config.data)
+    }
+    report(
+      .vocabulary(
+        pieces: vocabulary.modelVocabularySize, learned: !resume,
+        seconds: Self.seconds(start.duration(to: clock.now))))
+    try tokenizing(try vocabulary.save(in: directory))
+    do {
+      try config.write(to: store.path(Checkpoint.configFileName))
+    } catch {
+      throw .config(error)
+    }
+
+    let corpus: ParallelCorpus
+    do {
+      corpus = try ParallelCorpus.load(
+        sourceFile: URL(fileURLWithPath: config.data.trainSource),
+        targetFile: URL(fileURLWithPath: config.data.trainTarget),
+        sourceModel: vocabulary.source, targetModel: vocabulary.target,
+        maxLength: config.data.maxLength)
+    } catch {
+      throw .corpus(error)
+    }
+    report(.corpus(name: "train", statistics: corpus.statistics))
+    validation = try ValidationSet(
+      data: config.data, vocabulary: vocabulary, batchTokens: config.training.batchTokens)
+    report(.corpus(name: "valid", statistics: validation.corpus.statistics))
+
+    trainer = try Trainer(config: config, vocabulary: vocabulary, corpus: corpus)
+    report(
+      .model(
+        parameterCount: trainer.parameterCount,
+        vocabularySize: vocabulary.modelVocabularySize,
+        batchesPerEpoch: trainer.batchesInEpoch()))
+    if resume {
+      try trainer.restore(from: store.lastPath)
+      try metrics.truncate(afterStep: trainer.state.step)
+      report(.resumed(step: trainer.state.step, position: trainer.state.position))
+    } else {
+      try metrics.reset()
+    }
+  }
+
+  /// Refuses a checkpoint whose config differs in what the weights or vocabulary depend on,
+  /// and warns about other differences that make the resumed run differ.
+  private static func checkResumable(
+    config: RunConfig, checkpoint: String, report: (TrainingEvent) -> Void
+  ) throws(TrainingError) {
+    let saved = try checkpointing(try Checkpoint.config(in: checkpoint))
+    let (fixed, warned) = TrainingResumeCheck.differences(saved: saved, current: config)
+    if !fixed.isEmpty {
+      throw .mismatchedCheckpoint(
+        path: checkpoint,
+        reason: "the checkpoint's config differs in \(fixed.joined(separator: ", "))")
+    }
+    if !warned.isEmpty {
+      report(
+        .warning(
+          "resuming with changed settings (\(warned.joined(separator: ", "))): the run will "
+            + "differ from an uninterrupted one"))
+    }
+  }
+
+  // MARK: Training
+
+  /// Trains until a limit is reached or `shouldStop` returns true (it is asked before each
+  /// step, so the step in progress always finishes), then validates and saves.
+  public func run(shouldStop: () -> Bool = { false }) throws(TrainingError) -> TrainingSummary {
+    let training = config.training
+    let clock = ContinuousClock()
+    var mark = clock.now
+    // Adds the time since the last call to the run's clock.
+    func tick() {
+      let now = clock.now
+      trainer.addElapsed(Self.seconds(mark.duration(to: now)))
+      mark = now
+    }
+    // Target tokens and seconds spent in steps since the last log line, for tokens/s.
+    var windowTokens = 0
+    var windowSeconds = 0.0
+    var learningRate = 0.0
+    let firstStep = trainer.state.step
+    var reason = limitReached()
+    while reason == nil {
+      if shouldStop() {
+        reason = .interrupted
+        break
+      }
+      let stepStart = clock.now
+      let step = trainer.step()
+      windowSeconds += Self.seconds(stepStart.duration(to: clock.now))
+      windowTokens += step.totals.count
+      learningRate = step.learningRate
+      tick()
+      let tokensPerSecond = windowSeconds > 0 ? Double(windowTokens) / windowSeconds : 0
+      let window = trainer.state.window
+      report(
+        .step(
+          TrainingProgress(
+            step: step.step, epoch: step.epoch + 1, loss: window.meanLoss,
+            perplexity: window.perplexity, learningRate: learningRate,
+            tokensPerSecond: tokensPerSecond, elapsedSeconds: trainer.state.elapsedSeconds,
+            remainingSeconds: remainingSeconds(), maxSteps: training.maxSteps)))
+      if step.step % training.logInterval == 0 {
+        let closed = trainer.closeWindow()
+        let entry = TrainingLogEntry(
+          step: step.step, epoch: step.epoch + 1, loss: closed.meanLoss,
+          perplexity: closed.perplexity, learningRate: learningRate,
+          tokensPerSecond: tokensPerSecond, elapsedSeconds: trainer.state.elapsedSeconds)
+        try metrics.append(MetricsLog.line(for: entry))
+        report(.log(entry))
+        (windowTokens, windowSeconds) = (0, 0)
+      }
+      let validationDue =
+        training.validationInterval > 0
+        ? step.step % training.validationInterval == 0 : step.finishedEpoch
+      if validationDue {
+        // A stop request skips the validation, so that Ctrl-C is answered promptly.
+        if shouldStop() {
+          reason = .interrupted
+          break
+        }
+        try validateAndSave(tick: tick)
+      }
+      reason = limitReached()
+    }
+    let stopReason = reason ?? .interrupted
+    report(.stopping(stopReason))
+    var test: (bleu: Double, path: String)?
+    if stopReason == .interrupted {
+      // No step in this session: last/ (if any) already holds this state.
+      if trainer.state.step > firstStep { try save(isBest: false, keepingStep: false) }
+    } else {
+      if trainer.state.lastValidation?.step != trainer.state.step {
+        try validateAndSave(tick: tick)
+      }
+      if !config.data.testSource.isEmpty { test = try scoreTestSet() }
+    }
+    tick()
+    var summary = summary(stopReason)
+    summary.testBLEU = test?.bleu
+    summary.testTranslationsPath = test?.path
+    return summary
+  }
+
+  /// The file the test set's translations are written to.
+  public static let testTranslationsFileName = "test-best-greedy.txt"
+
+  /// Translates the test set greedily with the best checkpoint, writes the translations beside
+  /// the checkpoints and logs the BLEU.
+  private func scoreTestSet() throws(TrainingError) -> (bleu: Double, path: String) {
+    let data = config.data
+    let test = try ValidationSet(
+      sourceFile: data.testSource, targetFile: data.testTarget, vocabulary: trainer.vocabulary,
+      maxLength: data.maxLength, batchTokens: config.training.batchTokens)
+    report(.testing(sentences: test.sourceLines.count))
+    var model = trainer.model
+    var step = trainer.state.step
+    if let best = trainer.state.best, best.step != step {
+      model = Transformer(configuration: trainer.model.configuration, seed: 0)
+      try checkpointing(try Checkpoint.loadWeights(into: model, from: store.bestPath))
+      step = best.step
+    }
+    let translations = test.translations(by: model, vocabulary: trainer.vocabulary)
+    let bleu = test.score(translations)
+    let path = store.path(Self.testTranslationsFileName)
+    do {
+      try Data(translations.map { $0 + "\n" }.joined().utf8).write(
+        to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+      throw .cannotWrite(path: path, reason: (error as NSError).localizedDescription)
+    }
+    try metrics.append(MetricsLog.testLine(step: step, bleu: bleu))
+    report(.test(bleu: bleu, step: step, translationsPath: path))
+    return (bleu, path)
+  }
+
+  /// The limit that has been reached, if any.
+  private func limitReached() -> TrainingStopReason? {
+    let training = config.training
+    let state = trainer.state
+    if training.maxSteps > 0, state.step >= training.maxSteps {
+      return .maxSteps(training.maxSteps)
+    }
+    if training.maxEpochs > 0, state.position.epoch >= training.maxEpochs {
+      return .maxEpochs(training.maxEpochs)
+    }
+    if training.maxTimeMinutes > 0, state.elapsedSeconds >= training.maxTimeMinutes * 60 {
+      return .maxTime(minutes: training.maxTimeMinutes)
+    }
+    if training.patience > 0, state.validationsWithoutImprovement >= training.patience {
+      return .patience(training.patience)
+    }
+    return nil
+  }
+
+  /// Seconds until the nearest limit, extrapolated from the time so far.
+  private func remainingSeconds() -> Double? {
+    let training = config.training
+    let state = trainer.state
+    var done: [Double] = []
+    if training.maxSteps > 0 { done.append(Double(state.step) / Double(training.maxSteps)) }
+    if training.maxEpochs > 0 {
+      let batches = Double(max(trainer.batchesInEpoch(), 1))
+      let epochs = Double(state.position.epoch) + Double(state.position.batchIndex) / batches
+      done.append(epochs / Double(training.maxEpochs))
+    }
+    if training.maxTimeMinutes > 0 {
+      done.append(state.elapsedSeconds / (training.maxTimeMinutes * 60))
+    }
+    guard let fraction = done.max(), fraction > 0 else { return nil }
+    return max(0, state.elapsedSeconds * (1 - fraction) / fraction)
+  }
+
+  /// Validates, logs the result and installs a checkpoint (`best/` too when it is the best).
+  private func validateAndSave(tick: () -> Void) throws(TrainingError) {
+    report(.validating(step: trainer.state.step))
+    let (result, isBest) = trainer.validate(on: validation, bleuLimit: bleuSentenceLimit)
+    tick()
+    try metrics.append(MetricsLog.line(for: result))
+    report(.validation(result, isBest: isBest))
+    try save(isBest: isBest, keepingStep: true)
+    tick()
+  }
+
+  /// Writes a checkpoint and installs it as `last/` (and `best/`, and a step checkpoint).
+  private func save(isBest: Bool, keepingStep: Bool) throws(TrainingError) {
+    let staging = try checkpointing(try store.makeStaging())
+    try trainer.writeCheckpoint(into: staging)
+    try checkpointing(try store.install(staging, as: CheckpointStore.lastName))
+    if isBest { try checkpointing(try store.install(staging, as: CheckpointStore.bestName)) }
+    if keepingStep {
+      try checkpointing(try store.keepStep(
+        trainer.state.step, from: staging, excluding: [TrainerCheckpointFile.fileName],
+        keep: config.training.keptCheckpointCount))
+    } else {
+      try checkpointing(try store.discard(staging))
+    }
+    try TrainingRunPointer.record(runDirectory: config.output.directory)
+    report(.checkpoint(path: store.lastPath, step: trainer.state.step, isBest: isBest))
+  }
+
+  private func summary(_ reason: TrainingStopReason) -> TrainingSummary {
+    let state = trainer.state
+    let batchesInEpoch = max(trainer.batchesInEpoch(), 1)
+    return TrainingSummary(
+      reason: reason, steps: state.step, epochs: state.position.epoch,
+      elapsedSeconds: state.elapsedSeconds,
+      epochProgress: Double(state.position.epoch)
+        + Double(state.position.batchIndex) / Double(batchesInEpoch),
+      targetTokens: state.targetTokens, best: state.best,
+      lastValidation: state.lastValidation, bestPath: store.bestPath,
+      lastPath: store.lastPath, metricsPath: metrics.path, testBLEU: nil,
+      testTranslationsPath: nil)
+  }
+
+  private static func seconds(_ duration: Duration) -> Double {
+    let parts = duration.components
+    return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
+  }
+}

@@ -1,0 +1,139 @@
+import Autograd
+import Foundation
+import NN
+import Config
+import Data
+import Decoding
+import Metrics
+import Support
+import Tokenizer
+
+/// A held-out corpus (the validation set, or the test set scored after training) and the two
+/// measurements made on it: the loss (and perplexity) of the reference translations, and the
+/// BLEU of greedy translations.
+///
+/// Both run without dropout and without recording a tape, and neither draws from the model's
+/// dropout generator, so validating never changes what training does next.
+public struct ValidationSet: Sendable {
+  /// The pairs the loss is measured on: those that survived the length filter.
+  public let corpus: ParallelCorpus
+  /// The source side, one sentence a line as read (BLEU translates every line).
+  public let sourceLines: [String]
+  /// The reference translations, line-parallel to ``sourceLines``.
+  public let referenceLines: [String]
+  /// The padded-token budget of a loss batch.
+  public let batchTokens: Int
+
+  /// Reads the validation files of `data` and splits them with `vocabulary`.
+  ///
+  /// - Throws: ``TrainingError/corpus(_:)`` naming the file.
+  public init(data: DataConfig, vocabulary: TrainingVocabulary, batchTokens: Int)
+    throws(TrainingError)
+  {
+    try self.init(
+      sourceFile: data.validSource, targetFile: data.validTarget, vocabulary: vocabulary,
+      maxLength: data.maxLength, batchTokens: batchTokens)
+  }
+
+  /// Reads a held-out pair of line-parallel files (validation or test) and splits them with
+  /// `vocabulary`; pairs longer than `maxLength` pieces count for BLEU but not for the loss.
+  ///
+  /// - Throws: ``TrainingError/corpus(_:)`` naming the file.
+  public init(
+    sourceFile: String, targetFile: String, vocabulary: TrainingVocabulary, maxLength: Int,
+    batchTokens: Int
+  ) throws(TrainingError) {
+    let sources: [String]
+    let references: [String]
+    do {
+      sources = try TextFile.readLines(at: URL(fileURLWithPath: sourceFile))
+      references = try TextFile.readLines(at: URL(fileURLWithPath: targetFile))
+    } catch {
+      throw .corpus(.file(error))
+    }
+    do {
+      corpus = try ParallelCorpus(
+        sourceLines: sources, targetLines: references, sourcePath: sourceFile,
+        targetPath: targetFile, sourceModel: vocabulary.source, targetModel: vocabulary.target,
+        maxLength: maxLength)
+      sourceLines = sources
+      referenceLines = references
+    } catch {
+      throw .corpus(error)
+    }
+    self.batchTokens = batchTokens
+  }
+
+  /// The mean negative log-likelihood per target token of the references, and its exponent.
+  ///
+  /// - Returns: (loss, perplexity).
+  public func loss(of model: Transformer) -> (loss: Double, perplexity: Double) {
+    let wasTraining = model.isTraining
+    model.isTraining = false
+    defer { model.isTraining = wasTraining }
+    // The corpus is not empty (loading refuses that) and the budget is positive, so planning
+    // cannot fail.
+    let planner = try! BatchPlanner(pairs: corpus.pairs, maxTokens: batchTokens, seed: 0)
+    var negativeLogLikelihood = 0.0
+    var count = 0
+    for indices in planner.plan(epoch: 0) {
+      let batch = planner.batch(indices, position: BatchPosition())
+      let totals = Tape.withoutRecording {
+        model.loss(
+          sourceIDs: batch.sourceIDs, targetInputIDs: batch.targetInputIDs,
+          targetOutputIDs: batch.targetOutputIDs, sourceLengths: batch.sourceLengths,
+          targetLengths: batch.targetLengths, labelSmoothing: 0
+        ).totals
+      }
+      negativeLogLikelihood += totals.negativeLogLikelihood
+      count += totals.count
+    }
+    let loss = negativeLogLikelihood / Double(max(count, 1))
+    return (loss, exp(loss))
+  }
+
+  /// Greedy translations of the first `limit` source lines (all when nil), as text.
+  public func translations(
+    by model: Transformer, vocabulary: TrainingVocabulary, limit: Int? = nil
+  ) -> [String] {
+    let lines = sourceLines.prefix(limit ?? sourceLines.count)
+    let sources = lines.map { vocabulary.source.encodeIDs($0) }
+    let search = GreedySearch(model: model)
+    // Batches of 128 keep the key–value caches small on large validation sets.
+    var outputs: [[Int]] = []
+    for start in stride(from: 0, to: sources.count, by: 128) {
+      let batch = Array(sources[start..<min(start + 128, sources.count)])
+      outputs += search.search(batch).map(\.tokens)
+    }
+    // The decoder only produces ids below V, and V is the larger vocabulary; an id the smaller
+    // target vocabulary lacks decodes as nothing rather than failing the run.
+    return outputs.map { ids in
+      (try? vocabulary.target.decode(ids: ids.filter { $0 < vocabulary.target.vocabulary.count }))
+        ?? ""
+    }
+  }
+
+  /// Corpus BLEU (sacreBLEU's defaults) of greedy translations of the first `limit` lines.
+  public func bleu(of model: Transformer, vocabulary: TrainingVocabulary, limit: Int? = nil)
+    -> Double
+  {
+    score(translations(by: model, vocabulary: vocabulary, limit: limit))
+  }
+
+  /// Corpus BLEU of `hypotheses` against the first as many references.
+  public func score(_ hypotheses: [String]) -> Double {
+    let references = Array(referenceLines.prefix(hypotheses.count))
+    // Non-empty and line-parallel by construction, so scoring cannot fail.
+    return (try? BLEU.corpusScore(hypotheses: hypotheses, references: [references]).score) ?? 0
+  }
+
+  /// Both measurements at optimiser step `step`; BLEU only when `withBLEU`.
+  public func evaluate(
+    _ model: Transformer, vocabulary: TrainingVocabulary, step: Int, withBLEU: Bool,
+    bleuLimit: Int? = nil
+  ) -> ValidationResult {
+    let (loss, perplexity) = loss(of: model)
+    let bleu = withBLEU ? bleu(of: model, vocabulary: vocabulary, limit: bleuLimit) : nil
+    return ValidationResult(step: step, loss: loss, perplexity: perplexity, bleu: bleu)
+  }
+}

@@ -1,0 +1,374 @@
+import Foundation
+import XCTest
+@testable import Config
+import Support
+
+
+/// Reading configs: defaults, every kind of error with its exact message, `--set`, and the
+/// JSON that travels with the weights.
+final class ConfigTests: XCTestCase {
+  /// The message `body` throws, or nil.
+  private func message(_ body: () throws -> RunConfig) -> String? {
+    do {
+      _ = try body()
+      return nil
+    } catch {
+      return "\(error)"
+    }
+  }
+
+  /// The message reading `json` (as file `c.json`) with `overrides` throws, or nil.
+  private func message(_ json: String, _ overrides: [String] = []) -> String? {
+    message {
+      try RunConfig(jsonText: json, source: "c.json", overrides: overrides, checkingFiles: false)
+    }
+  }
+
+  private func read(_ json: String, _ overrides: [String] = []) throws -> RunConfig {
+    try RunConfig(jsonText: json, source: "c.json", overrides: overrides, checkingFiles: false)
+  }
+
+  func testEmptyObjectGivesTheDefaults() throws {
+    let config = try read("{}")
+    XCTAssertEqual(config, RunConfig())
+    XCTAssertEqual(config.data.trainSource, "data/toy/train.en")
+    XCTAssertEqual(config.data.vocabularySize, 8000)
+    XCTAssertTrue(config.data.jointVocabulary)
+    XCTAssertEqual(config.model.encoderLayerCount, 6)
+    XCTAssertEqual(config.model.modelWidth, 512)
+    XCTAssertEqual(config.model.headCount, 8)
+    XCTAssertEqual(config.model.feedForwardWidth, 2048)
+    XCTAssertEqual(config.model.dropout, 0.1)
+    XCTAssertEqual(config.model.activation, .relu)
+    XCTAssertEqual(config.model.norm, .post)
+    XCTAssertEqual(config.model.initialization, .xavierUniform)
+    XCTAssertEqual(config.training.adamBeta1, 0.9)
+    XCTAssertEqual(config.training.adamBeta2, 0.98)
+    XCTAssertEqual(config.training.adamEpsilon, 1e-9)
+    XCTAssertEqual(config.training.schedule, .noam)
+    XCTAssertEqual(config.training.warmupSteps, 4000)
+    XCTAssertEqual(config.training.labelSmoothing, 0.1)
+    XCTAssertEqual(config.training.clipNorm, 0)
+    XCTAssertEqual(config.output.directory, "runs/default")
+  }
+
+  /// Checks that involve the model section and another are made once, when the config is read.
+  func testModelChecksAgainstOtherSectionsNameTheKey() {
+    XCTAssertEqual(
+      message(#"{"data": {"joint_vocabulary": false}, "model": {"tie_embeddings": true}}"#),
+      "c.json: model.tie_embeddings: true needs data.joint_vocabulary true (one table serves "
+        + "both languages); set one of them to the other value")
+    XCTAssertEqual(
+      message(#"{"model": {"attention_dropout": 0.99999999}}"#),
+      "c.json: model.attention_dropout: 0.99999999 rounds to 1 in 32-bit floating point; use at "
+        + "most 0.999")
+  }
+
+  func testReadsEveryKindOfValue() throws {
+    let config = try read(
+      """
+      {
+        "data": {"train_source": "a.en", "joint_vocabulary": false, "vocab_size": 1e3},
+        "model": {"d_model": 256, "heads": 4, "activation": "gelu", "norm": "pre", "dropout": 0,
+                  "tie_embeddings": false},
+        "training": {"seed": 42, "schedule": "inverse_sqrt", "peak_lr": 7e-4, "max_time_minutes": 4.5},
+        "output": {"dir": "runs/x"}
+      }
+      """)
+    XCTAssertEqual(config.data.trainSource, "a.en")
+    XCTAssertFalse(config.data.jointVocabulary)
+    XCTAssertEqual(config.data.vocabularySize, 1000)
+    XCTAssertEqual(config.model.modelWidth, 256)
+    XCTAssertEqual(config.model.activation, .gelu)
+    XCTAssertEqual(config.model.norm, .pre)
+    XCTAssertEqual(config.model.dropout, 0)
+    XCTAssertEqual(config.training.seed, 42)
+    XCTAssertEqual(config.training.schedule, .inverseSquareRoot)
+    XCTAssertEqual(config.training.peakLearningRate, 7e-4)
+    XCTAssertEqual(config.training.maxTimeMinutes, 4.5)
+    XCTAssertEqual(config.output.directory, "runs/x")
+    XCTAssertEqual(
+      config.training.learningRateSchedule(modelWidth: 256),
+      .inverseSquareRoot(peak: 7e-4, warmupSteps: 4000))
+  }
+
+  func testUnknownKeysNameTheClosestValidKey() {
+    XCTAssertEqual(
+      message(#"{"training": {"max_step": 100}}"#),
+      #"c.json: training.max_step: unknown key (did you mean "max_steps"?)"#)
+    XCTAssertEqual(
+      message(#"{"model": {"haeds": 8}}"#),
+      #"c.json: model.haeds: unknown key (did you mean "heads"?)"#)
+    XCTAssertEqual(
+      message(#"{"output": {"xyz": 1}}"#), "c.json: output.xyz: unknown key; output has dir")
+    XCTAssertEqual(
+      message(#"{"trainig": {}}"#), #"c.json: trainig: unknown section (did you mean "training"?)"#)
+    XCTAssertEqual(
+      message(#"{"optimizer": {}}"#),
+      "c.json: optimizer: unknown section; a config has data, model, training, output")
+  }
+
+  func testWrongTypes() {
+    XCTAssertEqual(
+      message(#"{"model": {"heads": "eight"}}"#),
+      #"c.json: model.heads: expected an integer, got "eight""#)
+    XCTAssertEqual(
+      message(#"{"model": {"heads": 2.5}}"#), "c.json: model.heads: expected an integer, got 2.5")
+    XCTAssertEqual(
+      message(#"{"model": {"dropout": "0.1"}}"#),
+      #"c.json: model.dropout: expected a number, got "0.1""#)
+    XCTAssertEqual(
+      message(#"{"model": {"tie_embeddings": "yes"}}"#),
+      #"c.json: model.tie_embeddings: expected true or false, got "yes""#)
+    XCTAssertEqual(
+      message(#"{"data": {"train_source": 5}}"#),
+      "c.json: data.train_source: expected a string, got 5")
+    XCTAssertEqual(
+      message(#"{"model": {"activation": "gleu"}}"#),
+      #"c.json: model.activation: expected "relu" or "gelu", got "gleu" (did you mean "gelu"?)"#)
+    XCTAssertEqual(
+      message(#"{"model": {"activation": null}}"#),
+      #"c.json: model.activation: expected "relu" or "gelu", got null"#)
+    XCTAssertEqual(message(#"{"model": [1]}"#), "c.json: model: expected an object, got an array")
+    XCTAssertEqual(message("[]"), "c.json: expected a JSON object at the top level, got an array")
+  }
+
+  func testImpossibleValues() {
+    XCTAssertEqual(
+      message(#"{"model": {"d_model": 250}}"#),
+      "c.json: model.d_model: 250 is not divisible by model.heads (8)")
+    XCTAssertEqual(
+      message(#"{"model": {"dropout": 1.5}}"#),
+      "c.json: model.dropout: expected a value in [0, 1), got 1.5")
+    XCTAssertEqual(
+      message(#"{"model": {"dropout": 1}}"#),
+      "c.json: model.dropout: expected a value in [0, 1), got 1")
+    XCTAssertEqual(
+      message(#"{"model": {"heads": 0}}"#), "c.json: model.heads: expected an integer >= 1, got 0")
+    XCTAssertEqual(
+      message(#"{"training": {"adam_eps": 0}}"#),
+      "c.json: training.adam_eps: expected a number > 0, got 0")
+    XCTAssertEqual(
+      message(#"{"data": {"vocab_size": 100}}"#),
+      "c.json: data.vocab_size: expected an integer >= 262, got 100")
+    XCTAssertEqual(
+      message(#"{"model": {"d_model": 9, "heads": 3}}"#),
+      "c.json: model.d_model: 9 is odd; the sinusoidal positional encoding pairs each sine with a cosine"
+    )
+    XCTAssertEqual(
+      message(#"{"data": {"max_length": 300}}"#),
+      "c.json: data.max_length: 300 needs 301 positions (with <s> or </s>) but model.max_positions is 256"
+    )
+    XCTAssertEqual(
+      message(#"{"data": {"test_source": "t.en"}}"#),
+      "c.json: data.test_target: empty, but data.test_source is set; give both or neither")
+    XCTAssertEqual(
+      message(#"{"training": {"max_steps": 0}}"#),
+      "c.json: training.max_steps: 0, and so are training.max_epochs and training.max_time_minutes: "
+        + "training would never stop; set at least one of them")
+    XCTAssertEqual(
+      message(#"{"training": {"adam_beta2": 0.999999999}}"#),
+      "c.json: training.adam_beta2: 0.999999999 rounds to 1 in 32-bit floating point; use at most 0.9999999"
+    )
+    XCTAssertEqual(
+      message(#"{"training": {"schedule": "linear", "max_steps": 4000, "warmup_steps": 4000}}"#),
+      "c.json: training.max_steps: 4000, but the linear schedule decays to 0 at "
+        + "training.max_steps, which must be above training.warmup_steps (4000)")
+    XCTAssertEqual(message(#"{"output": {"dir": ""}}"#), "c.json: output.dir: must not be empty")
+  }
+
+  func testSyntaxErrorsGiveLineAndColumn() {
+    XCTAssertEqual(
+      message("{\n  \"model\": {\n    \"heads\": 8\n    \"d_model\": 512\n  }\n}"),
+      #"c.json:4:5: expected ',' or '}' after the value of "heads", found '"'"#)
+    XCTAssertEqual(
+      message("{\n  \"model\": {\"heads\": 8,}\n}"),
+      "c.json:2:24: found '}' after ',': JSON allows no trailing comma")
+    XCTAssertEqual(
+      message("{\n  // the toy model\n}"), "c.json:2:3: found '/': JSON has no comments")
+    XCTAssertEqual(
+      message(#"{"model": {"activation": gelu}}"#),
+      #"c.json:1:26: found 'gelu': strings need double quotes ("gelu")"#)
+    XCTAssertEqual(
+      message(#"{'model': {}}"#), #"c.json:1:2: found "'": JSON strings use double quotes"#)
+    XCTAssertEqual(
+      message(#"{model: {}}"#), #"c.json:1:2: found 'model': keys need double quotes ("model")"#)
+    XCTAssertEqual(message(#"{"model": {"heads": }}"#), "c.json:1:21: expected a value, found '}'")
+    XCTAssertEqual(message(#"{"model": {"heads": 08}}"#), "c.json:1:21: invalid number '08'")
+    XCTAssertEqual(
+      message(#"{"model": {"heads": 8}"#),
+      "c.json:1:23: unexpected end of file; expected ',' or '}' to continue the object")
+    XCTAssertEqual(message(#"{"model": {}, "model": {}}"#), #"c.json:1:15: duplicate key "model""#)
+    XCTAssertEqual(
+      message("{\"a\": \"x\ny\"}"),
+      "c.json:1:9: control character in a string; write \\n for a line break, \\t for a tab")
+    XCTAssertEqual(message("{} {}"), "c.json:1:4: unexpected '{' after the end of the JSON value")
+    XCTAssertEqual(message(""), "c.json:1:1: the file is empty; expected a JSON object")
+    XCTAssertEqual(
+      message(#"{"é": True}"#),
+      "c.json:1:7: found 'True': JSON writes true, false and null in lower case")
+  }
+
+  func testParserHandlesEscapesAndNumbers() throws {
+    let json = try JSONParser.parse(
+      #"{"s": "a\"\\\/\n\u00e9\ud83d\ude00", "n": [-0.5e+3, 0, 12]}"#)
+    XCTAssertEqual(json["s"], .string("a\"\\/\né😀"))
+    XCTAssertEqual(json["n"], .array([.number("-0.5e+3"), .number("0"), .number("12")]))
+  }
+
+  func testOverrides() throws {
+    let config = try read(
+      #"{"training": {"max_steps": 5}}"#,
+      [
+        "training.max_steps=100", "output.dir=runs/try", "model.activation=gelu",
+        "data.train_source=2024",
+        "training.valid_bleu=true", "model.dropout=0.3", "data.test_source=\"t.en\"",
+        "data.test_target=t.ko",
+      ])
+    XCTAssertEqual(config.training.maxSteps, 100)
+    XCTAssertEqual(config.output.directory, "runs/try")
+    XCTAssertEqual(config.model.activation, .gelu)
+    XCTAssertEqual(config.data.trainSource, "2024")
+    XCTAssertTrue(config.training.validationBLEU)
+    XCTAssertEqual(config.model.dropout, 0.3)
+    XCTAssertEqual(config.data.testSource, "t.en")
+    // The last override of a path wins.
+    XCTAssertEqual(try read("{}", ["training.seed=1", "training.seed=2"]).training.seed, 2)
+    XCTAssertEqual(
+      try RunConfig(overrides: ["model.heads=4"], checkingFiles: false).model.headCount, 4)
+  }
+
+  func testOverrideErrors() {
+    XCTAssertEqual(
+      message("{}", ["training.max_step=100"]),
+      #"--set training.max_step=100: training.max_step: unknown key (did you mean "max_steps"?)"#)
+    XCTAssertEqual(
+      message("{}", ["trainng.max_steps=100"]),
+      #"--set trainng.max_steps=100: trainng: unknown section (did you mean "training"?)"#)
+    XCTAssertEqual(
+      message("{}", ["model.heads=eight"]),
+      #"--set model.heads=eight: model.heads: expected an integer, got "eight""#)
+    XCTAssertEqual(
+      message("{}", ["training.max_steps"]),
+      "--set training.max_steps: expected PATH=VALUE, as in training.max_steps=100")
+    XCTAssertEqual(
+      message("{}", ["max_steps=100"]),
+      #"--set max_steps=100: max_steps: expected SECTION.KEY (did you mean "training.max_steps"?)"#)
+    XCTAssertEqual(
+      message("{}", ["training=1"]),
+      "--set training=1: training: expected SECTION.KEY, as in training.seed=…")
+    // A cross-field problem is blamed on the override that set the value at fault.
+    XCTAssertEqual(
+      message(#"{"model": {"heads": 8}}"#, ["model.d_model=250"]),
+      "--set model.d_model=250: model.d_model: 250 is not divisible by model.heads (8)")
+  }
+
+  func testMissingDataFilesAreNamed() {
+    XCTAssertEqual(
+      message {
+        try RunConfig(
+          jsonText: #"{"data": {"train_source": "data/nowhere/train.en"}}"#, source: "c.json")
+      },
+      #"c.json: data.train_source: no such file "data/nowhere/train.en""#)
+    XCTAssertEqual(
+      message {
+        try RunConfig(jsonText: "{}", source: "c.json", overrides: ["data.train_source=/"])
+      },
+      #"--set data.train_source=/: data.train_source: "/" is a directory, not a file"#)
+    XCTAssertEqual(
+      message { try RunConfig(contentsOf: "configs/does-not-exist.json") },
+      "cannot read config 'configs/does-not-exist.json': no such file")
+  }
+
+  func testDataFilesResolveAgainstTheCurrentDirectory() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "config-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    for name in ["a.en", "a.ko"] {
+      try Data("hello\n".utf8).write(to: directory.appendingPathComponent(name))
+    }
+    let previous = FileManager.default.currentDirectoryPath
+    XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(directory.path))
+    defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
+    let json = #"""
+      {"data": {"train_source": "a.en", "train_target": "a.ko", "valid_source": "a.en", "valid_target": "a.ko"}}
+      """#
+    try Data(json.utf8).write(to: directory.appendingPathComponent("c.json"))
+    XCTAssertEqual(try RunConfig(contentsOf: "c.json").data.trainTarget, "a.ko")
+  }
+
+  func testJSONTextRoundTripsAndListsEveryField() throws {
+    var config = RunConfig()
+    config.model.modelWidth = 256
+    config.model.activation = .gelu
+    config.training.adamEpsilon = 1e-8
+    config.training.seed = 12345
+    config.data.testSource = "t \"quoted\".en"
+    config.data.testTarget = "t.ko"
+    let text = config.jsonText
+    XCTAssertTrue(
+      text.hasPrefix("{\n  \"data\": {\n    \"train_source\": \"data/toy/train.en\",\n"), text)
+    XCTAssertTrue(text.contains("\"d_model\": 256,"), text)
+    XCTAssertTrue(text.contains("\"adam_eps\": 1e-08,"), text)
+    XCTAssertEqual(try read(text), config)
+    for section in RunConfig.schema {
+      for key in section.keys { XCTAssertTrue(text.contains("\"\(key)\":"), key) }
+    }
+  }
+
+  func testCodableUsesTheSameKeysAndChecks() throws {
+    var config = RunConfig()
+    config.training.schedule = .inverseSquareRoot
+    config.output.directory = "runs/codable"
+    let data = try JSONEncoder().encode(config)
+    let object = try JSONSerialization.jsonObject(with: data) as! [String: [String: Any]]
+    XCTAssertEqual(object["training"]?["schedule"] as? String, "inverse_sqrt")
+    XCTAssertEqual(object["model"]?["d_model"] as? Int, 512)
+    XCTAssertEqual(try JSONDecoder().decode(RunConfig.self, from: data), config)
+    XCTAssertEqual(
+      try JSONDecoder().decode(RunConfig.self, from: Data(#"{"model": {"heads": 4}}"#.utf8)).model
+        .headCount, 4)
+    XCTAssertThrowsError(
+      try JSONDecoder().decode(RunConfig.self, from: Data(#"{"model": {"haeds": 4}}"#.utf8)))
+  }
+
+  func testWriteIsAtomic() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "config-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("config.json").path
+    try RunConfig().write(to: path)
+    XCTAssertEqual(try RunConfig(contentsOf: path, checkingFiles: false), RunConfig())
+    XCTAssertEqual(
+      try FileManager.default.contentsOfDirectory(atPath: directory.path), ["config.json"])
+  }
+
+  func testShippedConfigsAreValid() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent()
+      .deletingLastPathComponent()
+    let toy = try RunConfig(
+      contentsOf: root.appendingPathComponent("configs/toy.json").path, checkingFiles: false)
+    XCTAssertLessThanOrEqual(toy.model.modelWidth, 256)
+    let base = try RunConfig(
+      contentsOf: root.appendingPathComponent("configs/base.json").path, checkingFiles: false)
+    XCTAssertEqual(base.model, ModelConfig())
+    XCTAssertEqual(base.training.warmupSteps, 4000)
+    let multi30k = try RunConfig(
+      contentsOf: root.appendingPathComponent("configs/multi30k-en-de.json").path,
+      checkingFiles: false)
+    XCTAssertEqual(multi30k.model.modelWidth, 256)
+    XCTAssertEqual(multi30k.data.vocabularySize, 8000)
+    XCTAssertEqual(multi30k.data.trainSource, "data/multi30k/train.en")
+  }
+
+  func testReferenceTableListsEveryField() {
+    let markdown = RunConfig.referenceMarkdown()
+    for section in RunConfig.schema {
+      XCTAssertTrue(markdown.contains("### `\(section.name)`"), section.name)
+      for key in section.keys { XCTAssertTrue(markdown.contains("| `\(key)` |"), key) }
+    }
+  }
+}

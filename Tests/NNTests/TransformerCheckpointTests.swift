@@ -1,0 +1,151 @@
+import Autograd
+import Foundation
+import XCTest
+
+@testable import NN
+@testable import Checkpoints
+
+/// Saving a Transformer's weights by name and loading them back.
+final class TransformerCheckpointTests: XCTestCase {
+  var directory: URL!
+
+  override func setUpWithError() throws {
+    directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("CheckpointTests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  }
+
+  override func tearDownWithError() throws {
+    try? FileManager.default.removeItem(at: directory)
+  }
+
+  func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+  func evaluationLoss(_ model: Transformer) -> Float {
+    model.isTraining = false
+    return TinyBatch().loss(model).loss.value[flat: 0]
+  }
+
+  func testSaveThenLoadGivesTheIdenticalLoss() throws {
+    for configuration in [TransformerConfiguration.tiny(), .tiny(norm: .pre, tied: false)] {
+      let original = Transformer(configuration: configuration, seed: 1)
+      let file = path("model.safetensors")
+      try original.save(to: file)
+
+      let other = Transformer(configuration: configuration, seed: 2)
+      XCTAssertNotEqual(evaluationLoss(other), evaluationLoss(original))
+      try other.load(from: file)
+      XCTAssertEqual(evaluationLoss(other), evaluationLoss(original))
+      for (a, b) in zip(original.parameters, other.parameters) {
+        XCTAssertEqual(a.value.scalars, b.value.scalars, a.name)
+      }
+
+      let rebuilt = try Transformer(contentsOf: file)
+      XCTAssertEqual(rebuilt.configuration, configuration)
+      XCTAssertEqual(evaluationLoss(rebuilt), evaluationLoss(original))
+    }
+  }
+
+  func testTheFileHoldsTheParametersByNameAndTheConfiguration() throws {
+    let model = Transformer(configuration: .tiny(), seed: 1)
+    let file = path("model.safetensors")
+    try model.save(to: file)
+    let stored = try SafeTensorsFile(contentsOf: file)
+    XCTAssertEqual(stored.tensors.map(\.name), model.parameters.map(\.name))
+    XCTAssertEqual(stored["embedding.weight"]?.shape, [11, 8])
+    XCTAssertEqual(stored["decoder.layers.0.cross_attention.key.weight"]?.shape, [8, 8])
+    XCTAssertEqual(
+      stored.metadata[Transformer.configurationMetadataKey], model.configuration.jsonText)
+    XCTAssertEqual(stored.metadata[Transformer.formatVersionMetadataKey], "1")
+  }
+
+  func testAnotherArchitectureIsRefusedByItsConfiguration() throws {
+    let file = path("model.safetensors")
+    try Transformer(configuration: .tiny(), seed: 1).save(to: file)
+    var wider = TransformerConfiguration.tiny()
+    wider.feedForwardWidth = 32
+    wider.normPlacement = .pre
+    let model = Transformer(configuration: wider, seed: 1)
+    let before = evaluationLoss(model)
+    XCTAssertThrowsError(try model.load(from: file)) { error in
+      XCTAssertEqual(
+        "\(error)",
+        "\(file): it holds a model with d_ff 16, norm post, unlike this one; build the model "
+          + "from the file's own configuration, or train a new one")
+    }
+    XCTAssertEqual(evaluationLoss(model), before, "a refused load must change nothing")
+  }
+
+  /// Without the configuration metadata (a file from elsewhere) the names and shapes alone
+  /// decide, and each mismatch is named.
+  func testNamesAndShapesAreChecked() throws {
+    let model = Transformer(configuration: .tiny(), seed: 1)
+    let tensors = model.parameters.map { NamedTensor(name: $0.name, tensor: $0.value) }
+    func refusal(_ tensors: [NamedTensor]) -> String {
+      let file = path("bare.safetensors")
+      do {
+        try SafeTensorsFile(tensors: tensors).write(to: file)
+        try model.load(from: file)
+        return "loaded"
+      } catch {
+        return "\(error)".replacingOccurrences(of: file, with: "FILE")
+      }
+    }
+    XCTAssertEqual(refusal(tensors), "loaded")
+
+    var missing = tensors
+    missing.removeAll { $0.name == "decoder.layers.0.feed_forward.outer.bias" }
+    XCTAssertEqual(
+      refusal(missing),
+      "FILE: no tensor named \"decoder.layers.0.feed_forward.outer.bias\"; the file was written "
+        + "by another model or version")
+
+    var reshaped = tensors
+    reshaped[1] = NamedTensor(name: reshaped[1].name, tensor: Tensor(shape: [8, 9]))
+    XCTAssertEqual(
+      refusal(reshaped),
+      "FILE: tensor \"encoder.layers.0.self_attention.query.weight\" has shape [8, 9] but "
+        + "[8, 8] is needed; the file was written for a model of another size")
+
+    let extra =
+      tensors + [
+        NamedTensor(
+          name: "encoder.layers.1.self_attention.query.weight", tensor: Tensor(shape: [1]))
+      ]
+    XCTAssertEqual(
+      refusal(extra),
+      "FILE: 1 tensor the model does not have (\"encoder.layers.1.self_attention.query.weight\"); "
+        + "the file was written by another model or version")
+
+    let untied = Transformer(configuration: .tiny(tied: false), seed: 1).parameters
+      .map { NamedTensor(name: $0.name, tensor: $0.value) }
+    XCTAssertEqual(
+      refusal(untied),
+      "FILE: 3 tensors the model does not have (\"output_projection.weight\", "
+        + "\"source_embedding.weight\", \"target_embedding.weight\"); the file was written by "
+        + "another model or version")
+  }
+
+  /// Optimiser state saved in the same file is skipped when asked.
+  func testOtherTensorsCanBeIgnoredByPrefix() throws {
+    let model = Transformer(configuration: .tiny(), seed: 1)
+    let adam = Adam(parameters: model.parameters)
+    var file = model.checkpointFile
+    file.tensors += adam.stateTensors()
+    XCTAssertThrowsError(try model.load(from: file, path: "both"))
+    XCTAssertNoThrow(try model.load(from: file, path: "both", ignoringTensorsWithPrefix: "adam."))
+  }
+
+  func testUnreadableFilesAreReported() {
+    let model = Transformer(configuration: .tiny(), seed: 1)
+    let file = path("absent.safetensors")
+    XCTAssertThrowsError(try model.load(from: file)) { error in
+      XCTAssertTrue("\(error)".hasPrefix("cannot read '\(file)'"), "\(error)")
+    }
+    let bare = path("bare.safetensors")
+    XCTAssertNoThrow(try SafeTensorsFile(tensors: []).write(to: bare))
+    XCTAssertThrowsError(try Transformer(contentsOf: bare)) { error in
+      XCTAssertTrue("\(error)".contains("no metadata \"model.configuration\""), "\(error)")
+    }
+  }
+}

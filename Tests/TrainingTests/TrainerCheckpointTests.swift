@@ -1,0 +1,194 @@
+import Foundation
+import XCTest
+@testable import Checkpoints
+@testable import Training
+import Data
+
+
+/// Checkpoints: refused when damaged or mismatched (with the message), recovered after a crash
+/// during an install, the trainer state round trip, and the pointer to the latest run.
+final class TrainerCheckpointTests: XCTestCase {
+  private var tiny: TinyRun!
+
+  override func setUpWithError() throws {
+    tiny = try TinyRun()
+  }
+
+  override func tearDown() {
+    tiny.remove()
+  }
+
+  /// The message `body` throws, or nil.
+  private func message(_ body: () throws -> Void) -> String? {
+    do {
+      try body()
+      return nil
+    } catch {
+      return "\(error)"
+    }
+  }
+
+  /// Trains the tiny run for 6 steps, leaving last/ and best/.
+  private func trainBriefly() throws {
+    try tiny.train(try tiny.config(["max_steps": "6", "valid_bleu": "false"]))
+  }
+
+  /// Cuts the file at `path` to half its length.
+  private func truncate(_ path: String) throws {
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
+  }
+
+  func testTruncatedModelIsRefused() throws {
+    try trainBriefly()
+    let model = "\(tiny.runDirectory)/last/model.safetensors"
+    try truncate(model)
+    let text = message { try tiny.train(try tiny.config(), resume: true) }
+    XCTAssertEqual(
+      text,
+      "\(model): damaged checkpoint: not a valid safetensors file: "
+        + (text?.components(separatedBy: "not a valid safetensors file: ").last ?? ""))
+    XCTAssertTrue(text?.contains("HINT: copy a good checkpoint") ?? false, text ?? "")
+    XCTAssertFalse(text?.contains("\n") ?? true)
+  }
+
+  func testTruncatedTrainerStateIsRefused() throws {
+    try trainBriefly()
+    let state = "\(tiny.runDirectory)/last/trainer.safetensors"
+    try truncate(state)
+    let text = try XCTUnwrap(message { try tiny.train(try tiny.config(), resume: true) })
+    XCTAssertTrue(
+      text.hasPrefix("\(state): damaged checkpoint: not a valid safetensors file"), text)
+  }
+
+  func testForeignTrainerStateIsRefused() throws {
+    try trainBriefly()
+    // A model file where the trainer state should be: valid safetensors, wrong magic word.
+    let last = "\(tiny.runDirectory)/last"
+    try FileManager.default.removeItem(atPath: "\(last)/trainer.safetensors")
+    try FileManager.default.copyItem(
+      atPath: "\(last)/model.safetensors", toPath: "\(last)/trainer.safetensors")
+    XCTAssertEqual(
+      message { try tiny.train(try tiny.config(), resume: true) },
+      "\(last)/trainer.safetensors: damaged checkpoint: its metadata \"trainer.format\" is not "
+        + "\"transformer-cli-trainer\", so it is not a trainer state; HINT: copy a good "
+        + "checkpoint (such as 'best') over it to resume from there, or train afresh in another "
+        + "output.dir")
+  }
+
+  func testOtherArchitectureIsRefused() throws {
+    try trainBriefly()
+    XCTAssertEqual(
+      message { try tiny.train(try tiny.config(overrides: ["model.d_model=32"]), resume: true) },
+      "\(tiny.runDirectory)/last: the checkpoint's config differs in model.d_model 16 → 32; "
+        + "HINT: resume with the config the run was started with (its copy is the checkpoint's "
+        + "config.json), or train afresh in another output.dir")
+  }
+
+  func testChangedTrainingDataIsRefused() throws {
+    try trainBriefly()
+    let text = try XCTUnwrap(
+      message {
+        try tiny.train(try tiny.config(["batch_tokens": "100"]), resume: true)
+      })
+    XCTAssertTrue(
+      text.hasPrefix(
+        "\(tiny.runDirectory)/last/trainer.safetensors: it was trained on other "
+          + "batches"), text)
+  }
+
+  func testChangedLearningRateIsAWarning() throws {
+    try trainBriefly()
+    let (_, events) = try tiny.train(try tiny.config(["peak_lr": "0.02"]), resume: true)
+    let warnings = events.compactMap { event -> String? in
+      if case .warning(let text) = event { return text }
+      return nil
+    }
+    XCTAssertEqual(
+      warnings,
+      [
+        "resuming with changed settings (training.peak_lr 0.01 → 0.02): the run will differ "
+          + "from an uninterrupted one"
+      ])
+  }
+
+  func testFreshRunRefusesToOverwriteAndResumeNeedsACheckpoint() throws {
+    XCTAssertEqual(
+      message { try tiny.train(try tiny.config(), resume: true) },
+      "nothing to resume: '\(tiny.runDirectory)' holds no checkpoint 'last'; train without "
+        + "--resume to start the run")
+    try trainBriefly()
+    XCTAssertEqual(
+      message { try trainBriefly() },
+      "'\(tiny.runDirectory)' already holds the checkpoints of a run; pass --resume to continue "
+        + "it, or choose another directory with --set output.dir=PATH (or remove this one)")
+  }
+
+  func testInterruptedInstallIsRecovered() throws {
+    try trainBriefly()
+    let store = CheckpointStore(directory: tiny.runDirectory)
+    // A crash between the two renames of an install: last/ moved aside, the new one not yet
+    // in place, and a half-written staging directory.
+    XCTAssertEqual(rename(store.lastPath, store.path(".last.old")), 0)
+    try FileManager.default.createDirectory(
+      atPath: store.path(".last.new"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: store.path(".staging"), withIntermediateDirectories: true)
+    XCTAssertTrue(store.holdsCheckpoints)
+    let (summary, _) = try tiny.train(try tiny.config(["max_steps": "8"]), resume: true)
+    XCTAssertEqual(summary.steps, 8)
+    let names = try FileManager.default.contentsOfDirectory(atPath: tiny.runDirectory)
+    XCTAssertFalse(names.contains { $0.hasPrefix(".") }, "\(names)")
+  }
+
+  func testInstallReplacesTheDirectoryAndKeepsTheNewestSteps() throws {
+    let store = CheckpointStore(directory: tiny.path("store"))
+    for step in 1...4 {
+      let staging = try store.makeStaging()
+      try Data("\(step)".utf8).write(to: URL(fileURLWithPath: "\(staging)/a"))
+      try Data("state".utf8).write(to: URL(fileURLWithPath: "\(staging)/b"))
+      try store.install(staging, as: "last")
+      try store.keepStep(step, from: staging, excluding: ["b"], keep: 2)
+    }
+    XCTAssertEqual(try String(contentsOfFile: "\(store.lastPath)/a", encoding: .utf8), "4")
+    XCTAssertEqual(
+      try FileManager.default.contentsOfDirectory(atPath: store.lastPath).sorted(), ["a", "b"])
+    XCTAssertEqual(
+      try FileManager.default.contentsOfDirectory(atPath: store.stepsPath).sorted(),
+      ["step-000003", "step-000004"])
+    XCTAssertEqual(
+      try FileManager.default.contentsOfDirectory(atPath: store.stepPath(4)), ["a"])
+    XCTAssertTrue(store.stepPath(1_234_567).hasSuffix("/checkpoints/step-1234567"))
+  }
+
+  func testTrainerStateRoundTripsThroughTheFile() throws {
+    var state = TrainerState()
+    state.step = 42
+    state.position = BatchPosition(epoch: 3, batchIndex: 17)
+    state.dropoutGeneratorState = [.max, 1, 0, 0x0123_4567_89AB_CDEF]
+    state.elapsedSeconds = 12.345678901234567
+    state.window.loss = 0.1 + 0.2
+    state.window.negativeLogLikelihood = .nan
+    state.best = ValidationResult(step: 40, loss: 1.5, perplexity: exp(1.5), bleu: 99.9)
+    state.batchFingerprint = 0xFEDC_BA98_7654_3210
+    let json = TrainerCheckpointFile.stateJSON(state)
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    var decoded = try decoder.decode(TrainerState.self, from: Data(json.utf8))
+    XCTAssertTrue(decoded.window.negativeLogLikelihood.isNaN)
+    decoded.window.negativeLogLikelihood = state.window.negativeLogLikelihood
+    state.window.negativeLogLikelihood = 0
+    decoded.window.negativeLogLikelihood = 0
+    XCTAssertEqual(decoded, state)
+  }
+
+  func testPointerNamesTheLatestRun() throws {
+    try trainBriefly()
+    let runs = tiny.path("runs")
+    XCTAssertEqual(
+      try String(contentsOfFile: "\(runs)/.last-run", encoding: .utf8), "tiny\n")
+    XCTAssertEqual(TrainingRunPointer.runDirectory(in: runs), "\(runs)/tiny")
+    XCTAssertNil(TrainingRunPointer.runDirectory(in: tiny.path("nowhere")))
+  }
+}
