@@ -50,7 +50,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from safetensors import safe_open
-from safetensors.numpy import save_file
 
 from pytorch_reference import sinusoidal_positions
 
@@ -192,11 +191,16 @@ def linear_weight_names(model):
     return {f"{name}.weight" for name, module in model.named_modules() if isinstance(module, nn.Linear)}
 
 
+def checkpoint_directory(path):
+    """The directory of a checkpoint given as its directory or as one of its files."""
+    path = pathlib.Path(path)
+    return path if path.is_dir() else path.parent
+
+
 def load_checkpoint(path):
     """The model of a checkpoint directory (its model.safetensors) or of a .safetensors file,
     in eval mode, float32."""
-    path = pathlib.Path(path)
-    file = path / "model.safetensors" if path.is_dir() else path
+    file = checkpoint_directory(path) / "model.safetensors" if not str(path).endswith(".safetensors") else pathlib.Path(path)
     with safe_open(str(file), framework="pt") as f:
         metadata = f.metadata() or {}
         if "model.configuration" not in metadata:
@@ -262,8 +266,8 @@ def greedy(model, source, max_length):
 
 
 def translate(path):
-    directory = pathlib.Path(path)
-    model = load_checkpoint(directory)
+    directory = checkpoint_directory(path)
+    model = load_checkpoint(path)
     source_pieces, target_pieces = bpe_model(directory, "source"), bpe_model(directory, "target")
     ids = {piece: i for i, piece in enumerate(source_pieces)}
     for line in sys.stdin:
@@ -324,6 +328,22 @@ def learning_rate(t, s, d_model):
     return s["peak_lr"] * max(0.0, 1 - (t - warmup) / max(s["max_steps"] - warmup, 1))
 
 
+def write_safetensors(path, tensors, metadata):
+    """A float32 safetensors file with its header's keys sorted, so that the same values give
+    the same bytes (safetensors.numpy.save_file orders the metadata at random)."""
+    header, offset = {"__metadata__": metadata}, 0
+    for name in sorted(tensors):
+        size = tensors[name].astype("<f4").nbytes
+        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + size]}
+        offset += size
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned
+    with open(path, "wb") as file:
+        file.write(len(text).to_bytes(8, "little") + text)
+        for name in sorted(tensors):
+            file.write(np.ascontiguousarray(tensors[name], dtype="<f4").tobytes())
+
+
 def write_fixture(directory):
     model = load_checkpoint(directory)
     c, settings, batch = model.c, TRAINING[directory.name], golden_batch()
@@ -377,8 +397,7 @@ def write_fixture(directory):
         "generator": f"scripts/pytorch_golden.py --write-fixture, torch {torch.__version__}",
     }
     path = directory / "golden.safetensors"
-    save_file(tensors, str(path), metadata=metadata)
-    path.chmod(0o644)
+    write_safetensors(path, tensors, metadata)
     print(f"wrote {path.relative_to(ROOT)}: loss {float(tensors['loss']):.6f}, trajectory "
           + " ".join(f"{x:.4f}" for x in losses) + ", gradient norms " + " ".join(f"{x:.3f}" for x in norms))
 

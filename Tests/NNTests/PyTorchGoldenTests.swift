@@ -1,8 +1,7 @@
 import Autograd
 import Foundation
-import XCTest
-
 import NN
+import XCTest
 
 /// Our model against PyTorch, as llm.c's `test_gpt2.c` checks GPT-2: for each checkpoint of
 /// `PyTorchGoldenModel`, `scripts/pytorch_golden.py --write-fixture` built the same model from
@@ -12,18 +11,22 @@ import NN
 /// training settings in its metadata. Python is not needed here: the numbers are committed.
 ///
 /// Both sides compute in Float32, in a different order, so the values agree to rounding.
-/// Tolerances (measured maxima in brackets, over both models):
-/// - logits: |ours − PyTorch| ≤ 1e-5 absolute (the logits are O(1));
-/// - loss: ≤ 1e-5 absolute;
-/// - gradients: per tensor, max |ours − PyTorch| ≤ 1e-4 · max |PyTorch| of that tensor;
-/// - the trajectory's losses ≤ 1e-4 absolute, its gradient norms ≤ 1e-4 relative.
-/// A wrong √D or 1/√K scale, a transposed weight or fairseq's smoothing convention moves these
-/// by 1e-2 or more.
+/// Tolerances, about ten times the largest error measured over both models (in brackets):
+/// - logits: |ours − PyTorch| ≤ 1e-5 (1.2e-6; the logits are O(1));
+/// - loss: ≤ 5e-6 (2.4e-7);
+/// - gradients: per tensor, max |ours − PyTorch| ≤ 2e-5 · max |PyTorch| (1.8e-6). The key
+///   projections' biases are the exception: their gradient is 0 in exact arithmetic (adding
+///   q·b_K to every score of a softmax row changes nothing), so both sides hold rounding noise
+///   (~1e-8) and it is compared absolutely, ≤ 2e-5;
+/// - the 10-step trajectory: losses ≤ 1e-5 (7.2e-7), gradient norms ≤ 2e-5 relative (2.4e-6).
+/// A transposed weight, a missing √D, or fairseq's smoothing convention (ε/(V − 1) on the
+/// non-targets) moves the compared values by 1e-3 to 1, far beyond these.
 final class PyTorchGoldenTests: XCTestCase {
   static let logitTolerance: Float = 1e-5
-  static let lossTolerance: Float = 1e-5
-  static let gradientTolerance: Float = 1e-4
-  static let trajectoryTolerance: Float = 1e-4
+  static let lossTolerance: Float = 5e-6
+  static let gradientTolerance: Float = 2e-5
+  static let trajectoryLossTolerance: Float = 1e-5
+  static let gradientNormTolerance: Float = 2e-5
 
   /// Writes the checkpoints (opt-in): see `PyTorchGoldenModel`.
   func testWriteCheckpoints() throws {
@@ -33,10 +36,12 @@ final class PyTorchGoldenTests: XCTestCase {
     for model in PyTorchGoldenModel.allCases { try model.writeCheckpoint() }
   }
 
+  /// Post-norm, ReLU, untied embeddings, 2+2 layers; noam schedule, no clipping.
   func testPostNormUntiedModelMatchesPyTorch() throws {
     try checkAgainstPyTorch(.postNormUntied)
   }
 
+  /// Pre-norm, GELU, tied embeddings, 1+1 layers; linear schedule, clipping at norm 0.5.
   func testPreNormTiedModelMatchesPyTorch() throws {
     try checkAgainstPyTorch(.preNormTied)
   }
@@ -69,15 +74,14 @@ final class PyTorchGoldenTests: XCTestCase {
     XCTAssertEqual(
       Set(gradientNames), Set(model.parameters.map { "gradient." + $0.name }),
       "\(tag): the fixture's gradients are not the model's parameters")
-    var worstGradient = (name: "", error: Float(0))
     for parameter in model.parameters {
       let expected = try XCTUnwrap(fixture["gradient." + parameter.name], parameter.name)
       let actual = try XCTUnwrap(parameter.gradient, parameter.name)
       XCTAssertEqual(actual.shape, expected.shape, parameter.name)
-      let scale = max(expected.scalars.map(abs).max() ?? 0, 1e-3)
+      let scale =
+        parameter.name.hasSuffix(".key.bias") ? 1 : max(expected.scalars.map(abs).max() ?? 0, 1e-6)
       let error = maximumDifference(actual.scalars, expected.scalars) / scale
       XCTAssertLessThanOrEqual(error, Self.gradientTolerance, "\(tag) \(parameter.name)")
-      if error > worstGradient.error { worstGradient = (parameter.name, error) }
     }
 
     // Ten Adam steps from the same weights, as the trainer takes them.
@@ -87,13 +91,9 @@ final class PyTorchGoldenTests: XCTestCase {
     let expectedNorms = try XCTUnwrap(fixture["trajectory.gradient_norm"], tag).scalars
     XCTAssertEqual(losses.count, expectedLosses.count, tag)
     let lossError = maximumDifference(losses, expectedLosses)
-    XCTAssertLessThanOrEqual(lossError, Self.trajectoryTolerance, "\(tag) loss trajectory")
+    XCTAssertLessThanOrEqual(lossError, Self.trajectoryLossTolerance, "\(tag) loss trajectory")
     let normError = zip(norms, expectedNorms).map { abs($0 - $1) / $1 }.max() ?? .infinity
-    XCTAssertLessThanOrEqual(normError, Self.trajectoryTolerance, "\(tag) gradient norms")
-    print(
-      "PyTorchGoldenTests \(tag): logits \(logitError), loss \(abs(losses[0] - loss)), "
-        + "gradients \(worstGradient.error) (\(worstGradient.name)), trajectory \(lossError), "
-        + "norms \(normError); losses \(losses)")
+    XCTAssertLessThanOrEqual(normError, Self.gradientNormTolerance, "\(tag) gradient norms")
   }
 
   private func maximumDifference(_ a: [Float], _ b: [Float]) -> Float {
