@@ -39,6 +39,7 @@ clip_grad_norm_'s max_norm/(norm + 1e-6)), the learning rate of our schedule for
 The batch and the training settings go into the file's metadata, where the Swift test reads
 them. The project never needs Python to build or test: the fixtures are committed.
 """
+
 import argparse
 import json
 import math
@@ -114,10 +115,14 @@ class Layer(nn.Module):
         return norm(x + sublayer(x))  # LayerNorm(x + Sublayer(x)), §3.1
 
     def forward(self, x, self_visible, memory=None, memory_visible=None):
-        x = self.residual(x, self.self_attention_norm, lambda y: self.self_attention(y, y, self_visible))
+        x = self.residual(
+            x, self.self_attention_norm, lambda y: self.self_attention(y, y, self_visible)
+        )
         if memory is not None:
             x = self.residual(
-                x, self.cross_attention_norm, lambda y: self.cross_attention(y, memory, memory_visible)
+                x,
+                self.cross_attention_norm,
+                lambda y: self.cross_attention(y, memory, memory_visible),
             )
         return self.residual(x, self.feed_forward_norm, self.feed_forward)
 
@@ -151,12 +156,17 @@ class Transformer(nn.Module):
             self.source_embedding, self.target_embedding = nn.Embedding(v, d), nn.Embedding(v, d)
             self.output_projection = nn.Embedding(v, d)
             self.tables = ("source_embedding", "target_embedding", "output_projection")
-        self.register_buffer("positions", sinusoidal_positions(c["max_positions"], d), persistent=False)
+        self.register_buffer(
+            "positions", sinusoidal_positions(c["max_positions"], d), persistent=False
+        )
         self.encoder = Stack(c, c["encoder_layers"], decoder=False)
         self.decoder = Stack(c, c["decoder_layers"], decoder=True)
 
     def embed(self, role, ids):  # E[ids]·√D + PE, §3.4–3.5
-        return getattr(self, self.tables[role])(ids) * math.sqrt(self.c["d_model"]) + self.positions[: ids.shape[1]]
+        return (
+            getattr(self, self.tables[role])(ids) * math.sqrt(self.c["d_model"])
+            + self.positions[: ids.shape[1]]
+        )
 
     def encode(self, source_ids, source_lengths):  # → [B, S, D]
         keys = key_mask(source_lengths, source_ids.shape[1])  # [B, 1, S]
@@ -188,7 +198,9 @@ def full_lengths(ids):
 
 def linear_weight_names(model):
     """The parameters stored [in, out] by us and [out, in] by nn.Linear."""
-    return {f"{name}.weight" for name, module in model.named_modules() if isinstance(module, nn.Linear)}
+    return {
+        f"{name}.weight" for name, module in model.named_modules() if isinstance(module, nn.Linear)
+    }
 
 
 def checkpoint_directory(path):
@@ -200,11 +212,18 @@ def checkpoint_directory(path):
 def load_checkpoint(path):
     """The model of a checkpoint directory (its model.safetensors) or of a .safetensors file,
     in eval mode, float32."""
-    file = checkpoint_directory(path) / "model.safetensors" if not str(path).endswith(".safetensors") else pathlib.Path(path)
+    file = (
+        checkpoint_directory(path) / "model.safetensors"
+        if not str(path).endswith(".safetensors")
+        else pathlib.Path(path)
+    )
     with safe_open(str(file), framework="pt") as f:
         metadata = f.metadata() or {}
         if "model.configuration" not in metadata:
-            sys.exit(f"{file}: no model.configuration in the metadata\nHINT: is it a transformer-cli checkpoint?")
+            sys.exit(
+                f"{file}: no model.configuration in the metadata\n"
+                "HINT: is it a transformer-cli checkpoint?"
+            )
         model = Transformer(json.loads(metadata["model.configuration"]))
         stored = {name: f.get_tensor(name) for name in f.keys()}
     transposed = linear_weight_names(model)
@@ -220,8 +239,9 @@ def load_checkpoint(path):
 
 
 def label_smoothed_loss(logits, targets, epsilon, padding_id):
-    """Mean over non-padding targets of (1 − ε)·(−log p_y) + ε·(−(1/V)·Σ_v log p_v): PyTorch's
-    nn.CrossEntropyLoss(label_smoothing=ε), our CrossEntropy.swift; not fairseq's ε/(V − 1)."""
+    """Mean over non-padding targets of (1 − ε)·(−log p_y) + ε·(−(1/V)·Σ_v log p_v):
+    PyTorch's nn.CrossEntropyLoss(label_smoothing=ε) and our CrossEntropy.swift; not fairseq's
+    ε/(V − 1) on the non-targets."""
     log_p = logits.log_softmax(-1)
     nll = -log_p.gather(-1, targets.clamp(min=0)[..., None])[..., 0]
     rows = (1 - epsilon) * nll + epsilon * -log_p.mean(-1)
@@ -245,7 +265,10 @@ def bpe_model(directory, side):
     for name in (f"{side}.bpe.model", "bpe.model"):
         if (directory / name).exists():
             return read_pieces(directory / name)
-    sys.exit(f"{directory}: no {side}.bpe.model or bpe.model\nHINT: --translate needs a checkpoint directory")
+    sys.exit(
+        f"{directory}: no {side}.bpe.model or bpe.model\n"
+        "HINT: --translate needs a checkpoint directory"
+    )
 
 
 @torch.no_grad()
@@ -257,7 +280,9 @@ def greedy(model, source, max_length):
     output = []
     for _ in range(max_length):
         target = torch.tensor([[BOS] + output])
-        logits = model.decode(target, torch.tensor([target.shape[1]]), memory, torch.tensor([len(source) + 1]))
+        logits = model.decode(
+            target, torch.tensor([target.shape[1]]), memory, torch.tensor([len(source) + 1])
+        )
         token = int(logits[0, -1, EOS:].argmax()) + EOS
         if token == EOS:
             break
@@ -290,11 +315,29 @@ SOURCE_IDS = [[5, 17, 9, 22, 11, 8, 2], [14, 6, 20, 2, 0, 0, 0], [7, 19, 12, 4, 
 TARGET_OUTPUT_IDS = [[10, 21, 3, 16, 13, 2], [18, 9, 2, 0, 0, 0], [23, 5, 15, 11, 2, 0]]
 
 # The run config's `training` keys; each checkpoint directory's golden values use its own.
-ADAM = {"adam_beta1": 0.9, "adam_beta2": 0.98, "adam_eps": 1e-9, "label_smoothing": 0.1, "steps": 10}
+ADAM = {
+    "adam_beta1": 0.9,
+    "adam_beta2": 0.98,
+    "adam_eps": 1e-9,
+    "label_smoothing": 0.1,
+    "steps": 10,
+}
 TRAINING = {
-    "post-norm-untied": {**ADAM, "schedule": "noam", "lr_scale": 0.2, "warmup_steps": 4, "max_steps": 10, "clip_norm": 0.0},
+    "post-norm-untied": {
+        **ADAM,
+        "schedule": "noam",
+        "lr_scale": 0.2,
+        "warmup_steps": 4,
+        "max_steps": 10,
+        "clip_norm": 0.0,
+    },
     "pre-norm-tied": {
-        **ADAM, "schedule": "linear", "peak_lr": 0.01, "warmup_steps": 3, "max_steps": 10, "clip_norm": 0.5,
+        **ADAM,
+        "schedule": "linear",
+        "peak_lr": 0.01,
+        "warmup_steps": 3,
+        "max_steps": 10,
+        "clip_norm": 0.5,
     },
 }
 
@@ -305,7 +348,8 @@ def golden_batch():
 
     target_lengths = lengths(TARGET_OUTPUT_IDS, EOS)
     target_inputs = [
-        ([BOS] + row[: n - 1] + [PAD] * len(row))[: len(row)] for row, n in zip(TARGET_OUTPUT_IDS, target_lengths)
+        ([BOS] + row[: n - 1] + [PAD] * len(row))[: len(row)]
+        for row, n in zip(TARGET_OUTPUT_IDS, target_lengths)
     ]
     return {
         "source_ids": [i for row in SOURCE_IDS for i in row],
@@ -334,7 +378,11 @@ def write_safetensors(path, tensors, metadata):
     header, offset = {"__metadata__": metadata}, 0
     for name in sorted(tensors):
         size = tensors[name].astype("<f4").nbytes
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + size]}
+        header[name] = {
+            "dtype": "F32",
+            "shape": list(tensors[name].shape),
+            "data_offsets": [offset, offset + size],
+        }
         offset += size
     text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)  # the data starts 8-byte aligned
@@ -355,12 +403,17 @@ def write_fixture(directory):
 
     def loss_and_logits():
         logits = model(source, target_in, *lengths)
-        return label_smoothed_loss(logits, target_out, settings["label_smoothing"], c["padding_id"]), logits
+        return (
+            label_smoothed_loss(logits, target_out, settings["label_smoothing"], c["padding_id"]),
+            logits,
+        )
 
     loss, logits = loss_and_logits()
     reference = F.cross_entropy(
-        logits.reshape(-1, c["vocabulary_size"]), target_out.reshape(-1),
-        ignore_index=c["padding_id"], label_smoothing=settings["label_smoothing"],
+        logits.reshape(-1, c["vocabulary_size"]),
+        target_out.reshape(-1),
+        ignore_index=c["padding_id"],
+        label_smoothing=settings["label_smoothing"],
     )
     assert torch.allclose(loss, reference, rtol=1e-6), (loss, reference)
     loss.backward()
@@ -372,8 +425,11 @@ def write_fixture(directory):
 
     parameters = [p for _, p in model.named_parameters()]
     adam = torch.optim.Adam(
-        parameters, lr=0.0, betas=(settings["adam_beta1"], settings["adam_beta2"]),
-        eps=settings["adam_eps"], foreach=False,
+        parameters,
+        lr=0.0,
+        betas=(settings["adam_beta1"], settings["adam_beta2"]),
+        eps=settings["adam_eps"],
+        foreach=False,
     )
     losses, norms = [], []
     for step in range(1, settings["steps"] + 1):
@@ -398,17 +454,31 @@ def write_fixture(directory):
     }
     path = directory / "golden.safetensors"
     write_safetensors(path, tensors, metadata)
-    print(f"wrote {path.relative_to(ROOT)}: loss {float(tensors['loss']):.6f}, trajectory "
-          + " ".join(f"{x:.4f}" for x in losses) + ", gradient norms " + " ".join(f"{x:.3f}" for x in norms))
+    print(
+        f"wrote {path.relative_to(ROOT)}: loss {float(tensors['loss']):.6f}, trajectory "
+        + " ".join(f"{x:.4f}" for x in losses)
+        + ", gradient norms "
+        + " ".join(f"{x:.3f}" for x in norms)
+    )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("checkpoint", nargs="?", help="a checkpoint directory or model.safetensors file")
+    parser.add_argument(
+        "checkpoint", nargs="?", help="a checkpoint directory or model.safetensors file"
+    )
     mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--translate", action="store_true", help="greedy: BPE pieces on stdin, pieces on stdout")
-    mode.add_argument("--logits", action="store_true", help="print the logits [T, V] of --source-ids/--target-ids")
-    mode.add_argument("--write-fixture", action="store_true", help=f"write golden.safetensors in {FIXTURES.relative_to(ROOT)}/*/")
+    mode.add_argument(
+        "--translate", action="store_true", help="greedy: BPE pieces on stdin, pieces on stdout"
+    )
+    mode.add_argument(
+        "--logits", action="store_true", help="print the logits [T, V] of --source-ids/--target-ids"
+    )
+    mode.add_argument(
+        "--write-fixture",
+        action="store_true",
+        help=f"write golden.safetensors in {FIXTURES.relative_to(ROOT)}/*/",
+    )
     parser.add_argument("--source-ids", help="comma-separated, ending with </s> (2)")
     parser.add_argument("--target-ids", help="comma-separated, starting with <s> (1)")
     args = parser.parse_args()
