@@ -58,7 +58,9 @@ let package = Package(
     .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: nativeFlags),
     .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: nativeFlags),
     // The model's tests include its weights' round trip through a checkpoint file.
-    .testTarget(name: "NNTests", dependencies: ["NN", "Checkpoints"], swiftSettings: nativeFlags),
+    .testTarget(
+      name: "NNTests", dependencies: ["NN", "Checkpoints"], exclude: ["Fixtures"],
+      swiftSettings: nativeFlags),
     .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], swiftSettings: nativeFlags),
     .testTarget(
       name: "MetricsTests", dependencies: ["Metrics"], exclude: ["Fixtures"],

@@ -1,5 +1,6 @@
 import Autograd
 import Foundation
+import Checkpoints
 import NN
 
 /// The tiny checkpoints behind the PyTorch golden values (`PyTorchGoldenTests`), built by our

@@ -1,5 +1,6 @@
 import Autograd
 import Foundation
+import Checkpoints
 import NN
 import XCTest
 
