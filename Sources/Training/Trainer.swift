@@ -101,18 +101,9 @@ public final class Trainer {
       sourceTokens += batch.sourceLengths.reduce(0, +)
     }
     let stepNumber = state.step + 1
-    let learningRate = schedule.learningRate(atStep: stepNumber)
-    // Each batch's loss is a mean, so the accumulated gradient is a sum of means: 1/k averages.
-    let average = 1 / Float(accumulation)
-    var gradientNorm: Float?
-    var scale = average
-    if config.training.clipNorm > 0 {
-      let norm = GradientClipping.globalNorm(parameters.map(\.gradient)) * average
-      gradientNorm = norm
-      scale *= GradientClipping.scale(norm: norm, maxNorm: Float(config.training.clipNorm))
-    }
-    optimizer.step(parameters, learningRate: learningRate, gradientScale: scale)
-    for parameter in parameters { parameter.zeroGradient() }
+    let update = optimizer.update(
+      parameters, step: stepNumber, schedule: schedule, clipNorm: Float(config.training.clipNorm),
+      accumulatedBatches: accumulation)
 
     state.step = stepNumber
     state.position = batches.position
@@ -125,7 +116,7 @@ public final class Trainer {
     return TrainingStep(
       step: stepNumber, epoch: epoch, totals: totals, sourceTokens: sourceTokens,
       learningRate: schedule.exactRate(atStep: stepNumber),
-      gradientNorm: gradientNorm.map(Double.init),
+      gradientNorm: update.gradientNorm.map(Double.init),
       finishedEpoch: batches.position.epoch > epoch)
   }
 

@@ -96,21 +96,13 @@ public struct ValidationSet: Sendable {
   public func translations(
     by model: Transformer, vocabulary: TrainingVocabulary, limit: Int? = nil
   ) -> [String] {
-    let lines = sourceLines.prefix(limit ?? sourceLines.count)
-    let sources = lines.map { vocabulary.source.encodeIDs($0) }
-    let search = GreedySearch(model: model)
+    let lines = Array(sourceLines.prefix(limit ?? sourceLines.count))
+    // The translator switches the model to evaluation; training goes on after validation.
+    let wasTraining = model.isTraining
+    defer { model.isTraining = wasTraining }
     // Batches of 128 keep the key–value caches small on large validation sets.
-    var outputs: [[Int]] = []
-    for start in stride(from: 0, to: sources.count, by: 128) {
-      let batch = Array(sources[start..<min(start + 128, sources.count)])
-      outputs += search.search(batch).map(\.tokens)
-    }
-    // The decoder only produces ids below V, and V is the larger vocabulary; an id the smaller
-    // target vocabulary lacks decodes as nothing rather than failing the run.
-    return outputs.map { ids in
-      (try? vocabulary.target.decode(ids: ids.filter { $0 < vocabulary.target.vocabulary.count }))
-        ?? ""
-    }
+    let options = DecodingOptions(beamSize: 1, batchSize: 128)
+    return Translator(model: model, vocabulary: vocabulary, options: options).translate(lines)
   }
 
   /// Corpus BLEU (sacreBLEU's defaults) of greedy translations of the first `limit` lines.

@@ -137,9 +137,9 @@ private struct GoldenBatch: Decodable {
     return loss.value[flat: 0]
   }
 
-  /// `training.steps` optimiser steps on this batch as `Trainer.step()` takes them with one
-  /// batch per step: the loss and its gradient, the global norm, the clipping factor folded
-  /// into Adam's step at the schedule's rate. Returns each step's loss (before its update) and
+  /// `training.steps` optimiser steps on this batch through `Adam.update`, as `Trainer.step()`
+  /// takes them with one batch per step: the loss and its gradient, the global norm, the
+  /// clipping factor folded into Adam's step at the schedule's rate. Returns each step's loss (before its update) and
   /// gradient norm (before clipping).
   func trajectory(_ model: Transformer, _ training: GoldenTraining) throws -> ([Float], [Float]) {
     let parameters = model.parameters
@@ -150,13 +150,10 @@ private struct GoldenBatch: Decodable {
     var (losses, norms): ([Float], [Float]) = ([], [])
     for step in 1...training.steps {
       losses.append(loss(model, training))
-      let norm = GradientClipping.globalNorm(parameters.map(\.gradient))
-      norms.append(norm)
-      let scale =
-        training.clipNorm > 0 ? GradientClipping.scale(norm: norm, maxNorm: training.clipNorm) : 1
-      adam.step(
-        parameters, learningRate: schedule.learningRate(atStep: step), gradientScale: scale)
-      for parameter in parameters { parameter.zeroGradient() }
+      let update = adam.update(
+        parameters, step: step, schedule: schedule, clipNorm: training.clipNorm,
+        measuringNorm: true)
+      norms.append(update.gradientNorm ?? .nan)
     }
     return (losses, norms)
   }
