@@ -1,0 +1,395 @@
+// Memory-efficient scaled dot-product attention (FlashAttention, Dao et al. 2022, §3.1 and
+// Algorithms 1–2; the two-pass backward of FlashAttention-2, Dao 2023, §3.1): softmax(q·kᵀ/√K +
+// bias, mask) · v computed one key tile at a time with an online softmax, so no [T, S] matrix is
+// ever stored. Memory beyond the inputs and outputs is one log-sum-exp per query row plus a few
+// tiles per thread.
+//
+// Legend: B batch, H query heads, G key/value heads (G divides H), T queries, S keys, K head size.
+//
+// Pointer level (MemoryEfficientAttentionForward.swift, MemoryEfficientAttentionBackward.swift):
+//   memoryEfficientAttentionForward(query:key:value:output:logSumExp:shape:mask:modifiers:)
+//   memoryEfficientAttentionBackward(query:key:value:output:logSumExp:outputGradient:
+//     queryGradient:keyGradient:valueGradient:accumulate:shape:mask:modifiers:)
+// Tensor level: memoryEfficientAttention(query:key:value:mask:modifiers:) -> (output, logSumExp),
+//   memoryEfficientAttentionBackward(…) -> (query, key, value) gradients.
+// Reference: memoryEfficientAttentionReference / …BackwardReference (MemoryEfficientAttention
+//   Reference.swift): the full [T, S] matrix in Double, for tests on small sizes.
+//
+// Contract. For query t of head h in batch element b, with absolute position i = t + o where
+// o = mask.causalOffset ?? 0, key s is visible when `mask` allows it (key length, key-padding
+// matrix, s ≤ t + causalOffset) and, with a window W, i − W < s ≤ i. The score is
+//   x[t, s] = q[t]·k[s] / √K − slope[h]·|i − s|        (the ALiBi term only with slopes)
+// and the output is Σ_s softmax(x)[s]·z[t, s]·v[s] over the visible keys, z the dropout scale
+// (below; 1 without dropout). The log-sum-exp saved per row is log Σ_visible exp(x), −∞ for a
+// row with no visible key, whose output and gradients are exactly 0 (as the standard kernel).
+// Query head h reads key/value head h / (H / G): grouped-query attention (Ainslie et al. 2023).
+//
+// Dropout matches the standard op bit for bit: element (b, h, t, s) of the [B, H, T, S]
+// probabilities, flat index n, is kept iff the 32 bits of RandomGenerator.hash(seed, n / 2) that
+// `dropoutMask` uses for n are ≥ p·2³², and kept probabilities are scaled by 1/(1 − p). The
+// normaliser is the sum before dropout (inverted dropout on the probabilities, as
+// `attention(…dropout:…)`). The mask is a pure function of (seed, b, h, t, s): the backward
+// regenerates it lane by lane and nothing is stored.
+
+/// The sizes of one attention call.
+public struct AttentionShape: Sendable, Equatable {
+  /// B.
+  public var batch: Int
+  /// H, the query heads.
+  public var heads: Int
+  /// G, the key/value heads; must divide `heads` (equal for ordinary multi-head attention).
+  public var keyValueHeads: Int
+  /// T.
+  public var queries: Int
+  /// S.
+  public var keys: Int
+  /// K.
+  public var headSize: Int
+
+  /// The sizes; `keyValueHeads` defaults to `heads`.
+  public init(
+    batch: Int, heads: Int, keyValueHeads: Int? = nil, queries: Int, keys: Int, headSize: Int
+  ) {
+    self.batch = batch
+    self.heads = heads
+    self.keyValueHeads = keyValueHeads ?? heads
+    self.queries = queries
+    self.keys = keys
+    self.headSize = headSize
+  }
+
+  /// The key/value head that query head `h` reads.
+  @inline(__always)
+  func keyValueHead(_ h: Int) -> Int { h / (heads / keyValueHeads) }
+}
+
+/// What the memory-efficient kernel adds to a masked softmax: ALiBi biases, a sliding window,
+/// attention dropout.
+public struct AttentionModifiers: Sendable, Equatable {
+  /// `[H]`: ALiBi (Press et al. 2022) adds −slope[h]·|i − s| to the scaled score of query
+  /// position i = t + (causalOffset ?? 0) and key s.
+  public var alibiSlopes: [Float]?
+  /// W ≥ 1: query position i sees only keys i − W < s ≤ i (a causal sliding window, as
+  /// Longformer/Mistral); key tiles outside it are skipped, so the work is O(T·W).
+  public var window: Int?
+  /// p in [0, 1): inverted dropout on the probabilities, 0 for none.
+  public var dropoutProbability: Float
+  /// Selects the dropout mask (see the file header).
+  public var dropoutSeed: UInt64
+
+  /// Any combination; the defaults change nothing.
+  public init(
+    alibiSlopes: [Float]? = nil, window: Int? = nil, dropoutProbability: Float = 0,
+    dropoutSeed: UInt64 = 0
+  ) {
+    self.alibiSlopes = alibiSlopes
+    self.window = window
+    self.dropoutProbability = dropoutProbability
+    self.dropoutSeed = dropoutSeed
+  }
+
+  /// No bias, no window, no dropout.
+  public static let none = AttentionModifiers()
+}
+
+/// Which keys each query sees, resolved once per call from the mask and the modifiers.
+struct AttentionVisibility {
+  let shape: AttentionShape
+  let mask: AttentionMask
+  let window: Int?
+  /// The absolute position of query 0: `causalOffset ?? 0`.
+  let queryOffset: Int
+  /// The padding matrix as 0/1 floats `[B, S]`, so a row can select visible lanes 16 at a time.
+  let keep: [Float]?
+
+  init(shape: AttentionShape, mask: AttentionMask, modifiers: AttentionModifiers) {
+    kernelPrecondition(
+      shape.batch >= 0 && shape.queries >= 0 && shape.keys >= 0 && shape.headSize >= 1
+        && shape.keyValueHeads >= 1 && shape.heads % shape.keyValueHeads == 0,
+      "memoryEfficientAttention: bad shape \(shape) (key/value heads must divide heads)")
+    mask.check(batch: shape.batch, keys: shape.keys)
+    if let slopes = modifiers.alibiSlopes {
+      kernelPrecondition(
+        slopes.count == shape.heads,
+        "memoryEfficientAttention: \(slopes.count) ALiBi slopes for \(shape.heads) heads")
+    }
+    if let window = modifiers.window {
+      kernelPrecondition(window >= 1, "memoryEfficientAttention: window must be ≥ 1, got \(window)")
+    }
+    kernelPrecondition(
+      modifiers.dropoutProbability >= 0 && modifiers.dropoutProbability < 1,
+      "memoryEfficientAttention: dropout must be in [0, 1), got \(modifiers.dropoutProbability)")
+    self.shape = shape
+    self.mask = mask
+    self.window = modifiers.window
+    self.queryOffset = mask.causalOffset ?? 0
+    self.keep = mask.keyIsPadding.map { padding in padding.map { $0 ? 0 : 1 } }
+  }
+
+  /// The visible prefix-and-window range of query `t` in batch element `b`, before the padding
+  /// matrix: keys `lower..<upper` (empty when `lower == upper`).
+  @inline(__always)
+  func keyRange(batch b: Int, query t: Int) -> Range<Int> {
+    var upper = mask.visibleEnd(batch: b, query: t, keys: shape.keys)
+    var lower = 0
+    if let window {
+      let position = t + queryOffset
+      upper = Swift.min(upper, Swift.max(0, position + 1))
+      lower = Swift.min(upper, Swift.max(0, position - window + 1))
+    }
+    return lower..<upper
+  }
+
+  /// The keys any of queries `queries` may see: the union of their ranges.
+  func keyRange(batch b: Int, queries: Range<Int>) -> Range<Int> {
+    var lower = shape.keys
+    var upper = 0
+    for t in queries {
+      let range = keyRange(batch: b, query: t)
+      if range.isEmpty { continue }
+      lower = Swift.min(lower, range.lowerBound)
+      upper = Swift.max(upper, range.upperBound)
+    }
+    return lower < upper ? lower..<upper : 0..<0
+  }
+
+  /// A superset of the queries that may see any of `keys`, from the causal and window bounds.
+  func queryRange(batch b: Int, keys: Range<Int>) -> Range<Int> {
+    let queries = shape.queries
+    if keys.isEmpty { return 0..<0 }
+    if let lengths = mask.keyLengths, keys.lowerBound >= lengths[b] { return 0..<0 }
+    var lower = 0
+    var upper = queries
+    // Key s needs s ≤ t + causalOffset (or t + o under a window): t ≥ s − offset.
+    if mask.causalOffset != nil || window != nil {
+      lower = Swift.min(queries, Swift.max(0, keys.lowerBound - queryOffset))
+    }
+    // Under a window key s needs s > t + o − W: t < s + W − o.
+    if let window {
+      upper = Swift.min(queries, Swift.max(0, keys.upperBound - 1 + window - queryOffset))
+    }
+    return lower < upper ? lower..<upper : 0..<0
+  }
+}
+
+/// The lane-wise dropout scales of the attention probabilities, bit for bit `dropoutMask` over
+/// the flat `[B, H, T, S]` index.
+struct AttentionDropoutLanes {
+  let seed: UInt64
+  let threshold: SIMD16<UInt32>
+  let kept: SIMD16<Float>
+
+  init(probability: Float, seed: UInt64) {
+    self.seed = seed
+    threshold = SIMD16(
+      repeating: UInt32(Swift.min(Double(probability) * 4_294_967_296, 4_294_967_295)))
+    kept = SIMD16(repeating: 1 / (1 - probability))
+  }
+
+  /// The scales (0 or 1/(1 − p)) of the 16 elements at flat indices `first + j·stride`:
+  /// stride 1 along a row of keys, stride S down a column of queries.
+  @inline(__always)
+  func scales(first: Int, stride: Int) -> SIMD16<Float> {
+    let even = SIMD8<UInt64>(0, 2, 4, 6, 8, 10, 12, 14)
+    let base = SIMD8<UInt64>(repeating: UInt64(first))
+    let step = SIMD8<UInt64>(repeating: UInt64(stride))
+    let evenLanes = chosenBits(base &+ even &* step)
+    let oddLanes = chosenBits(base &+ (even &+ 1) &* step)
+    // Little-endian: word j's low half is lane 2j, its high half lane 2j + 1.
+    let bits = unsafeBitCast(evenLanes | (oddLanes &<< 32), to: SIMD16<UInt32>.self)
+    return SIMD16<Float>().replacing(with: kept, where: bits .>= threshold)
+  }
+
+  /// For each flat index n, the 32 bits `dropoutMask` compares: the high half of
+  /// hash(seed, n / 2) for even n, the low half for odd n.
+  @inline(__always)
+  private func chosenBits(_ index: SIMD8<UInt64>) -> SIMD8<UInt64> {
+    let golden: UInt64 = 0x9E37_79B9_7F4A_7C15
+    // hash(seed, c) = splitMix(seed + c·golden), whose first step adds golden again.
+    var z = SIMD8<UInt64>(repeating: seed &+ golden) &+ (index &>> 1) &* golden
+    z = (z ^ (z &>> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z &>> 27)) &* 0x94D0_49BB_1331_11EB
+    z ^= z &>> 31
+    let shift = ((index & 1) ^ 1) &<< 5  // 32 for even n, 0 for odd
+    return (z &>> shift) & 0xFFFF_FFFF
+  }
+}
+
+/// The small dense products and copies the attention tiles are made of.
+enum AttentionTile {
+  /// Keys per tile in the forward and the query-gradient pass; queries per tile in the
+  /// key/value-gradient pass. A multiple of 16.
+  static let keys = 64
+  /// Queries per tile in the forward and the query-gradient pass. A multiple of 4.
+  static let queries = 32
+
+  /// `c[rows, columns] (+)= a[rows, depth] · b[depth, columns]`, all row-major with the given
+  /// row strides; `rows` a multiple of 4, `columns` of 16.
+  ///
+  /// Four rows × 16 columns of C live in four SIMD16 registers (eight on AVX2, leaving room for
+  /// the B row and a broadcast); each depth step loads one B row and issues four FMAs.
+  @inline(__always)
+  static func product(
+    _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, rows: Int, depth: Int, columns: Int,
+    accumulate: Bool
+  ) {
+    var r = 0
+    while r < rows {
+      let (a0, a1, a2, a3) = (a + r * lda, a + (r + 1) * lda, a + (r + 2) * lda, a + (r + 3) * lda)
+      let (c0, c1, c2, c3) = (c + r * ldc, c + (r + 1) * ldc, c + (r + 2) * ldc, c + (r + 3) * ldc)
+      var j = 0
+      while j < columns {
+        var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
+        if accumulate {
+          s0 = VectorMath.load(c0, j)
+          s1 = VectorMath.load(c1, j)
+          s2 = VectorMath.load(c2, j)
+          s3 = VectorMath.load(c3, j)
+        }
+        var row = b + j
+        for d in 0..<depth {
+          let bv = VectorMath.load(row, 0)
+          s0 = s0.addingProduct(SIMD16(repeating: a0[d]), bv)
+          s1 = s1.addingProduct(SIMD16(repeating: a1[d]), bv)
+          s2 = s2.addingProduct(SIMD16(repeating: a2[d]), bv)
+          s3 = s3.addingProduct(SIMD16(repeating: a3[d]), bv)
+          row += ldb
+        }
+        VectorMath.store(s0, c0, j)
+        VectorMath.store(s1, c1, j)
+        VectorMath.store(s2, c2, j)
+        VectorMath.store(s3, c3, j)
+        j += 16
+      }
+      r += 4
+    }
+  }
+
+  /// Copies `rows` rows of `width` floats (stride `width` at the source) into `destination`
+  /// with stride `ldd`, zero-filling columns `width..<ldd` and rows `rows..<paddedRows`.
+  @inline(__always)
+  static func copyRows(
+    _ source: UnsafePointer<Float>, rows: Int, width: Int, into destination: UnsafeMutablePointer<Float>,
+    ldd: Int, paddedRows: Int
+  ) {
+    for r in 0..<rows {
+      (destination + r * ldd).update(from: source + r * width, count: width)
+      if ldd > width { (destination + r * ldd + width).update(repeating: 0, count: ldd - width) }
+    }
+    if paddedRows > rows {
+      (destination + rows * ldd).update(repeating: 0, count: (paddedRows - rows) * ldd)
+    }
+  }
+
+  /// Writes the transpose of `rows` rows of `width` floats: `destination[k, r] = source[r, k]`
+  /// with stride `ldd` (≥ rows), zero-filling columns `rows..<paddedRows` and rows
+  /// `width..<paddedWidth`.
+  @inline(__always)
+  static func copyTransposed(
+    _ source: UnsafePointer<Float>, rows: Int, width: Int, into destination: UnsafeMutablePointer<Float>,
+    ldd: Int, paddedRows: Int, paddedWidth: Int
+  ) {
+    for k in 0..<width {
+      let out = destination + k * ldd
+      for r in 0..<rows { out[r] = source[r * width + k] }
+      if paddedRows > rows { (out + rows).update(repeating: 0, count: paddedRows - rows) }
+    }
+    for k in width..<paddedWidth {
+      (destination + k * ldd).update(repeating: 0, count: paddedRows)
+    }
+  }
+
+  /// Rounds `x` up to a multiple of `multiple`.
+  @inline(__always)
+  static func roundUp(_ x: Int, _ multiple: Int) -> Int { (x + multiple - 1) / multiple * multiple }
+}
+
+/// Floats for a thread's tiles, zeroed, freed by `deallocate`.
+struct AttentionScratch {
+  let base: UnsafeMutablePointer<Float>
+  private var used = 0
+  private let capacity: Int
+
+  init(capacity: Int) {
+    self.capacity = capacity
+    base = .allocate(capacity: capacity)
+    base.initialize(repeating: 0, count: capacity)
+  }
+
+  /// The next `count` floats.
+  mutating func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+    kernelPrecondition(used + count <= capacity, "AttentionScratch: out of space")
+    defer { used += count }
+    return base + used
+  }
+
+  func deallocate() { base.deallocate() }
+}
+
+/// The ALiBi bias of 16 lanes whose query-to-key distances are `lane − offset`:
+/// −slope·|lane − offset|. Along a row of keys s₀ + lane for query position i, offset = i − s₀;
+/// down a column of queries t₀ + lane for key s, offset = s − (t₀ + o).
+@inline(__always)
+func alibiBias(slope: Float, offset: Int) -> SIMD16<Float> {
+  let iota = SIMD16<Float>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+  let distance = iota - SIMD16<Float>(repeating: Float(offset))
+  return distance.replacing(with: -distance, where: distance .< 0) * -slope
+}
+
+/// One query's row of scores along a key tile: scale, bias and mask applied 16 keys at a time.
+/// Shared by the forward and the query-gradient pass so both see identical scores.
+struct ScoreRow {
+  let scale: Float
+  /// nil without ALiBi.
+  let slope: Float?
+  /// The query's absolute position i.
+  let position: Int
+  /// The visible keys before the padding matrix, as floats for lane-wise comparison.
+  let lower: Float, upper: Float
+  /// The batch element's 0/1 row of the padding matrix `[S]`, if any.
+  let keep: UnsafePointer<Float>?
+  let keys: Int
+
+  /// Scaled, biased scores of keys `firstKey..<firstKey + 16` from their dot products, −∞
+  /// where hidden. `firstKey` < S.
+  @inline(__always)
+  func scores(_ dots: SIMD16<Float>, firstKey: Int) -> SIMD16<Float> {
+    let iota = SIMD16<Float>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+    var x = dots * scale
+    if let slope { x += alibiBias(slope: slope, offset: position - firstKey) }
+    let s = iota + Float(firstKey)
+    var hidden = (s .< SIMD16(repeating: lower)) .| (s .>= SIMD16(repeating: upper))
+    if let keep {
+      hidden = hidden .| (VectorMath.load(keep, firstKey, count: Swift.min(16, keys - firstKey)) .== 0)
+    }
+    return x.replacing(with: -.infinity, where: hidden)
+  }
+}
+
+extension AttentionVisibility {
+  /// The `ScoreRow` of query `t` of head `h` in batch element `b`.
+  @inline(__always)
+  func scoreRow(
+    batch b: Int, head h: Int, query t: Int, scale: Float, slopes: UnsafePointer<Float>?,
+    keep: UnsafePointer<Float>?
+  ) -> ScoreRow {
+    let range = keyRange(batch: b, query: t)
+    return ScoreRow(
+      scale: scale, slope: slopes.map { $0[h] }, position: t + queryOffset,
+      lower: Float(range.lowerBound), upper: Float(range.upperBound),
+      keep: keep.map { $0 + b * shape.keys }, keys: shape.keys)
+  }
+}
+
+/// Calls `body` with pointers to the elements of each optional array (nil for nil).
+@inline(__always)
+func withOptionalPointers<R>(
+  _ a: [Float]?, _ b: [Float]?, _ body: (UnsafePointer<Float>?, UnsafePointer<Float>?) -> R
+) -> R {
+  (a ?? []).withUnsafeBufferPointer { pa in
+    (b ?? []).withUnsafeBufferPointer { pb in
+      body(a == nil ? nil : pa.baseAddress, b == nil ? nil : pb.baseAddress)
+    }
+  }
+}
