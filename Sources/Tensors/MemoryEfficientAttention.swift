@@ -188,7 +188,7 @@ struct AttentionDropoutLanes {
 
   /// The scales (0 or 1/(1 − p)) of the 16 elements at flat indices `first + j·stride`:
   /// stride 1 along a row of keys, stride S down a column of queries.
-  @inline(__always)
+  @_transparent
   func scales(first: Int, stride: Int) -> SIMD16<Float> {
     let even = SIMD8<UInt64>(0, 2, 4, 6, 8, 10, 12, 14)
     let base = SIMD8<UInt64>(repeating: UInt64(first))
@@ -202,8 +202,8 @@ struct AttentionDropoutLanes {
 
   /// For each flat index n, the 32 bits `dropoutMask` compares: the high half of
   /// hash(seed, n / 2) for even n, the low half for odd n.
-  @inline(__always)
-  private func chosenBits(_ index: SIMD8<UInt64>) -> SIMD8<UInt64> {
+  @_transparent
+  func chosenBits(_ index: SIMD8<UInt64>) -> SIMD8<UInt64> {
     let golden: UInt64 = 0x9E37_79B9_7F4A_7C15
     // hash(seed, c) = splitMix(seed + c·golden), whose first step adds golden again.
     var z = SIMD8<UInt64>(repeating: seed &+ golden) &+ (index &>> 1) &* golden
@@ -330,11 +330,31 @@ struct AttentionScratch {
 /// The ALiBi bias of 16 lanes whose query-to-key distances are `lane − offset`:
 /// −slope·|lane − offset|. Along a row of keys s₀ + lane for query position i, offset = i − s₀;
 /// down a column of queries t₀ + lane for key s, offset = s − (t₀ + o).
-@inline(__always)
+///
+/// `@_transparent`, as the helpers below: called from the forward and backward files, which
+/// release builds may compile as separate LLVM modules, and an out-of-line call here costs more
+/// than the whole computation. The absolute value clears the sign bit; comparisons are `.<`
+/// and `.>` between vectors, the forms that compile to one AVX compare (see VectorMath).
+@_transparent
 func alibiBias(slope: Float, offset: Int) -> SIMD16<Float> {
   let iota = SIMD16<Float>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
   let distance = iota - SIMD16<Float>(repeating: Float(offset))
-  return distance.replacing(with: -distance, where: distance .< 0) * -slope
+  let magnitude = unsafeBitCast(
+    unsafeBitCast(distance, to: SIMD16<UInt32>.self) & SIMD16(repeating: 0x7FFF_FFFF),
+    to: SIMD16<Float>.self)
+  return magnitude * -slope
+}
+
+/// `x` with −∞ in the lanes whose position (key or query index, exact in Float) is outside
+/// `lower..<upper`.
+@_transparent
+func hidingOutside(
+  _ x: SIMD16<Float>, positions: SIMD16<Float>, lower: SIMD16<Float>, upper: SIMD16<Float>
+) -> SIMD16<Float> {
+  let negativeInfinity = SIMD16<Float>(repeating: -.infinity)
+  // position ≥ upper ⇔ position > upper − 1 for integers.
+  return x.replacing(with: negativeInfinity, where: positions .< lower)
+    .replacing(with: negativeInfinity, where: positions .> upper - 1)
 }
 
 /// One query's row of scores along a key tile: scale, bias and mask applied 16 keys at a time.
@@ -353,17 +373,19 @@ struct ScoreRow {
 
   /// Scaled, biased scores of keys `firstKey..<firstKey + 16` from their dot products, −∞
   /// where hidden. `firstKey` < S.
-  @inline(__always)
+  @_transparent
   func scores(_ dots: SIMD16<Float>, firstKey: Int) -> SIMD16<Float> {
     let iota = SIMD16<Float>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
     var x = dots * scale
     if let slope { x += alibiBias(slope: slope, offset: position - firstKey) }
-    let s = iota + Float(firstKey)
-    var hidden = (s .< SIMD16(repeating: lower)) .| (s .>= SIMD16(repeating: upper))
+    x = hidingOutside(
+      x, positions: iota + Float(firstKey), lower: SIMD16(repeating: lower),
+      upper: SIMD16(repeating: upper))
     if let keep {
-      hidden = hidden .| (VectorMath.load(keep, firstKey, count: Swift.min(16, keys - firstKey)) .== 0)
+      let kept = VectorMath.load(keep, firstKey, count: Swift.min(16, keys - firstKey))
+      x.replace(with: SIMD16(repeating: -.infinity), where: kept .< SIMD16(repeating: 0.5))
     }
-    return x.replacing(with: -.infinity, where: hidden)
+    return x
   }
 }
 

@@ -328,10 +328,9 @@ private struct BackwardPass {
                 if let slope {
                   x += alibiBias(slope: slope, offset: s - (t0 + j + visibility.queryOffset))
                 }
-                let hidden =
-                  (position .< VectorMath.load(columnLower, j))
-                  .| (position .>= VectorMath.load(columnUpper, j))
-                x.replace(with: -.infinity, where: hidden)
+                x = hidingOutside(
+                  x, positions: position, lower: VectorMath.load(columnLower, j),
+                  upper: VectorMath.load(columnUpper, j))
                 let p = VectorMath.exp(x - VectorMath.load(columnLSE, j))
                 var dp = VectorMath.load(probabilityRow, j)
                 var a = p
