@@ -301,7 +301,9 @@ private struct BackwardPass {
                 columnLower[c] = Float(range.lowerBound)
                 columnUpper[c] = Float(range.upperBound)
               } else {  // past the last query: hidden
-                (columnLSE[c], columnDelta[c], columnLower[c], columnUpper[c]) = (.infinity, 0, 0, 0)
+                (columnLSE[c], columnDelta[c], columnLower[c], columnUpper[c]) = (
+                  .infinity, 0, 0, 0
+                )
               }
             }
             // [Sk, K]·[K, Tq], twice

@@ -68,7 +68,9 @@ public func memoryEfficientAttentionReference(
           var dot = 0.0
           for k in 0..<size { dot += Double(query[q + k]) * Double(key[(kvRow + s) * size + k]) }
           x[s] = scale * dot
-          if let slopes = modifiers.alibiSlopes { x[s] -= Double(slopes[h]) * Double(abs(position - s)) }
+          if let slopes = modifiers.alibiSlopes {
+            x[s] -= Double(slopes[h]) * Double(abs(position - s))
+          }
         }
         guard let best = x.max(), best > -.infinity else { continue }
         let total = x.reduce(0) { $0 + exp($1 - best) }
@@ -77,7 +79,8 @@ public func memoryEfficientAttentionReference(
         let scales = (0..<keys).map { dropoutScale((headRow + t) * keys + $0) }  // [S]
         for s in 0..<keys {
           for k in 0..<size {
-            result.output[q + k] += probabilities[s] * scales[s] * Double(value[(kvRow + s) * size + k])
+            result.output[q + k] +=
+              probabilities[s] * scales[s] * Double(value[(kvRow + s) * size + k])
           }
         }
         guard let outputGradient else { continue }

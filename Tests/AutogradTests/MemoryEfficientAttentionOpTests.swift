@@ -33,7 +33,8 @@ final class MemoryEfficientAttentionOpTests: XCTestCase {
         let tolerance: Double = 1e-5 * scale + 1e-5 * abs(y) + 1e-30
         worst = max(worst, abs(Double(x) - y) / tolerance)
       }
-      XCTAssertLessThanOrEqual(worst, 1, "tensor \(index) (0 output, 1 dq, 2 dk, 3 dv) \(message)", line: line)
+      XCTAssertLessThanOrEqual(
+        worst, 1, "tensor \(index) (0 output, 1 dq, 2 dk, 3 dv) \(message)", line: line)
     }
   }
 
@@ -84,7 +85,8 @@ final class MemoryEfficientAttentionOpTests: XCTestCase {
       query: q, key: k, value: v, mask: mask, dropout: 0.3, isTraining: false,
       using: &tiledGenerator)
     XCTAssertEqual(tiledGenerator, before)
-    assertMatch([evaluation.value], [attention(query: q, key: k, value: v, mask: mask).value], "eval")
+    assertMatch(
+      [evaluation.value], [attention(query: q, key: k, value: v, mask: mask).value], "eval")
   }
 
   func testGradientsMatchFiniteDifferences() {
@@ -95,7 +97,8 @@ final class MemoryEfficientAttentionOpTests: XCTestCase {
     let slopes: [Float] = [0.5, 0.3]
     for (mask, window, alibi) in [
       (AttentionMask.none, nil, nil), (AttentionMask(keyLengths: [6, 4]), nil, slopes),
-      (.causal(offset: 1), 3, nil), (AttentionMask(keyLengths: [6, 0], causalOffset: 1), 2, slopes),
+      (.causal(offset: 1), 3, nil),
+      (AttentionMask(keyLengths: [6, 0], causalOffset: 1), 2, slopes),
       (AttentionMask(keyIsPadding: (0..<12).map { $0 % 4 == 2 }), 4, slopes),
     ] as [(AttentionMask, Int?, [Float]?)] {
       assertGradientsMatch([q, k, v]) {
@@ -129,7 +132,8 @@ final class MemoryEfficientAttentionOpTests: XCTestCase {
     assertGradientsMatch([q, k, v]) {
       var generator = RandomGenerator(seed: 8)
       return memoryEfficientAttention(
-        query: q, key: k, value: v, mask: AttentionMask(keyLengths: [6, 3]), alibiSlopes: [0.2, 0.6],
+        query: q, key: k, value: v, mask: AttentionMask(keyLengths: [6, 3]),
+        alibiSlopes: [0.2, 0.6],
         window: 5, dropout: 0.4, using: &generator)
     }
   }

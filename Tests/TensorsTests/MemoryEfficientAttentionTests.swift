@@ -40,7 +40,8 @@ final class MemoryEfficientAttentionTests: XCTestCase {
   /// with no keys at all.
   private func masks(batch: Int, queries: Int, keys: Int) -> [AttentionMask] {
     var generator = RandomGenerator(seed: UInt64(queries * 1000 + keys))
-    let lengths = (0..<batch).map { b in b == 0 ? keys : Int.random(in: 0...keys, using: &generator) }
+    let lengths = (0..<batch).map { b in b == 0 ? keys : Int.random(in: 0...keys, using: &generator)
+    }
     let padding = (0..<(batch * keys)).map { _ in generator.nextUniform() < 0.3 }
     return [
       .none, AttentionMask(keyLengths: lengths), AttentionMask(keyIsPadding: padding),
@@ -51,7 +52,9 @@ final class MemoryEfficientAttentionTests: XCTestCase {
   }
 
   func testForwardMatchesTheStandardKernel() {
-    for (queries, keys) in [(1, 1), (15, 15), (16, 16), (17, 17), (1, 17), (17, 3), (33, 65), (40, 130)] {
+    for (queries, keys) in [
+      (1, 1), (15, 15), (16, 16), (17, 17), (1, 17), (17, 3), (33, 65), (40, 130),
+    ] {
       for headSize in [7, 13, 64] {
         let inputs = Inputs(
           AttentionShape(batch: 2, heads: 2, queries: queries, keys: keys, headSize: headSize),
@@ -104,7 +107,8 @@ final class MemoryEfficientAttentionTests: XCTestCase {
       ),
       (
         AttentionShape(batch: 2, heads: 2, queries: 20, keys: 70, headSize: 5),
-        AttentionMask(keyLengths: [70, 0]), AttentionModifiers(dropoutProbability: 0.3, dropoutSeed: 9)
+        AttentionMask(keyLengths: [70, 0]),
+        AttentionModifiers(dropoutProbability: 0.3, dropoutSeed: 9)
       ),
       (
         AttentionShape(batch: 2, heads: 4, keyValueHeads: 2, queries: 37, keys: 80, headSize: 13),
@@ -115,7 +119,8 @@ final class MemoryEfficientAttentionTests: XCTestCase {
     ]
     for (index, (shape, mask, modifiers)) in cases.enumerated() {
       let inputs = Inputs(shape, seed: UInt64(10 + index))
-      let outputGradient = randomArray(inputs.query.count, seed: UInt64(20 + index), low: -1, high: 1)
+      let outputGradient = randomArray(
+        inputs.query.count, seed: UInt64(20 + index), low: -1, high: 1)
       let reference = memoryEfficientAttentionReference(
         query: inputs.query.scalars, key: inputs.key.scalars, value: inputs.value.scalars,
         outputGradient: outputGradient, shape: shape, mask: mask, modifiers: modifiers)
@@ -127,7 +132,8 @@ final class MemoryEfficientAttentionTests: XCTestCase {
         logSumExp: logSumExp, outputGradient: Tensor(shape: output.shape, scalars: outputGradient),
         mask: mask, modifiers: modifiers)
       let label = "case \(index)"
-      assertClose(output.scalars, reference.output, absolute: 2e-6, relative: 1e-5, "output \(label)")
+      assertClose(
+        output.scalars, reference.output, absolute: 2e-6, relative: 1e-5, "output \(label)")
       XCTAssertEqual(
         logSumExp.scalars.map { $0 == -.infinity }, reference.logSumExp.map { $0 == -.infinity },
         "fully masked rows \(label)")
@@ -158,7 +164,8 @@ final class MemoryEfficientAttentionTests: XCTestCase {
     for (first, stride) in [(0, 1), (1, 1), (17, 1), (3, 13), (8, 64), (5, 255)] {
       let scales = lanes.scales(first: first, stride: stride)
       for lane in 0..<16 {
-        XCTAssertEqual(scales[lane], expected[first + lane * stride], "first \(first) stride \(stride)")
+        XCTAssertEqual(
+          scales[lane], expected[first + lane * stride], "first \(first) stride \(stride)")
       }
     }
   }
@@ -193,7 +200,8 @@ final class MemoryEfficientAttentionTests: XCTestCase {
     }
     var visited = 0
     for t0 in stride(from: 0, to: length, by: AttentionTile.queries) {
-      let keys = visibility.keyRange(batch: 0, queries: t0..<min(length, t0 + AttentionTile.queries))
+      let keys = visibility.keyRange(
+        batch: 0, queries: t0..<min(length, t0 + AttentionTile.queries))
       XCTAssertLessThanOrEqual(keys.count, window + AttentionTile.queries - 1)
       visited += keys.count
     }
