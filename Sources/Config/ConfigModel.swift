@@ -1,25 +1,14 @@
-import Autograd
-import Tensors
+import NN
+
 /// The `model` section: the Transformer's shape (Vaswani et al. 2017, section 3).
 ///
 /// The defaults are the paper's base model (table 3): 6 + 6 layers, width 512, 8 heads,
 /// feed-forward width 2048, dropout 0.1, post-norm, ReLU, tied embeddings.
 public struct ModelConfig: ConfigSection {
-  /// The feed-forward network's non-linearity.
-  public enum Activation: String, ConfigChoice {
-    /// max(0, x), as in the paper.
-    case relu
-    /// The Gaussian error linear unit, exact erf form (PyTorch's default `nn.GELU()`).
-    case gelu
-  }
-
-  /// Where layer normalisation sits relative to each residual block.
-  public enum NormPlacement: String, ConfigChoice {
-    /// `LayerNorm(x + Sublayer(x))`, as in the paper.
-    case post
-    /// `x + Sublayer(LayerNorm(x))`, plus a final norm; trains more stably without tuning.
-    case pre
-  }
+  /// The feed-forward non-linearity: the model's own type, so the two cannot drift.
+  public typealias Activation = TransformerConfiguration.Activation
+  /// Where layer normalisation sits: the model's own type.
+  public typealias NormPlacement = TransformerConfiguration.NormPlacement
 
   /// How weight matrices are initialised.
   public enum Initialization: String, ConfigChoice {
@@ -96,3 +85,6 @@ public struct ModelConfig: ConfigSection {
   /// Encodes every field under its JSON key.
   public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 }
+
+extension TransformerConfiguration.Activation: ConfigChoice {}
+extension TransformerConfiguration.NormPlacement: ConfigChoice {}

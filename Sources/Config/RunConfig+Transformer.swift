@@ -14,8 +14,8 @@ extension RunConfig {
       modelWidth: model.modelWidth, headCount: model.headCount,
       feedForwardWidth: model.feedForwardWidth, vocabularySize: vocabularySize,
       dropout: Float(model.dropout), attentionDropout: Float(model.attentionDropout),
-      activation: model.activation == .gelu ? .gelu : .relu,
-      normPlacement: model.norm == .pre ? .pre : .post, tiedEmbeddings: model.tieEmbeddings,
+      activation: model.activation, normPlacement: model.norm,
+      tiedEmbeddings: model.tieEmbeddings,
       maxPositions: model.maxPositions, paddingID: Vocabulary.paddingID)
     precondition(
       configuration.problem == nil,

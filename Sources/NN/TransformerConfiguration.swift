@@ -11,7 +11,7 @@ import Tensors
 /// section (`d_model`, `heads`, …) plus `vocabulary_size` and `padding_id`.
 public struct TransformerConfiguration: Codable, Equatable, Sendable {
   /// The feed-forward network's non-linearity.
-  public enum Activation: String, Codable, Sendable {
+  public enum Activation: String, CaseIterable, Codable, Sendable {
     /// `max(0, x)`, as in the paper (§3.3).
     case relu
     /// The exact GELU `x·Φ(x)` (Hendrycks & Gimpel 2016).
@@ -19,7 +19,7 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
   }
 
   /// Where layer normalisation sits relative to each residual sub-layer.
-  public enum NormPlacement: String, Codable, Sendable {
+  public enum NormPlacement: String, CaseIterable, Codable, Sendable {
     /// `LayerNorm(x + Dropout(Sublayer(x)))`, as in the paper (§3.1).
     case post
     /// `x + Dropout(Sublayer(LayerNorm(x)))`, with one more LayerNorm after the last layer of
