@@ -372,35 +372,3 @@ private struct BackwardPass {
     }
   }
 }
-
-/// Memory-efficient attention backward on tensors: the gradients of query `[B, H, T, K]`, key
-/// and value `[B, G, S, K]` for the output gradient `[B, H, T, K]`.
-public func memoryEfficientAttentionBackward(
-  query: Tensor, key: Tensor, value: Tensor, output: Tensor, logSumExp: Tensor,
-  outputGradient: Tensor, mask: AttentionMask = .none, modifiers: AttentionModifiers = .none
-) -> (query: Tensor, key: Tensor, value: Tensor) {
-  let shape = AttentionShape(query: query.shape, key: key.shape, value: value.shape)
-  kernelPrecondition(
-    output.shape == query.shape && outputGradient.shape == query.shape
-      && logSumExp.shape == Array(query.shape[0..<3]),
-    "memoryEfficientAttentionBackward: output \(output.shape), output gradient "
-      + "\(outputGradient.shape) and log-sum-exp \(logSumExp.shape) must be [B, H, T, K], "
-      + "[B, H, T, K], [B, H, T] for query \(query.shape)")
-  var dq = Tensor(shape: query.shape)  // [B, H, T, K]
-  var dk = Tensor(shape: key.shape)  // [B, G, S, K]
-  var dv = Tensor(shape: value.shape)  // [B, G, S, K]
-  dq.withUnsafeMutableBufferPointer { dq in
-    dk.withUnsafeMutableBufferPointer { dk in
-      dv.withUnsafeMutableBufferPointer { dv in
-        guard dq.baseAddress != nil, dk.baseAddress != nil else { return }
-        memoryEfficientAttentionBackward(
-          query: query.storage.pointer, key: key.storage.pointer, value: value.storage.pointer,
-          output: output.storage.pointer, logSumExp: logSumExp.storage.pointer,
-          outputGradient: outputGradient.storage.pointer, queryGradient: dq.baseAddress,
-          keyGradient: dk.baseAddress, valueGradient: dv.baseAddress, shape: shape, mask: mask,
-          modifiers: modifiers)
-      }
-    }
-  }
-  return (dq, dk, dv)
-}
