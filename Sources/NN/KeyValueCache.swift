@@ -7,7 +7,8 @@ import Autograd
 /// Each layer's `Layer` holds two buffers `[R, H, C, K]` (R rows, C the capacity in positions);
 /// `MultiHeadAttention.callAsFunction(step:cache:mask:packed:)` appends the new position of
 /// every row to it. `reorder` gathers rows (beam search keeps the rows of the surviving
-/// hypotheses, or drops finished sentences), so no step allocates.
+/// hypotheses, or drops finished sentences): increasing rows compact in place, any other order
+/// goes through a spare pair of buffers that is allocated once and then swapped in and out.
 ///
 /// Shapes: R rows (sentences × beams), H heads, C capacity, K head size, D = H·K.
 public struct KeyValueCache {
