@@ -69,7 +69,7 @@ private func scaledDotProductAttention(
     "attention: query \(q.shape), key \(k.shape) and value \(v.shape) must be [B, H, T, K], [B, H, S, K], "
       + "[B, H, S, K]")
   let (batch, heads, queries, keys) = (q.shape[0], q.shape[1], q.shape[2], k.shape[2])
-  let scale = 1 / Float(q.shape[3]).squareRoot()
+  let scale = attentionScale(headSize: q.shape[3])  // 1/√K
   let count = batch * heads * queries * keys
 
   // Scores, then probabilities in the same buffer.

@@ -87,4 +87,29 @@ public struct DecoderLayer {
       feedForward(x, context: &context)  // [B, T, D]
     }
   }
+
+  /// Applies the layer to one new position per row (incremental decoding), without recording.
+  ///
+  /// - Parameters:
+  ///   - x: the target stream at the new position, `[R, D]`.
+  ///   - cache: the self-attention's keys and values, which the new position is appended to.
+  ///   - memory: the cross-attention's keys and values of the encoder output, `[B, H, S, K]`.
+  ///   - selfMask: the new position sees every cached one and itself.
+  ///   - memoryMask: the source key lengths.
+  ///   - packed: where the weights' packed copies are looked up.
+  /// - Returns: `[R, D]`.
+  public func callAsFunction(
+    step x: Tensor, cache: inout KeyValueCache.Layer, memory: KeyValueCache.Layer,
+    selfMask: AttentionMask, memoryMask: AttentionMask, packed: PackedWeights? = nil
+  ) -> Tensor {
+    let attended = selfAttentionConnection(step: x) { x in
+      selfAttention(step: x, cache: &cache, mask: selfMask, packed: packed)  // [R, D]
+    }
+    let informed = crossAttentionConnection(step: attended) { x in
+      crossAttention(step: x, memory: memory, mask: memoryMask, packed: packed)  // [R, D]
+    }
+    return feedForwardConnection(step: informed) { x in
+      feedForward(step: x, packed: packed)  // [R, D]
+    }
+  }
 }

@@ -50,11 +50,31 @@ public struct Embedding {
     embedding(weight, ids: ids, shape: shape, scale: scale)
   }
 
+  /// The rows at `ids`, times `scale`, without recording (an inference step).
+  ///
+  /// - Parameters:
+  ///   - ids: `[R]`, each in `0..<V`.
+  ///   - scale: multiplies every row (`√D` in the Transformer).
+  /// - Returns: `[R, D]`.
+  public func callAsFunction(step ids: [Int], scale: Float = 1) -> Tensor {
+    embedding(weight.value, ids: ids, scale: scale)  // [R, D]
+  }
+
   /// The table used as a linear map without bias, `x·Wᵀ`: the pre-softmax projection of §3.4.
   ///
   /// - Parameter x: `[…, D]`, e.g. the decoder output `[B, T, D]`.
   /// - Returns: `[…, V]`, e.g. the logits `[B, T, V]`.
   public func asLinear(_ x: Variable) -> Variable {
     matmul(x, weight, transposeB: true)  // [B, T, V]
+  }
+
+  /// `x·Wᵀ` for the rows of one inference step, without recording.
+  ///
+  /// - Parameters:
+  ///   - x: `[R, D]`.
+  ///   - packed: where the table's packed transpose is looked up, for products of many rows.
+  /// - Returns: `[R, V]`.
+  public func asLinear(step x: Tensor, packed: PackedWeights? = nil) -> Tensor {
+    stepProduct(x, weight: weight.value, transposeWeight: true, packed: packed?[weight])  // [R, V]
   }
 }

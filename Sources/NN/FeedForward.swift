@@ -65,4 +65,16 @@ public struct FeedForward {
     context.record("·W₂ + b₂", "[B, \(t), F] → [B, \(t), D]", projected.value)
     return projected
   }
+
+  /// Applies the network to the rows of one inference step, without recording.
+  ///
+  /// - Parameters:
+  ///   - x: `[R, D]`.
+  ///   - packed: where W₁'s and W₂'s packed copies are looked up.
+  /// - Returns: `[R, D]`.
+  public func callAsFunction(step x: Tensor, packed: PackedWeights? = nil) -> Tensor {
+    let hidden = inner(step: x, packed: packed)  // [R, F]
+    let activated = activation == .relu ? relu(hidden) : gelu(hidden)  // [R, F]
+    return outer(step: activated, packed: packed)  // [R, D]
+  }
 }

@@ -1,38 +1,143 @@
-import Tensors
+import Autograd
 
 /// The self-attention keys and values of every decoder layer for the positions decoded so far,
 /// so that each incremental step projects only the one new position (Vaswani et al. §3.2.3;
 /// fairseq's `incremental_state`, marian's decoder state).
 ///
-/// Each layer holds two buffers `[R, H, C, K]` (R rows, C the capacity in positions); a step
-/// writes position `length` of every row with `append`, then `advance()` makes it visible.
-/// `reorder` gathers rows (beam search keeps the rows of the surviving hypotheses, or drops
-/// finished sentences) into spare buffers that are swapped in, so no step allocates.
+/// Each layer's `Layer` holds two buffers `[R, H, C, K]` (R rows, C the capacity in positions);
+/// `MultiHeadAttention.callAsFunction(step:cache:mask:packed:)` appends the new position of
+/// every row to it. `reorder` gathers rows (beam search keeps the rows of the surviving
+/// hypotheses, or drops finished sentences): increasing rows compact in place, any other order
+/// goes through a spare pair of buffers that is allocated once and then swapped in and out.
 ///
 /// Shapes: R rows (sentences × beams), H heads, C capacity, K head size, D = H·K.
 public struct KeyValueCache {
-  /// The number of decoder layers.
-  public let layerCount: Int
-  /// H.
-  public let headCount: Int
-  /// K.
-  public let headSize: Int
-  /// C: the most positions a row can hold.
-  public let capacity: Int
-  /// The most rows the buffers hold.
-  public let maxRowCount: Int
-  /// R: the rows in use.
-  public private(set) var rowCount: Int
-  /// The positions every row holds.
-  public private(set) var length = 0
+  /// The keys and values of one attention by head, `[R, H, C, K]` each, of which rows
+  /// `0..<rowCount` and positions `0..<length` are written.
+  ///
+  /// The same type holds the encoder–decoder attention's keys and values `[B, H, S, K]`,
+  /// projected once from the encoder output and full from the start (`init(keys:values:)`).
+  public struct Layer {
+    /// H.
+    public let headCount: Int
+    /// K.
+    public let headSize: Int
+    /// C: the most positions a row can hold.
+    public let capacity: Int
+    /// The most rows the buffers hold.
+    public let maxRowCount: Int
+    /// R: the rows in use.
+    public private(set) var rowCount: Int
+    /// The positions every row holds.
+    public private(set) var length: Int
 
-  /// Per layer `[maxRows, H, C, K]`, of which rows `0..<rowCount` and positions `0..<length`
-  /// are meaningful.
-  private var keys: [TensorStorage]
-  private var values: [TensorStorage]
-  /// Where `reorder` gathers into before swapping.
-  private var spareKeys: [TensorStorage]
-  private var spareValues: [TensorStorage]
+    /// `[maxRows, H, C, K]`.
+    private(set) var keys: TensorStorage
+    private(set) var values: TensorStorage
+    /// Where `reorder` gathers into before swapping, allocated by the first reorder that
+    /// cannot compact in place.
+    private var spare: (keys: TensorStorage, values: TensorStorage)?
+
+    /// An empty layer of `rowCount` rows and `capacity` positions.
+    public init(rowCount: Int, headCount: Int, headSize: Int, capacity: Int) {
+      precondition(
+        headCount > 0 && headSize > 0 && rowCount >= 0 && capacity > 0,
+        "KeyValueCache: bad sizes \(headCount)×\(headSize), \(rowCount) rows, "
+          + "\(capacity) positions")
+      self.headCount = headCount
+      self.headSize = headSize
+      self.capacity = capacity
+      maxRowCount = rowCount
+      self.rowCount = rowCount
+      length = 0
+      let count = rowCount * headCount * capacity * headSize
+      keys = TensorStorage(count: count, zeroed: false)
+      values = TensorStorage(count: count, zeroed: false)
+    }
+
+    /// A full layer holding `keys` and `values`, `[R, H, L, K]` each: capacity and length L.
+    public init(keys: consuming Tensor, values: consuming Tensor) {
+      precondition(
+        keys.rank == 4 && keys.shape == values.shape,
+        "KeyValueCache.Layer: keys \(keys.shape) and values \(values.shape) must be [R, H, L, K]")
+      (rowCount, headCount, capacity, headSize) = (
+        keys.shape[0], keys.shape[1], keys.shape[2], keys.shape[3]
+      )
+      maxRowCount = rowCount
+      length = capacity
+      // `reorder` compacts the buffers in place: copied unless this layer is their only owner.
+      keys.makeUnique()
+      values.makeUnique()
+      self.keys = keys.storage
+      self.values = values.storage
+    }
+
+    /// Elements between consecutive rows.
+    var rowStride: Int { headCount * capacity * headSize }
+    /// Elements between consecutive heads of a row.
+    var headStride: Int { capacity * headSize }
+
+    /// Writes the new position's keys and values at position `length` of every row and makes
+    /// it part of the layer: the split of their heads (`splitHeads`) into the cache's layout.
+    ///
+    /// - Parameters:
+    ///   - keys: `[R, D]`, the key projection of the new position of every row.
+    ///   - values: `[R, D]`.
+    public mutating func append(keys newKeys: Tensor, values newValues: Tensor) {
+      precondition(length < capacity, "KeyValueCache: all \(capacity) positions are used")
+      let width = headCount * headSize
+      precondition(
+        newKeys.shape == [rowCount, width] && newValues.shape == [rowCount, width],
+        "KeyValueCache.append: keys \(newKeys.shape) and values \(newValues.shape) must be "
+          + "[\(rowCount), \(width)]")
+      for (source, target) in [(newKeys, keys), (newValues, values)] {
+        splitHeads(
+          source.storage.pointer, into: target.pointer + length * headSize, batch: rowCount,
+          length: 1, heads: headCount, headSize: headSize, capacity: capacity)  // [R, H, C, K]
+      }
+      length += 1
+    }
+
+    /// Keeps the rows `rows`, in that order: new row i is old row `rows[i]`. Rows may repeat
+    /// (two hypotheses extending one prefix) and the count may shrink.
+    ///
+    /// - Parameter rows: each in `0..<rowCount`; at most `maxRowCount` of them.
+    public mutating func reorder(_ rows: [Int]) {
+      precondition(
+        rows.count <= maxRowCount && rows.allSatisfy { (0..<rowCount).contains($0) },
+        "KeyValueCache.reorder: rows \(rows) do not fit \(rowCount) rows")
+      defer { rowCount = rows.count }
+      if rows == Array(0..<rowCount) { return }
+      let (rowStride, headStride, used) = (self.rowStride, self.headStride, length * headSize)
+      func copy(_ source: TensorStorage, _ target: TensorStorage) {
+        for (newRow, oldRow) in rows.enumerated() where source !== target || newRow != oldRow {
+          for head in 0..<headCount {
+            let offset = head * headStride
+            (target.pointer + newRow * rowStride + offset).update(
+              from: source.pointer + oldRow * rowStride + offset, count: used)
+          }
+        }
+      }
+      // Increasing rows (dropping finished ones) compact forward in place: rows[i] ≥ i, so a
+      // row is read before anything is written over it.
+      if zip(rows, rows.dropFirst()).allSatisfy({ $0 < $1 }) {
+        copy(keys, keys)
+        copy(values, values)
+        return
+      }
+      let count = maxRowCount * rowStride
+      let spare =
+        self.spare
+        ?? (TensorStorage(count: count, zeroed: false), TensorStorage(count: count, zeroed: false))
+      copy(keys, spare.keys)
+      copy(values, spare.values)
+      self.spare = (keys, values)
+      (keys, values) = spare
+    }
+  }
+
+  /// Per decoder layer, bottom first.
+  public var layers: [Layer]
 
   /// An empty cache.
   ///
@@ -43,88 +148,19 @@ public struct KeyValueCache {
   ///   - rowCount: R, also the most rows the cache will ever hold.
   ///   - capacity: C, the most positions (target length) a row will hold.
   public init(layerCount: Int, headCount: Int, headSize: Int, rowCount: Int, capacity: Int) {
-    precondition(
-      layerCount > 0 && headCount > 0 && headSize > 0 && rowCount >= 0 && capacity > 0,
-      "KeyValueCache: bad sizes \(layerCount) layers, \(headCount)×\(headSize), "
-        + "\(rowCount) rows, \(capacity) positions")
-    self.layerCount = layerCount
-    self.headCount = headCount
-    self.headSize = headSize
-    self.capacity = capacity
-    self.maxRowCount = rowCount
-    self.rowCount = rowCount
-    let count = rowCount * headCount * capacity * headSize
-    func buffers() -> [TensorStorage] {
-      (0..<layerCount).map { _ in TensorStorage(count: count, zeroed: false) }
-    }
-    keys = buffers()
-    values = buffers()
-    spareKeys = buffers()
-    spareValues = buffers()
-  }
-
-  /// Elements between consecutive rows.
-  var rowStride: Int { headCount * capacity * headSize }
-  /// Elements between consecutive heads of a row.
-  var headStride: Int { capacity * headSize }
-
-  /// Layer `layer`'s keys, `[R, H, C, K]`.
-  func keys(layer: Int) -> UnsafeMutablePointer<Float> { keys[layer].pointer }
-  /// Layer `layer`'s values, `[R, H, C, K]`.
-  func values(layer: Int) -> UnsafeMutablePointer<Float> { values[layer].pointer }
-
-  /// Writes the new position's keys and values of layer `layer` at position `length`.
-  ///
-  /// - Parameters:
-  ///   - key: `[R, D]`, the key projection of the new position of every row.
-  ///   - value: `[R, D]`.
-  public mutating func append(layer: Int, key: UnsafePointer<Float>, value: UnsafePointer<Float>) {
-    precondition(length < capacity, "KeyValueCache: all \(capacity) positions are used")
-    let (heads, size, position) = (headCount, headSize, length)
-    let (rowStride, headStride) = (self.rowStride, self.headStride)
-    let (keyBase, valueBase) = (keys[layer].pointer, values[layer].pointer)
-    let width = heads * size
-    for row in 0..<rowCount {
-      for head in 0..<heads {
-        let target = row * rowStride + head * headStride + position * size
-        (keyBase + target).update(from: key + row * width + head * size, count: size)
-        (valueBase + target).update(from: value + row * width + head * size, count: size)
-      }
+    precondition(layerCount > 0, "KeyValueCache: \(layerCount) layers")
+    layers = (0..<layerCount).map { _ in
+      Layer(rowCount: rowCount, headCount: headCount, headSize: headSize, capacity: capacity)
     }
   }
 
-  /// Makes the position written by `append` part of every row; call once per step, after
-  /// every layer has appended.
-  public mutating func advance() {
-    precondition(length < capacity, "KeyValueCache: all \(capacity) positions are used")
-    length += 1
-  }
+  /// The positions every row holds: the next step feeds position `length`.
+  public var length: Int { layers[0].length }
+  /// R: the rows in use.
+  public var rowCount: Int { layers[0].rowCount }
 
-  /// Keeps the rows `rows`, in that order: new row i is old row `rows[i]`. Rows may repeat
-  /// (two hypotheses extending one prefix) and the count may shrink.
-  ///
-  /// - Parameter rows: each in `0..<rowCount`; at most `maxRowCount` of them.
+  /// Keeps the rows `rows` of every layer, in that order (see `Layer.reorder`).
   public mutating func reorder(_ rows: [Int]) {
-    precondition(
-      rows.count <= maxRowCount && rows.allSatisfy { (0..<rowCount).contains($0) },
-      "KeyValueCache.reorder: rows \(rows) do not fit \(rowCount) rows")
-    if rows == Array(0..<rowCount) { return }
-    let (rowStride, headStride, used) = (self.rowStride, self.headStride, length * headSize)
-    for layer in 0..<layerCount {
-      for (source, target) in [
-        (keys[layer], spareKeys[layer]), (values[layer], spareValues[layer]),
-      ] {
-        for (newRow, oldRow) in rows.enumerated() {
-          for head in 0..<headCount {
-            let offset = head * headStride
-            (target.pointer + newRow * rowStride + offset).update(
-              from: source.pointer + oldRow * rowStride + offset, count: used)
-          }
-        }
-      }
-      swap(&keys[layer], &spareKeys[layer])
-      swap(&values[layer], &spareValues[layer])
-    }
-    rowCount = rows.count
+    for index in layers.indices { layers[index].reorder(rows) }
   }
 }

@@ -36,4 +36,12 @@ public struct LayerNorm {
   public func callAsFunction(_ x: Variable) -> Variable {
     layerNorm(x, gamma: weight, beta: bias, epsilon: epsilon)
   }
+
+  /// Normalises every row of `x` without recording (an inference step).
+  ///
+  /// - Parameter x: `[…, D]`, e.g. `[R, D]`.
+  /// - Returns: `[…, D]`.
+  public func callAsFunction(step x: Tensor) -> Tensor {
+    layerNorm(x, gamma: weight.value, beta: bias.value, epsilon: epsilon).output
+  }
 }

@@ -53,4 +53,17 @@ public struct Linear {
     // column sums of the output gradient.
     linear(x, weight: weight, bias: bias)  // [B, T, out]
   }
+
+  /// Applies the map to the rows of one inference step, without recording: the same `x·W + b`,
+  /// with the product a decoding step of few or many rows wants (`stepProduct`).
+  ///
+  /// - Parameters:
+  ///   - x: `[R, in]`.
+  ///   - packed: where the weight's packed copy is looked up, for products of many rows.
+  /// - Returns: `[R, out]`.
+  public func callAsFunction(step x: Tensor, packed: PackedWeights? = nil) -> Tensor {
+    var y = stepProduct(x, weight: weight.value, packed: packed?[weight])  // [R, out]
+    if let bias { y.addRowVector(bias.value) }  // unique, so in place
+    return y
+  }
 }

@@ -114,4 +114,79 @@ public struct MultiHeadAttention {
     context.record("output projection ·W_O + b_O", "[B, \(t), D]", projected.value)
     return projected
   }
+
+  // MARK: Incremental decoding
+
+  /// Self-attention of one new position per row over the cached positions and itself, without
+  /// recording: appends the new position's keys and values to `cache`, then attends.
+  ///
+  /// - Parameters:
+  ///   - x: the new position of every row, `[R, D]`.
+  ///   - cache: this layer's keys and values `[R, H, C, K]`, one position longer afterwards.
+  ///   - mask: `.causal(offset: cache.length)` as the cache was before the call: the new
+  ///     position sees every earlier one and itself, as the causal mask of training lets it.
+  ///   - packed: where the projections' packed copies are looked up.
+  /// - Returns: `[R, D]`.
+  public func callAsFunction(
+    step x: Tensor, cache: inout KeyValueCache.Layer, mask: AttentionMask,
+    packed: PackedWeights? = nil
+  ) -> Tensor {
+    // With one position, [R, 1, H·K] and [R, H, 1, K] are the same memory: the query needs no
+    // split, and the cache splits the keys and values into its [R, H, C, K] layout.
+    let q = query(step: x, packed: packed)  // [R, H, K]
+    cache.append(keys: key(step: x, packed: packed), values: value(step: x, packed: packed))
+    return attend(q, over: cache, mask: mask, packed: packed)  // [R, D]
+  }
+
+  /// Attention of one new position per row over the encoder output, whose keys and values
+  /// `cachedKeysAndValues(of:)` projected once, without recording.
+  ///
+  /// - Parameters:
+  ///   - x: the new position of every row, `[R, D]`, R = B·W rows grouped by sentence.
+  ///   - memory: the keys and values of the B sentences, `[B, H, S, K]`.
+  ///   - mask: the source key lengths `[B]`.
+  ///   - packed: where the projections' packed copies are looked up.
+  /// - Returns: `[R, D]`.
+  public func callAsFunction(
+    step x: Tensor, memory: KeyValueCache.Layer, mask: AttentionMask,
+    packed: PackedWeights? = nil
+  ) -> Tensor {
+    attend(query(step: x, packed: packed), over: memory, mask: mask, packed: packed)  // [R, D]
+  }
+
+  /// The keys and values of `memory` split into heads, for `callAsFunction(step:memory:…)`:
+  /// the projections of the training path, once per batch.
+  ///
+  /// - Parameter memory: the encoder output, `[B, S, D]`.
+  /// - Returns: a full cache layer `[B, H, S, K]`.
+  public func cachedKeysAndValues(of memory: Tensor) -> KeyValueCache.Layer {
+    Tape.withoutRecording {
+      let source = Variable(memory)  // [B, S, D]
+      return KeyValueCache.Layer(
+        keys: splitHeads(key(source).value, heads: headCount),  // [B, H, S, K]
+        values: splitHeads(value(source).value, heads: headCount))  // [B, H, S, K]
+    }
+  }
+
+  /// `softmax(q·Kᵀ/√K)·V` of each row's query `[R, H, K]` over the written positions of
+  /// `cache` (row r reading group r / (R/G)), then the output projection.
+  private func attend(
+    _ q: Tensor, over cache: KeyValueCache.Layer, mask: AttentionMask, packed: PackedWeights?
+  ) -> Tensor {
+    let rows = q.shape[0]
+    precondition(
+      q.shape == [rows, headCount * cache.headSize] && cache.headCount == headCount
+        && cache.rowCount > 0 && rows % cache.rowCount == 0,
+      "MultiHeadAttention: queries \(q.shape) do not fit a cache of \(cache.rowCount) rows, "
+        + "\(cache.headCount)×\(cache.headSize)")
+    var context = Tensor(uninitializedShape: q.shape)  // [R, H, K]
+    context.withUnsafeMutableBufferPointer { context in
+      singleQueryAttention(
+        query: q.storage.pointer, keys: cache.keys.pointer, values: cache.values.pointer,
+        into: context.baseAddress!, rows: rows, groups: cache.rowCount, heads: headCount,
+        headSize: cache.headSize, capacity: cache.capacity, keyCount: cache.length, mask: mask)
+    }
+    // [R, H, K] is [R, D]: merging the heads of one position is the same memory.
+    return output(step: context, packed: packed)  // [R, D]
+  }
 }

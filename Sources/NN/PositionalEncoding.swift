@@ -33,4 +33,19 @@ public struct PositionalEncoding {
     }
     return Variable(rows)
   }
+
+  /// The encoding of one position, to add to every row of an inference step `[R, D]`.
+  ///
+  /// - Parameter position: t, in `0..<maxPositions`.
+  /// - Returns: `[D]`.
+  public func callAsFunction(position: Int) -> Tensor {
+    precondition(
+      (0..<maxPositions).contains(position),
+      "PositionalEncoding: position \(position) is past max_positions \(maxPositions)")
+    var row = Tensor(uninitializedShape: [width])  // [D]
+    row.withUnsafeMutableBufferPointer { row in
+      row.baseAddress!.update(from: table.storage.pointer + position * width, count: width)
+    }
+    return row
+  }
 }

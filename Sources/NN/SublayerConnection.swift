@@ -63,4 +63,18 @@ public struct SublayerConnection {
       return sum
     }
   }
+
+  /// Runs `sublayer` inside the residual connection for one inference step, without recording
+  /// (dropout is the identity there).
+  ///
+  /// - Parameters:
+  ///   - x: the residual stream, `[R, D]`.
+  ///   - sublayer: maps `[R, D]` to `[R, D]`.
+  /// - Returns: `[R, D]`.
+  public func callAsFunction(step x: Tensor, _ sublayer: (Tensor) -> Tensor) -> Tensor {
+    switch placement {
+    case .post: return norm(step: x + sublayer(x))  // [R, D]
+    case .pre: return x + sublayer(norm(step: x))  // [R, D]
+    }
+  }
 }

@@ -230,7 +230,33 @@ public final class Transformer {
     }
   }
 
+  /// The logits of the next token of every row after feeding `tokens` at position
+  /// `cache.length` (incremental decoding), without dropout and without recording: the
+  /// decoder half of `forwardDecoder` for one new position, the prefix read from `cache`.
+  ///
+  /// - Parameters:
+  ///   - tokens: `[R]`, the last token of each row (`<s>` at the first step).
+  ///   - cache: the decoder's self-attention keys and values, one position longer afterwards.
+  ///   - memory: per decoder layer, the cross-attention's keys and values `[B, H, S, K]`
+  ///     (`MultiHeadAttention.cachedKeysAndValues(of:)`), R = B·W rows grouped by sentence.
+  ///   - sourceLengths: `[B]`, masking the memory's padding.
+  ///   - packed: weights packed for steps of many rows.
+  /// - Returns: `[R, V]`, as `decodeLogits` gives for the last position of the whole prefix.
+  public func decodeStep(
+    tokens: [Int], cache: inout KeyValueCache, memory: [KeyValueCache.Layer],
+    sourceLengths: [Int], packed: PackedWeights? = nil
+  ) -> Tensor {
+    let y = embed(step: tokens, position: cache.length)  // [R, D]
+    let states = decoder(
+      step: y, cache: &cache, memory: memory, memoryMask: AttentionMask(keyLengths: sourceLengths),
+      packed: packed)  // [R, D]
+    return outputProjection.asLinear(step: states, packed: packed)  // [R, V]
+  }
+
   // MARK: Pieces
+
+  /// √D, the scale of the token embeddings (§3.4: "we multiply those weights by √d_model").
+  var embeddingScale: Float { Float(configuration.modelWidth).squareRoot() }
 
   /// `Dropout(E[ids]·√D + PE)`, §3.4–3.5 and §5.4.
   ///
@@ -238,7 +264,7 @@ public final class Transformer {
   private func embed(
     _ table: Embedding, _ ids: [Int], batch: Int, length: Int, context: inout ForwardContext
   ) -> Variable {
-    let scale = Float(configuration.modelWidth).squareRoot()
+    let scale = embeddingScale
     let l = context.sequenceAxis
     context.record(
       "token ids", "[B, \(l)]", Tensor(shape: [batch, length], scalars: ids.map(Float.init)))
@@ -254,6 +280,15 @@ public final class Transformer {
     let dropped = context.dropout(positioned, probability: configuration.dropout)
     if context.isTraining { context.record("dropout (§5.4)", "[B, \(l), D]", dropped.value) }
     return dropped
+  }
+
+  /// `E[ids]·√D + PE[t]` of one new target position per row, as `embed` for an inference step.
+  ///
+  /// - Returns: `[R, D]`.
+  private func embed(step tokens: [Int], position: Int) -> Tensor {
+    var tokens = targetEmbedding(step: tokens, scale: embeddingScale)  // [R, D]
+    tokens.addRowVector(positionalEncoding(position: position))  // [R, D]
+    return tokens
   }
 
   /// B and the padded length L of row-major ids `[B, L]` with `lengths` `[B]`, checked.

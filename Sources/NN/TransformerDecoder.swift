@@ -62,4 +62,34 @@ public struct TransformerDecoder {
     context.record("final LayerNorm (pre-norm)", "[B, T, D]", normalized.value)
     return normalized
   }
+
+  /// Decodes one new position per row against the cached prefix (incremental decoding),
+  /// without recording; every layer appends the position to its part of `cache`.
+  ///
+  /// - Parameters:
+  ///   - x: the embedded new position with its positional encoding, `[R, D]`.
+  ///   - cache: the self-attention keys and values of every layer, `[R, H, C, K]` each.
+  ///   - memory: per layer, the cross-attention's keys and values `[B, H, S, K]`.
+  ///   - memoryMask: the source key lengths `[B]`.
+  ///   - packed: where the weights' packed copies are looked up.
+  /// - Returns: the states the output projection reads, `[R, D]`.
+  public func callAsFunction(
+    step x: Tensor, cache: inout KeyValueCache, memory: [KeyValueCache.Layer],
+    memoryMask: AttentionMask, packed: PackedWeights? = nil
+  ) -> Tensor {
+    precondition(
+      cache.layers.count == layers.count && memory.count == layers.count,
+      "TransformerDecoder: \(cache.layers.count) cached and \(memory.count) memory layers for "
+        + "\(layers.count) layers")
+    // The causal mask of training, for the one query that follows `cache.length` cached
+    // positions: it sees them and its own.
+    let selfMask = AttentionMask.causal(offset: cache.length)
+    var x = x  // [R, D]
+    for (index, layer) in layers.enumerated() {
+      x = layer(
+        step: x, cache: &cache.layers[index], memory: memory[index], selfMask: selfMask,
+        memoryMask: memoryMask, packed: packed)
+    }
+    return finalNorm.map { $0(step: x) } ?? x  // [R, D]
+  }
 }

@@ -2,7 +2,8 @@
 // [B, H, T, K] that the batched attention products use (Vaswani et al. §3.2.2).
 //
 // Pointer level:
-//   splitHeads(x, into: y, batch:, length:, heads:, headSize:, accumulate:)   [B, T, H·K] → [B, H, T, K]
+//   splitHeads(x, into: y, batch:, length:, heads:, headSize:, capacity:, accumulate:)
+//                                                                       [B, T, H·K] → [B, H, T, K]
 //   mergeHeads(x, into: y, batch:, length:, heads:, headSize:, accumulate:)   [B, H, T, K] → [B, T, H·K]
 //   transposeLastTwo(x, into: y, batch:, rows:, columns:, accumulate:)       [B, R, C] → [B, C, R]
 // Tensor level: splitHeads(x, heads:) / mergeHeads(x), their `into:accumulate:` forms, transposedLastTwo(x).
@@ -10,19 +11,24 @@
 // input gradient); transposeLastTwo is its own. The references are the index formulas in the
 // docs, checked in the tests.
 //
-// T is `length` (the source length S when splitting encoder states).
+// T is `length` (the source length S when splitting encoder states). With `capacity`, split
+// writes one or more positions into a longer per-head buffer: a key–value cache [B, H, C, K].
 
 /// `y[b, h, t, k] (+)= x[b, t, h·K + k]`: `[B, T, H·K] → [B, H, T, K]`.
 ///
 /// - Parameters:
 ///   - x: `[B, T, H·K]`.
-///   - y: `[B, H, T, K]`, added to when `accumulate`, else overwritten.
+///   - y: `[B, H, C, K]` with C = `capacity`, of which positions `0..<T` are added to when
+///     `accumulate`, else overwritten.
+///   - capacity: C ≥ T, the positions between two heads of `y`: a key–value cache's capacity,
+///     with `y` pointing at the position written. T when nil.
 public func splitHeads(
   _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int, length: Int,
   heads: Int,
-  headSize: Int, accumulate: Bool = false
+  headSize: Int, capacity: Int? = nil, accumulate: Bool = false
 ) {
   let width = heads * headSize
+  let capacity = capacity ?? length
   parallelFor(
     batch * length,
     minimumPerThread: Swift.max(1, VectorMath.elementwiseGrain / Swift.max(1, width))
@@ -30,7 +36,7 @@ public func splitHeads(
     let (b, t) = row.quotientAndRemainder(dividingBy: length)
     for h in 0..<heads {
       copyChunk(
-        from: x + row * width + h * headSize, to: y + ((b * heads + h) * length + t) * headSize,
+        from: x + row * width + h * headSize, to: y + ((b * heads + h) * capacity + t) * headSize,
         count: headSize,
         accumulate: accumulate)
     }

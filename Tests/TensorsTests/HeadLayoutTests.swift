@@ -44,6 +44,36 @@ final class HeadLayoutTests: XCTestCase {
     }
   }
 
+  /// With a capacity, split writes positions `0..<T` of a longer per-head buffer (a key–value
+  /// cache) and leaves the rest alone.
+  func testSplitIntoALongerBufferLeavesTheOtherPositions() {
+    for (batch, length, heads, headSize, capacity) in [
+      (1, 1, 1, 1, 2), (3, 1, 2, 17, 5), (2, 2, 3, 16, 7),
+    ] {
+      let width = heads * headSize
+      let x = randomArray(batch * length * width, seed: 5)
+      let start = randomArray(batch * heads * capacity * headSize, seed: 6)
+      let position = capacity - length  // written at the last positions
+      let y = start.mutated {
+        splitHeads(
+          x, into: $0 + position * headSize, batch: batch, length: length, heads: heads,
+          headSize: headSize, capacity: capacity)
+      }
+      for b in 0..<batch {
+        for h in 0..<heads {
+          for c in 0..<capacity {
+            for k in 0..<headSize {
+              let index = ((b * heads + h) * capacity + c) * headSize + k
+              let t = c - position
+              XCTAssertEqual(
+                y[index], t >= 0 ? x[(b * length + t) * width + h * headSize + k] : start[index])
+            }
+          }
+        }
+      }
+    }
+  }
+
   func testTransposeLastTwo() {
     for (batch, rows, columns) in [(1, 1, 1), (2, 15, 17), (3, 16, 33)] {
       let x = randomArray(batch * rows * columns, seed: 3)
