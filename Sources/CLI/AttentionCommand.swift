@@ -79,7 +79,9 @@ struct AttentionCommand: Command {
   }
 
   mutating func run(_ console: inout Console) throws {
-    let pass = try TracedPass(text: text, reference: nil, options: search)
+    let pass = try TracedPass(text: text, reference: nil, options: search) {
+      console.writeErrorLine($0)
+    }
     let map = AttentionMap(pass: pass, kind: kind)
     let layers = try Self.choose(
       layer, "--layer", count: map.layerCount, what: "\(kind.stackName) layers")

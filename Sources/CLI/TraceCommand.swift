@@ -55,7 +55,9 @@ struct TraceCommand: Command {
   }
 
   mutating func run(_ console: inout Console) throws {
-    let pass = try TracedPass(text: text, reference: target, options: search)
+    let pass = try TracedPass(text: text, reference: target, options: search) {
+      console.writeErrorLine($0)
+    }
     console.output.write(TraceReport(pass: pass).render())
   }
 }

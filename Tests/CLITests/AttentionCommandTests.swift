@@ -55,7 +55,7 @@ final class AttentionCommandTests: XCTestCase {
   func testASCIIHeatmapHasARowPerOutputPieceAndAColumnPerSourcePiece() throws {
     let run = CLIRun("attention", "--checkpoint", fixture.checkpoint, "the cat sat")
     XCTAssertEqual(run.status, 0, run.errors)
-    XCTAssertEqual(run.errors, "")
+    XCTAssertEqual(run.errors, "checkpoint: \(fixture.checkpoint)\n")
     XCTAssertFalse(run.output.contains("\u{1B}"), "no colour when stdout is not a terminal")
     let pass = try fixture.pass("the cat sat")
     let lines = run.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -139,7 +139,7 @@ final class AttentionCommandTests: XCTestCase {
     ]
     for (arguments, status, message) in cases {
       let run = TransformerCLI.runCapturing(
-        ["attention", "--checkpoint", checkpoint] + arguments)
+        ["attention", "--checkpoint", checkpoint, "--quiet"] + arguments)
       XCTAssertEqual(run.status, status, "\(arguments): \(run.errors)")
       XCTAssertTrue(run.errors.contains(message), "\(arguments): \(run.errors)")
       XCTAssertEqual(run.errors.filter { $0 == "\n" }.count, 1, run.errors)
@@ -221,7 +221,7 @@ final class AttentionCommandTests: XCTestCase {
 
     USAGE: transformer-cli attention [--kind <kind>] [--layer <n>] [--head <n>]
       [--svg <file>] [--no-color] [--checkpoint <dir>] [--beam <size>] [--alpha <a>]
-      [--max-len <count>] [--threads <count>] <text>
+      [--max-len <count>] [--quiet] [--threads <count>] <text>
 
     ARGUMENTS:
       <text>                  The sentence to translate.
@@ -233,11 +233,13 @@ final class AttentionCommandTests: XCTestCase {
       --head <n>              The head, from 1 (default: the mean of all heads).
       --svg <file>            Write every layer and head as an SVG grid here.
       --no-color              Draw the terminal map in ASCII shades, without colour.
-      --checkpoint <dir>      The checkpoint directory (default: best/ of the most
-                              recently trained run under runs/).
+      --checkpoint <dir>      The checkpoint directory, or a run directory for its
+                              best/ (default: best/ of the run runs/.last-run
+                              names).
       --beam <size>           Beam size; 1 is greedy search (default: 4).
       --alpha <a>             Length penalty exponent α (default: 0.6).
       --max-len <count>       The most output pieces (default: source length + 50).
+      --quiet                 Do not name the checkpoint loaded on stderr.
       --threads <count>       Threads the kernels use (default:
                               $TRANSFORMER_THREADS, else one per processor).
       -h, --help              Show help information.
