@@ -72,8 +72,8 @@ public struct ParallelCorpus: Sendable {
     let sourceLines = try CorpusTextFile.readLines(at: sourceFile)
     let targetLines = try CorpusTextFile.readLines(at: targetFile)
     return try ParallelCorpus(
-      sourceLines: sourceLines, targetLines: targetLines, sourcePath: sourceFile.path,
-      targetPath: targetFile.path, sourceModel: sourceModel, targetModel: targetModel,
+      sourceLines: sourceLines, targetLines: targetLines, sourcePath: sourceFile.relativePath,
+      targetPath: targetFile.relativePath, sourceModel: sourceModel, targetModel: targetModel,
       maxLength: maxLength)
   }
 
