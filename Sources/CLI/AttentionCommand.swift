@@ -106,7 +106,11 @@ struct AttentionCommand: Command {
         + (heads.map { "head \($0[0] + 1) of \(map.headCount)" } ?? "mean of \(map.headCount) heads"),
       rowLabels: map.rowLabels, columnLabels: map.columnLabels,
       weights: map.matrix(layer: chosenLayer, head: heads?[0]))
-    console.output.write(heatmap.render(style: colorStyle(console)))
+    let isTerminal = console.output is FileStream && isatty(STDOUT_FILENO) != 0
+    console.output.write(
+      heatmap.render(
+        style: colorStyle(console),
+        lineWidth: isTerminal ? TerminalSize.columns(of: STDOUT_FILENO) : 80))
   }
 
   /// `[n − 1]` for a chosen `--layer`/`--head` n, nil when none was chosen.

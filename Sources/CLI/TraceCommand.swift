@@ -58,6 +58,10 @@ struct TraceCommand: Command {
     let pass = try TracedPass(text: text, reference: target, options: search) {
       console.writeErrorLine($0)
     }
-    console.output.write(TraceReport(pass: pass).render())
+    // On a terminal the table is fitted to its width; piped, it is written whole.
+    let isTerminal = console.output is FileStream && isatty(STDOUT_FILENO) != 0
+    console.output.write(
+      TraceReport(pass: pass).render(
+        columns: isTerminal ? TerminalSize.columns(of: STDOUT_FILENO) : nil))
   }
 }

@@ -167,6 +167,23 @@ final class TrainCommandTests: XCTestCase {
       try String(contentsOfFile: directory.path("runs/.last-run"), encoding: .utf8), "tiny\n")
   }
 
+  func testCorpusErrorsNameThePathAsTyped() throws {
+    try directory.write("bad.src", bytes: Array("one two\n".utf8) + [0xFF, 0x0A])
+    try directory.write("ok.tgt", "one\ntwo\n")
+    let config = try directory.write(
+      "relative.json",
+      """
+      {"data": {"train_source": "bad.src", "train_target": "ok.tgt", "valid_source": "ok.tgt",
+                "valid_target": "ok.tgt", "vocab_size": 300}}
+      """)
+    let run = CLIRun("train", "--config", config)
+    XCTAssertEqual(run.status, 1)
+    XCTAssertTrue(
+      run.errors.hasSuffix(
+        "Error: bad.src:2: not valid UTF-8; convert the file to UTF-8 (for example with iconv)\n"),
+      run.errors)
+  }
+
   func testResumingAFinishedRunHasNothingToDo() throws {
     let config = try writeTinyConfig()
     XCTAssertEqual(CLIRun("train", "--config", config).status, 0)
