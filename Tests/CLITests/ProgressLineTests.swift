@@ -11,7 +11,8 @@ final class ProgressLineTests: XCTestCase {
     tokensPerSecond: 10_512, elapsedSeconds: 83, remainingSeconds: 121, maxSteps: 3000)
 
   func testStatusFitsTheTerminalByDroppingFieldsInOrder() {
-    let full = "epoch 3  step 1200/3000  loss 2.3451  ppl 8.12  lr 6.32e-04  10.5k tok/s  1:23  ETA 2:01"
+    let full =
+      "epoch 3  step 1200/3000  loss 2.3451  ppl 8.12  lr 6.32e-04  10.5k tok/s  1:23  ETA 2:01"
     XCTAssertEqual(ProgressLine.status(progress), full)
     XCTAssertEqual(ProgressLine.status(progress, columns: 200), full)
     XCTAssertEqual(

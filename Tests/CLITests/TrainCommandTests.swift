@@ -62,11 +62,11 @@ final class TrainCommandTests: XCTestCase {
   override func setUpWithError() throws {
     directory = try TemporaryDirectory()
     previousDirectory = FileManager.default.currentDirectoryPath
-    FileManager.default.changeCurrentDirectoryPath(directory.url.path)
+    XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(directory.url.path))
   }
 
   override func tearDown() {
-    FileManager.default.changeCurrentDirectoryPath(previousDirectory)
+    XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(previousDirectory))
     directory.remove()
   }
 

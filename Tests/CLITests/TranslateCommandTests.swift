@@ -102,7 +102,9 @@ final class TranslateCommandTests: XCTestCase {
       fixture.directory.path("./test.src"))
     XCTAssertEqual(same.status, 64)
     XCTAssertTrue(same.errors.contains("is the --input file"), same.errors)
-    XCTAssertEqual(try fixture.directory.read("test.src"), fixture.sourceLines.joined(separator: "\n") + "\n")
+    XCTAssertEqual(
+      try fixture.directory.read("test.src"),
+      fixture.sourceLines.joined(separator: "\n") + "\n")
 
     let output = try fixture.directory.write("out.txt", "keep me\n")
     let refused = CLIRun(
@@ -198,7 +200,8 @@ final class TranslateCommandTests: XCTestCase {
     let bleu = try BLEU.corpusScore(hypotheses: hypotheses, references: [fixture.referenceLines])
     let chrf = try CHRF.corpusScore(hypotheses: hypotheses, references: [fixture.referenceLines])
     XCTAssertEqual(run.output, bleu.jsonLine + "\n" + chrf.jsonLine + "\n")
-    XCTAssertEqual(try String(contentsOfFile: output, encoding: .utf8), hypotheses.map { $0 + "\n" }.joined())
+    XCTAssertEqual(
+      try String(contentsOfFile: output, encoding: .utf8), hypotheses.map { $0 + "\n" }.joined())
     let again = CLIRun(
       "eval", "--bleu", "--checkpoint", fixture.checkpoint, "--output", output, "--quiet")
     XCTAssertEqual(again.status, 1)
