@@ -86,8 +86,7 @@ struct TranslateCommand: Command {
 
   /// What a terminal user sees when `translate` waits for sentences on stdin.
   static let standardInputPrompt =
-    "reading sentences from standard input, one a line; Ctrl-D ends (or give the sentence "
-    + "in quotes: transformer-cli translate \"...\")"
+    "reading sentences from standard input, one a line; Ctrl-D ends"
 
   mutating func run(_ console: inout Console) throws {
     if let outputPath { try OutputPolicy.check(outputPath, force: force) }
