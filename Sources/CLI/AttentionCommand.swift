@@ -27,9 +27,11 @@ struct AttentionCommand: Command {
         the last layer, averaged over the heads, unless --layer or --head choose
         (both count from 1).
 
-        --svg writes one SVG file (atomically) instead: a panel per layer and head,
-        titled "layer i, head j", with the pieces on both axes and a colour scale;
-        --layer and --head limit it to one layer or one head.
+        --svg writes one SVG file (atomically; an existing file only with --force)
+        instead: a panel per layer and head, titled "layer i, head j", with the
+        pieces on both axes and a colour scale; --layer and --head limit it to one
+        layer or one head. On a terminal the heatmap's cells narrow to fit its
+        width.
         """,
       options: [
         .option(
@@ -38,6 +40,7 @@ struct AttentionCommand: Command {
         .option("layer", value: "n", help: "The layer, from 1 (default: the last)."),
         .option("head", value: "n", help: "The head, from 1 (default: the mean of all heads)."),
         .option("svg", value: "file", help: "Write every layer and head as an SVG grid here."),
+        .flag("force", help: "Replace the --svg file if it exists."),
         .flag("no-color", help: "Draw the terminal map in ASCII shades, without colour."),
       ] + TranslateOptions.options,
       arguments: [ArgumentDescription("text", help: "The sentence to translate.")])
@@ -55,6 +58,8 @@ struct AttentionCommand: Command {
   var svgPath: String?
   /// `--no-color`.
   var noColor = false
+  /// `--force`: replace an existing `--svg` file.
+  var force = false
   /// Checkpoint and search options.
   var search = TranslateOptions()
 
@@ -68,6 +73,7 @@ struct AttentionCommand: Command {
     head = try arguments.positiveInteger("head")
     svgPath = arguments.value(of: "svg")
     noColor = arguments.contains("no-color")
+    force = arguments.contains("force")
     search = try TranslateOptions(arguments)
   }
 
@@ -79,6 +85,7 @@ struct AttentionCommand: Command {
   }
 
   mutating func run(_ console: inout Console) throws {
+    if let svgPath { try OutputPolicy.check(svgPath, force: force, option: "--svg") }
     let pass = try TracedPass(text: text, reference: nil, options: search) {
       console.writeErrorLine($0)
     }

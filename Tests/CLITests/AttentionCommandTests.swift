@@ -111,6 +111,14 @@ final class AttentionCommandTests: XCTestCase {
     let counter = try Self.parse(path)
     XCTAssertEqual(counter.cells, pieces * pieces)
     XCTAssertTrue(counter.titles.contains("layer 1, head 2"))
+
+    let again = CLIRun("attention", "--checkpoint", fixture.checkpoint, "--svg", path, "a dog")
+    XCTAssertEqual(again.status, 1)
+    XCTAssertEqual(
+      again.errors, "Error: '\(path)' exists; pass --force to replace it, or choose another --svg\n")
+    let forced = CLIRun(
+      "attention", "--checkpoint", fixture.checkpoint, "--svg", path, "--force", "a dog")
+    XCTAssertEqual(forced.status, 0, forced.errors)
   }
 
   func testSelfDecoderMapIsCausal() throws {
@@ -215,13 +223,15 @@ final class AttentionCommandTests: XCTestCase {
     the last layer, averaged over the heads, unless --layer or --head choose
     (both count from 1).
 
-    --svg writes one SVG file (atomically) instead: a panel per layer and head,
-    titled "layer i, head j", with the pieces on both axes and a colour scale;
-    --layer and --head limit it to one layer or one head.
+    --svg writes one SVG file (atomically; an existing file only with --force)
+    instead: a panel per layer and head, titled "layer i, head j", with the
+    pieces on both axes and a colour scale; --layer and --head limit it to one
+    layer or one head. On a terminal the heatmap's cells narrow to fit its
+    width.
 
     USAGE: transformer-cli attention [--kind <kind>] [--layer <n>] [--head <n>]
-      [--svg <file>] [--no-color] [--checkpoint <dir>] [--beam <size>] [--alpha <a>]
-      [--max-len <count>] [--quiet] [--threads <count>] <text>
+      [--svg <file>] [--force] [--no-color] [--checkpoint <dir>] [--beam <size>]
+      [--alpha <a>] [--max-len <count>] [--quiet] [--threads <count>] <text>
 
     ARGUMENTS:
       <text>                  The sentence to translate.
@@ -232,6 +242,7 @@ final class AttentionCommandTests: XCTestCase {
       --layer <n>             The layer, from 1 (default: the last).
       --head <n>              The head, from 1 (default: the mean of all heads).
       --svg <file>            Write every layer and head as an SVG grid here.
+      --force                 Replace the --svg file if it exists.
       --no-color              Draw the terminal map in ASCII shades, without colour.
       --checkpoint <dir>      The checkpoint directory, or a run directory for its
                               best/ (default: best/ of the run runs/.last-run
