@@ -120,7 +120,7 @@ def main():
               "sentences_per_s": round(sentences / seconds, 2),
               "ms_per_token": round(seconds * 1000 / tokens, 4), "torch": torch.__version__}
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(result, separators=(",", ":")))  # compact, as transformer-cli --json
     else:
         print(f"pytorch {torch.__version__} bench decode: preset {args.preset}, batch "
               f"{args.batch}, {args.threads} threads: {result['sentences_per_s']} sentences/s, "

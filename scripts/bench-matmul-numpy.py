@@ -10,7 +10,7 @@ replaced by numpy's (float32, OpenBLAS or whatever BLAS numpy links):
 --compare prints an aligned table of both results and their ratio instead of JSON lines.
 
 The work is the same as ours: operands are stored as our kernel receives them (A as K x M when
-"transA", B as N x K when "transB") and handed to numpy as transposed views (`.T`), so BLAS gets
+"trans_a", B as N x K when "trans_b") and handed to numpy as transposed views (`.T`), so BLAS gets
 the transposed operand flags rather than a copied matrix; C is preallocated (`out=`); the time is
 the median of repeated runs after one warm-up, with enough runs for about 0.5 s (at least 5).
 
@@ -27,7 +27,7 @@ import os
 import sys
 import time
 
-KEYS = ["m", "k", "n", "batch", "transA", "transB", "threads", "gflops"]
+KEYS = ["m", "k", "n", "batch", "trans_a", "trans_b", "threads", "gflops"]
 
 
 def parse_arguments():
@@ -71,7 +71,7 @@ def set_blas_threads(threads):
 def measure(numpy, record, repeats, seed=0x5EED):
     """numpy's GFLOPS for one record: 2*m*k*n*batch / median seconds."""
     m, k, n, batch = (int(record[key]) for key in ("m", "k", "n", "batch"))
-    transpose_a, transpose_b = bool(record["transA"]), bool(record["transB"])
+    transpose_a, transpose_b = bool(record["trans_a"]), bool(record["trans_b"])
     generator = numpy.random.default_rng(seed)
     leading = (batch,) if batch > 1 else ()
 
@@ -120,7 +120,7 @@ def print_table(rows, threads):
         ratio = f"{ours / theirs:.2f}" if theirs > 0 else "-"
         cells.append((
             f'{record["m"]}x{record["k"]}x{record["n"]}', str(record["batch"]),
-            str(bool(record["transA"])).lower(), str(bool(record["transB"])).lower(),
+            str(bool(record["trans_a"])).lower(), str(bool(record["trans_b"])).lower(),
             f"{ours:.2f}", f"{theirs:.2f}", ratio))
     widths = [max(len(row[column]) for row in [header] + cells) for column in range(len(header))]
     left = {0, 2, 3}

@@ -74,7 +74,8 @@ def main():
     if args.json:
         print(json.dumps({"preset": args.preset, "threads": args.threads,
                           "ms_per_step": round(ms, 1), "tokens_per_s": round(tokens_per_s, 1),
-                          "peak_rss_mb": round(peak_mb), "torch": torch.__version__}))
+                          "peak_rss_mb": round(peak_mb), "torch": torch.__version__},
+                         separators=(",", ":")))  # compact, as transformer-cli --json
     else:
         print(f"pytorch {torch.__version__} bench train: preset {args.preset}, "
               f"{args.threads} threads: {ms:.1f} ms/step, {tokens_per_s:.0f} target tokens/s, "

@@ -85,10 +85,11 @@ public struct MatmulMeasurement {
   }
 
   /// One JSON object, keys in a fixed order for line-oriented tools:
-  /// `{"m":4096,"k":256,"n":768,"batch":1,"transA":false,"transB":true,"threads":2,"gflops":81.25}`.
+  /// `{"m":4096,"k":256,"n":768,"batch":1,"trans_a":false,"trans_b":true,"threads":2,`
+  /// `"gflops":81.25}` (compact, snake_case, as every `--json` output).
   public var jsonLine: String {
     "{\"m\":\(shape.m),\"k\":\(shape.k),\"n\":\(shape.n),\"batch\":\(shape.batch),"
-      + "\"transA\":\(shape.transposeA),\"transB\":\(shape.transposeB),"
+      + "\"trans_a\":\(shape.transposeA),\"trans_b\":\(shape.transposeB),"
       + "\"threads\":\(threads),\"gflops\":\(String(format: "%.2f", gflops))}"
   }
 }

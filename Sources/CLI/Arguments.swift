@@ -154,7 +154,15 @@ public struct Arguments {
     }
     let repeating = arguments.last?.isRepeating ?? false
     if !repeating, positionals.count > arguments.count {
-      throw UsageError("unexpected argument '\(positionals[arguments.count])'\(scopeSuffix)")
+      var message = "unexpected argument '\(positionals[arguments.count])'\(scopeSuffix)"
+      if arguments.last?.name == "text" {
+        // `translate Cheolsu gave Younghee an apple`: the shell split the sentence.
+        let sentence = positionals.joined(separator: " ")
+        message +=
+          "; quote a sentence of several words, as in "
+          + "'transformer-cli \(commandPath.joined(separator: " ")) \"\(sentence)\"'"
+      }
+      throw UsageError(message)
     }
   }
 

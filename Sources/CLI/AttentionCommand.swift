@@ -29,9 +29,11 @@ struct AttentionCommand: Command {
         the last layer, averaged over the heads, unless --layer or --head choose
         (both count from 1).
 
-        --svg writes one SVG file (atomically) instead: a panel per layer and head,
-        titled "layer i, head j", with the pieces on both axes and a colour scale;
-        --layer and --head limit it to one layer or one head.
+        --svg writes one SVG file (atomically; an existing file only with --force)
+        instead: a panel per layer and head, titled "layer i, head j", with the
+        pieces on both axes and a colour scale; --layer and --head limit it to one
+        layer or one head. On a terminal the heatmap's cells narrow to fit its
+        width.
         """,
       options: [
         .option(
@@ -40,6 +42,7 @@ struct AttentionCommand: Command {
         .option("layer", value: "n", help: "The layer, from 1 (default: the last)."),
         .option("head", value: "n", help: "The head, from 1 (default: the mean of all heads)."),
         .option("svg", value: "file", help: "Write every layer and head as an SVG grid here."),
+        .flag("force", help: "Replace the --svg file if it exists."),
         .flag("no-color", help: "Draw the terminal map in ASCII shades, without colour."),
       ] + TranslateOptions.options,
       arguments: [ArgumentDescription("text", help: "The sentence to translate.")])
@@ -57,6 +60,8 @@ struct AttentionCommand: Command {
   var svgPath: String?
   /// `--no-color`.
   var noColor = false
+  /// `--force`: replace an existing `--svg` file.
+  var force = false
   /// Checkpoint and search options.
   var search = TranslateOptions()
 
@@ -70,6 +75,7 @@ struct AttentionCommand: Command {
     head = try arguments.positiveInteger("head")
     svgPath = arguments.value(of: "svg")
     noColor = arguments.contains("no-color")
+    force = arguments.contains("force")
     search = try TranslateOptions(arguments)
   }
 
@@ -81,7 +87,10 @@ struct AttentionCommand: Command {
   }
 
   mutating func run(_ console: inout Console) throws {
-    let pass = try TracedPass(text: text, reference: nil, options: search)
+    if let svgPath { try OutputPolicy.check(svgPath, force: force, option: "--svg") }
+    let pass = try TracedPass(text: text, reference: nil, options: search) {
+      console.writeErrorLine($0)
+    }
     let map = AttentionMap(pass: pass, kind: kind)
     let layers = try Self.choose(
       layer, "--layer", count: map.layerCount, what: "\(kind.stackName) layers")
@@ -106,7 +115,11 @@ struct AttentionCommand: Command {
         + (heads.map { "head \($0[0] + 1) of \(map.headCount)" } ?? "mean of \(map.headCount) heads"),
       rowLabels: map.rowLabels, columnLabels: map.columnLabels,
       weights: map.matrix(layer: chosenLayer, head: heads?[0]))
-    console.output.write(heatmap.render(style: colorStyle(console)))
+    let isTerminal = console.output is FileStream && isatty(STDOUT_FILENO) != 0
+    console.output.write(
+      heatmap.render(
+        style: colorStyle(console),
+        lineWidth: isTerminal ? TerminalSize.columns(of: STDOUT_FILENO) : 80))
   }
 
   /// `[n − 1]` for a chosen `--layer`/`--head` n, nil when none was chosen.

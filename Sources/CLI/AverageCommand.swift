@@ -29,7 +29,8 @@ struct AverageCommand: Command {
         is replaced only with --force.
         """,
       options: [
-        .option("output", value: "dir", help: "The checkpoint directory to write (required)."),
+        .option(
+          "output", value: "dir", help: "The checkpoint directory to write.", required: true),
         .option(
           "last", value: "count",
           help: "Average the newest <count> step checkpoints of the run directory given."),

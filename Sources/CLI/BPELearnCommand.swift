@@ -25,14 +25,15 @@ struct BPELearnCommand: Command {
         .option(
           "vocab-size", value: "count",
           help: "Pieces in the model, the \(Vocabulary.reservedCount) reserved ones (special "
-            + "tokens, bytes, '▁') included; at least \(BPEModel.minimumVocabularySize)."),
+            + "tokens, bytes, '▁') included; at least \(BPEModel.minimumVocabularySize).",
+          required: true),
         .option(
           "input", value: "file",
           help: "A training file, one sentence a line; repeat to learn from several.",
-          repeatable: true),
+          repeatable: true, required: true),
         .option(
           "output", value: "file",
-          help: "Where to write the model; an existing file is replaced."),
+          help: "Where to write the model; an existing file is replaced.", required: true),
       ])
   }
 

@@ -26,7 +26,7 @@ struct BenchMatmulCommand: Command {
         256×768, 256×1024, 1024×256 and 256×8000, the forward product and both backward
         products; then 24x32x24x512:tb and 24x24x32x512.
 
-        With --json each result is one line {"m","k","n","batch","transA","transB",
+        With --json each result is one line {"m","k","n","batch","trans_a","trans_b",
         "threads","gflops"}, which scripts/bench-matmul-numpy.py reads to time numpy
         on the same shapes.
         """,

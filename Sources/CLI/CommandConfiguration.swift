@@ -14,6 +14,9 @@ public struct CommandConfiguration {
   public var arguments: [ArgumentDescription]
   /// The commands nested under this one; non-empty makes this command a group.
   public var subcommands: [any Command.Type]
+  /// Whether the runner adds `--threads` (``GlobalOptions``); false for a command that runs
+  /// no kernels, such as `plot`.
+  public var usesThreads = true
 
   /// A configuration; only `name` and `abstract` are required.
   public init(
@@ -51,6 +54,8 @@ public struct OptionDescription {
   /// Whether the option may be given several times, each value kept (`--shape A --shape B`).
   /// A non-repeatable option given twice keeps the last value, as swift-argument-parser does.
   public var isRepeatable: Bool
+  /// Whether the command refuses to run without it; the usage line shows it without brackets.
+  public var isRequired = false
 
   /// A flag: present or absent, never followed by a value.
   public static func flag(_ name: String, short shortName: Character? = nil, help: String)
@@ -63,10 +68,11 @@ public struct OptionDescription {
   /// An option that takes a value, written `--name value` or `--name=value`.
   public static func option(
     _ name: String, short shortName: Character? = nil, value valueName: String, help: String,
-    repeatable: Bool = false
+    repeatable: Bool = false, required: Bool = false
   ) -> OptionDescription {
     OptionDescription(
-      name: name, shortName: shortName, valueName: valueName, help: help, isRepeatable: repeatable)
+      name: name, shortName: shortName, valueName: valueName, help: help, isRepeatable: repeatable,
+      isRequired: required)
   }
 
   /// Whether the option is followed by a value.
@@ -88,7 +94,7 @@ public struct OptionDescription {
     var label = longForm
     if let valueName { label += " <\(valueName)>" }
     if isRepeatable { label += " ..." }
-    return "[\(label)]"
+    return isRequired ? label : "[\(label)]"
   }
 }
 

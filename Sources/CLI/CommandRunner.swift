@@ -103,8 +103,9 @@ struct CommandRunner {
 
   /// Every option `command` accepts, in help order: its own, then the global ones.
   private func acceptedOptions(_ command: any Command.Type) -> [OptionDescription] {
-    if command.configuration.isGroup { return command.configuration.options }
-    return command.configuration.options + GlobalOptions.options
+    let configuration = command.configuration
+    if configuration.isGroup || !configuration.usesThreads { return configuration.options }
+    return configuration.options + GlobalOptions.options
   }
 
   /// The help text of the last command of `path`.

@@ -14,10 +14,14 @@ struct EvalCommand: Command {
       name: "eval",
       abstract: "Score translations with sacreBLEU's BLEU and chrF.",
       discussion: """
-        Scores a file of translations (--hypothesis), one sentence a line, against one
-        or more reference files with one line per hypothesis line each. Several
-        references work as in sacreBLEU: each file is one reference stream, and line i
-        of every file is a reference for hypothesis i. The metrics are the defaults of
+        Two modes. With --hypothesis it scores a file of translations, one sentence a
+        line, against one or more reference files (BLEU unless --chrf is given, as
+        sacreBLEU does). Without it, a checkpoint translates a test set first and
+        --bleu, --chrf or --loss says what to report.
+
+        Each reference file has one line per hypothesis line; several references
+        work as in sacreBLEU: each file is one reference stream, and line i of every
+        file is a reference for hypothesis i. The metrics are the defaults of
         sacreBLEU \(SacreBLEUSignature.version): BLEU with the 13a tokenizer, mixed case and exp smoothing;
         chrF2 on character 6-grams with beta 2.
 
@@ -36,9 +40,12 @@ struct EvalCommand: Command {
         Without --hypothesis the hypotheses are made by a checkpoint (--checkpoint,
         default best/ of the latest run): it translates the test split its
         config.json names (data.test_source, data.test_target), or --source with
-        --reference, by beam search (--beam, --alpha, --max-len). --loss reports the
-        per-token cross-entropy and perplexity of the references instead of or
-        beside the metrics ({"loss","perplexity","tokens"} with --json).
+        --reference, by beam search (--beam, --alpha, --max-len). stderr names the
+        checkpoint, the source file and the search unless --quiet; --output keeps
+        the translations (written atomically; an existing file only with --force).
+        --loss reports the per-token cross-entropy and perplexity of the references
+        instead of or beside the metrics ({"loss","perplexity","tokens"} with
+        --json).
         """,
       options: [
         .flag("bleu", help: "Compute corpus BLEU."),
@@ -55,6 +62,9 @@ struct EvalCommand: Command {
           "source", value: "file",
           help: "Translate this file with the checkpoint (default: its test split)."),
         .flag("loss", help: "Report the references' per-token cross-entropy and perplexity."),
+        .option(
+          "output", value: "file", help: "Write the checkpoint's translations to this file."),
+        .flag("force", help: "Replace the --output file if it exists."),
       ] + TranslateOptions.options)
   }
 
@@ -72,6 +82,10 @@ struct EvalCommand: Command {
   var sourcePath: String?
   /// Report the loss of the references.
   var loss = false
+  /// `--output`: where the checkpoint's translations go.
+  var outputPath: String?
+  /// `--force`: replace an existing `--output`.
+  var force = false
   /// Checkpoint and search options, for hypotheses made by a model.
   var search = TranslateOptions()
 
@@ -83,33 +97,45 @@ struct EvalCommand: Command {
     json = arguments.contains("json")
     sourcePath = arguments.value(of: "source")
     loss = arguments.contains("loss")
+    outputPath = arguments.value(of: "output")
+    force = arguments.contains("force")
     search = try TranslateOptions(arguments)
   }
 
   /// Whether the hypotheses come from a checkpoint rather than a file.
-  private var usesModel: Bool { hypothesisPath == nil && (bleu || chrf || loss) }
+  private var usesModel: Bool { hypothesisPath == nil }
+
+  /// The usage error of an `eval` that says neither what to score nor with what.
+  static let modesMessage =
+    "say what to score: '--hypothesis <file> --reference <file>' scores a file of "
+    + "translations (BLEU unless '--chrf'); '--bleu', '--chrf' or '--loss' translate the "
+    + "test split of a checkpoint (or '--source <file> --reference <file>') and score that"
 
   func validate() throws {
     try search.validate()
     if usesModel {
+      guard bleu || chrf || loss else { throw UsageError(Self.modesMessage) }
       if sourcePath != nil && referencePaths.count != 1 {
         throw UsageError("'--source <file>' needs exactly one '--reference <file>'")
       }
+      if outputPath != nil && !(bleu || chrf) {
+        throw UsageError("'--output <file>' keeps the translations of '--bleu' or '--chrf'")
+      }
       return
     }
-    if hypothesisPath == nil || referencePaths.isEmpty {
-      throw UsageError("'--hypothesis <file>' and at least one '--reference <file>' are required")
+    if referencePaths.isEmpty {
+      throw UsageError("'--hypothesis <file>' needs at least one '--reference <file>'")
     }
-    if sourcePath != nil || loss {
+    if sourcePath != nil || loss || outputPath != nil {
       throw UsageError(
-        "'--source' and '--loss' need a checkpoint's translations, not '--hypothesis'")
-    }
-    if !bleu && !chrf {
-      throw UsageError("choose a metric: '--bleu', '--chrf' or both")
+        "'--source', '--loss' and '--output' need a checkpoint's translations, not "
+          + "'--hypothesis'")
     }
   }
 
   mutating func run(_ console: inout Console) throws {
+    // Scoring files without a metric named is BLEU, as with sacreBLEU.
+    if !usesModel, !bleu, !chrf { bleu = true }
     if usesModel {
       try runWithModel(&console)
       return
@@ -175,7 +201,8 @@ extension EvalCommand {
   /// Translates the test split (or `--source`) with the checkpoint, then scores it; with
   /// `--loss`, also the references' cross-entropy.
   fileprivate func runWithModel(_ console: inout Console) throws {
-    let translator = try search.translator()
+    if let outputPath { try OutputPolicy.check(outputPath, force: force) }
+    let translator = try search.translator { console.writeErrorLine($0) }
     let data = translator.config?.data ?? DataConfig()
     let sourcePath = self.sourcePath ?? data.testSource
     let referencePaths = self.sourcePath == nil ? [data.testTarget] : self.referencePaths
@@ -214,6 +241,23 @@ extension EvalCommand {
     guard !sources.isEmpty else {
       throw RuntimeError("'\(sourcePath)' is empty: there are no sentences to translate")
     }
-    try score(translator.translate(sources), references: references, to: &console)
+    if !search.quiet {
+      console.writeErrorLine(
+        "translating \(sources.count) line\(sources.count == 1 ? "" : "s") of "
+          + "'\(sourcePath)' with beam \(search.beamSize), alpha \(search.alpha)"
+          + (search.maxLength.map { ", at most \($0) pieces" } ?? ""))
+    }
+    for warning in SourceLengthCheck.warnings(
+      for: sources, input: "'\(sourcePath)'", translator: translator)
+    {
+      console.writeErrorLine(warning)
+    }
+    let output = try outputPath.map { path throws(RuntimeError) in try OutputFile(path: path) }
+    let hypotheses = translator.translate(sources)
+    if let output {
+      for hypothesis in hypotheses { output.write(hypothesis + "\n") }
+      try output.commit()
+    }
+    try score(hypotheses, references: references, to: &console)
   }
 }

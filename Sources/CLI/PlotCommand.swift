@@ -7,7 +7,7 @@ import Drawing
 /// colour per run.
 struct PlotCommand: Command {
   static var configuration: CommandConfiguration {
-    CommandConfiguration(
+    var configuration = CommandConfiguration(
       name: "plot",
       abstract: "Draw the training curves of runs as an SVG chart.",
       discussion: """
@@ -19,23 +19,30 @@ struct PlotCommand: Command {
 
         The SVG goes to --output, written atomically (aside, then renamed into
         place); with one run the default is <run>/plot.svg, with several runs
-        --output is required. A run without metrics.jsonl, an empty one, or a line
-        that is not a metrics object is an error naming the file and line.
+        --output is required. The default file belongs to the run and is redrawn
+        each time; a file named with --output is replaced only with --force. A run
+        without metrics.jsonl, an empty one, or a line that is not a metrics object
+        is an error naming the file and line.
         """,
       options: [
         .option(
           "output", value: "file",
-          help: "The SVG file to write (default with one run: <run>/plot.svg).")
+          help: "The SVG file to write (default with one run: <run>/plot.svg)."),
+        .flag("force", help: "Replace the --output file if it exists."),
       ],
       arguments: [
         ArgumentDescription("run", help: "Run directories holding metrics.jsonl.", repeating: true)
       ])
+    configuration.usesThreads = false
+    return configuration
   }
 
   /// The run directories.
   var runs: [String] = []
   /// `--output`, nil for `<run>/plot.svg`.
   var outputPath: String?
+  /// `--force`: replace an existing `--output`.
+  var force = false
 
   /// The file name of the default output inside the run directory.
   static let defaultFileName = "plot.svg"
@@ -57,6 +64,7 @@ struct PlotCommand: Command {
   mutating func parse(_ arguments: Arguments) throws {
     runs = arguments.positionals
     outputPath = arguments.value(of: "output")
+    force = arguments.contains("force")
   }
 
   func validate() throws {
@@ -66,6 +74,7 @@ struct PlotCommand: Command {
   }
 
   mutating func run(_ console: inout Console) throws {
+    if let outputPath { try OutputPolicy.check(outputPath, force: force) }
     var metrics = try runs.map { run throws(RuntimeError) in try MetricsSeries(runDirectory: run) }
     // Two runs of the same name (a/run, b/run) are told apart by the paths given.
     let names = metrics.map(\.name)

@@ -4,30 +4,54 @@ import Training
 /// The texts of training progress: the live status line, log lines, validation lines and the
 /// final summary. Pure functions of the figures, so tests can check them exactly.
 enum ProgressLine {
-  /// `epoch 3  step 1200/3000  loss 2.3451  ppl 8.12  lr 6.32e-04  10.5k tok/s  1:23 ETA 2:01`
-  static func status(_ progress: TrainingProgress) -> String {
-    var parts = [
-      "epoch \(progress.epoch)",
-      "step \(progress.step)" + (progress.maxSteps > 0 ? "/\(progress.maxSteps)" : ""),
-      "loss \(fixed(progress.loss, 4))",
-      "ppl \(fixed(progress.perplexity, 2))",
-      "lr \(scientific(progress.learningRate))",
-      "\(rate(progress.tokensPerSecond)) tok/s",
-      TrainingFormat.duration(progress.elapsedSeconds),
-    ]
-    if let remaining = progress.remainingSeconds {
-      parts[parts.count - 1] += " ETA \(TrainingFormat.duration(remaining))"
-    }
-    return parts.joined(separator: "  ")
+  /// `epoch 3  step 1200/3000  loss 2.3451  ppl 8.12  lr 6.32e-04  10.5k tok/s  1:23  ETA 2:01`
+  ///
+  /// With `columns` (a terminal's width) the line is fitted to it, leaving out first the
+  /// perplexity, then the learning rate, the epoch, the speed and the elapsed time; the step,
+  /// loss and ETA stay.
+  static func status(_ progress: TrainingProgress, columns: Int? = nil) -> String {
+    let line = statusLine(progress)
+    return columns.map { line.fitted(to: $0) } ?? line.text
   }
 
-  /// A log line: the status of one log interval.
-  static func log(_ entry: TrainingLogEntry, maxSteps: Int) -> String {
+  /// The fields of ``status(_:columns:)`` with the order in which they are left out.
+  static func statusLine(_ progress: TrainingProgress) -> StatusLine {
+    typealias Field = StatusLine.Field
+    var fields = [
+      Field(text: "epoch \(progress.epoch)", dropRank: 3),
+      Field(
+        text: "step \(progress.step)" + (progress.maxSteps > 0 ? "/\(progress.maxSteps)" : ""),
+        dropRank: 0),
+      Field(text: "loss \(fixed(progress.loss, 4))", dropRank: 0),
+      Field(text: "ppl \(fixed(progress.perplexity, 2))", dropRank: 1),
+      Field(text: "lr \(scientific(progress.learningRate))", dropRank: 2),
+      Field(text: "\(rate(progress.tokensPerSecond)) tok/s", dropRank: 4),
+      Field(text: TrainingFormat.duration(progress.elapsedSeconds), dropRank: 5),
+    ]
+    if let remaining = progress.remainingSeconds {
+      fields.append(Field(text: "ETA \(TrainingFormat.duration(remaining))", dropRank: 0))
+    }
+    return StatusLine(fields: fields)
+  }
+
+  /// A log line: the status of one log interval, with the ETA of its last step.
+  static func log(
+    _ entry: TrainingLogEntry, maxSteps: Int, remainingSeconds: Double? = nil,
+    columns: Int? = nil
+  ) -> String {
     status(
       TrainingProgress(
         step: entry.step, epoch: entry.epoch, loss: entry.loss, perplexity: entry.perplexity,
         learningRate: entry.learningRate, tokensPerSecond: entry.tokensPerSecond,
-        elapsedSeconds: entry.elapsedSeconds, remainingSeconds: nil, maxSteps: maxSteps))
+        elapsedSeconds: entry.elapsedSeconds, remainingSeconds: remainingSeconds,
+        maxSteps: maxSteps), columns: columns)
+  }
+
+  /// The line that says what the progress figures are, printed once before the first step:
+  /// the loss restarts with each log line, which would otherwise look like a jump.
+  static func legend(logInterval: Int) -> String {
+    "loss, ppl and tok/s are means since the last log line (every "
+      + "\(ProgressLine.count(logInterval, "step")), training.log_every)"
   }
 
   /// `valid  step 250  loss 2.3100  ppl 10.07  BLEU 41.20  (new best)`
@@ -53,8 +77,9 @@ enum ProgressLine {
       + "\(fixed(summary.epochProgress, 2)) epochs"
     if let memory = peakResidentMegabytes { speed += ", peak memory \(fixed(memory, 0)) MB" }
     var lines = [
-      "stopped: \(summary.reason) after \(summary.steps) steps, \(summary.epochs) complete "
-        + "epochs, \(TrainingFormat.duration(summary.elapsedSeconds)) of training",
+      "stopped: \(summary.reason) after \(count(summary.steps, "step")), "
+        + "\(count(summary.epochs, "complete epoch")), "
+        + "\(TrainingFormat.duration(summary.elapsedSeconds)) of training",
       speed,
     ]
     if let best = summary.best {
@@ -73,6 +98,11 @@ enum ProgressLine {
       lines.append("resume:  \(resumeCommand)")
     }
     return lines
+  }
+
+  /// `1 step`, `200 steps`.
+  static func count(_ value: Int, _ noun: String) -> String {
+    "\(value) \(noun)\(value == 1 ? "" : "s")"
   }
 
   /// `2.3451` with `digits` decimals; `nan` and `inf` as such.

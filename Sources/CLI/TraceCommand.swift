@@ -55,7 +55,13 @@ struct TraceCommand: Command {
   }
 
   mutating func run(_ console: inout Console) throws {
-    let pass = try TracedPass(text: text, reference: target, options: search)
-    console.output.write(TraceReport(pass: pass).render())
+    let pass = try TracedPass(text: text, reference: target, options: search) {
+      console.writeErrorLine($0)
+    }
+    // On a terminal the table is fitted to its width; piped, it is written whole.
+    let isTerminal = console.output is FileStream && isatty(STDOUT_FILENO) != 0
+    console.output.write(
+      TraceReport(pass: pass).render(
+        columns: isTerminal ? TerminalSize.columns(of: STDOUT_FILENO) : nil))
   }
 }

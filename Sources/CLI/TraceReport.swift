@@ -17,8 +17,9 @@ struct TraceReport {
   /// The traced pass.
   let pass: TracedPass
 
-  /// The report, each line ending in a newline.
-  func render() -> String {
+  /// The report, each line ending in a newline; with `columns` (a terminal's width) the table
+  /// leaves out columns to fit it (``TraceTable``).
+  func render(columns: Int? = nil) -> String {
     let c = pass.configuration
     let what = pass.isReference ? "the given target" : "the model's own translation"
     var lines = [
@@ -33,34 +34,22 @@ struct TraceReport {
         + "and \(c.decoderLayerCount) decoder layers, \(c.normPlacement)-norm",
       "",
     ]
-    var rows: [(label: String, shape: String, sizes: String, summary: String)] = []
+    var rows: [TraceTable.Row] = []
     var previous: [String] = []
     for step in pass.trace.steps {
       let common = zip(previous, step.modules).prefix { $0 == $1 }.count
       for depth in common..<step.modules.count {
-        rows.append((Self.indent(depth) + step.modules[depth], "", "", ""))
+        rows.append(TraceTable.Row(label: Self.indent(depth) + step.modules[depth]))
       }
       previous = step.modules
+      let (statistics, note) = Self.summary(step.value)
       rows.append(
-        (
-          Self.indent(step.modules.count) + step.name, step.shape,
-          "[" + step.value.shape.map(String.init).joined(separator: ", ") + "]",
-          Self.summary(step.value)
-        ))
+        TraceTable.Row(
+          label: Self.indent(step.modules.count) + step.name, shape: step.shape,
+          sizes: "[" + step.value.shape.map(String.init).joined(separator: ", ") + "]",
+          statistics: statistics, note: note))
     }
-    let labelWidth = max(4, rows.map { TerminalText.width($0.label) }.max() ?? 0)
-    let shapeWidth = max(5, rows.map { TerminalText.width($0.shape) }.max() ?? 0)
-    let sizesWidth = max(5, rows.map { $0.sizes.count }.max() ?? 0)
-    func line(_ label: String, _ shape: String, _ sizes: String, _ summary: String) -> String {
-      let text =
-        TerminalText.padded(label, to: labelWidth) + "  "
-        + TerminalText.padded(shape, to: shapeWidth)
-        + "  " + TerminalText.padded(sizes, to: sizesWidth) + "  " + summary
-      return String(text.reversed().drop { $0 == " " }.reversed())
-    }
-    let header = ["mean", "std", "min", "max"].map { TerminalText.leftPadded($0, to: 10) }
-    lines.append(line("step", "shape", "sizes", header.joined()))
-    for row in rows { lines.append(line(row.label, row.shape, row.sizes, row.summary)) }
+    lines += TraceTable(rows: rows).render(columns: columns)
     if pass.isReference {
       lines.append("")
       lines.append(
@@ -73,7 +62,7 @@ struct TraceReport {
   private static func indent(_ depth: Int) -> String { String(repeating: "  ", count: depth) }
 
   /// Mean, standard deviation, minimum and maximum of the finite values, and how many are −∞.
-  private static func summary(_ tensor: Tensor) -> String {
+  private static func summary(_ tensor: Tensor) -> (statistics: [String], note: String) {
     var (count, sum, sumOfSquares) = (0, 0.0, 0.0)
     var (low, high) = (Float.infinity, -Float.infinity)
     var masked = 0
@@ -88,13 +77,12 @@ struct TraceReport {
       low = min(low, value)
       high = max(high, value)
     }
-    guard count > 0 else { return "all \(masked) masked (−∞)" }
+    guard count > 0 else { return ([], "all \(masked) masked (−∞)") }
     let mean = sum / Double(count)
     let deviation = max(0, sumOfSquares / Double(count) - mean * mean).squareRoot()
-    var text = [mean, deviation, Double(low), Double(high)].map {
-      TerminalText.leftPadded(String(format: "%.4f", $0), to: 10)
-    }.joined()
-    if masked > 0 { text += "  (\(masked) masked: −∞)" }
-    return text
+    let statistics = [mean, deviation, Double(low), Double(high)].map {
+      String(format: "%.4f", $0)
+    }
+    return (statistics, masked > 0 ? "(\(masked) masked: −∞)" : "")
   }
 }

@@ -36,8 +36,11 @@ struct TracedPass {
   ///
   /// - Throws: `UsageError` when a text has no pieces or is longer than the model's positions;
   ///   `RuntimeError` when the checkpoint cannot be loaded.
-  init(text: String, reference: String?, options: TranslateOptions) throws {
-    let translator = try options.translator()
+  init(
+    text: String, reference: String?, options: TranslateOptions,
+    report: (String) -> Void = { _ in }
+  ) throws {
+    let translator = try options.translator(report: report)
     let vocabulary = translator.vocabulary
     let model = translator.model
     let source = vocabulary.source.encodeIDs(text)

@@ -29,23 +29,26 @@ struct TrainCommand: Command {
                                    when training.valid_bleu is on, else loss)
           checkpoints/step-N/      the newest training.keep_last_checkpoints models
         Each checkpoint is written aside and renamed into place, so a crash never
-        leaves a broken one. The file .last-run beside the run directory (so
-        runs/.last-run for runs/toy) names the latest run, for 'translate'.
+        leaves a broken one. runs/.last-run in the current directory names the
+        latest run, whatever output.dir is, for 'translate', 'eval', 'attention'
+        and 'trace'. A fresh run refuses an output.dir that holds checkpoints.
 
         Training stops at training.max_steps, max_epochs, max_time_minutes or after
         training.patience validations without improvement, then validates and
         saves. Ctrl-C (or SIGTERM) finishes the current step, saves last/ and exits
         with 130 (143); press it twice to quit at once. --resume continues from
         last/ exactly as if the run had not stopped; raise a limit with --set to
-        train longer:
+        train longer (a run that has reached its limits is left as it is):
           transformer-cli train --config configs/toy.json --resume \\
             --set training.max_steps=2000
 
-        Progress goes to stderr, as a live line on a terminal and as a line every
-        training.log_every steps otherwise; the summary goes to stdout.
+        Progress goes to stderr: a line every training.log_every steps (with the
+        ETA) and, on a terminal, a live line below them fitted to its width. Their
+        loss, perplexity and tokens/s are means over the steps since the previous
+        log line. The summary goes to stdout.
         """,
       options: [
-        .option("config", value: "file", help: "The run's JSON config file."),
+        .option("config", value: "file", help: "The run's JSON config file.", required: true),
         .option(
           "set", value: "path=value",
           help: "Override a config value, as in training.max_steps=100; repeat for several.",
@@ -76,7 +79,7 @@ struct TrainCommand: Command {
 
   mutating func run(_ console: inout Console) throws {
     let configPath = self.configPath ?? ""
-    let config = try RunConfig(contentsOf: configPath, overrides: overrides)
+    let config = try Self.config(configPath, overrides: overrides)
     let isTerminal = console.errors is FileStream && isatty(STDERR_FILENO) != 0
     let reporter = TrainProgressReporter(
       console: console, isTerminal: isTerminal, logInterval: config.training.logInterval)
@@ -98,6 +101,22 @@ struct TrainCommand: Command {
       // stopped the run (130 for SIGINT, 143 for SIGTERM), as a shell reports a killed job.
       console = reporter.console
       throw ExitStatus(status: 128 + signal)
+    }
+  }
+
+  /// The config file with the overrides applied. A mistake in a `--set` argument is a
+  /// command-line mistake, so it exits 64 like the others.
+  static func config(_ path: String, overrides: [String]) throws -> RunConfig {
+    do {
+      return try RunConfig(contentsOf: path, overrides: overrides)
+    } catch {
+      switch error {
+      case .invalid(let source, _, _) where source.hasPrefix("--set "),
+        .syntax(let source, _, _, _) where source.hasPrefix("--set "):
+        throw UsageError(error.description)
+      default:
+        throw error
+      }
     }
   }
 

@@ -2,24 +2,33 @@ import Foundation
 import Training
 
 /// Shows a training run's ``TrainingEvent``s on stderr: on a terminal a status line redrawn in
-/// place (at most ten times a second) between permanent lines for setup and validations;
-/// elsewhere (a log file, CI) a plain line every `log_every` steps.
+/// place (at most ten times a second, fitted to the terminal's width) below permanent lines for
+/// setup, every `log_every` steps and validations; elsewhere (a log file, CI) only the
+/// permanent lines.
 final class TrainProgressReporter {
   /// The streams written to; the command takes them back when the run ends.
   private(set) var console: Console
   private let isTerminal: Bool
   private let logInterval: Int
   private var maxSteps = 0
+  /// The latest step's figures, for the ETA of log lines and the redraw after them.
+  private var lastProgress: TrainingProgress?
+  private let terminalColumns: () -> Int
   /// Whether a live line is on screen and must be cleared before a permanent line.
   private var liveLineShown = false
   private var lastDraw: ContinuousClock.Instant?
   private let clock = ContinuousClock()
 
-  /// A reporter writing to `console.errors`.
-  init(console: Console, isTerminal: Bool, logInterval: Int) {
+  /// A reporter writing to `console.errors`; on a terminal, lines are fitted to
+  /// `terminalColumns()`, asked at each draw so that a resized window is followed.
+  init(
+    console: Console, isTerminal: Bool, logInterval: Int,
+    terminalColumns: @escaping () -> Int = { TerminalSize.columns(of: STDERR_FILENO) }
+  ) {
     self.console = console
     self.isTerminal = isTerminal
     self.logInterval = logInterval
+    self.terminalColumns = terminalColumns
   }
 
   /// Renders one event.
@@ -36,6 +45,7 @@ final class TrainProgressReporter {
       line(
         "model: \(parameterCount) parameters, vocabulary \(vocabularySize), "
           + "\(batchesPerEpoch) batches per epoch")
+      line(ProgressLine.legend(logInterval: logInterval))
     case .resumed(let step, let position):
       line(
         "resumed at step \(step); next: batch \(position.batchIndex + 1) of epoch "
@@ -44,11 +54,20 @@ final class TrainProgressReporter {
       line("warning: \(message)")
     case .step(let progress):
       maxSteps = progress.maxSteps
+      lastProgress = progress
       drawLive(progress)
     case .log(let entry):
-      if !isTerminal { line(ProgressLine.log(entry, maxSteps: maxSteps)) }
+      // On a terminal too, so that the scrollback keeps the history; then the live line again.
+      let remaining = lastProgress?.step == entry.step ? lastProgress?.remainingSeconds : nil
+      line(
+        ProgressLine.log(
+          entry, maxSteps: maxSteps, remainingSeconds: remaining,
+          columns: isTerminal ? terminalColumns() : nil))
+      if isTerminal, let lastProgress {
+        live(ProgressLine.status(lastProgress, columns: terminalColumns()))
+      }
     case .validating(let step):
-      if isTerminal { live("validating at step \(step)…") }
+      if isTerminal { live(fitted("validating at step \(step)…")) }
     case .validation(let result, let isBest):
       line(ProgressLine.validation(result, isBest: isBest))
     case .checkpoint:
@@ -56,7 +75,7 @@ final class TrainProgressReporter {
     case .stopping(let reason):
       line("stopping: \(reason)")
     case .testing(let sentences):
-      if isTerminal { live("translating the \(sentences) test sentences…") }
+      if isTerminal { live(fitted("translating the \(sentences) test sentences…")) }
     case .test(let bleu, let step, _):
       line("test   step \(step)  BLEU \(ProgressLine.fixed(bleu, 2))")
     }
@@ -90,7 +109,12 @@ final class TrainProgressReporter {
     let now = clock.now
     if let lastDraw, lastDraw.duration(to: now) < .milliseconds(100) { return }
     lastDraw = now
-    live(ProgressLine.status(progress))
+    live(ProgressLine.status(progress, columns: terminalColumns()))
+  }
+
+  /// `text` cut to the terminal's width.
+  private func fitted(_ text: String) -> String {
+    StatusLine(fields: [StatusLine.Field(text: text, dropRank: 0)]).fitted(to: terminalColumns())
   }
 
   /// Replaces the live line with `text` (carriage return, erase to the end of the line).

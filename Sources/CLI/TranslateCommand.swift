@@ -10,8 +10,14 @@ struct TranslateCommand: Command {
       discussion: """
         Translates <text>, or with no text each line of stdin (or --input), writing
         one translation a line; an empty line gives an empty line. Lines from stdin
-        are answered one at a time, each as soon as it is read. --output writes the
-        file atomically (aside, then renamed into place).
+        are answered one at a time, each as soon as it is read (on a terminal, end
+        with Ctrl-D). Quote a sentence of several words. --output writes the file
+        atomically (aside, then renamed into place); an existing file is replaced
+        only with --force, and never when it is the --input.
+
+        The model reads at most model.max_positions - 1 BPE pieces of a sentence; a
+        longer one is translated from its first pieces, with a warning on stderr
+        naming its line and both lengths.
 
         Searches with beam search and the length penalty of Wu et al. 2016,
         lp = ((5 + |Y|)/6)^α, output at most source length + 50 pieces; --beam 1 is
@@ -19,12 +25,16 @@ struct TranslateCommand: Command {
         "<line number>\\t<translation>\\t<score>", best first, the line numbers
         counting from 0.
 
-        Without --checkpoint it uses best/ of the run that runs/.last-run names:
-        the run that 'transformer-cli train' saved most recently.
+        --checkpoint takes a checkpoint directory, a run directory (its best/ is
+        used) or a model.safetensors file (its directory is used). Without it, the
+        checkpoint is best/ of the run that runs/.last-run (in the current
+        directory) names: the run 'transformer-cli train' saved most recently. The
+        checkpoint loaded is named on stderr unless --quiet.
         """,
       options: [
         .option("input", value: "file", help: "Translate this file, one sentence a line."),
         .option("output", value: "file", help: "Write the translations here (default: stdout)."),
+        .flag("force", help: "Replace the --output file if it exists."),
         .option(
           "nbest", value: "count",
           help: "Print this many translations per line with their scores (at most --beam)."),
@@ -40,6 +50,8 @@ struct TranslateCommand: Command {
   var inputPath: String?
   /// `--output`.
   var outputPath: String?
+  /// `--force`: replace an existing `--output`.
+  var force = false
   /// `--nbest`, nil for plain output.
   var nbest: Int?
   /// Checkpoint and search options.
@@ -49,6 +61,7 @@ struct TranslateCommand: Command {
     text = arguments.positionals.first
     inputPath = arguments.value(of: "input")
     outputPath = arguments.value(of: "output")
+    force = arguments.contains("force")
     nbest = try arguments.positiveInteger("nbest")
     search = try TranslateOptions(arguments)
   }
@@ -58,6 +71,11 @@ struct TranslateCommand: Command {
     if text != nil, inputPath != nil {
       throw UsageError("give either <text> or '--input <file>', not both")
     }
+    if let inputPath, let outputPath, OutputPolicy.sameFile(inputPath, outputPath) {
+      throw UsageError(
+        "'--output \(outputPath)' is the --input file; translations would replace the "
+          + "sentences, so write them to another file")
+    }
     if let nbest, nbest > search.beamSize {
       throw UsageError(
         "'--nbest \(nbest)' exceeds the beam size \(search.beamSize); raise '--beam' to at "
@@ -65,14 +83,24 @@ struct TranslateCommand: Command {
     }
   }
 
+  /// What a terminal user sees when `translate` waits for sentences on stdin.
+  static let standardInputPrompt =
+    "reading sentences from standard input, one a line; Ctrl-D ends"
+
   mutating func run(_ console: inout Console) throws {
-    let translator = try search.translator(nbest: nbest ?? 1)
+    if let outputPath { try OutputPolicy.check(outputPath, force: force) }
+    let translator = try search.translator(nbest: nbest ?? 1) { console.writeErrorLine($0) }
     let output = try outputPath.map { path throws(RuntimeError) in try OutputFile(path: path) }
     func emit(_ line: String) {
       if let output { output.write(line + "\n") } else { console.writeLine(line) }
     }
     var lineNumber = 0
-    func translate(_ lines: [String]) {
+    func translate(_ lines: [String], input: String?) {
+      for warning in SourceLengthCheck.warnings(
+        for: lines, firstLineNumber: lineNumber + 1, input: input, translator: translator)
+      {
+        console.writeErrorLine(warning)
+      }
       for hypotheses in translator.translateNBest(lines) {
         if nbest == nil {
           emit(hypotheses.first?.text ?? "")
@@ -85,16 +113,19 @@ struct TranslateCommand: Command {
       }
     }
     if let text {
-      translate([text])
+      translate([text], input: nil)
     } else if let inputPath {
       let reader = try LineReader(path: inputPath)
       var lines: [String] = []
       while let line = try reader.nextLine() { lines.append(line) }
-      translate(lines)
+      translate(lines, input: "'\(inputPath)'")
     } else {
+      if console.errors is FileStream, isatty(STDIN_FILENO) != 0 {
+        console.writeErrorLine(Self.standardInputPrompt)
+      }
       // One line at a time, so that each answer appears as soon as its line is read.
       let reader = try LineReader(path: nil)
-      while let line = try reader.nextLine() { translate([line]) }
+      while let line = try reader.nextLine() { translate([line], input: "standard input") }
     }
     try output?.commit()
   }

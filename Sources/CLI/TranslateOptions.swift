@@ -4,19 +4,20 @@ import Decoding
 import Training
 
 /// The options `translate` and `eval` share to load a model and search with it:
-/// `--checkpoint`, `--beam`, `--alpha`, `--max-len`.
+/// `--checkpoint`, `--beam`, `--alpha`, `--max-len`, `--quiet`.
 struct TranslateOptions: OptionGroup {
   static var options: [OptionDescription] {
     [
       .option(
         "checkpoint", value: "dir",
-        help: "The checkpoint directory (default: best/ of the most recently trained run "
-          + "under runs/)."),
+        help: "The checkpoint directory, or a run directory for its best/ (default: best/ "
+          + "of the run runs/.last-run names)."),
       .option("beam", value: "size", help: "Beam size; 1 is greedy search (default: 4)."),
       .option("alpha", value: "a", help: "Length penalty exponent α (default: 0.6)."),
       .option(
         "max-len", value: "count",
         help: "The most output pieces (default: source length + 50)."),
+      .flag("quiet", help: "Do not name the checkpoint loaded on stderr."),
     ]
   }
 
@@ -28,6 +29,8 @@ struct TranslateOptions: OptionGroup {
   var alpha = 0.6
   /// `--max-len`.
   var maxLength: Int?
+  /// `--quiet`: no line naming the checkpoint.
+  var quiet = false
 
   /// The defaults: the latest run's best checkpoint, beam 4, α 0.6, no fixed length limit.
   init() {}
@@ -37,6 +40,7 @@ struct TranslateOptions: OptionGroup {
     beamSize = try arguments.positiveInteger("beam") ?? beamSize
     alpha = try arguments.number("alpha") ?? alpha
     maxLength = try arguments.positiveInteger("max-len")
+    quiet = arguments.contains("quiet")
   }
 
   func validate() throws {
@@ -49,29 +53,22 @@ struct TranslateOptions: OptionGroup {
       beamSize: beamSize, alpha: Float(alpha), maxLength: maxLength, nbest: nbest)
   }
 
-  /// `--checkpoint`, or `best/` of the run that `runs/.last-run` names.
-  ///
-  /// - Throws: `RuntimeError` when no checkpoint was given and no run was recorded.
-  func checkpointDirectory() throws(RuntimeError) -> String {
-    if let checkpoint { return checkpoint }
-    guard let run = TrainingRunPointer.runDirectory() else {
-      throw RuntimeError(
-        "no checkpoint given and no trained run recorded in "
-          + "'\(TrainingRunPointer.defaultRunsDirectory)/\(TrainingRunPointer.fileName)'; "
-          + "train a model first or pass '--checkpoint <dir>'")
-    }
-    return URL(fileURLWithPath: run).appendingPathComponent(CheckpointStore.bestName).path
-  }
-
-  /// The translator of the chosen checkpoint.
+  /// The translator of the chosen checkpoint (see ``CheckpointLocation``); once it is loaded,
+  /// `report` gets the line naming it, unless `--quiet`.
   ///
   /// - Throws: `RuntimeError` with the checkpoint's one-line problem (`TranslatorError`).
-  func translator(nbest: Int = 1) throws(RuntimeError) -> Translator {
-    let directory = try checkpointDirectory()
+  func translator(nbest: Int = 1, report: (String) -> Void = { _ in }) throws(RuntimeError)
+    -> Translator
+  {
+    let location = try CheckpointLocation.resolve(checkpoint)
+    let translator: Translator
     do {
-      return try Translator(checkpoint: directory, options: decodingOptions(nbest: nbest))
+      translator = try Translator(
+        checkpoint: location.directory, options: decodingOptions(nbest: nbest))
     } catch {
       throw RuntimeError(error.description)
     }
+    if !quiet { report(location.loadedLine) }
+    return translator
   }
 }

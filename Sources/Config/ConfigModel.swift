@@ -35,8 +35,8 @@ public struct ModelConfig: ConfigSection {
   public var activation = Activation.relu
   /// Where layer normalisation sits.
   public var norm = NormPlacement.post
-  /// Whether the output projection shares the target embedding (and, with a joint vocabulary,
-  /// the source embedding too), as in section 3.4.
+  /// Whether the source embedding, the target embedding and the output projection are one
+  /// table, as in section 3.4; it needs `data.joint_vocabulary`.
   public var tieEmbeddings = true
   /// The longest sequence the positional encoding covers, `<s>`/`</s>` included.
   public var maxPositions = 256
@@ -71,7 +71,7 @@ public struct ModelConfig: ConfigSection {
     ),
     .boolean(
       "tie_embeddings", \.tieEmbeddings,
-      "Share the target embedding with the output projection, and the source embedding too when the vocabulary is joint."
+      "Share one table between the source embedding, the target embedding and the output projection (section 3.4); needs data.joint_vocabulary true."
     ),
     .integer(
       "max_positions", \.maxPositions, minimum: 2,

@@ -80,8 +80,8 @@ public struct ParallelCorpus: Sendable {
       throw .file(error)
     }
     return try ParallelCorpus(
-      sourceLines: sourceLines, targetLines: targetLines, sourcePath: sourceFile.path,
-      targetPath: targetFile.path, sourceModel: sourceModel, targetModel: targetModel,
+      sourceLines: sourceLines, targetLines: targetLines, sourcePath: sourceFile.relativePath,
+      targetPath: targetFile.relativePath, sourceModel: sourceModel, targetModel: targetModel,
       maxLength: maxLength)
   }
 

@@ -1,6 +1,7 @@
 /// One attention matrix drawn on a terminal: a row per query piece (labelled on the left), a
 /// numbered column per key piece (the numbers keyed to the pieces above the grid), each cell
-/// three columns wide, coloured by its weight, with a scale legend below.
+/// three columns wide (two or one when that is what fits the line width; the numbers then show
+/// their last digit), coloured by its weight, with a scale legend below.
 ///
 ///     columns (keys): 1 ▁Cheol  2 su  3 ▁gave  4 </s>
 ///                 1  2  3  4
@@ -36,7 +37,7 @@ public struct AttentionHeatmap {
     self.weights = weights
   }
 
-  private static let cellWidth = 3
+  private static let widestCell = 3
   private static let reset = "\u{1B}[0m"
 
   /// The map as lines of text, each ending in a newline.
@@ -45,15 +46,19 @@ public struct AttentionHeatmap {
     lines += columnKey(lineWidth: lineWidth)
     let labelWidth = rowLabels.map(TerminalText.width).max() ?? 0
     let margin = String(repeating: " ", count: labelWidth + 2)
+    let cellWidth = Self.cellWidth(
+      columns: columnLabels.count, room: lineWidth - 1 - labelWidth - 3)
     lines.append(
       margin
         + columnLabels.indices.map {
-          TerminalText.leftPadded(String($0 + 1), to: Self.cellWidth)
+          let number = String($0 + 1)
+          return TerminalText.leftPadded(
+            cellWidth > number.count ? number : String(number.last!), to: cellWidth)
         }.joined())
     for (label, row) in zip(rowLabels, weights) {
       lines.append(
-        TerminalText.padded(label, to: labelWidth) + " |" + row.map { cell($0, style) }.joined()
-          + "|")
+        TerminalText.padded(label, to: labelWidth) + " |"
+          + row.map { cell($0, style, width: cellWidth) }.joined() + "|")
     }
     let bands = (0..<10).map { (Float($0) + 0.5) / 10 }
     switch style {
@@ -83,10 +88,17 @@ public struct AttentionHeatmap {
     return lines.map { String($0.reversed().drop { $0 == " " }.reversed()) }
   }
 
-  private func cell(_ value: Float, _ style: Style) -> String {
+  /// Three columns a cell, or fewer (at least one) when `columns` cells of three do not fit in
+  /// `room` terminal columns.
+  static func cellWidth(columns: Int, room: Int) -> Int {
+    guard columns > 0 else { return widestCell }
+    return max(1, min(widestCell, room / columns))
+  }
+
+  private func cell(_ value: Float, _ style: Style, width: Int) -> String {
     switch style {
-    case .ascii: String(repeating: HeatmapPalette.ascii(value), count: Self.cellWidth)
-    case .xterm256, .trueColor: swatch(value, style, width: Self.cellWidth)
+    case .ascii: String(repeating: HeatmapPalette.ascii(value), count: width)
+    case .xterm256, .trueColor: swatch(value, style, width: width)
     }
   }
 

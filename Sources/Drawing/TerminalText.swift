@@ -11,6 +11,19 @@ public enum TerminalText {
     text + String(repeating: " ", count: max(0, columns - width(text)))
   }
 
+  /// The longest start of `text` that fits in `columns` terminal columns.
+  public static func prefix(_ text: String, columns: Int) -> String {
+    var used = 0
+    var result = ""
+    for character in text {
+      let characterWidth = width(String(character))
+      if used + characterWidth > columns { break }
+      used += characterWidth
+      result.append(character)
+    }
+    return result
+  }
+
   /// `text` preceded by `character` up to `count` characters.
   public static func leftPadded(_ text: String, to count: Int, with character: Character = " ")
     -> String

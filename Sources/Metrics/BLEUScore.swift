@@ -112,13 +112,13 @@ public struct BLEUScore: Equatable, Sendable, CustomStringConvertible {
   /// precisions; 3 for `bp` and `ratio`), so the JSON and the text line never disagree.
   public var jsonLine: String {
     let precisionList = precisions.map { SacreBLEUText.fixed($0, digits: 1) }
-      .joined(separator: ", ")
-    return "{\"bleu\": \(SacreBLEUText.fixed(score, digits: 2)), "
-      + "\"precisions\": [\(precisionList)], "
-      + "\"bp\": \(SacreBLEUText.fixed(bp, digits: 3)), "
-      + "\"ratio\": \(SacreBLEUText.fixed(ratio, digits: 3)), "
-      + "\"hyp_len\": \(hypothesisLength), \"ref_len\": \(referenceLength), "
+      .joined(separator: ",")
+    return "{\"bleu\":\(SacreBLEUText.fixed(score, digits: 2)),"
+      + "\"precisions\":[\(precisionList)],"
+      + "\"bp\":\(SacreBLEUText.fixed(bp, digits: 3)),"
+      + "\"ratio\":\(SacreBLEUText.fixed(ratio, digits: 3)),"
+      + "\"hyp_len\":\(hypothesisLength),\"ref_len\":\(referenceLength),"
       // The signature holds only letters, digits and `|:.`, so it needs no escaping.
-      + "\"signature\": \"\(signature)\"}"
+      + "\"signature\":\"\(signature)\"}"
   }
 }

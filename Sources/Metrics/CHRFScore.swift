@@ -44,8 +44,8 @@ public struct CHRFScore: Equatable, Sendable, CustomStringConvertible {
   /// One JSON object on one line with keys `chrf`, `name`, `char_order`, `word_order`,
   /// `beta`, `signature`; the score carries the 2 decimals sacreBLEU prints.
   public var jsonLine: String {
-    "{\"chrf\": \(SacreBLEUText.fixed(score, digits: 2)), \"name\": \"\(name)\", "
-      + "\"char_order\": \(CHRF.charOrder), \"word_order\": \(CHRF.wordOrder), "
-      + "\"beta\": \(CHRF.beta), \"signature\": \"\(signature)\"}"
+    "{\"chrf\":\(SacreBLEUText.fixed(score, digits: 2)),\"name\":\"\(name)\","
+      + "\"char_order\":\(CHRF.charOrder),\"word_order\":\(CHRF.wordOrder),"
+      + "\"beta\":\(CHRF.beta),\"signature\":\"\(signature)\"}"
   }
 }

@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// Runs a `Transformer`'s decoder one position at a time for a batch of source sentences,
 /// several rows (beam hypotheses) per sentence, without recomputing the prefix.

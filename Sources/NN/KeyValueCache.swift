@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// The self-attention keys and values of every decoder layer for the positions decoded so far,
 /// so that each incremental step projects only the one new position (Vaswani et al. §3.2.3;

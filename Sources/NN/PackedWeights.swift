@@ -1,4 +1,5 @@
 import Autograd
+import Tensors
 
 /// The weight matrices of a decoding step packed once for the blocked GEMM (`PackedMatrix`),
 /// so that the products of a step with many rows do not re-pack them at every step.

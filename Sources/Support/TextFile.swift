@@ -15,9 +15,12 @@ public enum TextFile {
     do {
       data = try Data(contentsOf: url)
     } catch {
-      throw .cannotRead(path: url.path, reason: readFailureReason(path: url.path, error: error))
+      // Messages name the file as the user typed it: relativePath is the path given, not the
+      // absolute one.
+      throw .cannotRead(
+        path: url.relativePath, reason: readFailureReason(path: url.path, error: error))
     }
-    return try lines(of: data, path: url.path)
+    return try lines(of: data, path: url.relativePath)
   }
 
   /// The lines of `data`; `path` names the source in errors.

@@ -59,6 +59,19 @@ public enum TrainerCheckpointFile {
     } catch {
       throw .damagedCheckpoint(path: path, reason: CheckpointDirectoryError.reason(error, path: path))
     }
+    let state = try state(of: file, path: path)
+    do {
+      try optimizer.loadState(from: file, path: path)
+    } catch {
+      throw .damagedCheckpoint(path: path, reason: CheckpointDirectoryError.reason(error, path: path))
+    }
+    return state
+  }
+
+  /// The trainer state in `file` (read from `path`), its format and version checked.
+  static func state(of file: SafeTensorsFile, path: String) throws(TrainingError)
+    -> TrainerState
+  {
     guard file.metadata[formatKey] == format else {
       throw .damagedCheckpoint(
         path: path,
@@ -82,11 +95,6 @@ public enum TrainerCheckpointFile {
     guard RandomGenerator(state: state.dropoutGeneratorState) != nil else {
       throw .damagedCheckpoint(
         path: path, reason: "the saved dropout generator state is not four non-zero words")
-    }
-    do {
-      try optimizer.loadState(from: file, path: path)
-    } catch {
-      throw .damagedCheckpoint(path: path, reason: CheckpointDirectoryError.reason(error, path: path))
     }
     return state
   }

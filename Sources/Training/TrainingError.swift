@@ -19,6 +19,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, LocalizedE
   case unsupported(path: String, message: String)
   /// `--resume` was given but the run directory holds no checkpoint to resume.
   case nothingToResume(directory: String)
+  /// `--resume` of a run that has already reached `reason` at `step`: nothing is trained.
+  case nothingToDo(directory: String, step: Int, reason: TrainingStopReason)
   /// A fresh run would overwrite the checkpoints of an earlier run in `directory`.
   case runExists(directory: String)
   /// A checkpoint is damaged, made for another model, or could not be written.
@@ -40,6 +42,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, LocalizedE
     case .nothingToResume(let directory):
       return "nothing to resume: '\(directory)' holds no checkpoint 'last'; train without "
         + "--resume to start the run"
+    case .nothingToDo(let directory, let step, let reason):
+      return TrainingError.nothingToDoMessage(directory: directory, step: step, reason: reason)
     case .runExists(let directory):
       return "'\(directory)' already holds the checkpoints of a run; pass --resume to continue "
         + "it, or choose another directory with --set output.dir=PATH (or remove this one)"

@@ -20,8 +20,20 @@ enum TrainingResumeCheck {
     "model.max_positions", "training.max_steps", "training.max_epochs",
     "training.max_time_minutes", "training.valid_every", "training.valid_bleu",
     "training.patience", "training.log_every", "training.keep_last_checkpoints",
-    "training.seed", "training.batch_tokens", "output.dir",
+    "training.seed", "training.batch_tokens", "output.dir", "data.vocab_size",
   ]
+  /// Keys a resumed run ignores, because the checkpoint's files decide them.
+  static let keptKeys: Set<String> = ["data.vocab_size"]
+
+  /// The differences of `current` from `saved` in ``keptKeys``, as `path: saved → current`.
+  static func kept(saved: RunConfig, current: RunConfig) -> [String] {
+    DataConfig.fields.compactMap { field in
+      let path = "\(DataConfig.name).\(field.key)"
+      guard keptKeys.contains(path), field.value(saved.data) != field.value(current.data)
+      else { return nil }
+      return "\(path) \(field.value(saved.data).quoted) → \(field.value(current.data).quoted)"
+    }
+  }
 
   /// The differences of `current` from `saved`, as `path: saved → current` texts.
   ///

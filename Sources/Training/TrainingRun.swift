@@ -34,6 +34,9 @@ public final class TrainingRun {
   public let metrics: MetricsLog
   /// Translate only the first this many validation sentences for BLEU; nil for all.
   public var bleuSentenceLimit: Int?
+  /// Where the run is recorded as the latest (``TrainingRunPointer``): `runs` of the current
+  /// directory; nil records nothing.
+  public var pointerDirectory: String? = TrainingRunPointer.defaultRunsDirectory
   private let report: (TrainingEvent) -> Void
 
   /// Prepares a run: a fresh one in `output.dir`, or, with `resume`, the continuation of the
@@ -58,6 +61,12 @@ public final class TrainingRun {
         throw .nothingToResume(directory: directory)
       }
       try Self.checkResumable(config: config, checkpoint: store.lastPath, report: report)
+      // A finished run stays as it is: no second test decoding, no duplicate metrics line.
+      let saved = try TrainerCheckpointFile.state(
+        at: CheckpointStore.join(store.lastPath, TrainerCheckpointFile.fileName))
+      if let reason = Self.limitReached(config.training, state: saved) {
+        throw .nothingToDo(directory: directory, step: saved.step, reason: reason)
+      }
       vocabulary = try tokenizing(try TrainingVocabulary(
         contentsOf: store.lastPath, isJoint: config.data.jointVocabulary))
     } else {
@@ -122,6 +131,12 @@ public final class TrainingRun {
       throw .mismatchedCheckpoint(
         path: checkpoint,
         reason: "the checkpoint's config differs in \(fixed.joined(separator: ", "))")
+    }
+    for kept in TrainingResumeCheck.kept(saved: saved, current: config) {
+      report(
+        .warning(
+          "\(kept) has no effect on resume: the checkpoint's vocabulary is kept (train afresh "
+            + "in another output.dir for a new one)"))
     }
     if !warned.isEmpty {
       report(
@@ -247,8 +262,13 @@ public final class TrainingRun {
 
   /// The limit that has been reached, if any.
   private func limitReached() -> TrainingStopReason? {
-    let training = config.training
-    let state = trainer.state
+    Self.limitReached(config.training, state: trainer.state)
+  }
+
+  /// The limit of `training` that a run in `state` has reached, if any.
+  static func limitReached(_ training: TrainingConfig, state: TrainerState)
+    -> TrainingStopReason?
+  {
     if training.maxSteps > 0, state.step >= training.maxSteps {
       return .maxSteps(training.maxSteps)
     }
@@ -306,7 +326,9 @@ public final class TrainingRun {
     } else {
       try checkpointing(try store.discard(staging))
     }
-    try TrainingRunPointer.record(runDirectory: config.output.directory)
+    if let pointerDirectory {
+      try TrainingRunPointer.record(runDirectory: config.output.directory, in: pointerDirectory)
+    }
     report(.checkpoint(path: store.lastPath, step: trainer.state.step, isBest: isBest))
   }
 

@@ -58,7 +58,7 @@ final class AttentionCommandTests: XCTestCase {
   func testASCIIHeatmapHasARowPerOutputPieceAndAColumnPerSourcePiece() throws {
     let run = CLIRun("attention", "--checkpoint", fixture.checkpoint, "the cat sat")
     XCTAssertEqual(run.status, 0, run.errors)
-    XCTAssertEqual(run.errors, "")
+    XCTAssertEqual(run.errors, "checkpoint: \(fixture.checkpoint)\n")
     XCTAssertFalse(run.output.contains("\u{1B}"), "no colour when stdout is not a terminal")
     let pass = try fixture.pass("the cat sat")
     let lines = run.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -114,6 +114,14 @@ final class AttentionCommandTests: XCTestCase {
     let counter = try Self.parse(path)
     XCTAssertEqual(counter.cells, pieces * pieces)
     XCTAssertTrue(counter.titles.contains("layer 1, head 2"))
+
+    let again = CLIRun("attention", "--checkpoint", fixture.checkpoint, "--svg", path, "a dog")
+    XCTAssertEqual(again.status, 1)
+    XCTAssertEqual(
+      again.errors, "Error: '\(path)' exists; pass --force to replace it, or choose another --svg\n")
+    let forced = CLIRun(
+      "attention", "--checkpoint", fixture.checkpoint, "--svg", path, "--force", "a dog")
+    XCTAssertEqual(forced.status, 0, forced.errors)
   }
 
   func testSelfDecoderMapIsCausal() throws {
@@ -142,7 +150,7 @@ final class AttentionCommandTests: XCTestCase {
     ]
     for (arguments, status, message) in cases {
       let run = TransformerCLI.runCapturing(
-        ["attention", "--checkpoint", checkpoint] + arguments)
+        ["attention", "--checkpoint", checkpoint, "--quiet"] + arguments)
       XCTAssertEqual(run.status, status, "\(arguments): \(run.errors)")
       XCTAssertTrue(run.errors.contains(message), "\(arguments): \(run.errors)")
       XCTAssertEqual(run.errors.filter { $0 == "\n" }.count, 1, run.errors)
@@ -218,13 +226,15 @@ final class AttentionCommandTests: XCTestCase {
     the last layer, averaged over the heads, unless --layer or --head choose
     (both count from 1).
 
-    --svg writes one SVG file (atomically) instead: a panel per layer and head,
-    titled "layer i, head j", with the pieces on both axes and a colour scale;
-    --layer and --head limit it to one layer or one head.
+    --svg writes one SVG file (atomically; an existing file only with --force)
+    instead: a panel per layer and head, titled "layer i, head j", with the
+    pieces on both axes and a colour scale; --layer and --head limit it to one
+    layer or one head. On a terminal the heatmap's cells narrow to fit its
+    width.
 
     USAGE: transformer-cli attention [--kind <kind>] [--layer <n>] [--head <n>]
-      [--svg <file>] [--no-color] [--checkpoint <dir>] [--beam <size>] [--alpha <a>]
-      [--max-len <count>] [--threads <count>] <text>
+      [--svg <file>] [--force] [--no-color] [--checkpoint <dir>] [--beam <size>]
+      [--alpha <a>] [--max-len <count>] [--quiet] [--threads <count>] <text>
 
     ARGUMENTS:
       <text>                  The sentence to translate.
@@ -235,12 +245,15 @@ final class AttentionCommandTests: XCTestCase {
       --layer <n>             The layer, from 1 (default: the last).
       --head <n>              The head, from 1 (default: the mean of all heads).
       --svg <file>            Write every layer and head as an SVG grid here.
+      --force                 Replace the --svg file if it exists.
       --no-color              Draw the terminal map in ASCII shades, without colour.
-      --checkpoint <dir>      The checkpoint directory (default: best/ of the most
-                              recently trained run under runs/).
+      --checkpoint <dir>      The checkpoint directory, or a run directory for its
+                              best/ (default: best/ of the run runs/.last-run
+                              names).
       --beam <size>           Beam size; 1 is greedy search (default: 4).
       --alpha <a>             Length penalty exponent α (default: 0.6).
       --max-len <count>       The most output pieces (default: source length + 50).
+      --quiet                 Do not name the checkpoint loaded on stderr.
       --threads <count>       Threads the kernels use (default:
                               $TRANSFORMER_THREADS, else one per processor).
       -h, --help              Show help information.

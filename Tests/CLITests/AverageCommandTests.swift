@@ -81,7 +81,7 @@ final class AverageCommandTests: XCTestCase {
     a hidden name beside it and renamed into place; an existing non-empty one
     is replaced only with --force.
 
-    USAGE: transformer-cli average [--output <dir>] [--last <count>] [--force]
+    USAGE: transformer-cli average --output <dir> [--last <count>] [--force]
       [--threads <count>] <checkpoint> ...
 
     ARGUMENTS:
@@ -89,7 +89,7 @@ final class AverageCommandTests: XCTestCase {
                               run directory.
 
     OPTIONS:
-      --output <dir>          The checkpoint directory to write (required).
+      --output <dir>          The checkpoint directory to write.
       --last <count>          Average the newest <count> step checkpoints of the run
                               directory given.
       --force                 Replace --output if it exists.

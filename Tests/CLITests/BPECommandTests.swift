@@ -38,8 +38,8 @@ final class BPECommandTests: XCTestCase {
       transformer-cli bpe learn --vocab-size 8000 --input train.de \\
         --input train.en --output bpe.model
 
-    USAGE: transformer-cli bpe learn [--vocab-size <count>] [--input <file> ...]
-      [--output <file>] [--threads <count>]
+    USAGE: transformer-cli bpe learn --vocab-size <count> --input <file> ...
+      --output <file> [--threads <count>]
 
     OPTIONS:
       --vocab-size <count>    Pieces in the model, the 261 reserved ones (special

@@ -22,12 +22,12 @@ final class BenchMatmulTests: XCTestCase {
       XCTAssertTrue(
         line.hasPrefix(
           "{\"m\":\(shape.m),\"k\":\(shape.k),\"n\":\(shape.n),\"batch\":\(shape.batch),"
-            + "\"transA\":\(shape.transA),\"transB\":\(shape.transB),\"threads\":1,\"gflops\":"),
+            + "\"trans_a\":\(shape.transA),\"trans_b\":\(shape.transB),\"threads\":1,\"gflops\":"),
         line)
       let object = try XCTUnwrap(
         JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
       XCTAssertEqual(
-        Set(object.keys), ["m", "k", "n", "batch", "transA", "transB", "threads", "gflops"])
+        Set(object.keys), ["m", "k", "n", "batch", "trans_a", "trans_b", "threads", "gflops"])
       let gflops = try XCTUnwrap(object["gflops"] as? NSNumber).doubleValue
       XCTAssertGreaterThanOrEqual(gflops, 0)
     }
@@ -72,7 +72,7 @@ final class BenchMatmulTests: XCTestCase {
     XCTAssertEqual(measurement.gflops, 8, accuracy: 1e-12)
     XCTAssertEqual(
       measurement.jsonLine,
-      "{\"m\":1000,\"k\":1000,\"n\":1000,\"batch\":2,\"transA\":false,\"transB\":false,"
+      "{\"m\":1000,\"k\":1000,\"n\":1000,\"batch\":2,\"trans_a\":false,\"trans_b\":false,"
         + "\"threads\":2,\"gflops\":8.00}")
   }
 }

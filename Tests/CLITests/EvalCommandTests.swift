@@ -10,10 +10,14 @@ final class EvalCommandTests: XCTestCase {
   static let evalHelp = """
     OVERVIEW: Score translations with sacreBLEU's BLEU and chrF.
 
-    Scores a file of translations (--hypothesis), one sentence a line, against one
-    or more reference files with one line per hypothesis line each. Several
-    references work as in sacreBLEU: each file is one reference stream, and line i
-    of every file is a reference for hypothesis i. The metrics are the defaults of
+    Two modes. With --hypothesis it scores a file of translations, one sentence a
+    line, against one or more reference files (BLEU unless --chrf is given, as
+    sacreBLEU does). Without it, a checkpoint translates a test set first and
+    --bleu, --chrf or --loss says what to report.
+
+    Each reference file has one line per hypothesis line; several references
+    work as in sacreBLEU: each file is one reference stream, and line i of every
+    file is a reference for hypothesis i. The metrics are the defaults of
     sacreBLEU 2.6.0: BLEU with the 13a tokenizer, mixed case and exp smoothing;
     chrF2 on character 6-grams with beta 2.
 
@@ -32,14 +36,17 @@ final class EvalCommandTests: XCTestCase {
     Without --hypothesis the hypotheses are made by a checkpoint (--checkpoint,
     default best/ of the latest run): it translates the test split its
     config.json names (data.test_source, data.test_target), or --source with
-    --reference, by beam search (--beam, --alpha, --max-len). --loss reports the
-    per-token cross-entropy and perplexity of the references instead of or
-    beside the metrics ({"loss","perplexity","tokens"} with --json).
+    --reference, by beam search (--beam, --alpha, --max-len). stderr names the
+    checkpoint, the source file and the search unless --quiet; --output keeps
+    the translations (written atomically; an existing file only with --force).
+    --loss reports the per-token cross-entropy and perplexity of the references
+    instead of or beside the metrics ({"loss","perplexity","tokens"} with
+    --json).
 
     USAGE: transformer-cli eval [--bleu] [--chrf] [--hypothesis <file>]
-      [--reference <file> ...] [--json] [--source <file>] [--loss]
-      [--checkpoint <dir>] [--beam <size>] [--alpha <a>] [--max-len <count>]
-      [--threads <count>]
+      [--reference <file> ...] [--json] [--source <file>] [--loss] [--output <file>]
+      [--force] [--checkpoint <dir>] [--beam <size>] [--alpha <a>]
+      [--max-len <count>] [--quiet] [--threads <count>]
 
     OPTIONS:
       --bleu                  Compute corpus BLEU.
@@ -52,11 +59,15 @@ final class EvalCommandTests: XCTestCase {
                               test split).
       --loss                  Report the references' per-token cross-entropy and
                               perplexity.
-      --checkpoint <dir>      The checkpoint directory (default: best/ of the most
-                              recently trained run under runs/).
+      --output <file>         Write the checkpoint's translations to this file.
+      --force                 Replace the --output file if it exists.
+      --checkpoint <dir>      The checkpoint directory, or a run directory for its
+                              best/ (default: best/ of the run runs/.last-run
+                              names).
       --beam <size>           Beam size; 1 is greedy search (default: 4).
       --alpha <a>             Length penalty exponent α (default: 0.6).
       --max-len <count>       The most output pieces (default: source length + 50).
+      --quiet                 Do not name the checkpoint loaded on stderr.
       --threads <count>       Threads the kernels use (default:
                               $TRANSFORMER_THREADS, else one per processor).
       -h, --help              Show help information.
@@ -195,19 +206,32 @@ final class EvalCommandTests: XCTestCase {
       nothing.errors, "Error: '\(empty)' is empty: there are no hypothesis lines to score\n")
   }
 
-  func testFilesAndAMetricAreRequired() {
-    let required =
-      "Error: '--hypothesis <file>' and at least one '--reference <file>' are required. "
-      + "(see 'transformer-cli eval --help')\n"
-    for run in [CLIRun("eval"), CLIRun("eval", "--chrf", "--hypothesis", "h.txt")] {
+  func testBareEvalNamesBothModesAndFilesDefaultToBLEU() throws {
+    for run in [CLIRun("eval"), CLIRun("eval", "--reference", "r.txt")] {
       XCTAssertEqual(run.status, 64)
-      XCTAssertEqual(run.errors, required)
+      XCTAssertEqual(
+        run.errors,
+        "Error: say what to score: '--hypothesis <file> --reference <file>' scores a file of "
+          + "translations (BLEU unless '--chrf'); '--bleu', '--chrf' or '--loss' translate the "
+          + "test split of a checkpoint (or '--source <file> --reference <file>') and score "
+          + "that. (see 'transformer-cli eval --help')\n")
     }
-    let noMetric = CLIRun("eval", "--hypothesis", "h.txt", "--reference", "r.txt")
-    XCTAssertEqual(noMetric.status, 64)
+    let noReference = CLIRun("eval", "--chrf", "--hypothesis", "h.txt")
+    XCTAssertEqual(noReference.status, 64)
     XCTAssertEqual(
-      noMetric.errors,
-      "Error: choose a metric: '--bleu', '--chrf' or both. (see 'transformer-cli eval --help')\n")
+      noReference.errors,
+      "Error: '--hypothesis <file>' needs at least one '--reference <file>'. "
+        + "(see 'transformer-cli eval --help')\n")
+
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let hypothesis = try directory.write("hyp.txt", "the cat sat on the mat\n")
+    let reference = try directory.write("ref.txt", "the cat sat on a mat\n")
+    let noMetric = CLIRun("eval", "--hypothesis", hypothesis, "--reference", reference)
+    let bleu = CLIRun("eval", "--bleu", "--hypothesis", hypothesis, "--reference", reference)
+    XCTAssertEqual(noMetric.status, 0, noMetric.errors)
+    XCTAssertTrue(noMetric.output.hasPrefix("BLEU = "), noMetric.output)
+    XCTAssertEqual(noMetric.output, bleu.output)
   }
 }
 

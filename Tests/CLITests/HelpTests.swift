@@ -66,7 +66,7 @@ final class HelpTests: XCTestCase {
     256×768, 256×1024, 1024×256 and 256×8000, the forward product and both backward
     products; then 24x32x24x512:tb and 24x24x32x512.
 
-    With --json each result is one line {"m","k","n","batch","transA","transB",
+    With --json each result is one line {"m","k","n","batch","trans_a","trans_b",
     "threads","gflops"}, which scripts/bench-matmul-numpy.py reads to time numpy
     on the same shapes.
 
@@ -122,8 +122,14 @@ final class HelpTests: XCTestCase {
 
     Translates <text>, or with no text each line of stdin (or --input), writing
     one translation a line; an empty line gives an empty line. Lines from stdin
-    are answered one at a time, each as soon as it is read. --output writes the
-    file atomically (aside, then renamed into place).
+    are answered one at a time, each as soon as it is read (on a terminal, end
+    with Ctrl-D). Quote a sentence of several words. --output writes the file
+    atomically (aside, then renamed into place); an existing file is replaced
+    only with --force, and never when it is the --input.
+
+    The model reads at most model.max_positions - 1 BPE pieces of a sentence; a
+    longer one is translated from its first pieces, with a warning on stderr
+    naming its line and both lengths.
 
     Searches with beam search and the length penalty of Wu et al. 2016,
     lp = ((5 + |Y|)/6)^α, output at most source length + 50 pieces; --beam 1 is
@@ -131,12 +137,15 @@ final class HelpTests: XCTestCase {
     "<line number>\\t<translation>\\t<score>", best first, the line numbers
     counting from 0.
 
-    Without --checkpoint it uses best/ of the run that runs/.last-run names:
-    the run that 'transformer-cli train' saved most recently.
+    --checkpoint takes a checkpoint directory, a run directory (its best/ is
+    used) or a model.safetensors file (its directory is used). Without it, the
+    checkpoint is best/ of the run that runs/.last-run (in the current
+    directory) names: the run 'transformer-cli train' saved most recently. The
+    checkpoint loaded is named on stderr unless --quiet.
 
-    USAGE: transformer-cli translate [--input <file>] [--output <file>]
+    USAGE: transformer-cli translate [--input <file>] [--output <file>] [--force]
       [--nbest <count>] [--checkpoint <dir>] [--beam <size>] [--alpha <a>]
-      [--max-len <count>] [--threads <count>] [<text>]
+      [--max-len <count>] [--quiet] [--threads <count>] [<text>]
 
     ARGUMENTS:
       <text>                  The sentence to translate.
@@ -144,13 +153,16 @@ final class HelpTests: XCTestCase {
     OPTIONS:
       --input <file>          Translate this file, one sentence a line.
       --output <file>         Write the translations here (default: stdout).
+      --force                 Replace the --output file if it exists.
       --nbest <count>         Print this many translations per line with their
                               scores (at most --beam).
-      --checkpoint <dir>      The checkpoint directory (default: best/ of the most
-                              recently trained run under runs/).
+      --checkpoint <dir>      The checkpoint directory, or a run directory for its
+                              best/ (default: best/ of the run runs/.last-run
+                              names).
       --beam <size>           Beam size; 1 is greedy search (default: 4).
       --alpha <a>             Length penalty exponent α (default: 0.6).
       --max-len <count>       The most output pieces (default: source length + 50).
+      --quiet                 Do not name the checkpoint loaded on stderr.
       --threads <count>       Threads the kernels use (default:
                               $TRANSFORMER_THREADS, else one per processor).
       -h, --help              Show help information.

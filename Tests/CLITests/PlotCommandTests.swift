@@ -49,10 +49,12 @@ final class PlotCommandTests: XCTestCase {
 
     The SVG goes to --output, written atomically (aside, then renamed into
     place); with one run the default is <run>/plot.svg, with several runs
-    --output is required. A run without metrics.jsonl, an empty one, or a line
-    that is not a metrics object is an error naming the file and line.
+    --output is required. The default file belongs to the run and is redrawn
+    each time; a file named with --output is replaced only with --force. A run
+    without metrics.jsonl, an empty one, or a line that is not a metrics object
+    is an error naming the file and line.
 
-    USAGE: transformer-cli plot [--output <file>] [--threads <count>] <run> ...
+    USAGE: transformer-cli plot [--output <file>] [--force] <run> ...
 
     ARGUMENTS:
       <run>                   Run directories holding metrics.jsonl.
@@ -60,8 +62,7 @@ final class PlotCommandTests: XCTestCase {
     OPTIONS:
       --output <file>         The SVG file to write (default with one run:
                               <run>/plot.svg).
-      --threads <count>       Threads the kernels use (default:
-                              $TRANSFORMER_THREADS, else one per processor).
+      --force                 Replace the --output file if it exists.
       -h, --help              Show help information.
 
     """
@@ -125,6 +126,22 @@ final class PlotCommandTests: XCTestCase {
     XCTAssertEqual(counter.runs.filter { $0 == "base" }.count, 4)
     XCTAssertEqual(counter.runs.filter { $0 == "no-bleu & <more>" }.count, 3)
     XCTAssertTrue(text.contains("no-bleu &amp; &lt;more&gt;"))
+  }
+
+  func testANamedOutputIsReplacedOnlyWithForceAndTheDefaultIsRedrawn() throws {
+    let run = try makeRun("toy")
+    XCTAssertEqual(CLIRun("plot", run).status, 0)
+    XCTAssertEqual(CLIRun("plot", run).status, 0, "the run's own plot.svg is redrawn")
+    let output = try directory.write("mine.svg", "keep")
+    let refused = CLIRun("plot", run, "--output", output)
+    XCTAssertEqual(refused.status, 1)
+    XCTAssertEqual(
+      refused.errors,
+      "Error: '\(output)' exists; pass --force to replace it, or choose another --output\n")
+    XCTAssertEqual(try directory.read("mine.svg"), "keep")
+    XCTAssertEqual(CLIRun("plot", run, "--output", output, "--force").status, 0)
+    XCTAssertNotEqual(try directory.read("mine.svg"), "keep")
+    XCTAssertEqual(CLIRun("plot", run, "--threads", "2").status, 64, "plot runs no kernels")
   }
 
   func testSeveralRunsNeedOutput() throws {

@@ -111,7 +111,8 @@ final class TraceCommandTests: XCTestCase {
     The values are the model's own: its layers record them as they compute.
 
     USAGE: transformer-cli trace [--target <text>] [--checkpoint <dir>]
-      [--beam <size>] [--alpha <a>] [--max-len <count>] [--threads <count>] <text>
+      [--beam <size>] [--alpha <a>] [--max-len <count>] [--quiet]
+      [--threads <count>] <text>
 
     ARGUMENTS:
       <text>                  The source sentence.
@@ -119,11 +120,13 @@ final class TraceCommandTests: XCTestCase {
     OPTIONS:
       --target <text>         Teacher-force on this reference translation and print
                               its loss.
-      --checkpoint <dir>      The checkpoint directory (default: best/ of the most
-                              recently trained run under runs/).
+      --checkpoint <dir>      The checkpoint directory, or a run directory for its
+                              best/ (default: best/ of the run runs/.last-run
+                              names).
       --beam <size>           Beam size; 1 is greedy search (default: 4).
       --alpha <a>             Length penalty exponent α (default: 0.6).
       --max-len <count>       The most output pieces (default: source length + 50).
+      --quiet                 Do not name the checkpoint loaded on stderr.
       --threads <count>       Threads the kernels use (default:
                               $TRANSFORMER_THREADS, else one per processor).
       -h, --help              Show help information.

@@ -22,23 +22,26 @@ final class TrainCommandTests: XCTestCase {
                                when training.valid_bleu is on, else loss)
       checkpoints/step-N/      the newest training.keep_last_checkpoints models
     Each checkpoint is written aside and renamed into place, so a crash never
-    leaves a broken one. The file .last-run beside the run directory (so
-    runs/.last-run for runs/toy) names the latest run, for 'translate'.
+    leaves a broken one. runs/.last-run in the current directory names the
+    latest run, whatever output.dir is, for 'translate', 'eval', 'attention'
+    and 'trace'. A fresh run refuses an output.dir that holds checkpoints.
 
     Training stops at training.max_steps, max_epochs, max_time_minutes or after
     training.patience validations without improvement, then validates and
     saves. Ctrl-C (or SIGTERM) finishes the current step, saves last/ and exits
     with 130 (143); press it twice to quit at once. --resume continues from
     last/ exactly as if the run had not stopped; raise a limit with --set to
-    train longer:
+    train longer (a run that has reached its limits is left as it is):
       transformer-cli train --config configs/toy.json --resume \\
         --set training.max_steps=2000
 
-    Progress goes to stderr, as a live line on a terminal and as a line every
-    training.log_every steps otherwise; the summary goes to stdout.
+    Progress goes to stderr: a line every training.log_every steps (with the
+    ETA) and, on a terminal, a live line below them fitted to its width. Their
+    loss, perplexity and tokens/s are means over the steps since the previous
+    log line. The summary goes to stdout.
 
-    USAGE: transformer-cli train [--config <file>] [--set <path=value> ...]
-      [--resume] [--threads <count>]
+    USAGE: transformer-cli train --config <file> [--set <path=value> ...] [--resume]
+      [--threads <count>]
 
     OPTIONS:
       --config <file>         The run's JSON config file.
@@ -53,12 +56,17 @@ final class TrainCommandTests: XCTestCase {
     """
 
   private var directory: TemporaryDirectory!
+  private var previousDirectory = ""
 
+  /// Each test runs in its own directory, where `runs/.last-run` is written.
   override func setUpWithError() throws {
     directory = try TemporaryDirectory()
+    previousDirectory = FileManager.default.currentDirectoryPath
+    XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(directory.url.path))
   }
 
   override func tearDown() {
+    XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(previousDirectory))
     directory.remove()
   }
 
@@ -93,7 +101,7 @@ final class TrainCommandTests: XCTestCase {
 
     let valid = try directory.write("valid.json", "{}")
     let overridden = CLIRun("train", "--config", valid, "--set", "training.max_steps=ten")
-    XCTAssertEqual(overridden.status, 1)
+    XCTAssertEqual(overridden.status, 64, "a --set mistake is a command-line mistake")
     XCTAssertTrue(
       overridden.errors.hasPrefix(
         "Error: --set training.max_steps=ten: training.max_steps: expected an integer"),
@@ -159,13 +167,85 @@ final class TrainCommandTests: XCTestCase {
       try String(contentsOfFile: directory.path("runs/.last-run"), encoding: .utf8), "tiny\n")
   }
 
+  func testCorpusErrorsNameThePathAsTyped() throws {
+    try directory.write("bad.src", bytes: Array("one two\n".utf8) + [0xFF, 0x0A])
+    try directory.write("ok.tgt", "one\ntwo\n")
+    let config = try directory.write(
+      "relative.json",
+      """
+      {"data": {"train_source": "bad.src", "train_target": "ok.tgt", "valid_source": "ok.tgt",
+                "valid_target": "ok.tgt", "vocab_size": 300}}
+      """)
+    let run = CLIRun("train", "--config", config)
+    XCTAssertEqual(run.status, 1)
+    XCTAssertTrue(
+      run.errors.hasSuffix(
+        "Error: bad.src:2: not valid UTF-8; convert the file to UTF-8 (for example with iconv)\n"),
+      run.errors)
+  }
+
+  func testResumingAFinishedRunHasNothingToDo() throws {
+    let config = try writeTinyConfig()
+    XCTAssertEqual(CLIRun("train", "--config", config).status, 0)
+    let runDirectory = directory.path("runs/tiny")
+    let metrics = try directory.read("runs/tiny/metrics.jsonl")
+    let summary = try directory.read("runs/tiny/summary.json")
+
+    let finished = CLIRun("train", "--config", config, "--resume")
+    XCTAssertEqual(finished.status, 1)
+    XCTAssertEqual(finished.output, "")
+    XCTAssertEqual(
+      finished.errors,
+      "Error: nothing to do: the run in '\(runDirectory)' is at step 4, reached "
+        + "training.max_steps (4); raise training.max_steps to train longer, as in --set "
+        + "training.max_steps=8\n")
+    let lowered = CLIRun(
+      "train", "--config", config, "--set", "training.max_steps=2", "--resume")
+    XCTAssertEqual(lowered.status, 1)
+    XCTAssertEqual(
+      lowered.errors,
+      "Error: nothing to do: the run in '\(runDirectory)' is at step 4, beyond "
+        + "training.max_steps (2); raise training.max_steps to train longer, as in --set "
+        + "training.max_steps=8\n")
+    XCTAssertEqual(try directory.read("runs/tiny/metrics.jsonl"), metrics)
+    XCTAssertEqual(try directory.read("runs/tiny/summary.json"), summary)
+
+    let resized = CLIRun(
+      "train", "--config", config, "--set", "training.max_steps=5", "--set",
+      "data.vocab_size=400", "--resume")
+    XCTAssertEqual(resized.status, 0, resized.errors)
+    XCTAssertTrue(
+      resized.errors.contains(
+        "warning: data.vocab_size 300 → 400 has no effect on resume: the "
+          + "checkpoint's vocabulary is kept"), resized.errors)
+  }
+
+  func testThePointerIsInRunsWhateverTheOutputDirectory() throws {
+    let config = try writeTinyConfig()
+    let elsewhere = directory.path("exp/a")
+    let run = CLIRun("train", "--config", config, "--set", "output.dir=\(elsewhere)")
+    XCTAssertEqual(run.status, 0, run.errors)
+    XCTAssertEqual(try directory.read("runs/.last-run"), "../exp/a\n")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: directory.path("exp/.last-run")))
+    XCTAssertEqual(TrainingRunPointer.runDirectory(), "exp/a")
+
+    let translate = CLIRun("translate", "one two")
+    XCTAssertEqual(translate.status, 0, translate.errors)
+    XCTAssertEqual(
+      translate.errors,
+      "checkpoint: exp/a/best (step 4; best/ of the latest run, from runs/.last-run)\n")
+    let quiet = CLIRun("translate", "--quiet", "one two")
+    XCTAssertEqual(quiet.errors, "")
+    XCTAssertEqual(quiet.output, translate.output)
+  }
+
   func testProgressTexts() {
     let progress = TrainingProgress(
       step: 1200, epoch: 3, loss: 2.34512, perplexity: 8.123, learningRate: 0.000632,
       tokensPerSecond: 10_512, elapsedSeconds: 83, remainingSeconds: 121, maxSteps: 3000)
     XCTAssertEqual(
       ProgressLine.status(progress),
-      "epoch 3  step 1200/3000  loss 2.3451  ppl 8.12  lr 6.32e-04  10.5k tok/s  1:23 ETA 2:01")
+      "epoch 3  step 1200/3000  loss 2.3451  ppl 8.12  lr 6.32e-04  10.5k tok/s  1:23  ETA 2:01")
     XCTAssertEqual(
       ProgressLine.validation(
         ValidationResult(step: 250, loss: 2.31, perplexity: 10.07, bleu: 41.2), isBest: true),

@@ -59,9 +59,80 @@ final class TranslateCommandTests: XCTestCase {
   func testTranslatesTheArgument() throws {
     let run = CLIRun("translate", "--checkpoint", fixture.checkpoint, "the cat sat")
     XCTAssertEqual(run.status, 0, run.errors)
-    XCTAssertEqual(run.errors, "")
+    XCTAssertEqual(run.errors, "checkpoint: \(fixture.checkpoint)\n")
     let expected = try fixture.translator().translate(["the cat sat"])[0]
     XCTAssertEqual(run.output, expected + "\n")
+  }
+
+  func testRunDirectoryAndModelFileFindTheCheckpoint() throws {
+    let run = fixture.directory.path("run")
+    try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: fixture.checkpoint, toPath: run + "/best")
+    let fromRun = CLIRun("translate", "--checkpoint", run, "the cat sat")
+    XCTAssertEqual(fromRun.status, 0, fromRun.errors)
+    XCTAssertEqual(
+      fromRun.errors, "checkpoint: \(run)/best (best/ of the run directory '\(run)')\n")
+    let model = fixture.checkpoint + "/model.safetensors"
+    let fromFile = CLIRun("translate", "--checkpoint", model, "the cat sat")
+    XCTAssertEqual(fromFile.status, 0, fromFile.errors)
+    XCTAssertEqual(
+      fromFile.errors, "checkpoint: \(fixture.checkpoint) (the directory of '\(model)')\n")
+    XCTAssertEqual(fromFile.output, fromRun.output)
+  }
+
+  func testLongInputIsTranslatedWithAWarningNamingTheLine() throws {
+    let long = Array(repeating: "the cat sat on the mat", count: 20).joined(separator: " ")
+    let input = try fixture.directory.write("long.txt", "a dog ran home\n\(long)\n")
+    let run = CLIRun("translate", "--checkpoint", fixture.checkpoint, "--quiet", "--input", input)
+    XCTAssertEqual(run.status, 0, run.errors)
+    let translator = try fixture.translator()
+    let pieces = translator.sourcePieceCount(long)
+    XCTAssertEqual(translator.maxSourcePieces, 63)
+    XCTAssertGreaterThan(pieces, 63)
+    XCTAssertEqual(
+      run.errors,
+      "warning: line 2 of '\(input)' has \(pieces) BPE pieces, more than the 63 the model "
+        + "reads (model.max_positions 64, one for </s>); only its first 63 pieces are "
+        + "translated\n")
+    XCTAssertEqual(run.output.split(separator: "\n", omittingEmptySubsequences: false).count, 3)
+    let argument = CLIRun("translate", "--checkpoint", fixture.checkpoint, "--quiet", long)
+    XCTAssertTrue(argument.errors.hasPrefix("warning: the sentence has \(pieces) BPE pieces"))
+  }
+
+  func testOutputIsNeverTheInputAndIsReplacedOnlyWithForce() throws {
+    let input = fixture.directory.path("test.src")
+    let same = CLIRun(
+      "translate", "--checkpoint", fixture.checkpoint, "--input", input, "--output",
+      fixture.directory.path("./test.src"))
+    XCTAssertEqual(same.status, 64)
+    XCTAssertTrue(same.errors.contains("is the --input file"), same.errors)
+    XCTAssertEqual(
+      try fixture.directory.read("test.src"),
+      fixture.sourceLines.joined(separator: "\n") + "\n")
+
+    let output = try fixture.directory.write("out.txt", "keep me\n")
+    let refused = CLIRun(
+      "translate", "--checkpoint", fixture.checkpoint, "--input", input, "--output", output)
+    XCTAssertEqual(refused.status, 1)
+    XCTAssertEqual(
+      refused.errors,
+      "Error: '\(output)' exists; pass --force to replace it, or choose another --output\n")
+    XCTAssertEqual(try fixture.directory.read("out.txt"), "keep me\n")
+    let forced = CLIRun(
+      "translate", "--checkpoint", fixture.checkpoint, "--input", input, "--output", output,
+      "--force")
+    XCTAssertEqual(forced.status, 0, forced.errors)
+    XCTAssertNotEqual(try fixture.directory.read("out.txt"), "keep me\n")
+  }
+
+  func testASplitSentenceSuggestsQuotes() {
+    let run = CLIRun("translate", "--checkpoint", fixture.checkpoint, "Cheolsu", "gave", "apples")
+    XCTAssertEqual(run.status, 64)
+    XCTAssertEqual(
+      run.errors,
+      "Error: unexpected argument 'gave' for 'translate'; quote a sentence of several words, "
+        + "as in 'transformer-cli translate \"Cheolsu gave apples\"'. "
+        + "(see 'transformer-cli translate --help')\n")
   }
 
   func testFileToFileKeepsLinesAndEmptyLines() throws {
@@ -119,14 +190,26 @@ final class TranslateCommandTests: XCTestCase {
   }
 
   func testEvalTranslatesTheTestSplit() throws {
+    let output = fixture.directory.path("hypotheses.txt")
     let run = CLIRun(
-      "eval", "--bleu", "--chrf", "--json", "--checkpoint", fixture.checkpoint, "--beam", "2")
+      "eval", "--bleu", "--chrf", "--json", "--checkpoint", fixture.checkpoint, "--beam", "2",
+      "--output", output)
     XCTAssertEqual(run.status, 0, run.errors)
+    XCTAssertEqual(
+      run.errors,
+      "checkpoint: \(fixture.checkpoint)\ntranslating 4 lines of "
+        + "'\(fixture.directory.path("test.src"))' with beam 2, alpha 0.6\n")
     let hypotheses = try fixture.translator(DecodingOptions(beamSize: 2)).translate(
       fixture.sourceLines)
     let bleu = try BLEU.corpusScore(hypotheses: hypotheses, references: [fixture.referenceLines])
     let chrf = try CHRF.corpusScore(hypotheses: hypotheses, references: [fixture.referenceLines])
     XCTAssertEqual(run.output, bleu.jsonLine + "\n" + chrf.jsonLine + "\n")
+    XCTAssertEqual(
+      try String(contentsOfFile: output, encoding: .utf8), hypotheses.map { $0 + "\n" }.joined())
+    let again = CLIRun(
+      "eval", "--bleu", "--checkpoint", fixture.checkpoint, "--output", output, "--quiet")
+    XCTAssertEqual(again.status, 1)
+    XCTAssertTrue(again.errors.hasPrefix("Error: '\(output)' exists; pass --force"), again.errors)
   }
 
   func testEvalWithSourceAndReferenceAndLoss() throws {

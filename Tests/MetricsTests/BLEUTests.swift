@@ -82,9 +82,9 @@ final class BLEUTests: XCTestCase {
       "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:\(SacreBLEUSignature.version)")
     XCTAssertEqual(
       score.jsonLine,
-      "{\"bleu\": 59.46, \"precisions\": [75.0, 66.7, 50.0, 50.0], \"bp\": 1.000, "
-        + "\"ratio\": 1.000, \"hyp_len\": 4, \"ref_len\": 4, "
-        + "\"signature\": \"\(score.signature)\"}")
+      "{\"bleu\":59.46,\"precisions\":[75.0,66.7,50.0,50.0],\"bp\":1.000,"
+        + "\"ratio\":1.000,\"hyp_len\":4,\"ref_len\":4,"
+        + "\"signature\":\"\(score.signature)\"}")
     let object = try XCTUnwrap(
       JSONSerialization.jsonObject(with: Data(score.jsonLine.utf8)) as? [String: Any])
     XCTAssertEqual(

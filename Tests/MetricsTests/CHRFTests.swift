@@ -56,8 +56,8 @@ final class CHRFTests: XCTestCase {
       score.formatted(width: 1, withSignature: true), "chrF2|\(score.signature) = 38.9")
     XCTAssertEqual(
       score.jsonLine,
-      "{\"chrf\": 38.89, \"name\": \"chrF2\", \"char_order\": 6, \"word_order\": 0, "
-        + "\"beta\": 2, \"signature\": \"\(score.signature)\"}")
+      "{\"chrf\":38.89,\"name\":\"chrF2\",\"char_order\":6,\"word_order\":0,"
+        + "\"beta\":2,\"signature\":\"\(score.signature)\"}")
     XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(score.jsonLine.utf8)))
   }
 }

@@ -78,6 +78,7 @@ struct TinyRun {
       events.append(event)
       if case .step = event { steps += 1 }
     }
+    run.pointerDirectory = path("runs")
     let summary = try run.run(shouldStop: { stopAfter.map { steps >= $0 } ?? false })
     return (summary, events)
   }
@@ -218,10 +219,16 @@ final class TrainerTests: XCTestCase {
     let resumed = try tiny.train(try tiny.config(), resume: true)
     XCTAssertEqual(resumed.summary.reason, .maxSteps(12))
     XCTAssertEqual(try tiny.trainingLosses(), expected)
-    // A run that has reached its limit resumes to nothing more.
-    let again = try tiny.train(try tiny.config(), resume: true)
-    XCTAssertEqual(again.summary.steps, 12)
-    XCTAssertEqual(try tiny.trainingLosses(), expected)
+    // A run that has reached its limit is left as it is: nothing trained, nothing logged.
+    let metrics = try String(
+      contentsOfFile: tiny.runDirectory + "/metrics.jsonl", encoding: .utf8)
+    XCTAssertThrowsError(try tiny.train(try tiny.config(), resume: true)) { error in
+      XCTAssertEqual(
+        error as? TrainingError,
+        .nothingToDo(directory: tiny.runDirectory, step: 12, reason: .maxSteps(12)))
+    }
+    XCTAssertEqual(
+      try String(contentsOfFile: tiny.runDirectory + "/metrics.jsonl", encoding: .utf8), metrics)
   }
 
   func testMetricsLinesParse() throws {

@@ -1,0 +1,93 @@
+import Foundation
+import Checkpoints
+import Training
+
+/// The checkpoint directory a model command (`translate`, `eval`, `attention`, `trace`) loads,
+/// and the line that names it on stderr.
+///
+/// `--checkpoint` may be a checkpoint directory, a run directory (its `best/` is used), or a
+/// file inside a checkpoint such as `model.safetensors` (its directory is used); without it,
+/// `best/` of the run that `runs/.last-run` names.
+struct CheckpointLocation: Equatable {
+  /// The checkpoint directory.
+  var directory: String
+  /// How `directory` was found when it is not the path given, for the loaded line.
+  var origin: String?
+
+  /// The checkpoint `given` (the `--checkpoint` value) means.
+  ///
+  /// - Throws: `RuntimeError` when nothing was given and no run was recorded.
+  static func resolve(_ given: String?) throws(RuntimeError) -> CheckpointLocation {
+    guard let given else {
+      guard let run = TrainingRunPointer.runDirectory() else {
+        throw RuntimeError(
+          "no checkpoint given and no trained run recorded in "
+            + "'\(TrainingRunPointer.defaultPath)' of the current directory; train a model "
+            + "first, or pass '--checkpoint <dir>' (a checkpoint or a run directory)")
+      }
+      return CheckpointLocation(
+        directory: CheckpointStore.join(run, CheckpointStore.bestName),
+        origin: "best/ of the latest run, from \(TrainingRunPointer.defaultPath)")
+    }
+    let files = FileManager.default
+    var isDirectory: ObjCBool = false
+    guard files.fileExists(atPath: given, isDirectory: &isDirectory) else {
+      return CheckpointLocation(directory: given)
+    }
+    if !isDirectory.boolValue {
+      let parent = (given as NSString).deletingLastPathComponent
+      return CheckpointLocation(
+        directory: parent.isEmpty ? "." : parent, origin: "the directory of '\(given)'")
+    }
+    let best = CheckpointStore.join(given, CheckpointStore.bestName)
+    let isCheckpoint = files.fileExists(
+      atPath: CheckpointStore.join(given, Checkpoint.modelFileName))
+    if !isCheckpoint,
+      files.fileExists(atPath: CheckpointStore.join(best, Checkpoint.modelFileName))
+    {
+      return CheckpointLocation(
+        directory: best, origin: "best/ of the run directory '\(given)'")
+    }
+    return CheckpointLocation(directory: given)
+  }
+
+  /// `checkpoint: runs/toy/best (step 1000; best/ of the run directory 'runs/toy')`.
+  var loadedLine: String {
+    let details = [CheckpointLocation.describe(directory), origin].compactMap { $0 }
+    return "checkpoint: \(directory)"
+      + (details.isEmpty ? "" : " (\(details.joined(separator: "; ")))")
+  }
+
+  /// `step 1000` from the trainer state, `average of 5 checkpoints` for an averaged one, or nil
+  /// when neither is recorded. Reads only the safetensors headers.
+  static func describe(_ directory: String) -> String? {
+    let trainer = CheckpointStore.join(directory, TrainerCheckpointFile.fileName)
+    if let text = metadata(ofSafeTensors: trainer)?[TrainerCheckpointFile.stateKey],
+      let state = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+      let step = state["step"] as? Int
+    {
+      return "step \(step)"
+    }
+    let model = CheckpointStore.join(directory, Checkpoint.modelFileName)
+    if let text = metadata(ofSafeTensors: model)?[CheckpointAverage.sourcesMetadataKey],
+      let sources = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any]
+    {
+      return "average of \(sources.count) checkpoints"
+    }
+    return nil
+  }
+
+  /// The `__metadata__` of the safetensors file at `path`, read from its header alone; nil
+  /// when the file is missing or not safetensors (loading it reports that properly).
+  private static func metadata(ofSafeTensors path: String) -> [String: String]? {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+    defer { try? handle.close() }
+    guard let prefix = try? handle.read(upToCount: 8), prefix.count == 8 else { return nil }
+    let length = prefix.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+    guard length < 1 << 26, let header = try? handle.read(upToCount: Int(length)),
+      header.count == Int(length),
+      let object = try? JSONSerialization.jsonObject(with: header) as? [String: Any]
+    else { return nil }
+    return object["__metadata__"] as? [String: String]
+  }
+}

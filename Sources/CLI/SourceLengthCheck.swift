@@ -1,0 +1,31 @@
+import Decoding
+
+/// The warning `translate` and `eval` give for a sentence longer than the model reads: it is
+/// translated from its first `max_positions` − 1 pieces, and the user is told which line and by
+/// how much rather than getting a silently shortened translation.
+enum SourceLengthCheck {
+  /// One warning line per line of `lines` that the model cannot read whole.
+  ///
+  /// - Parameters:
+  ///   - firstLineNumber: the 1-based number of `lines[0]` in its input.
+  ///   - input: how the input is named (`'in.txt'`, `standard input`), nil for a sentence
+  ///     given as an argument.
+  static func warnings(
+    for lines: [String], firstLineNumber: Int = 1, input: String?, translator: Translator
+  ) -> [String] {
+    let limit = translator.maxSourcePieces
+    return lines.enumerated().compactMap { offset, line in
+      let count = translator.sourcePieceCount(line)
+      guard count > limit else { return nil }
+      let place = input.map { "line \(firstLineNumber + offset) of \($0)" } ?? "the sentence"
+      return message(place: place, pieces: count, limit: limit)
+    }
+  }
+
+  /// `warning: line 3 of 'in.txt' has 300 BPE pieces, more than the 255 the model reads …`
+  static func message(place: String, pieces: Int, limit: Int) -> String {
+    "warning: \(place) has \(pieces) BPE pieces, more than the \(limit) the model reads "
+      + "(model.max_positions \(limit + 1), one for </s>); only its first \(limit) pieces are "
+      + "translated"
+  }
+}

@@ -1,0 +1,12 @@
+/// How much of a sentence the model reads: the encoder has `max_positions` positions and one
+/// goes to `</s>`, so a source of more pieces is cut (``DecodingBatch``). Commands use these to
+/// say so rather than cut silently.
+extension Translator {
+  /// The most source pieces the model reads: `model.max_positions` − 1.
+  public var maxSourcePieces: Int { model.configuration.maxPositions - 1 }
+
+  /// The number of source BPE pieces of `line`, without `</s>`.
+  public func sourcePieceCount(_ line: String) -> Int {
+    vocabulary.source.encodeIDs(line).count
+  }
+}
