@@ -6,4 +6,7 @@
 // - Kernels in forward/backward pairs, each with a reference: softmax with attention masks,
 //   log-softmax, layer norm, label-smoothed cross-entropy, activations, dropout, embedding
 //   gather/scatter, head split/merge, the sinusoidal positional encoding, reductions.
+// - Attention beyond the batched GEMM + softmax: the tiled, online-softmax memory-efficient
+//   kernel (`MemoryEfficientAttention*`), and for cached decoding the one-query attention over
+//   the cache (`SingleQueryAttention`) and the few-row products (`RowProduct`).
 // - `parallelFor` and `RandomGenerator` (xoshiro256**, seeded through `SplitMix64`).
