@@ -28,6 +28,17 @@ public struct ModelConfig: ConfigSection {
     case xavierUniform = "xavier_uniform"
   }
 
+  /// Which attention kernel the layers run.
+  public enum Attention: String, ConfigChoice {
+    /// The fused kernel that stores the `[B, H, T, S]` probabilities.
+    case standard
+    /// The tiled kernel with an online softmax: memory linear in the length.
+    case memoryEfficient = "memory_efficient"
+    /// The standard kernel for short inputs, the memory-efficient one for long inputs or a
+    /// window (`AttentionKernelChoice.resolve`).
+    case auto
+  }
+
   /// The number of encoder layers (N).
   public var encoderLayerCount = 6
   /// The number of decoder layers (N).
@@ -53,6 +64,10 @@ public struct ModelConfig: ConfigSection {
   public var maxPositions = 256
   /// How weights are initialised.
   public var initialization = Initialization.xavierUniform
+  /// The attention kernel.
+  public var attention = Attention.auto
+  /// W: decoder self-attention sees only the last W positions; nil for all.
+  public var attentionWindow: Int? = nil
 
   /// Every field at its default.
   public init() {}
@@ -89,6 +104,14 @@ public struct ModelConfig: ConfigSection {
       "Longest sequence the sinusoidal positional encoding covers, `<s>`/`</s>` included; at least `data.max_length` + 1."
     ),
     .choice("init", \.initialization, "Weight initialisation: Xavier/Glorot uniform for matrices."),
+    .choice(
+      "attention", \.attention,
+      "Attention kernel: `standard` stores the [T, S] probabilities per head, `memory_efficient` computes them tile by tile (memory linear in the length), `auto` picks `memory_efficient` from T·S ≥ 512² or with a window."
+    ),
+    .optionalInteger(
+      "attention_window", \.attentionWindow, minimum: 1,
+      "Local attention in the decoder's self-attention: position i sees only i − W < j ≤ i (Longformer/Mistral style); `null` = all earlier positions. The encoder and cross-attention stay full. Needs `attention` `memory_efficient` or `auto`."
+    ),
   ]
 
   /// Decodes the keys present, with the same checks as a config file.

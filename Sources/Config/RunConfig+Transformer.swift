@@ -1,4 +1,5 @@
 import NN
+import Tensors
 import Tokenizer
 
 extension RunConfig {
@@ -16,10 +17,21 @@ extension RunConfig {
       dropout: Float(model.dropout), attentionDropout: Float(model.attentionDropout),
       activation: model.activation == .gelu ? .gelu : .relu,
       normPlacement: model.norm == .pre ? .pre : .post, tiedEmbeddings: model.tieEmbeddings,
-      maxPositions: model.maxPositions, paddingID: Vocabulary.paddingID)
+      maxPositions: model.maxPositions, paddingID: Vocabulary.paddingID,
+      attention: attentionImplementation,
+      attentionWindow: model.attentionWindow)
     precondition(
       configuration.problem == nil,
       "RunConfig.transformerConfiguration: \(configuration.problem ?? "") passed validation")
     return configuration
+  }
+
+  /// `model.attention` as the kernel layer's type.
+  var attentionImplementation: AttentionImplementation {
+    switch model.attention {
+    case .standard: return .standard
+    case .memoryEfficient: return .memoryEfficient
+    case .auto: return .auto
+    }
   }
 }
