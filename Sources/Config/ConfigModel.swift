@@ -106,7 +106,7 @@ public struct ModelConfig: ConfigSection {
     .choice("init", \.initialization, "Weight initialisation: Xavier/Glorot uniform for matrices."),
     .choice(
       "attention", \.attention,
-      "Attention kernel: `standard` stores the [T, S] probabilities per head, `memory_efficient` computes them tile by tile (memory linear in the length), `auto` picks `memory_efficient` from T·S ≥ 512² or with a window."
+      "Attention kernel: `standard` stores the [T, S] probabilities per head, `memory_efficient` computes them tile by tile (memory linear in the length), `auto` picks `memory_efficient` from T·S ≥ 512² in causal self-attention, 4096² elsewhere, and with a window."
     ),
     .optionalInteger(
       "attention_window", \.attentionWindow, minimum: 1,

@@ -23,30 +23,45 @@ public enum AttentionKernel: String, Sendable {
 
 /// The decision `auto` makes, as one pure function of the call's sizes.
 public enum AttentionKernelChoice {
-  /// `auto` runs the memory-efficient kernel from T·S ≥ this many scores per head: 512² and up.
+  /// Causal attention (decoder self-attention): `auto` runs the memory-efficient kernel from
+  /// T·S ≥ 512².
   ///
-  /// Measured with `scripts/bench-attention.sh` (forward + backward, H 8, K 64, B 1, causal and
-  /// not, 2 threads, medians): the two kernels are within noise at 512 and the tiled kernel is
-  /// faster from 1024 on, while its memory is linear in T from the start.
-  public static let autoMinimumScores = 512 * 512
+  /// Measured with `scripts/bench-attention.sh` (forward + backward, H 8, K 64, B 1, 2 threads,
+  /// medians of 3 on a shared machine): the tiled kernel skips the key tiles above the
+  /// diagonal and was as fast or faster at every length, 31 against 55 ms at 512, 0.94× the
+  /// standard time at 1024–4096 and 0.25× at 8192.
+  public static let causalMinimumScores = 512 * 512
+
+  /// Full attention (the encoder, cross-attention): `auto` runs the memory-efficient kernel
+  /// from T·S ≥ 4096².
+  ///
+  /// Same measurement without the causal mask: the standard kernel is faster up to 4096
+  /// (1.6× at 256, 1.4× at 4096) and the tiled one from 8192 (20.3 against 34.3 s). The
+  /// switch is at the lower end of that bracket because at 4096 the standard kernel already
+  /// holds 1.07 GB of `[B, H, T, S]` matrices per call (per layer in training).
+  public static let fullMinimumScores = 4096 * 4096
 
   /// The kernel to run for one attention call.
   ///
-  /// `standard` and `memoryEfficient` are returned as they are; `auto` gives the memory-efficient
-  /// kernel when `window` is set (the standard kernel has no sliding window) or when
-  /// `queries · keys ≥ autoMinimumScores`, else the standard kernel. The threshold was measured
-  /// at K 64; both kernels do O(T·S·K) work, so it is used for every head size.
+  /// `standard` and `memoryEfficient` are returned as they are. `auto` gives the
+  /// memory-efficient kernel when `window` is set (the standard kernel has no sliding window)
+  /// or when `queries · keys` reaches `causalMinimumScores` (causal) or `fullMinimumScores`
+  /// (not causal), else the standard kernel. One step of cached decoding (T = 1) therefore
+  /// stays standard. The thresholds were measured at K 64; both kernels do O(T·S·K) work, so
+  /// they are used for every head size.
   ///
   /// - Parameters:
   ///   - implementation: the configured `model.attention`.
-  ///   - queries: T, the query positions of the call (1 in one step of cached decoding).
+  ///   - queries: T, the query positions of the call.
   ///   - keys: S, the key positions.
   ///   - headSize: K.
+  ///   - causal: whether query t sees only keys up to its own position (decoder
+  ///     self-attention); padding masks do not count.
   ///   - window: `model.attention_window` where it applies (decoder self-attention), else nil.
   /// - Precondition: no `window` with `standard` (the configuration refuses that combination).
   public static func resolve(
     _ implementation: AttentionImplementation, queries: Int, keys: Int, headSize: Int,
-    window: Int? = nil
+    causal: Bool, window: Int? = nil
   ) -> AttentionKernel {
     switch implementation {
     case .standard:
@@ -58,7 +73,8 @@ public enum AttentionKernelChoice {
     case .auto:
       if window != nil { return .memoryEfficient }
       let (product, overflow) = queries.multipliedReportingOverflow(by: keys)
-      return overflow || product >= autoMinimumScores ? .memoryEfficient : .standard
+      let threshold = causal ? causalMinimumScores : fullMinimumScores
+      return overflow || product >= threshold ? .memoryEfficient : .standard
     }
   }
 }

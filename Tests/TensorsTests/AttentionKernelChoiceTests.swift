@@ -7,30 +7,41 @@ import XCTest
 final class AttentionKernelChoiceTests: XCTestCase {
   func testExplicitKindsAreKept() {
     XCTAssertEqual(
-      AttentionKernelChoice.resolve(.standard, queries: 100_000, keys: 100_000, headSize: 64),
+      AttentionKernelChoice.resolve(
+        .standard, queries: 100_000, keys: 100_000, headSize: 64, causal: true),
       .standard)
     XCTAssertEqual(
-      AttentionKernelChoice.resolve(.memoryEfficient, queries: 1, keys: 1, headSize: 64),
+      AttentionKernelChoice.resolve(
+        .memoryEfficient, queries: 1, keys: 1, headSize: 64, causal: false),
       .memoryEfficient)
   }
 
-  func testAutoSwitchesAtTheThreshold() {
-    let side = Int(Double(AttentionKernelChoice.autoMinimumScores).squareRoot())
-    XCTAssertEqual(side * side, AttentionKernelChoice.autoMinimumScores)
-    XCTAssertEqual(
-      AttentionKernelChoice.resolve(.auto, queries: side - 1, keys: side, headSize: 64), .standard)
-    XCTAssertEqual(
-      AttentionKernelChoice.resolve(.auto, queries: side, keys: side, headSize: 64),
-      .memoryEfficient)
-    // One step of cached decoding: a single query against a long cache stays standard.
-    XCTAssertEqual(
-      AttentionKernelChoice.resolve(.auto, queries: 1, keys: side, headSize: 64), .standard)
+  func testAutoSwitchesAtTheThresholds() {
+    for (causal, side) in [(true, 512), (false, 4096)] {
+      let threshold =
+        causal ? AttentionKernelChoice.causalMinimumScores : AttentionKernelChoice.fullMinimumScores
+      XCTAssertEqual(side * side, threshold)
+      XCTAssertEqual(
+        AttentionKernelChoice.resolve(
+          .auto, queries: side - 1, keys: side, headSize: 64, causal: causal),
+        .standard)
+      XCTAssertEqual(
+        AttentionKernelChoice.resolve(
+          .auto, queries: side, keys: side, headSize: 64, causal: causal),
+        .memoryEfficient)
+      // One step of cached decoding: a single query against a long cache stays standard.
+      XCTAssertEqual(
+        AttentionKernelChoice.resolve(
+          .auto, queries: 1, keys: side * 4, headSize: 64, causal: causal),
+        .standard)
+    }
     // A window needs the tiled kernel at any length; huge sizes do not overflow.
     XCTAssertEqual(
-      AttentionKernelChoice.resolve(.auto, queries: 4, keys: 4, headSize: 64, window: 2),
+      AttentionKernelChoice.resolve(
+        .auto, queries: 4, keys: 4, headSize: 64, causal: true, window: 2),
       .memoryEfficient)
     XCTAssertEqual(
-      AttentionKernelChoice.resolve(.auto, queries: .max, keys: .max, headSize: 64),
+      AttentionKernelChoice.resolve(.auto, queries: .max, keys: .max, headSize: 64, causal: false),
       .memoryEfficient)
   }
 
