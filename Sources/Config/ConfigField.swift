@@ -45,6 +45,26 @@ public struct ConfigField<Section> {
       value: { .number(String($0[keyPath: keyPath])) })
   }
 
+  /// An integer of at least `minimum`, or `null` for none (nil).
+  public static func optionalInteger(
+    _ key: String, _ keyPath: WritableKeyPath<Section, Int?>, minimum: Int, _ summary: String
+  ) -> ConfigField {
+    ConfigField(
+      key: key, type: "integer ≥ \(minimum) \\| null", summary: summary, takesText: false,
+      read: { (section, json, path) throws(ConfigProblem) in
+        if case .null = json {
+          section[keyPath: keyPath] = nil
+          return
+        }
+        guard case .number = json else {
+          throw ConfigProblem(
+            path: path, message: "expected an integer or null, got \(json.quoted)")
+        }
+        section[keyPath: keyPath] = try readInteger(json, minimum: minimum, path: path)
+      },
+      value: { $0[keyPath: keyPath].map { .number(String($0)) } ?? .null })
+  }
+
   /// A non-negative integer stored as `UInt64` (a seed).
   public static func unsigned(
     _ key: String, _ keyPath: WritableKeyPath<Section, UInt64>, _ summary: String

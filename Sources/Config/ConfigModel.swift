@@ -1,4 +1,5 @@
 import NN
+import Tensors
 
 /// The `model` section: the Transformer's shape (Vaswani et al. 2017, section 3).
 ///
@@ -16,6 +17,9 @@ public struct ModelConfig: ConfigSection {
     /// N(0, d_model^-0.5).
     case xavierUniform = "xavier_uniform"
   }
+
+  /// Which attention kernel the layers run: the kernels' own type.
+  public typealias Attention = AttentionImplementation
 
   /// The number of encoder layers (N).
   public var encoderLayerCount = 6
@@ -42,6 +46,10 @@ public struct ModelConfig: ConfigSection {
   public var maxPositions = 256
   /// How weights are initialised.
   public var initialization = Initialization.xavierUniform
+  /// The attention kernel.
+  public var attention = Attention.auto
+  /// W: decoder self-attention sees only the last W positions; nil for all.
+  public var attentionWindow: Int? = nil
 
   /// Every field at its default.
   public init() {}
@@ -78,6 +86,14 @@ public struct ModelConfig: ConfigSection {
       "Longest sequence the sinusoidal positional encoding covers, `<s>`/`</s>` included; at least `data.max_length` + 1."
     ),
     .choice("init", \.initialization, "Weight initialisation: Xavier/Glorot uniform for matrices."),
+    .choice(
+      "attention", \.attention,
+      "Attention kernel: `standard` stores the [T, S] probabilities per head, `memory_efficient` computes them tile by tile (memory linear in the length), `auto` picks `memory_efficient` from T·S ≥ 512² in causal self-attention, 4096² elsewhere, and with a window."
+    ),
+    .optionalInteger(
+      "attention_window", \.attentionWindow, minimum: 1,
+      "Local attention in the decoder's self-attention: position i sees only i − W < j ≤ i (Longformer/Mistral style); `null` = all earlier positions. The encoder and cross-attention stay full. Needs `attention` `memory_efficient` or `auto`."
+    ),
   ]
 
   /// Decodes the keys present, with the same checks as a config file.
@@ -88,3 +104,4 @@ public struct ModelConfig: ConfigSection {
 
 extension TransformerConfiguration.Activation: ConfigChoice {}
 extension TransformerConfiguration.NormPlacement: ConfigChoice {}
+extension AttentionImplementation: ConfigChoice {}

@@ -34,6 +34,12 @@ extension RunConfig {
     where Float(rate) >= 1 {
       throw fail("model.\(key)", "\(rate) rounds to 1 in 32-bit floating point; use at most 0.999")
     }
+    if let window = model.attentionWindow, model.attention == .standard {
+      throw fail(
+        "model.attention_window",
+        "\(window) needs model.attention \"memory_efficient\" or \"auto\"; the standard kernel "
+          + "has no window")
+    }
     if data.maxLength + 1 > model.maxPositions {
       throw fail(
         "data.max_length",

@@ -1,4 +1,5 @@
 import NN
+import Tensors
 import Tokenizer
 
 extension RunConfig {
@@ -16,7 +17,9 @@ extension RunConfig {
       dropout: Float(model.dropout), attentionDropout: Float(model.attentionDropout),
       activation: model.activation, normPlacement: model.norm,
       tiedEmbeddings: model.tieEmbeddings,
-      maxPositions: model.maxPositions, paddingID: Vocabulary.paddingID)
+      maxPositions: model.maxPositions, paddingID: Vocabulary.paddingID,
+      attention: model.attention,
+      attentionWindow: model.attentionWindow)
     precondition(
       configuration.problem == nil,
       "RunConfig.transformerConfiguration: \(configuration.problem ?? "") passed validation")

@@ -39,11 +39,12 @@ public struct DecoderLayer {
     }
     selfAttention = MultiHeadAttention(
       name: name + ".self_attention", modelWidth: c.modelWidth, headCount: c.headCount,
-      attentionDropout: c.attentionDropout, using: &generator)
+      attentionDropout: c.attentionDropout, implementation: c.attention,
+      window: c.attentionWindow, using: &generator)
     selfAttentionConnection = connection(".self_attention_norm")
     crossAttention = MultiHeadAttention(
       name: name + ".cross_attention", modelWidth: c.modelWidth, headCount: c.headCount,
-      attentionDropout: c.attentionDropout, using: &generator)
+      attentionDropout: c.attentionDropout, implementation: c.attention, using: &generator)
     crossAttentionConnection = connection(".cross_attention_norm")
     feedForward = FeedForward(
       name: name + ".feed_forward", modelWidth: c.modelWidth,

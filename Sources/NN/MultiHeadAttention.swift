@@ -24,6 +24,11 @@ public struct MultiHeadAttention {
   public let headCount: Int
   /// Dropout on the attention probabilities in training.
   public let attentionDropout: Float
+  /// Which kernel computes the attention (`model.attention`); `auto` decides per call.
+  public let implementation: AttentionImplementation
+  /// W, for decoder self-attention: a query at position i sees keys i − W < j ≤ i
+  /// (`model.attention_window`); nil for every key the mask allows.
+  public let window: Int?
 
   /// Attention of width `modelWidth` with `headCount` heads, Xavier-uniform projections.
   ///
@@ -33,9 +38,12 @@ public struct MultiHeadAttention {
   ///   - modelWidth: D, divisible by `headCount`.
   ///   - headCount: H.
   ///   - attentionDropout: p of the dropout on the probabilities `[B, H, T, S]`.
+  ///   - implementation: the attention kernel, standard by default.
+  ///   - window: the sliding window of a causal self-attention, nil for none.
   ///   - generator: draws the weights, in the order query, key, value, output.
   public init(
     name: String, modelWidth: Int, headCount: Int, attentionDropout: Float = 0,
+    implementation: AttentionImplementation = .standard, window: Int? = nil,
     using generator: inout RandomGenerator
   ) {
     precondition(
@@ -52,6 +60,8 @@ public struct MultiHeadAttention {
     output = projection("output")
     self.headCount = headCount
     self.attentionDropout = attentionDropout
+    self.implementation = implementation
+    self.window = window
   }
 
   /// The query, key, value and output projections' weights and biases.
@@ -99,8 +109,22 @@ public struct MultiHeadAttention {
             ? "mask: padding keys → −∞" : "mask: future and padding keys → −∞", shape, maskedScores)
         context.record(ForwardTrace.attentionProbabilities, shape, probabilities)
       }
+    let kernel = AttentionKernelChoice.resolve(
+      implementation, queries: q.shape[2], keys: k.shape[2], headSize: q.shape[3],
+      causal: mask.causalOffset != nil, window: window)
     let heads: Variable  // [B, H, T, K]
-    if attentionDropout > 0 && context.isTraining {
+    // A trace needs the probabilities, which only the standard kernel stores: `trace` and
+    // `attention` run one sentence, so the [B, H, T, S] matrix is small there. The window has
+    // no standard form, so a windowed layer stays memory-efficient and records no weights.
+    if kernel == .memoryEfficient && (observer == nil || window != nil) {
+      if attentionDropout > 0 && context.isTraining {
+        heads = memoryEfficientAttention(
+          query: q, key: k, value: v, mask: mask, window: window, dropout: attentionDropout,
+          using: &context.generator)
+      } else {
+        heads = memoryEfficientAttention(query: q, key: k, value: v, mask: mask, window: window)
+      }
+    } else if attentionDropout > 0 && context.isTraining {
       heads = attention(
         query: q, key: k, value: v, mask: mask, dropout: attentionDropout,
         using: &context.generator, observer: observer)
@@ -135,7 +159,19 @@ public struct MultiHeadAttention {
     // split, and the cache splits the keys and values into its [R, H, C, K] layout.
     let q = query(step: x, packed: packed)  // [R, H, K]
     cache.append(keys: key(step: x, packed: packed), values: value(step: x, packed: packed))
-    return attend(q, over: cache, mask: mask, packed: packed)  // [R, D]
+    guard let window, cache.length > window else {
+      return attend(q, over: cache, mask: mask, packed: packed)  // [R, D]
+    }
+    // The new position i = length − 1 sees keys i − W < j ≤ i, as the windowed kernel of
+    // training does: the older keys count as padding.
+    let (rows, length) = (cache.rowCount, cache.length)
+    var outside = [Bool](repeating: false, count: rows * length)
+    for row in 0..<rows {
+      for j in 0..<(length - window) { outside[row * length + j] = true }
+    }
+    let windowed = AttentionMask(
+      keyLengths: mask.keyLengths, keyIsPadding: outside, causalOffset: mask.causalOffset)
+    return attend(q, over: cache, mask: windowed, packed: packed)  // [R, D]
   }
 
   /// Attention of one new position per row over the encoder output, whose keys and values

@@ -56,6 +56,12 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
   public var maxPositions: Int
   /// The id of the padding token: ignored by the loss.
   public var paddingID: Int
+  /// The attention kernel (`model.attention`); `auto` decides per call with
+  /// `AttentionKernelChoice.resolve`.
+  public var attention: AttentionImplementation
+  /// W: decoder self-attention sees only the last W positions, i − W < j ≤ i
+  /// (`model.attention_window`); nil for all. Needs the memory-efficient kernel.
+  public var attentionWindow: Int?
 
   /// A configuration; every argument defaults to the paper's base model.
   public init(
@@ -63,7 +69,7 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
     headCount: Int = 8, feedForwardWidth: Int = 2048, vocabularySize: Int = 8000,
     dropout: Float = 0.1, attentionDropout: Float = 0, activation: Activation = .relu,
     normPlacement: NormPlacement = .post, tiedEmbeddings: Bool = true, maxPositions: Int = 256,
-    paddingID: Int = 0
+    paddingID: Int = 0, attention: AttentionImplementation = .auto, attentionWindow: Int? = nil
   ) {
     self.encoderLayerCount = encoderLayerCount
     self.decoderLayerCount = decoderLayerCount
@@ -78,6 +84,8 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
     self.tiedEmbeddings = tiedEmbeddings
     self.maxPositions = maxPositions
     self.paddingID = paddingID
+    self.attention = attention
+    self.attentionWindow = attentionWindow
   }
 
   /// K: the width of one attention head, `D / H`.
@@ -102,6 +110,10 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
         + "\(attentionDropout)"
     }
     if maxPositions < 1 { return "max_positions must be at least 1, got \(maxPositions)" }
+    if let window = attentionWindow, window < 1 || attention == .standard {
+      return "attention_window must be at least 1 and needs attention \"memory_efficient\" or "
+        + "\"auto\", got \(window) with \"\(attention.rawValue)\""
+    }
     return nil
   }
 
@@ -136,5 +148,31 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
     case tiedEmbeddings = "tie_embeddings"
     case maxPositions = "max_positions"
     case paddingID = "padding_id"
+    case attention
+    case attentionWindow = "attention_window"
+  }
+}
+
+extension TransformerConfiguration {
+  /// Decodes every key; `attention` and `attention_window`, which checkpoints written before
+  /// they existed lack, default to `auto` and none.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    self.init(
+      encoderLayerCount: try c.decode(Int.self, forKey: .encoderLayerCount),
+      decoderLayerCount: try c.decode(Int.self, forKey: .decoderLayerCount),
+      modelWidth: try c.decode(Int.self, forKey: .modelWidth),
+      headCount: try c.decode(Int.self, forKey: .headCount),
+      feedForwardWidth: try c.decode(Int.self, forKey: .feedForwardWidth),
+      vocabularySize: try c.decode(Int.self, forKey: .vocabularySize),
+      dropout: try c.decode(Float.self, forKey: .dropout),
+      attentionDropout: try c.decode(Float.self, forKey: .attentionDropout),
+      activation: try c.decode(Activation.self, forKey: .activation),
+      normPlacement: try c.decode(NormPlacement.self, forKey: .normPlacement),
+      tiedEmbeddings: try c.decode(Bool.self, forKey: .tiedEmbeddings),
+      maxPositions: try c.decode(Int.self, forKey: .maxPositions),
+      paddingID: try c.decode(Int.self, forKey: .paddingID),
+      attention: try c.decodeIfPresent(AttentionImplementation.self, forKey: .attention) ?? .auto,
+      attentionWindow: try c.decodeIfPresent(Int.self, forKey: .attentionWindow))
   }
 }

@@ -18,4 +18,34 @@ public enum ProcessMemory {
     }
     return nil
   }
+
+  /// The memory the system could give this process now, in bytes: `MemAvailable` from
+  /// `/proc/meminfo`, else the physical memory (`sysconf` pages × page size); nil if neither
+  /// can be read.
+  public static func availableBytes(meminfo path: String = "/proc/meminfo") -> Int? {
+    if let text = try? String(contentsOfFile: path, encoding: .utf8),
+      let bytes = availableBytes(meminfoText: text)
+    {
+      return bytes
+    }
+    return physicalBytes()
+  }
+
+  /// The `MemAvailable:  123456 kB` line of a meminfo text, in bytes.
+  public static func availableBytes(meminfoText text: String) -> Int? {
+    for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+      let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+      guard fields.count >= 2, let kilobytes = Int(fields[1]) else { return nil }
+      return kilobytes * 1024
+    }
+    return nil
+  }
+
+  /// The machine's physical memory in bytes, from `sysconf`; nil if it is not reported.
+  public static func physicalBytes() -> Int? {
+    let pages = sysconf(Int32(_SC_PHYS_PAGES))
+    let pageSize = sysconf(Int32(_SC_PAGESIZE))
+    guard pages > 0, pageSize > 0 else { return nil }
+    return pages * pageSize
+  }
 }

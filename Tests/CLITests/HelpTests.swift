@@ -42,6 +42,7 @@ final class HelpTests: XCTestCase {
                               shapes.
       train                   Time Transformer training steps on a synthetic batch.
       decode                  Time cached greedy and beam search decoding.
+      attention               Time one attention call, standard or memory-efficient.
 
       See 'transformer-cli help bench <subcommand>' for detailed help.
 

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Config
+import NN
 import Support
 
 
@@ -175,6 +176,67 @@ final class ConfigTests: XCTestCase {
       "c.json: training.max_steps: 4000, but the linear schedule decays to 0 at "
         + "training.max_steps, which must be above training.warmup_steps (4000)")
     XCTAssertEqual(message(#"{"output": {"dir": ""}}"#), "c.json: output.dir: must not be empty")
+  }
+
+  func testAttentionKeys() throws {
+    let defaults = try read("{}")
+    XCTAssertEqual(defaults.model.attention, .auto)
+    XCTAssertNil(defaults.model.attentionWindow)
+    let long = try read(#"{"model": {"attention": "memory_efficient", "attention_window": 256}}"#)
+    XCTAssertEqual(long.model.attention, .memoryEfficient)
+    XCTAssertEqual(long.model.attentionWindow, 256)
+    let model = long.transformerConfiguration(vocabularySize: 300)
+    XCTAssertEqual(model.attention, .memoryEfficient)
+    XCTAssertEqual(model.attentionWindow, 256)
+    XCTAssertEqual(defaults.transformerConfiguration(vocabularySize: 300).attention, .auto)
+    XCTAssertNil(try read("{}", ["model.attention_window=64", "model.attention_window=null"])
+      .model.attentionWindow)
+    XCTAssertEqual(
+      try read("{}", ["model.attention=standard"]).transformerConfiguration(vocabularySize: 300)
+        .attention, .standard)
+
+    XCTAssertEqual(
+      message(#"{"model": {"attention": "flash"}}"#),
+      #"c.json: model.attention: expected one of "standard", "memory_efficient", "auto", got "flash""#)
+    XCTAssertEqual(
+      message(#"{"model": {"attention": "memory-efficient"}}"#),
+      #"c.json: model.attention: expected one of "standard", "memory_efficient", "auto", got "memory-efficient" (did you mean "memory_efficient"?)"#
+    )
+    XCTAssertEqual(
+      message(#"{"model": {"attention_window": 0}}"#),
+      "c.json: model.attention_window: expected an integer >= 1, got 0")
+    XCTAssertEqual(
+      message(#"{"model": {"attention_window": "64"}}"#),
+      #"c.json: model.attention_window: expected an integer or null, got "64""#)
+    XCTAssertEqual(
+      message(#"{"model": {"attention_window": 1.5}}"#),
+      "c.json: model.attention_window: expected an integer, got 1.5")
+    XCTAssertEqual(
+      message(#"{"model": {"attention": "standard", "attention_window": 64}}"#),
+      #"c.json: model.attention_window: 64 needs model.attention "memory_efficient" or "auto"; the standard kernel has no window"#
+    )
+  }
+
+  /// Checkpoints written before `attention` and `attention_window` existed still load.
+  func testModelConfigurationWithoutAttentionKeysDecodesToTheDefaults() throws {
+    var configuration = TransformerConfiguration()
+    configuration.attention = .memoryEfficient
+    configuration.attentionWindow = 128
+    let text = configuration.jsonText
+    XCTAssertTrue(text.contains(#""attention":"memory_efficient""#), text)
+    XCTAssertTrue(text.contains(#""attention_window":128"#), text)
+    XCTAssertEqual(TransformerConfiguration(jsonText: text), configuration)
+    let old =
+      #"{"activation":"relu","attention_dropout":0,"d_ff":2048,"d_model":512,"decoder_layers":6,"#
+      + #""dropout":0.1,"encoder_layers":6,"heads":8,"max_positions":256,"norm":"post","#
+      + #""padding_id":0,"tie_embeddings":true,"vocabulary_size":8000}"#
+    let decoded = try XCTUnwrap(TransformerConfiguration(jsonText: old))
+    XCTAssertEqual(decoded, TransformerConfiguration())
+    XCTAssertEqual(decoded.attention, .auto)
+    XCTAssertNil(decoded.attentionWindow)
+    XCTAssertNil(TransformerConfiguration(jsonText: #"{"d_model": 8}"#))
+    configuration.attention = .standard
+    XCTAssertNotNil(configuration.problem)
   }
 
   func testSyntaxErrorsGiveLineAndColumn() {
@@ -362,6 +424,10 @@ final class ConfigTests: XCTestCase {
     XCTAssertEqual(multi30k.model.modelWidth, 256)
     XCTAssertEqual(multi30k.data.vocabularySize, 8000)
     XCTAssertEqual(multi30k.data.trainSource, "data/multi30k/train.en")
+    let long = try RunConfig(
+      contentsOf: root.appendingPathComponent("configs/long-copy.json").path, checkingFiles: false)
+    XCTAssertEqual(long.model.attention, .memoryEfficient)
+    XCTAssertGreaterThanOrEqual(long.model.maxPositions, 8192)
   }
 
   func testReferenceTableListsEveryField() {

@@ -7,13 +7,15 @@ import XCTest
 /// post-norm and pre-norm, padded sources, several rows per sentence, and reordered rows.
 final class IncrementalDecodingTests: XCTestCase {
   /// A small seeded model: D 16, 4 heads, F 24, 2+2 layers, V 29.
-  static func model(_ placement: TransformerConfiguration.NormPlacement, seed: UInt64 = 7)
-    -> Transformer
-  {
+  static func model(
+    _ placement: TransformerConfiguration.NormPlacement, seed: UInt64 = 7,
+    attention: AttentionImplementation = .standard, window: Int? = nil
+  ) -> Transformer {
     let configuration = TransformerConfiguration(
       encoderLayerCount: 2, decoderLayerCount: 2, modelWidth: 16, headCount: 4,
       feedForwardWidth: 24, vocabularySize: 29, dropout: 0.1, normPlacement: placement,
-      tiedEmbeddings: placement == .post, maxPositions: 20)
+      tiedEmbeddings: placement == .post, maxPositions: 20, attention: attention,
+      attentionWindow: window)
     let model = Transformer(configuration: configuration, seed: seed)
     model.isTraining = false
     return model
@@ -52,8 +54,11 @@ final class IncrementalDecodingTests: XCTestCase {
   }
 
   /// Width 3 (6 rows) takes the few-row products, width 6 (12 rows) the blocked GEMM.
-  func checkSteps(_ placement: TransformerConfiguration.NormPlacement, width: Int) {
-    let model = Self.model(placement)
+  func checkSteps(
+    _ placement: TransformerConfiguration.NormPlacement, width: Int,
+    attention: AttentionImplementation = .standard, window: Int? = nil
+  ) {
+    let model = Self.model(placement, attention: attention, window: window)
     let decoder = model.incrementalDecoder(
       sourceIDs: Self.sourceIDs, sourceLengths: Self.sourceLengths, rowsPerSentence: width,
       maxLength: 8)
@@ -84,6 +89,14 @@ final class IncrementalDecodingTests: XCTestCase {
   func testCachedStepsEqualFullPrefixPreNorm() {
     checkSteps(.pre, width: 3)
     checkSteps(.pre, width: 6)
+  }
+
+  /// The memory-efficient kernel in the full prefix, and a window of 3 that the 7 steps
+  /// outgrow: the cached steps see the same last 3 positions.
+  func testCachedStepsEqualFullPrefixMemoryEfficientWithWindow() {
+    checkSteps(.pre, width: 3, attention: .memoryEfficient)
+    checkSteps(.post, width: 3, attention: .memoryEfficient, window: 3)
+    checkSteps(.pre, width: 6, attention: .memoryEfficient, window: 3)
   }
 
   func testDroppingASentenceKeepsTheOther() {
