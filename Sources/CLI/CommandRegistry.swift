@@ -34,6 +34,7 @@ enum CommandRegistry {
       BenchMatmulCommand.self,
       BenchTrainCommand.self,
       BenchDecodeCommand.self,
+      BenchAllReduceCommand.self,
     ]
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Config
+import Distributed
 import Support
 import Training
 
@@ -76,17 +77,39 @@ struct TrainCommand: Command {
 
   mutating func run(_ console: inout Console) throws {
     let configPath = self.configPath ?? ""
+    let group = try TrainLaunch.group()
     let config = try RunConfig(contentsOf: configPath, overrides: overrides)
+    try TrainLaunch.checkAgreement(group: group, configText: config.jsonText)
+    if group.size > 1, group.isPrimary {
+      console.errors.write(
+        "data-parallel: \(group.size) processes, each step takes "
+          + "\(config.training.accumulationSteps * group.size) batches (accumulate × processes)\n")
+    }
     let isTerminal = console.errors is FileStream && isatty(STDERR_FILENO) != 0
     let reporter = TrainProgressReporter(
       console: console, isTerminal: isTerminal, logInterval: config.training.logInterval)
     defer { console = reporter.console }
+    if group.isPrimary, let warning = TrainLaunch.oversubscription(group: group) {
+      reporter.handle(.warning(warning))
+    }
 
     // Until training starts there is nothing to save, so Ctrl-C keeps its default action.
-    let run = try TrainingRun(config: config, resume: resume, report: reporter.handle)
+    // Only rank 0 reports; the others train silently.
+    let run = try TrainingRun(
+      config: config, resume: resume, report: group.isPrimary ? reporter.handle : { _ in },
+      group: group)
     let watcher = TrainSignalWatcher()
     defer { watcher.stop() }
     let summary = try run.run(shouldStop: { watcher.receivedSignal != nil })
+    // Every rank got here at the same step; MPI ends only on this path, so that a rank
+    // failing above exits at once and mpirun ends the job rather than waiting for it.
+    group.finish()
+    guard group.isPrimary else {
+      if summary.reason == .interrupted, let signal = watcher.receivedSignal {
+        throw ExitStatus(status: 128 + signal)
+      }
+      return
+    }
     reporter.finishLine()
     let memory = ProcessMemory.peakResidentMegabytes()
     try TrainSummaryFile.write(

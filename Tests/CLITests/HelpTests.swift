@@ -42,6 +42,7 @@ final class HelpTests: XCTestCase {
                               shapes.
       train                   Time Transformer training steps on a synthetic batch.
       decode                  Time cached greedy and beam search decoding.
+      allreduce               Time the allreduce of data-parallel training (MPI).
 
       See 'transformer-cli help bench <subcommand>' for detailed help.
 
