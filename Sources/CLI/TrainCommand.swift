@@ -101,21 +101,19 @@ struct TrainCommand: Command {
     let watcher = TrainSignalWatcher()
     defer { watcher.stop() }
     let summary = try run.run(shouldStop: { watcher.receivedSignal != nil })
-    // Every rank got here at the same step; MPI ends only on this path, so that a rank
-    // failing above exits at once and mpirun ends the job rather than waiting for it.
-    group.finish()
-    guard group.isPrimary else {
-      if summary.reason == .interrupted, let signal = watcher.receivedSignal {
-        throw ExitStatus(status: 128 + signal)
-      }
-      return
+    // Every rank got here at the same step. MPI ends only on this path (so that a rank failing
+    // above exits at once and mpirun ends the job), and after rank 0 has written everything:
+    // finalising waits for all ranks, so none exits (perhaps with 143, which makes mpirun
+    // kill the job) while rank 0 still writes.
+    if group.isPrimary {
+      reporter.finishLine()
+      let memory = ProcessMemory.peakResidentMegabytes()
+      try TrainSummaryFile.write(
+        summary, peakResidentMegabytes: memory, directory: config.output.directory)
+      reporter.writeSummary(
+        summary, peakResidentMegabytes: memory, resumeCommand: resumeCommand(configPath))
     }
-    reporter.finishLine()
-    let memory = ProcessMemory.peakResidentMegabytes()
-    try TrainSummaryFile.write(
-      summary, peakResidentMegabytes: memory, directory: config.output.directory)
-    reporter.writeSummary(
-      summary, peakResidentMegabytes: memory, resumeCommand: resumeCommand(configPath))
+    group.finish()
     if summary.reason == .interrupted, let signal = watcher.receivedSignal {
       // marian's convention: the checkpoint is saved, then the status says which signal
       // stopped the run (130 for SIGINT, 143 for SIGTERM), as a shell reports a killed job.

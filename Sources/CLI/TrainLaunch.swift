@@ -13,6 +13,10 @@ enum TrainLaunch {
     let launched = ProcessGroup.launcherSize ?? 1
     if !ProcessGroup.isMPICompiled {
       if launched > 1 {
+        // Every copy fails alike; the first says why.
+        let environment = ProcessInfo.processInfo.environment
+        let rank = (environment["OMPI_COMM_WORLD_RANK"] ?? environment["PMI_RANK"]).flatMap { Int($0) }
+        if let rank, rank > 0 { throw ExitStatus(status: 1) }
         throw RuntimeError(
           "started as one of \(launched) processes (mpirun), but this transformer-cli was built "
             + "without MPI, so each would train alone into the same directory; build with "
