@@ -15,7 +15,9 @@ enum TrainLaunch {
       if launched > 1 {
         // Every copy fails alike; the first says why.
         let environment = ProcessInfo.processInfo.environment
-        let rank = (environment["OMPI_COMM_WORLD_RANK"] ?? environment["PMI_RANK"]).flatMap { Int($0) }
+        let rank = (environment["OMPI_COMM_WORLD_RANK"] ?? environment["PMI_RANK"]).flatMap {
+          Int($0)
+        }
         if let rank, rank > 0 { throw ExitStatus(status: 1) }
         throw RuntimeError(
           "started as one of \(launched) processes (mpirun), but this transformer-cli was built "

@@ -1,7 +1,8 @@
+import Foundation
+
 #if MPI
   import CMPI
 #endif
-import Foundation
 
 /// The processes that train one model together: `mpirun -np N` starts N copies of the program,
 /// each a *rank* from 0 to N − 1, and every collective call here must be made by all of them in
@@ -64,7 +65,8 @@ public final class ProcessGroup: @unchecked Sendable {
       if let world_ { return world_ }
       var provided: Int32 = 0
       check(MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided), "MPI_Init_thread")
-      check(MPI_Comm_set_errhandler(cmpi_comm_world(), cmpi_errors_return()), "MPI_Comm_set_errhandler")
+      check(
+        MPI_Comm_set_errhandler(cmpi_comm_world(), cmpi_errors_return()), "MPI_Comm_set_errhandler")
       var rank: Int32 = 0
       var size: Int32 = 0
       check(MPI_Comm_rank(cmpi_comm_world(), &rank), "MPI_Comm_rank")
@@ -166,7 +168,8 @@ public final class ProcessGroup: @unchecked Sendable {
       var text = [CChar](repeating: 0, count: Int(cmpi_max_error_string()) + 1)
       var length: Int32 = 0
       _ = MPI_Error_string(code, &text, &length)
-      let message = String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      let message = String(
+        decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
       let who = rank >= 0 ? "rank \(rank): " : ""
       FileHandle.standardError.write(
         Data("Error: \(who)\(call) failed: \(message); ending the job\n".utf8))

@@ -60,7 +60,9 @@ final class MPITrainingTests: XCTestCase {
   private func tensorBytes(_ path: String) throws -> Data {
     let data = try Data(contentsOf: URL(fileURLWithPath: path))
     guard data.count >= 8 else { return Data() }
-    let headerLength = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+    let headerLength = data.prefix(8).enumerated().reduce(0) {
+      $0 | Int($1.element) << (8 * $1.offset)
+    }
     return data.dropFirst(8 + headerLength)
   }
 
