@@ -111,7 +111,8 @@ struct TrainCommand: Command {
       try TrainSummaryFile.write(
         summary, peakResidentMegabytes: memory, directory: config.output.directory)
       reporter.writeSummary(
-        summary, peakResidentMegabytes: memory, resumeCommand: resumeCommand(configPath))
+        summary, peakResidentMegabytes: memory,
+        resumeCommand: resumeCommand(configPath, processes: group.size))
     }
     group.finish()
     if summary.reason == .interrupted, let signal = watcher.receivedSignal {
@@ -122,10 +123,12 @@ struct TrainCommand: Command {
     }
   }
 
-  /// The command line that continues this run.
-  private func resumeCommand(_ configPath: String) -> String {
+  /// The command line that continues this run (under `mpirun` when it ran under it).
+  private func resumeCommand(_ configPath: String, processes: Int) -> String {
     let sets = overrides.map { " --set \(Self.shellQuoted($0))" }.joined()
-    return "transformer-cli train --config \(Self.shellQuoted(configPath))\(sets) --resume"
+    let launcher = processes > 1 ? "mpirun -np \(processes) " : ""
+    return "\(launcher)transformer-cli train --config \(Self.shellQuoted(configPath))\(sets)"
+      + " --resume"
   }
 
   /// `text` as one shell word: unchanged when safe, else in single quotes.
