@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // The kernels are compiled for the machine they run on: without `-target-cpu native` the
@@ -16,6 +16,11 @@ let package = Package(
   name: "transformer-cli",
   products: [
     .executable(name: "transformer-cli", targets: ["transformer-cli"])
+  ],
+  // `swift build --traits MPI` links the system's MPI for data-parallel training under mpirun;
+  // without it nothing of MPI is compiled, and `Distributed` is a one-process group.
+  traits: [
+    .trait(name: "MPI", description: "Data-parallel training over MPI (needs libopenmpi-dev).")
   ],
   targets: [
     // The numeric core: tensors, kernels, gradients, layers.
@@ -35,22 +40,28 @@ let package = Package(
     .target(
       name: "Decoding", dependencies: ["Checkpoints", "Config", "NN", "Tokenizer", "Support"],
       swiftSettings: nativeFlags),
+    // The MPI library, through pkg-config's `mpi` (Open MPI's C bindings on Debian).
+    .systemLibrary(name: "CMPI", pkgConfig: "mpi", providers: [.apt(["libopenmpi-dev"])]),
+    .target(
+      name: "Distributed",
+      dependencies: [.target(name: "CMPI", condition: .when(traits: ["MPI"]))],
+      swiftSettings: nativeFlags),
     .target(
       name: "Training",
       dependencies: [
-        "Decoding", "Checkpoints", "Config", "Data", "Metrics", "NN", "Tokenizer", "Support",
+        "Distributed", "Decoding", "Checkpoints", "Config", "Data", "Metrics", "NN", "Tokenizer", "Support",
       ],
       swiftSettings: nativeFlags),
     // The command line: drawing and benchmarks beside the commands.
     .target(name: "Drawing", dependencies: ["Support"], swiftSettings: nativeFlags),
     .target(
       name: "Benchmarks",
-      dependencies: ["Training", "Decoding", "Checkpoints", "Config", "Data", "NN", "Support"],
+      dependencies: ["Distributed", "Training", "Decoding", "Checkpoints", "Config", "Data", "NN", "Support"],
       swiftSettings: nativeFlags),
     .target(
       name: "CLI",
       dependencies: [
-        "Benchmarks", "Drawing", "Training", "Decoding", "Checkpoints", "Config", "Data",
+        "Benchmarks", "Distributed", "Drawing", "Training", "Decoding", "Checkpoints", "Config", "Data",
         "Metrics", "Tokenizer", "NN", "Support",
       ],
       swiftSettings: nativeFlags),

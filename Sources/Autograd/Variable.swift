@@ -73,6 +73,23 @@ public final class Variable {
 
   /// Forgets the accumulated gradient (the next backward starts from zero).
   public func zeroGradient() { cell?.gradient = nil }
+
+  /// Replaces the accumulated gradient, as data-parallel training does with the sum of every
+  /// process's gradients; `body` gets nil when nothing has reached the gradient yet.
+  public func updateGradient(_ body: (inout Tensor?) -> Void) {
+    guard let cell else {
+      preconditionFailure("updateGradient: \(self) does not require a gradient")
+    }
+    var gradient = cell.take()
+    body(&gradient)
+    if let gradient {
+      precondition(
+        gradient.shape == cell.shape,
+        "updateGradient: gradient shape \(gradient.shape) differs from value shape \(cell.shape)"
+          + (name.isEmpty ? "" : " of \(name)"))
+    }
+    cell.gradient = gradient
+  }
 }
 
 extension Variable: CustomStringConvertible {

@@ -35,6 +35,7 @@ enum CommandRegistry {
       BenchTrainCommand.self,
       BenchDecodeCommand.self,
       BenchAttentionCommand.self,
+      BenchAllReduceCommand.self,
     ]
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Config
+import Distributed
 import Support
 import Training
 
@@ -79,23 +80,44 @@ struct TrainCommand: Command {
 
   mutating func run(_ console: inout Console) throws {
     let configPath = self.configPath ?? ""
+    let group = try TrainLaunch.group()
     let config = try Self.config(configPath, overrides: overrides)
+    try TrainLaunch.checkAgreement(group: group, configText: config.jsonText)
+    if group.size > 1, group.isPrimary {
+      console.errors.write(
+        "data-parallel: \(group.size) processes, each step takes "
+          + "\(config.training.accumulationSteps * group.size) batches (accumulate × processes)\n")
+    }
     let isTerminal = console.errors is FileStream && isatty(STDERR_FILENO) != 0
     let reporter = TrainProgressReporter(
       console: console, isTerminal: isTerminal, logInterval: config.training.logInterval)
     defer { console = reporter.console }
+    if group.isPrimary, let warning = TrainLaunch.oversubscription(group: group) {
+      reporter.handle(.warning(warning))
+    }
 
     // Until training starts there is nothing to save, so Ctrl-C keeps its default action.
-    let run = try TrainingRun(config: config, resume: resume, report: reporter.handle)
+    // Only rank 0 reports; the others train silently.
+    let run = try TrainingRun(
+      config: config, resume: resume, report: group.isPrimary ? reporter.handle : { _ in },
+      group: group)
     let watcher = TrainSignalWatcher()
     defer { watcher.stop() }
     let summary = try run.run(shouldStop: { watcher.receivedSignal != nil })
-    reporter.finishLine()
-    let memory = ProcessMemory.peakResidentMegabytes()
-    try TrainSummaryFile.write(
-      summary, peakResidentMegabytes: memory, directory: config.output.directory)
-    reporter.writeSummary(
-      summary, peakResidentMegabytes: memory, resumeCommand: resumeCommand(configPath))
+    // Every rank got here at the same step. MPI ends only on this path (so that a rank failing
+    // above exits at once and mpirun ends the job), and after rank 0 has written everything:
+    // finalising waits for all ranks, so none exits (perhaps with 143, which makes mpirun
+    // kill the job) while rank 0 still writes.
+    if group.isPrimary {
+      reporter.finishLine()
+      let memory = ProcessMemory.peakResidentMegabytes()
+      try TrainSummaryFile.write(
+        summary, peakResidentMegabytes: memory, directory: config.output.directory)
+      reporter.writeSummary(
+        summary, peakResidentMegabytes: memory,
+        resumeCommand: resumeCommand(configPath, processes: group.size))
+    }
+    group.finish()
     if summary.reason == .interrupted, let signal = watcher.receivedSignal {
       // marian's convention: the checkpoint is saved, then the status says which signal
       // stopped the run (130 for SIGINT, 143 for SIGTERM), as a shell reports a killed job.
@@ -120,10 +142,12 @@ struct TrainCommand: Command {
     }
   }
 
-  /// The command line that continues this run.
-  private func resumeCommand(_ configPath: String) -> String {
+  /// The command line that continues this run (under `mpirun` when it ran under it).
+  private func resumeCommand(_ configPath: String, processes: Int) -> String {
     let sets = overrides.map { " --set \(Self.shellQuoted($0))" }.joined()
-    return "transformer-cli train --config \(Self.shellQuoted(configPath))\(sets) --resume"
+    let launcher = processes > 1 ? "mpirun -np \(processes) " : ""
+    return "\(launcher)transformer-cli train --config \(Self.shellQuoted(configPath))\(sets)"
+      + " --resume"
   }
 
   /// `text` as one shell word: unchanged when safe, else in single quotes.

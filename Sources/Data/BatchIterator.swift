@@ -58,6 +58,19 @@ public struct BatchIterator: IteratorProtocol, Sendable {
     return batch
   }
 
+  /// Passes over the next batch without building it, as a process of a data-parallel run does
+  /// with the batches other processes take; returns the skipped batch's position.
+  @discardableResult
+  public mutating func skip() -> BatchPosition {
+    loadPlan()
+    let skipped = position
+    position.batchIndex += 1
+    if position.batchIndex == plan.count {
+      position = BatchPosition(epoch: position.epoch + 1, batchIndex: 0)
+    }
+    return skipped
+  }
+
   /// Makes `plan` the current epoch's plan.
   private mutating func loadPlan() {
     if planEpoch != position.epoch {

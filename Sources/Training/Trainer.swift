@@ -4,6 +4,7 @@ import NN
 import Checkpoints
 import Config
 import Data
+import Distributed
 import Tensors
 import Tokenizer
 
@@ -16,6 +17,13 @@ import Tokenizer
 /// et al. 2017, §5.3–5.4). Everything random comes from the seed: the initial weights, the
 /// batch order (``BatchPlanner``) and the dropout masks, whose generator state is checkpointed,
 /// so the same config gives the same losses, resumed or not.
+///
+/// In a data-parallel run of N processes (``ProcessGroup``), a step spans the k·N batches one
+/// process would take with `accumulate` k·N: process r takes batches r, r + N, …, the gradients
+/// and loss totals are summed over the processes (``GradientAllReduce``) and every process takes
+/// the same Adam step. So N processes with `accumulate` 1 train as one with `accumulate` N. Each
+/// process draws its dropout masks from a generator seeded by (seed, step, rank), so a resumed
+/// run needs no per-process generator state.
 ///
 /// ```swift
 /// let trainer = try Trainer(config: config, vocabulary: vocabulary, corpus: corpus)
@@ -36,15 +44,21 @@ public final class Trainer {
   private var optimizer: Adam
   private var batches: BatchIterator
   private let parameters: [Variable]
+  private let group: ProcessGroup
+  private var allReduce: GradientAllReduce
 
   /// A fresh trainer: a model initialised from `training.seed`, Adam's moments at zero, and
   /// the batches of `corpus` from the start of the first epoch.
   ///
+  /// - Parameter group: the processes that train together; each builds the same model.
   /// - Throws: ``TrainingError`` when the batches cannot be planned.
-  public init(config: RunConfig, vocabulary: TrainingVocabulary, corpus: ParallelCorpus)
-    throws(TrainingError)
-  {
+  public init(
+    config: RunConfig, vocabulary: TrainingVocabulary, corpus: ParallelCorpus,
+    group: ProcessGroup = .single
+  ) throws(TrainingError) {
     self.config = config
+    self.group = group
+    allReduce = GradientAllReduce(group: group)
     self.vocabulary = vocabulary
     let configuration = config.transformerConfiguration(
       vocabularySize: vocabulary.modelVocabularySize)
@@ -75,13 +89,25 @@ public final class Trainer {
 
   // MARK: Training
 
-  /// Takes one optimiser step over the next `training.accumulate` batches.
+  /// Takes one optimiser step over the next `training.accumulate` batches (times the number
+  /// of processes, each taking its share).
   public func step() -> TrainingStep {
-    let accumulation = config.training.accumulationSteps
+    let accumulation = config.training.accumulationSteps * group.size
     var totals = CrossEntropyTotals(loss: 0, negativeLogLikelihood: 0, count: 0)
     var sourceTokens = 0
     var epoch = batches.position.epoch
-    for _ in 0..<accumulation {
+    let stepNumber = state.step + 1
+    if group.size > 1 {
+      model.dropoutGenerator = RandomGenerator(
+        seed: UInt64(truncatingIfNeeded: config.training.seed) &* 0x9E37_79B9_7F4A_7C15
+          &+ UInt64(stepNumber) &* UInt64(group.size) &+ UInt64(group.rank))
+    }
+    for index in 0..<accumulation {
+      // Every process walks all the step's batches, building only its own.
+      guard index % group.size == group.rank else {
+        epoch = batches.skip().epoch
+        continue
+      }
       // The iterator never runs dry: after the last batch of an epoch comes the next epoch.
       let batch = batches.next()!
       epoch = batch.position.epoch
@@ -100,7 +126,15 @@ public final class Trainer {
       totals.count += batchTotals.count
       sourceTokens += batch.sourceLengths.reduce(0, +)
     }
-    let stepNumber = state.step + 1
+    var figures = [
+      totals.loss, totals.negativeLogLikelihood, Double(totals.count), Double(sourceTokens),
+    ]
+    allReduce.sum(parameters, figures: &figures)
+    if group.size > 1 {
+      totals = CrossEntropyTotals(
+        loss: figures[0], negativeLogLikelihood: figures[1], count: Int(figures[2]))
+      sourceTokens = Int(figures[3])
+    }
     let update = optimizer.update(
       parameters, step: stepNumber, schedule: schedule, clipNorm: Float(config.training.clipNorm),
       accumulatedBatches: accumulation)
@@ -123,6 +157,16 @@ public final class Trainer {
   /// Adds `seconds` of wall time to the run's clock.
   public func addElapsed(_ seconds: Double) {
     state.elapsedSeconds += seconds
+  }
+
+  /// Whether any process asks to stop; also sets every process's clock to their mean, so that
+  /// `max_time_minutes` ends them all at the same step. Identity in a one-process run.
+  public func agree(stopRequested: Bool) -> Bool {
+    guard group.size > 1 else { return stopRequested }
+    var figures = [stopRequested ? 1 : 0, state.elapsedSeconds]
+    group.sum(&figures)
+    state.elapsedSeconds = figures[1] / Double(group.size)
+    return figures[0] > 0
   }
 
   /// The figures of the log interval that ends now, and a fresh interval.

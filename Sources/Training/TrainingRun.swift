@@ -3,6 +3,7 @@ import NN
 import Checkpoints
 import Config
 import Data
+import Distributed
 import Tokenizer
 
 /// One training run from its config to its checkpoints: what `transformer-cli train` does.
@@ -21,6 +22,12 @@ import Tokenizer
 /// - on interruption `last/` is saved without validating, so that `--resume` continues from it.
 ///
 /// Progress goes to the `report` closure as ``TrainingEvent``s; nothing is printed.
+///
+/// In a data-parallel run every process (``ProcessGroup``) runs this with the same config;
+/// only rank 0 writes files (the vocabulary, `config.json`, metrics, checkpoints, the test
+/// translations). They agree before each step on whether to stop and on the clock, so every
+/// process stops at the same step, and each validates (the same weights give the same result)
+/// so that `patience` and `best/` are decided alike.
 public final class TrainingRun {
   /// The config the run trains with.
   public let config: RunConfig
@@ -38,17 +45,21 @@ public final class TrainingRun {
   /// directory; nil records nothing.
   public var pointerDirectory: String? = TrainingRunPointer.defaultRunsDirectory
   private let report: (TrainingEvent) -> Void
+  private let group: ProcessGroup
 
   /// Prepares a run: a fresh one in `output.dir`, or, with `resume`, the continuation of the
   /// run whose `last/` checkpoint is there.
   ///
+  /// - Parameter group: the processes training together; only rank 0 writes.
   /// - Throws: ``TrainingError``: a fresh run into a directory that holds checkpoints, nothing
   ///   to resume, a damaged or mismatched checkpoint, unreadable corpora, unwritable files.
   public init(
-    config: RunConfig, resume: Bool, report: @escaping (TrainingEvent) -> Void = { _ in }
+    config: RunConfig, resume: Bool, report: @escaping (TrainingEvent) -> Void = { _ in },
+    group: ProcessGroup = .single
   ) throws(TrainingError) {
     self.config = config
     self.report = report
+    self.group = group
     let directory = config.output.directory
     store = CheckpointStore(directory: directory)
     metrics = MetricsLog(directory: directory)
@@ -56,7 +67,9 @@ public final class TrainingRun {
     let start = clock.now
     let vocabulary: TrainingVocabulary
     if resume {
-      try checkpointing(try store.recover())
+      // Rank 0 finishes an interrupted install before the others read last/.
+      if group.isPrimary { try checkpointing(try store.recover()) }
+      group.barrier()
       guard FileManager.default.fileExists(atPath: store.lastPath) else {
         throw .nothingToResume(directory: directory)
       }
@@ -71,11 +84,15 @@ public final class TrainingRun {
         contentsOf: store.lastPath, isJoint: config.data.jointVocabulary))
     } else {
       if store.holdsCheckpoints { throw .runExists(directory: directory) }
-      do {
+      // The others learn the same vocabulary but must not race rank 0's files.
+      group.barrier()
+      if group.isPrimary {
+        do {
         try FileManager.default.createDirectory(
           atPath: directory, withIntermediateDirectories: true)
-      } catch {
-        throw .cannotWrite(path: directory, reason: (error as NSError).localizedDescription)
+        } catch {
+          throw .cannotWrite(path: directory, reason: (error as NSError).localizedDescription)
+        }
       }
       vocabulary = try TrainingVocabulary.learn(from: config.data)
     }
@@ -83,11 +100,13 @@ public final class TrainingRun {
       .vocabulary(
         pieces: vocabulary.modelVocabularySize, learned: !resume,
         seconds: Self.seconds(start.duration(to: clock.now))))
-    try tokenizing(try vocabulary.save(in: directory))
-    do {
-      try config.write(to: store.path(Checkpoint.configFileName))
-    } catch {
-      throw .config(error)
+    if group.isPrimary {
+      try tokenizing(try vocabulary.save(in: directory))
+      do {
+        try config.write(to: store.path(Checkpoint.configFileName))
+      } catch {
+        throw .config(error)
+      }
     }
 
     let corpus: ParallelCorpus
@@ -105,7 +124,7 @@ public final class TrainingRun {
       data: config.data, vocabulary: vocabulary, batchTokens: config.training.batchTokens)
     report(.corpus(name: "valid", statistics: validation.corpus.statistics))
 
-    trainer = try Trainer(config: config, vocabulary: vocabulary, corpus: corpus)
+    trainer = try Trainer(config: config, vocabulary: vocabulary, corpus: corpus, group: group)
     report(
       .model(
         parameterCount: trainer.parameterCount,
@@ -113,9 +132,9 @@ public final class TrainingRun {
         batchesPerEpoch: trainer.batchesInEpoch()))
     if resume {
       try trainer.restore(from: store.lastPath)
-      try metrics.truncate(afterStep: trainer.state.step)
+      if group.isPrimary { try metrics.truncate(afterStep: trainer.state.step) }
       report(.resumed(step: trainer.state.step, position: trainer.state.position))
-    } else {
+    } else if group.isPrimary {
       try metrics.reset()
     }
   }
@@ -165,9 +184,14 @@ public final class TrainingRun {
     var windowSeconds = 0.0
     var learningRate = 0.0
     let firstStep = trainer.state.step
-    var reason = limitReached()
-    while reason == nil {
-      if shouldStop() {
+    var reason: TrainingStopReason?
+    while true {
+      // One agreement per step: a signal to any process stops all, and the time limit is
+      // judged on the same clock everywhere.
+      let stopRequested = trainer.agree(stopRequested: shouldStop())
+      reason = limitReached()
+      if reason != nil { break }
+      if stopRequested {
         reason = .interrupted
         break
       }
@@ -192,7 +216,7 @@ public final class TrainingRun {
           step: step.step, epoch: step.epoch + 1, loss: closed.meanLoss,
           perplexity: closed.perplexity, learningRate: learningRate,
           tokensPerSecond: tokensPerSecond, elapsedSeconds: trainer.state.elapsedSeconds)
-        try metrics.append(MetricsLog.line(for: entry))
+        if group.isPrimary { try metrics.append(MetricsLog.line(for: entry)) }
         report(.log(entry))
         (windowTokens, windowSeconds) = (0, 0)
       }
@@ -201,13 +225,12 @@ public final class TrainingRun {
         ? step.step % training.validationInterval == 0 : step.finishedEpoch
       if validationDue {
         // A stop request skips the validation, so that Ctrl-C is answered promptly.
-        if shouldStop() {
+        if group.any(shouldStop()) {
           reason = .interrupted
           break
         }
         try validateAndSave(tick: tick)
       }
-      reason = limitReached()
     }
     let stopReason = reason ?? .interrupted
     report(.stopping(stopReason))
@@ -219,7 +242,7 @@ public final class TrainingRun {
       if trainer.state.lastValidation?.step != trainer.state.step {
         try validateAndSave(tick: tick)
       }
-      if !config.data.testSource.isEmpty { test = try scoreTestSet() }
+      if !config.data.testSource.isEmpty, group.isPrimary { test = try scoreTestSet() }
     }
     tick()
     var summary = summary(stopReason)
@@ -307,7 +330,7 @@ public final class TrainingRun {
     report(.validating(step: trainer.state.step))
     let (result, isBest) = trainer.validate(on: validation, bleuLimit: bleuSentenceLimit)
     tick()
-    try metrics.append(MetricsLog.line(for: result))
+    if group.isPrimary { try metrics.append(MetricsLog.line(for: result)) }
     report(.validation(result, isBest: isBest))
     try save(isBest: isBest, keepingStep: true)
     tick()
@@ -315,6 +338,7 @@ public final class TrainingRun {
 
   /// Writes a checkpoint and installs it as `last/` (and `best/`, and a step checkpoint).
   private func save(isBest: Bool, keepingStep: Bool) throws(TrainingError) {
+    guard group.isPrimary else { return }
     let staging = try checkpointing(try store.makeStaging())
     try trainer.writeCheckpoint(into: staging)
     try checkpointing(try store.install(staging, as: CheckpointStore.lastName))

@@ -43,6 +43,7 @@ final class HelpTests: XCTestCase {
       train                   Time Transformer training steps on a synthetic batch.
       decode                  Time cached greedy and beam search decoding.
       attention               Time one attention call, standard or memory-efficient.
+      allreduce               Time the allreduce of data-parallel training (MPI).
 
       See 'transformer-cli help bench <subcommand>' for detailed help.
 
