@@ -91,7 +91,7 @@ struct AttentionCommand: Command {
     let pass = try TracedPass(text: text, reference: nil, options: search) {
       console.writeErrorLine($0)
     }
-    let map = AttentionMap(pass: pass, kind: kind)
+    let map = try AttentionMap(pass: pass, kind: kind)
     let layers = try Self.choose(
       layer, "--layer", count: map.layerCount, what: "\(kind.stackName) layers")
     let heads = try Self.choose(head, "--head", count: map.headCount, what: "heads")

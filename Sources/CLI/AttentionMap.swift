@@ -18,7 +18,7 @@ struct AttentionMap {
   let weights: [[[[Float]]]]
 
   /// The maps of `kind` in every layer of `pass`.
-  init(pass: TracedPass, kind: AttentionKind) {
+  init(pass: TracedPass, kind: AttentionKind) throws {
     self.kind = kind
     switch kind {
     case .selfEncoder: (rowLabels, columnLabels) = (pass.sourcePieces, pass.sourcePieces)
@@ -31,7 +31,11 @@ struct AttentionMap {
         let probabilities = pass.trace.value(
           named: ForwardTrace.attentionProbabilities, in: kind.modules(layer: number))
       else {
-        preconditionFailure("AttentionMap: the trace has no \(kind.modules(layer: number))")
+        // A layer with model.attention_window runs the memory-efficient kernel even when
+        // traced, and that kernel never holds the weights.
+        throw RuntimeError(
+          "\(kind.modules(layer: number).joined(separator: " ")) has no attention weights to "
+            + "show: it uses model.attention_window, whose kernel does not store them")
       }
       weights.append(Self.split(probabilities))
     }

@@ -18,7 +18,7 @@ struct InspectionFixture {
   /// `checkpoint/`.
   let checkpoint: String
 
-  init(layers: Int = 2, heads: Int = 2, width: Int = 16) throws {
+  init(layers: Int = 2, heads: Int = 2, width: Int = 16, window: Int? = nil) throws {
     directory = try TemporaryDirectory()
     let text = ["the cat sat on the mat", "le chat", "a dog ran home", "un chien & <b>"]
     let bpe = try BPEModel.learn(lines: text, vocabularySize: 300, minimumPairCount: 1)
@@ -30,6 +30,7 @@ struct InspectionFixture {
     config.model.feedForwardWidth = 2 * width
     config.model.maxPositions = 64
     config.data.maxLength = 60
+    config.model.attentionWindow = window
     let model = Transformer(
       configuration: config.transformerConfiguration(vocabularySize: bpe.vocabulary.count),
       seed: 7)
@@ -72,6 +73,21 @@ final class AttentionCommandTests: XCTestCase {
       XCTAssertEqual(cells[cells.count - 2].count, 3 * columns, row)
     }
     XCTAssertTrue(lines.contains { $0.hasPrefix("scale: 0 | .:-=+*#%@| 1") })
+  }
+
+  /// A windowed decoder self-attention keeps no weights: one line and exit 1, not a trap.
+  func testWindowedSelfAttentionIsRefusedInOneLine() throws {
+    let windowed = try InspectionFixture(window: 3)
+    defer { windowed.directory.remove() }
+    let result = TransformerCLI.runCapturing([
+      "attention", "--checkpoint", windowed.checkpoint, "--kind", "self-decoder", "--quiet",
+      "the cat",
+    ])
+    XCTAssertEqual(result.status, 1)
+    XCTAssertEqual(
+      result.errors,
+      "Error: decoder layer 1 self-attention has no attention weights to show: it uses "
+        + "model.attention_window, whose kernel does not store them\n")
   }
 
   func testHeatmapStylesAndASCIIShades() {
@@ -126,7 +142,7 @@ final class AttentionCommandTests: XCTestCase {
 
   func testSelfDecoderMapIsCausal() throws {
     let pass = try fixture.pass("the cat sat on the mat")
-    let map = AttentionMap(pass: pass, kind: .selfDecoder)
+    let map = try AttentionMap(pass: pass, kind: .selfDecoder)
     for layer in 0..<map.layerCount {
       for head in 0..<map.headCount {
         for (row, weights) in map.matrix(layer: layer, head: head).enumerated() {
