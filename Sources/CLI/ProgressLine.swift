@@ -68,6 +68,28 @@ enum ProgressLine {
     return text
   }
 
+  /// The line for a `max_steps: "auto"` plan:
+  /// `plan:   2885 steps fit training.max_time_minutes (40): 0.700 s a step, 20.0 s a
+  /// validation (measured over 320 steps and 2 validations of the warm-up); stop predicted at
+  /// 39:00 (97.5 % of the budget), where the learning rate reaches 0; training.max_steps 2885
+  /// written to config.json`
+  static func plan(_ plan: StepPlan, timing: StepTiming) -> String {
+    var text =
+      "plan:   \(count(plan.totalSteps, "step")) fit training.max_time_minutes "
+      + "(\(TrainingFormat.number(plan.budgetSeconds / 60))): "
+      + "\(fixed(plan.secondsPerStep, 3)) s a step, \(fixed(plan.secondsPerValidation, 1)) s a "
+      + "validation (measured over \(count(timing.steps, "step")) and "
+      + "\(count(timing.validations, "validation")) of the warm-up); stop predicted at "
+      + "\(TrainingFormat.duration(plan.predictedSeconds)) "
+      + "(\(fixed(100 * plan.predictedFraction, 1)) % of the budget), where the learning rate "
+      + "reaches 0; training.max_steps \(plan.totalSteps) written to config.json"
+    if plan.totalSteps <= plan.stepsDone {
+      text += "; no step after the warm-up fits the budget: lower training.warmup_steps or "
+        + "raise training.max_time_minutes"
+    }
+    return text
+  }
+
   /// The summary lines for stdout.
   static func summary(
     _ summary: TrainingSummary, peakResidentMegabytes: Double? = nil, resumeCommand: String
@@ -87,6 +109,13 @@ enum ProgressLine {
     }
     if let last = summary.lastValidation, last != summary.best {
       lines.append("final:   step \(last.step): \(figures(last))")
+    }
+    if let planned = summary.plannedSteps {
+      var text = "plan:    \(count(planned, "step")) (training.max_steps \"auto\")"
+      if let fraction = summary.budgetFraction {
+        text += ", training stopped at \(fixed(100 * fraction, 1)) % of the time budget"
+      }
+      lines.append(text)
     }
     lines.append("last:    \(summary.lastPath) (step \(summary.steps))")
     if let bleu = summary.testBLEU, let path = summary.testTranslationsPath {

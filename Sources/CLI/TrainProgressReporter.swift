@@ -50,6 +50,10 @@ final class TrainProgressReporter {
       line(
         "resumed at step \(step); next: batch \(position.batchIndex + 1) of epoch "
           + "\(position.epoch + 1)")
+    case .resumedPlan(let steps):
+      line("plan:   \(ProgressLine.count(steps, "step")), as planned (training.max_steps \"auto\")")
+    case .planned(let plan, let timing):
+      line(ProgressLine.plan(plan, timing: timing))
     case .warning(let message):
       line("warning: \(message)")
     case .step(let progress):

@@ -17,8 +17,16 @@ import Training
 ///       "best_step": 2300,
 ///       "best_valid_loss": 1.83,
 ///       "best_valid_bleu": 38.1,
-///       "test_bleu_greedy": 36.9
+///       "test_bleu_greedy": 36.9,
+///       "planned_steps": 2885,
+///       "budget_s": 2400.0,
+///       "stopped_at_s": 2338.1,
+///       "budget_used": 0.9742
 ///     }
+///
+/// `planned_steps` is there for `max_steps: "auto"`; `stopped_at_s` is the clock when training
+/// stopped, before the final validation and test decoding that `elapsed_s` includes, and
+/// `budget_used` its fraction of `budget_s` (`max_time_minutes`).
 ///
 /// Members without a value (no validation, no test set, no `/proc`) are left out.
 enum TrainSummaryFile {
@@ -42,6 +50,14 @@ enum TrainSummaryFile {
       if let bleu = best.bleu { members.append(("best_valid_bleu", number(bleu, 2))) }
     }
     if let bleu = summary.testBLEU { members.append(("test_bleu_greedy", number(bleu, 2))) }
+    if let planned = summary.plannedSteps { members.append(("planned_steps", String(planned))) }
+    if let budget = summary.budgetSeconds { members.append(("budget_s", number(budget, 1))) }
+    if let stopped = summary.stoppedAtSeconds {
+      members.append(("stopped_at_s", number(stopped, 1)))
+    }
+    if let fraction = summary.budgetFraction {
+      members.append(("budget_used", number(fraction, 4)))
+    }
     let lines = members.map { "  \(jsonStringLiteral($0.0)): \($0.1)" }
     return "{\n" + lines.joined(separator: ",\n") + "\n}\n"
   }

@@ -65,6 +65,32 @@ public struct ConfigField<Section> {
       value: { $0[keyPath: keyPath].map { .number(String($0)) } ?? .null })
   }
 
+  /// A step limit: an integer of at least 0, or `"auto"` (``StepLimit``).
+  public static func stepLimit(
+    _ key: String, _ keyPath: WritableKeyPath<Section, StepLimit>, _ summary: String
+  ) -> ConfigField {
+    let word = jsonStringLiteral(StepLimit.autoWord)
+    return ConfigField(
+      key: key, type: "integer ≥ 0 \\| \(word)", summary: summary, takesText: false,
+      read: { (section, json, path) throws(ConfigProblem) in
+        switch json {
+        case .string(StepLimit.autoWord):
+          section[keyPath: keyPath] = .auto
+        case .number:
+          section[keyPath: keyPath] = .steps(try readInteger(json, minimum: 0, path: path))
+        default:
+          throw ConfigProblem(
+            path: path, message: "expected an integer or \(word), got \(json.quoted)")
+        }
+      },
+      value: {
+        switch $0[keyPath: keyPath] {
+        case .steps(let steps): return .number(String(steps))
+        case .auto: return .string(StepLimit.autoWord)
+        }
+      })
+  }
+
   /// A non-negative integer stored as `UInt64` (a seed).
   public static func unsigned(
     _ key: String, _ keyPath: WritableKeyPath<Section, UInt64>, _ summary: String

@@ -40,8 +40,9 @@ public struct TrainingConfig: ConfigSection {
   public var labelSmoothing = 0.1
   /// The largest global gradient norm allowed; 0 turns clipping off.
   public var clipNorm = 0.0
-  /// Stop after this many optimiser steps; 0 for no limit.
-  public var maxSteps = 100_000
+  /// Stop after this many optimiser steps (0 for no limit), or after the number of steps the
+  /// trainer plans to fit `maxTimeMinutes` (`"auto"`).
+  public var maxSteps: StepLimit = 100_000
   /// Stop after this many passes over the training data; 0 for no limit.
   public var maxEpochs = 0
   /// Stop after this many minutes of training; 0 for no limit.
@@ -93,8 +94,11 @@ public struct TrainingConfig: ConfigSection {
     .number(
       "clip_norm", \.clipNorm, .nonNegative,
       "Largest global gradient L2 norm; larger gradients are scaled down. 0 = off."),
-    .integer(
-      "max_steps", \.maxSteps, minimum: 0, "Stop after this many optimiser steps. 0 = no limit."),
+    .stepLimit(
+      "max_steps", \.maxSteps,
+      "Stop after this many optimiser steps. 0 = no limit. `\"auto\"`: as many as fit "
+        + "`max_time_minutes`, measured over the warm-up and fixed at its end (written into the "
+        + "run's `config.json`); needs `max_time_minutes` and `valid_every` ≤ `warmup_steps`."),
     .integer(
       "max_epochs", \.maxEpochs, minimum: 0,
       "Stop after this many passes over the training data. 0 = no limit."),
@@ -126,7 +130,10 @@ public struct TrainingConfig: ConfigSection {
     case .inverseSquareRoot:
       return .inverseSquareRoot(peak: peakLearningRate, warmupSteps: warmupSteps)
     case .linear:
-      return .linear(peak: peakLearningRate, warmupSteps: warmupSteps, totalSteps: maxSteps)
+      // Before an "auto" limit is planned only the warm-up runs, which no end step changes;
+      // the trainer fixes the end before the first step of the decay.
+      return .linear(
+        peak: peakLearningRate, warmupSteps: warmupSteps, totalSteps: maxSteps.fixedSteps ?? .max)
     }
   }
 

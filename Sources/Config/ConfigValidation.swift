@@ -57,11 +57,29 @@ extension RunConfig {
         "0, and so are training.max_epochs and training.max_time_minutes: training would never "
           + "stop; set at least one of them")
     }
-    if training.schedule == .linear, training.maxSteps <= training.warmupSteps {
+    if training.schedule == .linear, let steps = training.maxSteps.fixedSteps,
+      steps <= training.warmupSteps
+    {
       throw fail(
         "training.max_steps",
-        "\(training.maxSteps), but the linear schedule decays to 0 at training.max_steps, "
+        "\(steps), but the linear schedule decays to 0 at training.max_steps, "
           + "which must be above training.warmup_steps (\(training.warmupSteps))")
+    }
+    if training.maxSteps == .auto {
+      if training.maxTimeMinutes == 0 {
+        throw fail(
+          "training.max_steps",
+          "\"auto\" plans the steps that fit training.max_time_minutes, which is 0; set it, or "
+            + "give max_steps a number")
+      }
+      // The plan is fixed at the end of the warm-up from what it measured, validations included.
+      if training.validationInterval == 0 || training.validationInterval > training.warmupSteps {
+        throw fail(
+          "training.valid_every",
+          "\(training.validationInterval), but training.max_steps \"auto\" measures the time of "
+            + "a validation during the warm-up, so it must be between 1 and "
+            + "training.warmup_steps (\(training.warmupSteps))")
+      }
     }
     // The optimiser runs in Float: a β that rounds to 1 would divide by zero in the bias
     // correction, an ε that rounds to 0 would divide by zero where the gradient is 0.

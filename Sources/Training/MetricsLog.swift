@@ -16,6 +16,7 @@ import Support
 ///     {"step":3000,"test_bleu":97.3}
 ///
 /// Training lines come every `training.log_every` steps, validation lines at each validation,
+/// one plan line (`planned_steps`, …) at the end of the warm-up with `max_steps: "auto"`,
 /// and a test line (the best checkpoint's greedy BLEU, at that checkpoint's step) at the end
 /// when the config names a test set.
 /// Numbers are written with Swift's shortest round-trip spelling, so two runs whose losses
@@ -50,6 +51,18 @@ public struct MetricsLog: Sendable {
     ]
     if let bleu = result.bleu { members.append(("valid_bleu", number(bleu))) }
     return object(members)
+  }
+
+  /// The line for a `max_steps: "auto"` plan, at the step it was made:
+  /// `{"step":400,"planned_steps":2885,"s_per_step":0.7,"s_per_validation":20,"budget_s":2400,"elapsed_s":300,"predicted_s":2339.9}`.
+  public static func line(for plan: StepPlan) -> String {
+    object([
+      ("step", String(plan.stepsDone)), ("planned_steps", String(plan.totalSteps)),
+      ("s_per_step", number(plan.secondsPerStep)),
+      ("s_per_validation", number(plan.secondsPerValidation)),
+      ("budget_s", number(plan.budgetSeconds)), ("elapsed_s", number(plan.elapsedSeconds)),
+      ("predicted_s", number(plan.predictedSeconds)),
+    ])
   }
 
   /// The line for the test set's score after training.

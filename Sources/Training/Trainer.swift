@@ -31,14 +31,15 @@ import Tokenizer
 /// let result = trainer.validate(on: validation)
 /// ```
 public final class Trainer {
-  /// The run's config.
-  public let config: RunConfig
+  /// The run's config; once a `training.max_steps: "auto"` plan is fixed, with the planned
+  /// number in `max_steps` (see ``adopt(plannedSteps:)``).
+  public private(set) var config: RunConfig
   /// The BPE model(s).
   public let vocabulary: TrainingVocabulary
   /// The model being trained.
   public let model: Transformer
   /// The learning rate per step.
-  public let schedule: LearningRateSchedule
+  public private(set) var schedule: LearningRateSchedule
   /// Where training is, what it has seen, the best validation.
   public private(set) var state: TrainerState
   private var optimizer: Adam
@@ -157,6 +158,42 @@ public final class Trainer {
   /// Adds `seconds` of wall time to the run's clock.
   public func addElapsed(_ seconds: Double) {
     state.elapsedSeconds += seconds
+  }
+
+  // MARK: Planning the steps
+
+  /// Adds one measured step of `seconds` to the plan's measurements.
+  public func recordStep(seconds: Double) {
+    state.timing.steps += 1
+    state.timing.stepSeconds += seconds
+  }
+
+  /// Adds `seconds` of validation to the plan's measurements; `counting` is false for the
+  /// checkpoint that follows a validation already counted.
+  public func recordValidation(seconds: Double, counting: Bool) {
+    if counting { state.timing.validations += 1 }
+    state.timing.validationSeconds += seconds
+  }
+
+  /// The plan's measurements as every process agrees on them: their means over the processes,
+  /// so that all plan the same step count. Identity in a one-process run.
+  public func agreedTiming() -> StepTiming {
+    var timing = state.timing
+    guard group.size > 1 else { return timing }
+    var figures = [timing.stepSeconds, timing.validationSeconds]
+    group.sum(&figures)
+    timing.stepSeconds = figures[0] / Double(group.size)
+    timing.validationSeconds = figures[1] / Double(group.size)
+    return timing
+  }
+
+  /// Fixes `training.max_steps` at `steps`, the planned number: the config (and every
+  /// checkpoint written from now on) holds the number, the linear schedule decays to 0 there,
+  /// and the state keeps it for `--resume`.
+  public func adopt(plannedSteps steps: Int) {
+    config.training.maxSteps = .steps(steps)
+    schedule = config.training.learningRateSchedule(modelWidth: config.model.modelWidth)
+    state.plannedSteps = steps
   }
 
   /// Whether any process asks to stop; also sets every process's clock to their mean, so that

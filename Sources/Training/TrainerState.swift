@@ -29,6 +29,11 @@ public struct TrainerState: Codable, Equatable, Sendable {
   /// ``BatchPlanner/fingerprint`` of the training batches: a resumed run must find the same
   /// value, or its saved position would point at other batches.
   public var batchFingerprint: UInt64 = 0
+  /// The step count `training.max_steps: "auto"` planned, once it is fixed (at the end of the
+  /// warm-up); a resumed run keeps it. Nil for a fixed limit or before the plan.
+  public var plannedSteps: Int?
+  /// What the plan is measured from, while it is still to be made.
+  public var timing = StepTiming()
 
   /// The state before the first step.
   public init() {}
@@ -42,6 +47,8 @@ public struct TrainerState: Codable, Equatable, Sendable {
     case lastValidation = "last_validation"
     case validationsWithoutImprovement = "validations_without_improvement"
     case batchFingerprint = "batch_fingerprint"
+    case plannedSteps = "planned_steps"
+    case timing
   }
 
   /// Decodes the state; 64-bit words are hexadecimal strings, so no JSON reader rounds them.
@@ -72,6 +79,9 @@ public struct TrainerState: Codable, Equatable, Sendable {
         debugDescription: "\"\(fingerprint)\" is not a hexadecimal 64-bit word")
     }
     batchFingerprint = value
+    // Absent from checkpoints written before "auto" existed.
+    plannedSteps = try container.decodeIfPresent(Int.self, forKey: .plannedSteps)
+    timing = try container.decodeIfPresent(StepTiming.self, forKey: .timing) ?? StepTiming()
   }
 
   /// Encodes the state, 64-bit words as hexadecimal strings.
@@ -88,6 +98,8 @@ public struct TrainerState: Codable, Equatable, Sendable {
     try container.encodeIfPresent(lastValidation, forKey: .lastValidation)
     try container.encode(validationsWithoutImprovement, forKey: .validationsWithoutImprovement)
     try container.encode(String(batchFingerprint, radix: 16), forKey: .batchFingerprint)
+    try container.encodeIfPresent(plannedSteps, forKey: .plannedSteps)
+    try container.encode(timing, forKey: .timing)
   }
 }
 

@@ -12,6 +12,10 @@ public enum TrainingEvent: Sendable {
   case model(parameterCount: Int, vocabularySize: Int, batchesPerEpoch: Int)
   /// Training continues from a checkpoint at `step`.
   case resumed(step: Int, position: BatchPosition)
+  /// A resumed `max_steps: "auto"` run continues with the step count it planned.
+  case resumedPlan(steps: Int)
+  /// `max_steps: "auto"` was planned from `timing` (at the end of the warm-up).
+  case planned(StepPlan, timing: StepTiming)
   /// A warning that does not stop the run (a changed setting on resume).
   case warning(String)
   /// One optimiser step finished.
@@ -159,6 +163,19 @@ public struct TrainingSummary: Sendable, Equatable {
   public var testBLEU: Double?
   /// Where those translations were written.
   public var testTranslationsPath: String?
+  /// The step count `max_steps: "auto"` planned; nil for a fixed limit.
+  public var plannedSteps: Int? = nil
+  /// `max_time_minutes` in seconds; nil when there is no time limit.
+  public var budgetSeconds: Double? = nil
+  /// The run's clock when training stopped, before the final validation and test decoding
+  /// (which come on top of the time limit).
+  public var stoppedAtSeconds: Double? = nil
+
+  /// The fraction of the time budget training used up to its stop; nil without a budget.
+  public var budgetFraction: Double? {
+    guard let budgetSeconds, budgetSeconds > 0, let stoppedAtSeconds else { return nil }
+    return stoppedAtSeconds / budgetSeconds
+  }
 
   /// Target tokens per second of training, over every session.
   public var targetTokensPerSecond: Double {

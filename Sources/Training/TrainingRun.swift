@@ -14,6 +14,10 @@ import Tokenizer
 /// (`max_steps`, `max_epochs`, `max_time_minutes`, `patience`) or `shouldStop` says so:
 ///
 /// - every `log_every` steps a line goes to `metrics.jsonl`;
+/// - with `max_steps: "auto"`, at the end of the warm-up the steps that fit `max_time_minutes`
+///   are planned (``StepPlan``) from the measured seconds of a step and of a validation, and
+///   fixed: the number goes into `config.json`, the checkpoints and the state (for `--resume`),
+///   a line into `metrics.jsonl`, and the linear schedule decays to 0 there;
 /// - every `valid_every` steps (0: at the end of each epoch) the model is validated and a
 ///   checkpoint installed as `last/`, as `best/` when the validation is the best so far, and
 ///   as `checkpoints/step-…/`, of which the newest `keep_last_checkpoints` are kept;
@@ -29,8 +33,8 @@ import Tokenizer
 /// process stops at the same step, and each validates (the same weights give the same result)
 /// so that `patience` and `best/` are decided alike.
 public final class TrainingRun {
-  /// The config the run trains with.
-  public let config: RunConfig
+  /// The config the run trains with; after a `max_steps: "auto"` plan, with the planned number.
+  public private(set) var config: RunConfig
   /// The run's checkpoint directories.
   public let store: CheckpointStore
   /// The model, optimiser and state.
@@ -44,6 +48,9 @@ public final class TrainingRun {
   /// Where the run is recorded as the latest (``TrainingRunPointer``): `runs` of the current
   /// directory; nil records nothing.
   public var pointerDirectory: String? = TrainingRunPointer.defaultRunsDirectory
+  /// The clock the run's time (and so `max_time_minutes` and the step plan) is measured on, in
+  /// seconds from any origin; tests replace it.
+  public var clock: () -> Double = TrainingRun.monotonicSeconds
   private let report: (TrainingEvent) -> Void
   private let group: ProcessGroup
 
@@ -134,6 +141,12 @@ public final class TrainingRun {
       try trainer.restore(from: store.lastPath)
       if group.isPrimary { try metrics.truncate(afterStep: trainer.state.step) }
       report(.resumed(step: trainer.state.step, position: trainer.state.position))
+      // An "auto" run continues with the number it planned.
+      if config.training.maxSteps == .auto, let planned = trainer.state.plannedSteps {
+        trainer.adopt(plannedSteps: planned)
+        self.config = trainer.config
+        report(.resumedPlan(steps: planned))
+      }
     } else if group.isPrimary {
       try metrics.reset()
     }
@@ -170,15 +183,20 @@ public final class TrainingRun {
   /// Trains until a limit is reached or `shouldStop` returns true (it is asked before each
   /// step, so the step in progress always finishes), then validates and saves.
   public func run(shouldStop: () -> Bool = { false }) throws(TrainingError) -> TrainingSummary {
-    let training = config.training
-    let clock = ContinuousClock()
-    var mark = clock.now
+    var training = config.training
+    var mark = clock()
     // Adds the time since the last call to the run's clock.
     func tick() {
-      let now = clock.now
-      trainer.addElapsed(Self.seconds(mark.duration(to: now)))
+      let now = clock()
+      trainer.addElapsed(now - mark)
       mark = now
     }
+    // A run resumed after its warm-up from a checkpoint saved just before the plan.
+    try planIfDue(tick: tick)
+    training = config.training
+    // The run's clock at the end of the previous step (and its validation), from which the
+    // next step is measured.
+    var stepBegan = trainer.state.elapsedSeconds
     // Target tokens and seconds spent in steps since the last log line, for tokens/s.
     var windowTokens = 0
     var windowSeconds = 0.0
@@ -195,9 +213,9 @@ public final class TrainingRun {
         reason = .interrupted
         break
       }
-      let stepStart = clock.now
+      let stepStart = clock()
       let step = trainer.step()
-      windowSeconds += Self.seconds(stepStart.duration(to: clock.now))
+      windowSeconds += clock() - stepStart
       windowTokens += step.totals.count
       learningRate = step.learningRate
       tick()
@@ -209,7 +227,8 @@ public final class TrainingRun {
             step: step.step, epoch: step.epoch + 1, loss: window.meanLoss,
             perplexity: window.perplexity, learningRate: learningRate,
             tokensPerSecond: tokensPerSecond, elapsedSeconds: trainer.state.elapsedSeconds,
-            remainingSeconds: remainingSeconds(), maxSteps: training.maxSteps)))
+            remainingSeconds: remainingSeconds(),
+            maxSteps: training.maxSteps.fixedSteps ?? 0)))
       if step.step % training.logInterval == 0 {
         let closed = trainer.closeWindow()
         let entry = TrainingLogEntry(
@@ -220,6 +239,11 @@ public final class TrainingRun {
         report(.log(entry))
         (windowTokens, windowSeconds) = (0, 0)
       }
+      let measuring = isMeasuring(step: step.step)
+      if measuring {
+        tick()
+        trainer.recordStep(seconds: trainer.state.elapsedSeconds - stepBegan)
+      }
       let validationDue =
         training.validationInterval > 0
         ? step.step % training.validationInterval == 0 : step.finishedEpoch
@@ -229,9 +253,12 @@ public final class TrainingRun {
           reason = .interrupted
           break
         }
-        try validateAndSave(tick: tick)
+        try validateAndSave(tick: tick, measuring: measuring)
       }
+      if try planIfDue(tick: tick) { training = config.training }
+      stepBegan = trainer.state.elapsedSeconds
     }
+    let stoppedAt = trainer.state.elapsedSeconds
     let stopReason = reason ?? .interrupted
     report(.stopping(stopReason))
     var test: (bleu: Double, path: String)?
@@ -246,6 +273,7 @@ public final class TrainingRun {
     }
     tick()
     var summary = summary(stopReason)
+    summary.stoppedAtSeconds = stoppedAt
     summary.testBLEU = test?.bleu
     summary.testTranslationsPath = test?.path
     return summary
@@ -292,8 +320,10 @@ public final class TrainingRun {
   static func limitReached(_ training: TrainingConfig, state: TrainerState)
     -> TrainingStopReason?
   {
-    if training.maxSteps > 0, state.step >= training.maxSteps {
-      return .maxSteps(training.maxSteps)
+    // An "auto" limit is the plan once made (a resumed run's config still says "auto").
+    let maxSteps = training.maxSteps.fixedSteps ?? state.plannedSteps ?? 0
+    if maxSteps > 0, state.step >= maxSteps {
+      return .maxSteps(maxSteps)
     }
     if training.maxEpochs > 0, state.position.epoch >= training.maxEpochs {
       return .maxEpochs(training.maxEpochs)
@@ -312,7 +342,9 @@ public final class TrainingRun {
     let training = config.training
     let state = trainer.state
     var done: [Double] = []
-    if training.maxSteps > 0 { done.append(Double(state.step) / Double(training.maxSteps)) }
+    if let maxSteps = training.maxSteps.fixedSteps, maxSteps > 0 {
+      done.append(Double(state.step) / Double(maxSteps))
+    }
     if training.maxEpochs > 0 {
       let batches = Double(max(trainer.batchesInEpoch(), 1))
       let epochs = Double(state.position.epoch) + Double(state.position.batchIndex) / batches
@@ -326,14 +358,85 @@ public final class TrainingRun {
   }
 
   /// Validates, logs the result and installs a checkpoint (`best/` too when it is the best).
-  private func validateAndSave(tick: () -> Void) throws(TrainingError) {
+  ///
+  /// - Parameter measuring: whether the validation's time counts towards the step plan. The
+  ///   validation is recorded before the checkpoint, so that a resumed run has it; the saving
+  ///   time is added after.
+  private func validateAndSave(tick: () -> Void, measuring: Bool = false) throws(TrainingError) {
+    let began = trainer.state.elapsedSeconds
     report(.validating(step: trainer.state.step))
     let (result, isBest) = trainer.validate(on: validation, bleuLimit: bleuSentenceLimit)
     tick()
     if group.isPrimary { try metrics.append(MetricsLog.line(for: result)) }
     report(.validation(result, isBest: isBest))
+    let validated = trainer.state.elapsedSeconds
+    if measuring { trainer.recordValidation(seconds: validated - began, counting: true) }
     try save(isBest: isBest, keepingStep: true)
     tick()
+    if measuring {
+      trainer.recordValidation(
+        seconds: trainer.state.elapsedSeconds - validated, counting: false)
+    }
+  }
+
+  // MARK: Planning the steps
+
+  /// Whether `step` is measured for a `max_steps: "auto"` plan still to be made: a step of
+  /// the warm-up after its first fifth.
+  private func isMeasuring(step: Int) -> Bool {
+    let training = config.training
+    return training.maxSteps == .auto && trainer.state.plannedSteps == nil
+      && step >= StepTiming.firstMeasuredStep(warmupSteps: training.warmupSteps)
+      && step <= training.warmupSteps
+  }
+
+  /// Plans `max_steps: "auto"` when the warm-up has ended and no plan is made yet: fixes the
+  /// number in the trainer, writes it into `config.json` and `metrics.jsonl` and reports it.
+  ///
+  /// The plan is made once, before the decay starts, so that the decay is one straight line
+  /// and the recorded number alone reproduces the run (a second estimate later would bend it).
+  ///
+  /// - Returns: whether a plan was made.
+  @discardableResult
+  private func planIfDue(tick: () -> Void) throws(TrainingError) -> Bool {
+    let training = config.training
+    guard training.maxSteps == .auto, trainer.state.plannedSteps == nil,
+      trainer.state.step >= training.warmupSteps
+    else { return false }
+    // Every process plans from the same figures: the mean clock and the mean measurements.
+    _ = trainer.agree(stopRequested: false)
+    var timing = trainer.agreedTiming()
+    if timing.steps > 0, timing.validations == 0 {
+      // Interrupted at the end of the warm-up before its validation: measure one now.
+      try validateAndSave(tick: tick, measuring: true)
+      _ = trainer.agree(stopRequested: false)
+      timing = trainer.agreedTiming()
+    }
+    guard timing.steps > 0, timing.validations > 0 else {
+      throw .unsupported(
+        path: "training.max_steps",
+        message: "\"auto\" has nothing to plan from: the run is at step "
+          + "\(trainer.state.step), past training.warmup_steps (\(training.warmupSteps)), and its "
+          + "checkpoint holds no plan or measurements (it was started with a fixed max_steps); "
+          + "give max_steps a number")
+    }
+    let plan = StepPlan(
+      budgetSeconds: training.maxTimeMinutes * 60, elapsedSeconds: trainer.state.elapsedSeconds,
+      stepsDone: trainer.state.step, secondsPerStep: timing.secondsPerStep,
+      secondsPerValidation: timing.secondsPerValidation,
+      validationInterval: training.validationInterval)
+    trainer.adopt(plannedSteps: plan.totalSteps)
+    config = trainer.config
+    if group.isPrimary {
+      do {
+        try config.write(to: store.path(Checkpoint.configFileName))
+      } catch {
+        throw .config(error)
+      }
+      try metrics.append(MetricsLog.line(for: plan))
+    }
+    report(.planned(plan, timing: timing))
+    return true
   }
 
   /// Writes a checkpoint and installs it as `last/` (and `best/`, and a step checkpoint).
@@ -367,8 +470,17 @@ public final class TrainingRun {
       targetTokens: state.targetTokens, best: state.best,
       lastValidation: state.lastValidation, bestPath: store.bestPath,
       lastPath: store.lastPath, metricsPath: metrics.path, testBLEU: nil,
-      testTranslationsPath: nil)
+      testTranslationsPath: nil, plannedSteps: state.plannedSteps,
+      budgetSeconds: config.training.maxTimeMinutes > 0
+        ? config.training.maxTimeMinutes * 60 : nil)
   }
+
+  /// Seconds on the system's monotonic clock.
+  public static func monotonicSeconds() -> Double {
+    seconds(monotonicOrigin.duration(to: .now))
+  }
+
+  private static let monotonicOrigin = ContinuousClock.now
 
   private static func seconds(_ duration: Duration) -> Double {
     let parts = duration.components
