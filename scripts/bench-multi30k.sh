@@ -19,6 +19,9 @@
 #
 # The time limit counts training steps and validations; learning the BPE model before, and the
 # final validation, test decoding and averaging after, come on top (the wall time says how much).
+# With the recipe's training.max_steps "auto" the trainer plans the steps that fit the budget at
+# the end of its warm-up; the line reports the planned steps and the part of the budget used up
+# to the stop.
 # Relative paths are taken from the current directory. The binary is the checkout's
 # .build/release/transformer-cli, built if missing; BIN=path overrides it.
 set -euo pipefail
@@ -132,6 +135,8 @@ summary="$run/summary.json"
 steps=$(member "$summary" steps)
 epochs=$(member "$summary" epochs)
 elapsed=$(member "$summary" elapsed_s)
+planned=$(member "$summary" planned_steps)
+used=$(member "$summary" budget_used)
 speed=$(member "$summary" target_tokens_per_s)
 peak_kb=$(cat "$run.train.rss" 2>/dev/null || true)
 if [[ "$peak_kb" =~ ^[0-9]+$ ]]; then
@@ -143,8 +148,10 @@ rm -f "$run.train.rss"
 train_wall=$((trained - start))
 total_wall=$((finished - start))
 
-line=$(printf 'multi30k en-de test_2016_flickr: BLEU %s chrF2 %s (beam %s, alpha %s, %s) | %s epochs, %s steps, %.1f min training (%.1f min wall with BPE, averaging and decoding), %.0f target tokens/s, peak memory %s MB' \
-  "$bleu" "$chrf" "$beam" "$alpha" "$chosen" "$epochs" "$steps" \
+if [ -n "$planned" ]; then plan_text="planned: $planned"; else plan_text="planned: no, max_steps fixed"; fi
+line=$(printf 'multi30k en-de test_2016_flickr: BLEU %s chrF2 %s (beam %s, alpha %s, %s) | %s epochs, %s steps (%s), %.1f%% of the %s-minute budget used, %.1f min training (%.1f min wall with BPE, averaging and decoding), %.0f target tokens/s, peak memory %s MB' \
+  "$bleu" "$chrf" "$beam" "$alpha" "$chosen" "$epochs" "$steps" "$plan_text" \
+  "$(awk -v u="${used:-0}" 'BEGIN { print 100 * u }')" "$minutes" \
   "$(awk -v s="$elapsed" 'BEGIN { print s / 60 }')" "$(awk -v s="$total_wall" 'BEGIN { print s / 60 }')" \
   "$speed" "$peak")
 echo "$line"
@@ -161,6 +168,8 @@ cat >"$run/bench-multi30k.json.tmp" <<EOF
   "val_bleu_averaged": ${averaged_val:-null},
   "epochs": $epochs,
   "steps": $steps,
+  "planned_steps": ${planned:-null},
+  "budget_used": ${used:-null},
   "training_s": $elapsed,
   "train_command_wall_s": $train_wall,
   "wall_s": $total_wall,

@@ -69,9 +69,9 @@ enum ProgressLine {
   }
 
   /// The line for a `max_steps: "auto"` plan:
-  /// `plan:   2885 steps fit training.max_time_minutes (40): 0.700 s a step, 20.0 s a
+  /// `plan:   2971 steps fit training.max_time_minutes (40): 0.700 s a step, 20.0 s a
   /// validation (measured over 320 steps and 2 validations of the warm-up); stop predicted at
-  /// 39:00 (97.5 % of the budget), where the learning rate reaches 0; training.max_steps 2885
+  /// 39:00 (97.5 % of the budget), where the learning rate reaches 0; training.max_steps 2971
   /// written to config.json`
   static func plan(_ plan: StepPlan, timing: StepTiming) -> String {
     var text =

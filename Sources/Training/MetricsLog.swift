@@ -54,7 +54,7 @@ public struct MetricsLog: Sendable {
   }
 
   /// The line for a `max_steps: "auto"` plan, at the step it was made:
-  /// `{"step":400,"planned_steps":2885,"s_per_step":0.7,"s_per_validation":20,"budget_s":2400,"elapsed_s":300,"predicted_s":2339.9}`.
+  /// `{"step":400,"planned_steps":2971,"s_per_step":0.7,"s_per_validation":20.0,"budget_s":2400.0,"elapsed_s":300.0,"predicted_s":2339.7}`.
   public static func line(for plan: StepPlan) -> String {
     object([
       ("step", String(plan.stepsDone)), ("planned_steps", String(plan.totalSteps)),

@@ -17,7 +17,7 @@
 /// let plan = StepPlan(
 ///   budgetSeconds: 2400, elapsedSeconds: 300, stepsDone: 400, secondsPerStep: 0.7,
 ///   secondsPerValidation: 20, validationInterval: 200)
-/// plan.totalSteps  // 2885: the linear decay reaches 0 there
+/// plan.totalSteps  // 2971: the linear decay reaches 0 there
 /// ```
 public struct StepPlan: Equatable, Sendable {
   /// The part of the budget the plan fills: 2.5 % is left for the speed to drift (another

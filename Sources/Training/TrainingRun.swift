@@ -145,6 +145,13 @@ public final class TrainingRun {
       if config.training.maxSteps == .auto, let planned = trainer.state.plannedSteps {
         trainer.adopt(plannedSteps: planned)
         self.config = trainer.config
+        if group.isPrimary {
+          do {
+            try self.config.write(to: store.path(Checkpoint.configFileName))
+          } catch {
+            throw .config(error)
+          }
+        }
         report(.resumedPlan(steps: planned))
       }
     } else if group.isPrimary {
@@ -239,11 +246,10 @@ public final class TrainingRun {
         report(.log(entry))
         (windowTokens, windowSeconds) = (0, 0)
       }
+      // The step's time: from the end of the previous one, its report and log line included.
+      tick()
       let measuring = isMeasuring(step: step.step)
-      if measuring {
-        tick()
-        trainer.recordStep(seconds: trainer.state.elapsedSeconds - stepBegan)
-      }
+      if measuring { trainer.recordStep(seconds: trainer.state.elapsedSeconds - stepBegan) }
       let validationDue =
         training.validationInterval > 0
         ? step.step % training.validationInterval == 0 : step.finishedEpoch

@@ -89,7 +89,7 @@ final class BenchMulti30KScriptTests: XCTestCase {
     XCTAssertEqual(lines.count, 1, run.output)
     XCTAssertTrue(run.output.hasPrefix("multi30k en-de test_2016_flickr: BLEU "), run.output)
     XCTAssertTrue(run.output.contains("(beam 4, alpha 0.6, "), run.output)
-    XCTAssertTrue(run.output.contains(" 6 steps, "), run.output)
+    XCTAssertTrue(run.output.contains(" 6 steps (planned: no, max_steps fixed), "), run.output)
 
     let json = try Data(
       contentsOf: URL(fileURLWithPath: directory.path("runs/bench/bench-multi30k.json")))
@@ -108,6 +108,30 @@ final class BenchMulti30KScriptTests: XCTestCase {
     XCTAssertEqual(translations.split(separator: "\n", omittingEmptySubsequences: false).count, 41)
     let averaged = directory.path("runs/bench/averaged/model.safetensors")
     XCTAssertTrue(FileManager.default.fileExists(atPath: averaged))
+  }
+
+  /// With `max_steps` "auto" on a budget of 6 seconds the line and the JSON report the plan.
+  func testAutoStepsAreReported() throws {
+    try writeTinyBench()
+    let run = try runScript([
+      "--config", "tiny.json", "--data", "m30k", "--output", "runs/auto", "--average", "0",
+      "--minutes", "0.1", "--threads", "1", "--set", "training.max_steps=auto",
+      "--set", "training.warmup_steps=10", "--set", "training.valid_every=5",
+    ])
+    XCTAssertEqual(run.status, 0, run.errors)
+    let json = try Data(
+      contentsOf: URL(fileURLWithPath: directory.path("runs/auto/bench-multi30k.json")))
+    let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: json) as? [String: Any])
+    let planned = try XCTUnwrap(summary["planned_steps"] as? Int)
+    let steps = try XCTUnwrap(summary["steps"] as? Int)
+    XCTAssertGreaterThan(planned, 10, "the plan follows the warm-up")
+    XCTAssertLessThanOrEqual(steps, planned)
+    let used = try XCTUnwrap(summary["budget_used"] as? Double)
+    XCTAssertGreaterThan(used, 0)
+    XCTAssertTrue(run.output.contains(" \(steps) steps (planned: \(planned)), "), run.output)
+    XCTAssertTrue(run.output.contains("% of the 0.1-minute budget used, "), run.output)
+    let config = try directory.read("runs/auto/config.json")
+    XCTAssertTrue(config.contains("\"max_steps\": \(planned),"), config)
   }
 
   func testMissingDataIsOneLine() throws {

@@ -79,6 +79,42 @@ final class ProgressLineTests: XCTestCase {
         + "training")
   }
 
+  func testPlanLineAndSummary() {
+    let plan = StepPlan(
+      budgetSeconds: 2400, elapsedSeconds: 300, stepsDone: 400, secondsPerStep: 0.7,
+      secondsPerValidation: 20, validationInterval: 200)
+    let timing = StepTiming(steps: 320, stepSeconds: 224, validations: 2, validationSeconds: 40)
+    XCTAssertEqual(
+      ProgressLine.plan(plan, timing: timing),
+      "plan:   2971 steps fit training.max_time_minutes (40): 0.700 s a step, 20.0 s a "
+        + "validation (measured over 320 steps and 2 validations of the warm-up); stop "
+        + "predicted at 39:00 (97.5 % of the budget), where the learning rate reaches 0; "
+        + "training.max_steps 2971 written to config.json")
+    let late = StepPlan(
+      budgetSeconds: 60, elapsedSeconds: 70, stepsDone: 50, secondsPerStep: 1,
+      secondsPerValidation: 5, validationInterval: 10)
+    XCTAssertTrue(
+      ProgressLine.plan(late, timing: timing).hasSuffix(
+        "; no step after the warm-up fits the budget: lower training.warmup_steps or raise "
+          + "training.max_time_minutes"))
+
+    var summary = TrainingSummary(
+      reason: .maxSteps(2971), steps: 2971, epochs: 12, elapsedSeconds: 2390,
+      epochProgress: 12.8, targetTokens: 100, best: nil, lastValidation: nil, bestPath: "b",
+      lastPath: "l", metricsPath: "m", testBLEU: nil, testTranslationsPath: nil)
+    summary.plannedSteps = 2971
+    summary.budgetSeconds = 2400
+    summary.stoppedAtSeconds = 2352
+    XCTAssertEqual(summary.budgetFraction, 0.98)
+    XCTAssertTrue(
+      ProgressLine.summary(summary, resumeCommand: "").contains(
+        "plan:    2971 steps (training.max_steps \"auto\"), training stopped at 98.0 % of the "
+          + "time budget"))
+    let text = TrainSummaryFile.text(summary, peakResidentMegabytes: nil)
+    XCTAssertTrue(text.contains(#""planned_steps": 2971,"#), text)
+    XCTAssertTrue(text.contains(#""budget_used": 0.9800"#), text)
+  }
+
   private var logEntry: TrainingLogEntry {
     TrainingLogEntry(
       step: 1200, epoch: 3, loss: 2.34512, perplexity: 8.123, learningRate: 0.000632,

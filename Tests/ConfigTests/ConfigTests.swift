@@ -178,6 +178,41 @@ final class ConfigTests: XCTestCase {
     XCTAssertEqual(message(#"{"output": {"dir": ""}}"#), "c.json: output.dir: must not be empty")
   }
 
+  func testMaxStepsAuto() throws {
+    let auto = try read(
+      #"{"training": {"max_steps": "auto", "max_time_minutes": 40, "warmup_steps": 400, "#
+        + #""valid_every": 200, "schedule": "linear"}}"#)
+    XCTAssertEqual(auto.training.maxSteps, .auto)
+    XCTAssertNil(auto.training.maxSteps.fixedSteps)
+    // config.json keeps the word, and reads back the same.
+    XCTAssertTrue(auto.jsonText.contains(#""max_steps": "auto""#), auto.jsonText)
+    XCTAssertEqual(try read(auto.jsonText), auto)
+    // From --set, without quotes, and back to a number.
+    let set = try read(
+      #"{"training": {"max_time_minutes": 4, "valid_every": 100}}"#, ["training.max_steps=auto"])
+    XCTAssertEqual(set.training.maxSteps, .auto)
+    XCTAssertEqual(try read("{}", ["training.max_steps=3600"]).training.maxSteps, .steps(3600))
+    // Before the plan, the linear schedule warms up as with any end step.
+    XCTAssertEqual(
+      auto.training.learningRateSchedule(modelWidth: 256).exactRate(atStep: 200), 0.0005 / 2)
+
+    XCTAssertEqual(
+      message(#"{"training": {"max_steps": "auto"}}"#),
+      #"c.json: training.max_steps: "auto" plans the steps that fit training.max_time_minutes, "#
+        + "which is 0; set it, or give max_steps a number")
+    XCTAssertEqual(
+      message(#"{"training": {"max_steps": "auto", "max_time_minutes": 40, "valid_every": 5000}}"#),
+      #"c.json: training.valid_every: 5000, but training.max_steps "auto" measures the time of "#
+        + "a validation during the warm-up, so it must be between 1 and training.warmup_steps "
+        + "(4000)")
+    XCTAssertEqual(
+      message(#"{"training": {"max_steps": "many"}}"#),
+      #"c.json: training.max_steps: expected an integer or "auto", got "many""#)
+    XCTAssertEqual(
+      message("{}", ["training.max_steps=Auto"]),
+      #"--set training.max_steps=Auto: training.max_steps: expected an integer or "auto", got "Auto""#)
+  }
+
   func testAttentionKeys() throws {
     let defaults = try read("{}")
     XCTAssertEqual(defaults.model.attention, .auto)

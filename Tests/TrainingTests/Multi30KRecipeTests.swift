@@ -21,6 +21,9 @@ final class Multi30KRecipeTests: XCTestCase {
     // The bench stops on the clock; best/ must be picked by validation BLEU, and the average of
     // the bench's default 5 newest checkpoints needs 5 kept on disk.
     XCTAssertEqual(recipe.training.maxTimeMinutes, 40)
+    // The steps are planned to fit the budget, so the linear decay ends on any machine.
+    XCTAssertEqual(recipe.training.maxSteps, .auto)
+    XCTAssertEqual(recipe.training.schedule, .linear)
     XCTAssertTrue(recipe.training.validationBLEU)
     XCTAssertGreaterThanOrEqual(recipe.training.keptCheckpointCount, 5)
     XCTAssertEqual(recipe.training.patience, 0, "patience would end a timed run early")
