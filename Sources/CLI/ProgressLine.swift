@@ -69,17 +69,17 @@ enum ProgressLine {
   }
 
   /// The line for a `max_steps: "auto"` plan:
-  /// `plan:   2971 steps fit training.max_time_minutes (40): 0.700 s a step, 20.0 s a
-  /// validation (measured over 320 steps and 2 validations of the warm-up); stop predicted at
-  /// 39:00 (97.5 % of the budget), where the learning rate reaches 0; training.max_steps 2971
-  /// written to config.json`
+  /// `plan:   2971 steps fit training.max_time_minutes (40): 0.700 s a step (mean of 320 steps
+  /// of the warm-up), 20.0 s a validation (the latest of 2); stop predicted at 39:00 (97.5 % of
+  /// the budget), where the learning rate reaches 0; training.max_steps 2971 written to
+  /// config.json`
   static func plan(_ plan: StepPlan, timing: StepTiming) -> String {
     var text =
       "plan:   \(count(plan.totalSteps, "step")) fit training.max_time_minutes "
       + "(\(TrainingFormat.number(plan.budgetSeconds / 60))): "
-      + "\(fixed(plan.secondsPerStep, 3)) s a step, \(fixed(plan.secondsPerValidation, 1)) s a "
-      + "validation (measured over \(count(timing.steps, "step")) and "
-      + "\(count(timing.validations, "validation")) of the warm-up); stop predicted at "
+      + "\(fixed(plan.secondsPerStep, 3)) s a step (mean of \(count(timing.steps, "step")) of "
+      + "the warm-up), \(fixed(plan.secondsPerValidation, 1)) s a validation (the latest of "
+      + "\(timing.validations)); stop predicted at "
       + "\(TrainingFormat.duration(plan.predictedSeconds)) "
       + "(\(fixed(100 * plan.predictedFraction, 1)) % of the budget), where the learning rate "
       + "reaches 0; training.max_steps \(plan.totalSteps) written to config.json"

@@ -171,8 +171,12 @@ public final class Trainer {
   /// Adds `seconds` of validation to the plan's measurements; `counting` is false for the
   /// checkpoint that follows a validation already counted.
   public func recordValidation(seconds: Double, counting: Bool) {
-    if counting { state.timing.validations += 1 }
+    if counting {
+      state.timing.validations += 1
+      state.timing.lastValidationSeconds = 0
+    }
     state.timing.validationSeconds += seconds
+    state.timing.lastValidationSeconds += seconds
   }
 
   /// The plan's measurements as every process agrees on them: their means over the processes,
@@ -180,10 +184,11 @@ public final class Trainer {
   public func agreedTiming() -> StepTiming {
     var timing = state.timing
     guard group.size > 1 else { return timing }
-    var figures = [timing.stepSeconds, timing.validationSeconds]
+    var figures = [timing.stepSeconds, timing.validationSeconds, timing.lastValidationSeconds]
     group.sum(&figures)
     timing.stepSeconds = figures[0] / Double(group.size)
     timing.validationSeconds = figures[1] / Double(group.size)
+    timing.lastValidationSeconds = figures[2] / Double(group.size)
     return timing
   }
 

@@ -83,13 +83,15 @@ final class ProgressLineTests: XCTestCase {
     let plan = StepPlan(
       budgetSeconds: 2400, elapsedSeconds: 300, stepsDone: 400, secondsPerStep: 0.7,
       secondsPerValidation: 20, validationInterval: 200)
-    let timing = StepTiming(steps: 320, stepSeconds: 224, validations: 2, validationSeconds: 40)
+    let timing = StepTiming(
+      steps: 320, stepSeconds: 224, validations: 2, validationSeconds: 50,
+      lastValidationSeconds: 20)
     XCTAssertEqual(
       ProgressLine.plan(plan, timing: timing),
-      "plan:   2971 steps fit training.max_time_minutes (40): 0.700 s a step, 20.0 s a "
-        + "validation (measured over 320 steps and 2 validations of the warm-up); stop "
-        + "predicted at 39:00 (97.5 % of the budget), where the learning rate reaches 0; "
-        + "training.max_steps 2971 written to config.json")
+      "plan:   2971 steps fit training.max_time_minutes (40): 0.700 s a step (mean of 320 "
+        + "steps of the warm-up), 20.0 s a validation (the latest of 2); stop predicted at 39:00 "
+        + "(97.5 % of the budget), where the learning rate reaches 0; training.max_steps 2971 "
+        + "written to config.json")
     let late = StepPlan(
       budgetSeconds: 60, elapsedSeconds: 70, stepsDone: 50, secondsPerStep: 1,
       secondsPerValidation: 5, validationInterval: 10)

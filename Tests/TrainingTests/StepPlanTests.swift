@@ -77,9 +77,11 @@ final class StepPlanTests: XCTestCase {
     XCTAssertEqual(StepTiming.firstMeasuredStep(warmupSteps: 400), 81)
     XCTAssertEqual(StepTiming.firstMeasuredStep(warmupSteps: 5), 2)
     XCTAssertEqual(StepTiming.firstMeasuredStep(warmupSteps: 1), 1)
-    let timing = StepTiming(steps: 4, stepSeconds: 6, validations: 2, validationSeconds: 9)
+    // The latest validation, not the mean: early ones decode to the length limit.
+    let timing = StepTiming(
+      steps: 4, stepSeconds: 6, validations: 2, validationSeconds: 9, lastValidationSeconds: 3.5)
     XCTAssertEqual(timing.secondsPerStep, 1.5)
-    XCTAssertEqual(timing.secondsPerValidation, 4.5)
+    XCTAssertEqual(timing.secondsPerValidation, 3.5)
     XCTAssertEqual(StepTiming().secondsPerStep, 0)
   }
 }
