@@ -34,6 +34,9 @@ final class TrainCommandTests: XCTestCase {
     train longer (a run that has reached its limits is left as it is):
       transformer-cli train --config configs/toy.json --resume \\
         --set training.max_steps=2000
+    With training.max_steps "auto" the steps that fit max_time_minutes are
+    planned at the end of the warm-up, from its measured speed, and the number
+    replaces "auto" in config.json; --resume keeps it.
 
     Progress goes to stderr: a line every training.log_every steps (with the
     ETA) and, on a terminal, a live line below them fitted to its width. Their
