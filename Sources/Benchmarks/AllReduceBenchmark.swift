@@ -1,6 +1,7 @@
 import Distributed
 import Foundation
 import NN
+import Support
 
 /// Times the allreduce a data-parallel training step makes: the sum over the processes of one
 /// float per parameter of a preset model, as one fused buffer (what ``ProcessGroup/sum(_:)``
@@ -59,5 +60,16 @@ public struct AllReduceBenchmark {
     seconds.sort()
     return Measurement(
       parameterCount: count, processes: group.size, medianSeconds: seconds[seconds.count / 2])
+  }
+
+  /// One JSON object: `{"preset":"small","processes":2,"parameters":…,"bytes":…,"ms":1.234,`
+  /// `"bus_gb_per_s":5.678}`.
+  public func jsonLine(_ measurement: Measurement) -> String {
+    JSONValue.object([
+      ("preset", .string(preset.rawValue)), ("processes", .integer(measurement.processes)),
+      ("parameters", .integer(measurement.parameterCount)), ("bytes", .integer(measurement.bytes)),
+      ("ms", .fixed(measurement.medianSeconds * 1000, digits: 3)),
+      ("bus_gb_per_s", .fixed(measurement.busBytesPerSecond / 1e9, digits: 3)),
+    ]).compactText()
   }
 }

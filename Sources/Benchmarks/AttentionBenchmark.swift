@@ -112,10 +112,12 @@ public struct AttentionMeasurement {
   /// `"peak_rss_mb":61.2}`.
   public var jsonLine: String {
     let b = benchmark
-    let memory = peakResidentMegabytes.map { String(format: "%.1f", $0) } ?? "null"
-    return "{\"length\":\(b.length),\"kind\":\"\(b.kernel.rawValue)\",\"heads\":\(b.heads),"
-      + "\"head_size\":\(b.headSize),\"batch\":\(b.batch),\"causal\":\(b.causal),"
-      + "\"backward\":\(b.backward),\"ms\":\(String(format: "%.2f", medianSeconds * 1000)),"
-      + "\"peak_rss_mb\":\(memory)}"
+    return JSONValue.object([
+      ("length", .integer(b.length)), ("kind", .string(b.kernel.rawValue)),
+      ("heads", .integer(b.heads)), ("head_size", .integer(b.headSize)),
+      ("batch", .integer(b.batch)), ("causal", .boolean(b.causal)),
+      ("backward", .boolean(b.backward)), ("ms", .fixed(medianSeconds * 1000, digits: 2)),
+      ("peak_rss_mb", peakResidentMegabytes.map { .fixed($0, digits: 1) } ?? .null),
+    ]).compactText()
   }
 }

@@ -1,7 +1,8 @@
 import Autograd
+import Decoding
 import Foundation
 import NN
-import Decoding
+import Support
 import Tensors
 
 /// Times cached decoding: greedy search (beam 1) or beam search over a model of a
@@ -45,6 +46,8 @@ public struct BenchDecodeBenchmark {
     public var sentences: Int
     public var tokens: Int
     public var seconds: Double
+    /// The threads the kernels ran on.
+    public var threads: Int
     public var sentencesPerSecond: Double { seconds > 0 ? Double(sentences) / seconds : 0 }
     public var millisecondsPerToken: Double { tokens > 0 ? seconds * 1000 / Double(tokens) : 0 }
   }
@@ -83,6 +86,19 @@ public struct BenchDecodeBenchmark {
     let elapsed = ContinuousClock.now - start
     let seconds =
       Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-    return Measurement(sentences: rounds * batchSize, tokens: tokens, seconds: seconds)
+    return Measurement(
+      sentences: rounds * batchSize, tokens: tokens, seconds: seconds,
+      threads: Parallel.threadCount)
+  }
+
+  /// One JSON object: `{"preset":"small","batch":1,"beam":1,"threads":2,`
+  /// `"sentences_per_s":12.34,"ms_per_token":3.2101}`.
+  public func jsonLine(_ measurement: Measurement) -> String {
+    JSONValue.object([
+      ("preset", .string(preset.rawValue)), ("batch", .integer(batchSize)),
+      ("beam", .integer(beamSize)), ("threads", .integer(measurement.threads)),
+      ("sentences_per_s", .fixed(measurement.sentencesPerSecond, digits: 2)),
+      ("ms_per_token", .fixed(measurement.millisecondsPerToken, digits: 4)),
+    ]).compactText()
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// What `bench train` measured: the time of each phase of every timed step, and the process's
 /// peak memory.
@@ -45,11 +46,12 @@ public struct BenchTrainMeasurement {
   /// One JSON object, keys in a fixed order: `{"preset":"small","threads":2,`
   /// `"ms_per_step":703.12,"tokens_per_s":2184.5,"peak_rss_mb":512.3}`.
   public var jsonLine: String {
-    let memory = peakResidentMegabytes.map { String(format: "%.1f", $0) } ?? "null"
-    return "{\"preset\":\"\(preset.rawValue)\",\"threads\":\(threads),"
-      + "\"ms_per_step\":\(String(format: "%.2f", medianStepSeconds * 1000)),"
-      + "\"tokens_per_s\":\(String(format: "%.1f", tokensPerSecond)),"
-      + "\"peak_rss_mb\":\(memory)}"
+    JSONValue.object([
+      ("preset", .string(preset.rawValue)), ("threads", .integer(threads)),
+      ("ms_per_step", .fixed(medianStepSeconds * 1000, digits: 2)),
+      ("tokens_per_s", .fixed(tokensPerSecond, digits: 1)),
+      ("peak_rss_mb", peakResidentMegabytes.map { .fixed($0, digits: 1) } ?? .null),
+    ]).compactText()
   }
 
   /// The middle value, or the mean of the two middle values; 0 for none.

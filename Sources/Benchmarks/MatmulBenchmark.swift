@@ -1,7 +1,7 @@
-import Foundation
-import Tensors
 import Autograd
+import Foundation
 import Support
+import Tensors
 
 /// Times `matmul` from the Tensors module on one shape: the median of repeated runs.
 public struct MatmulBenchmark {
@@ -88,9 +88,12 @@ public struct MatmulMeasurement {
   /// `{"m":4096,"k":256,"n":768,"batch":1,"trans_a":false,"trans_b":true,"threads":2,`
   /// `"gflops":81.25}` (compact, snake_case, as every `--json` output).
   public var jsonLine: String {
-    "{\"m\":\(shape.m),\"k\":\(shape.k),\"n\":\(shape.n),\"batch\":\(shape.batch),"
-      + "\"trans_a\":\(shape.transposeA),\"trans_b\":\(shape.transposeB),"
-      + "\"threads\":\(threads),\"gflops\":\(String(format: "%.2f", gflops))}"
+    JSONValue.object([
+      ("m", .integer(shape.m)), ("k", .integer(shape.k)), ("n", .integer(shape.n)),
+      ("batch", .integer(shape.batch)), ("trans_a", .boolean(shape.transposeA)),
+      ("trans_b", .boolean(shape.transposeB)), ("threads", .integer(threads)),
+      ("gflops", .fixed(gflops, digits: 2)),
+    ]).compactText()
   }
 }
 

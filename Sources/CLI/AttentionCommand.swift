@@ -1,6 +1,6 @@
+import Drawing
 import Foundation
 import NN
-import Drawing
 import Support
 
 /// `transformer-cli attention`: translates a sentence and shows the model's attention weights
@@ -97,10 +97,16 @@ struct AttentionCommand: Command {
     let heads = try Self.choose(head, "--head", count: map.headCount, what: "heads")
     console.writeLine("\(pass.sourceText) → \(pass.targetText)")
     if let svgPath {
-      let svg = AttentionSVG(
-        map: map, layers: layers ?? Array(0..<map.layerCount),
-        heads: heads ?? Array(0..<map.headCount),
-        heading: "\(kind.title): \(pass.sourceText) → \(pass.targetText)")
+      let panels = (layers ?? Array(0..<map.layerCount)).map { layer in
+        (heads ?? Array(0..<map.headCount)).map { head in
+          AttentionGridSVG.Panel(
+            title: "layer \(layer + 1), head \(head + 1)",
+            weights: map.matrix(layer: layer, head: head))
+        }
+      }
+      let svg = AttentionGridSVG(
+        rowLabels: map.rowLabels, columnLabels: map.columnLabels, panels: panels,
+        heading: "\(kind.title): \(pass.sourceText) → \(pass.targetText)", caption: kind.axes)
       do {
         try AtomicFile.write(Data(svg.render().utf8), to: svgPath)
       } catch {

@@ -31,6 +31,15 @@ enum AttentionKind: String, CaseIterable {
     }
   }
 
+  /// What the rows and columns of its maps are, for the SVG's caption.
+  var axes: String {
+    switch self {
+    case .selfEncoder: "rows: source pieces (queries) · columns: source pieces (keys)"
+    case .selfDecoder: "rows: output pieces (queries) · columns: decoder input pieces (keys)"
+    case .cross: "rows: output pieces (queries) · columns: source pieces (keys)"
+    }
+  }
+
   /// The stack whose layers hold this attention, for messages.
   var stackName: String { self == .selfEncoder ? "encoder" : "decoder" }
 

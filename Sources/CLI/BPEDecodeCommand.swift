@@ -1,7 +1,8 @@
+import Tokenizer
 
 /// `transformer-cli bpe decode`: pieces back to text, one sentence a line, as SentencePiece's
 /// `spm_decode` does.
-struct BPEDecodeCommand: Command {
+struct BPEDecodeCommand: BPEStreamCommand {
   static var configuration: CommandConfiguration {
     CommandConfiguration(
       name: "decode",
@@ -18,17 +19,8 @@ struct BPEDecodeCommand: Command {
   /// The model and the input and output files.
   var stream = BPEStreamOptions()
 
-  mutating func parse(_ arguments: Arguments) throws {
-    stream = try BPEStreamOptions(arguments)
-  }
-
-  func validate() throws {
-    try stream.validate()
-  }
-
-  mutating func run(_ console: inout Console) throws {
-    try stream.run(&console) { model, line in
-      model.decode(pieces: line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init))
-    }
+  /// The text of the line's pieces (split at spaces and tabs).
+  static func transform(_ model: BPEModel, _ line: String) -> String {
+    model.decode(pieces: line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init))
   }
 }

@@ -1,7 +1,8 @@
+import Tokenizer
 
 /// `transformer-cli bpe encode`: text to pieces, one sentence a line, as SentencePiece's
 /// `spm_encode` does.
-struct BPEEncodeCommand: Command {
+struct BPEEncodeCommand: BPEStreamCommand {
   static var configuration: CommandConfiguration {
     CommandConfiguration(
       name: "encode",
@@ -20,17 +21,8 @@ struct BPEEncodeCommand: Command {
   /// The model and the input and output files.
   var stream = BPEStreamOptions()
 
-  mutating func parse(_ arguments: Arguments) throws {
-    stream = try BPEStreamOptions(arguments)
-  }
-
-  func validate() throws {
-    try stream.validate()
-  }
-
-  mutating func run(_ console: inout Console) throws {
-    try stream.run(&console) { model, line in
-      model.encode(line).joined(separator: " ")
-    }
+  /// The line's pieces, separated by single spaces.
+  static func transform(_ model: BPEModel, _ line: String) -> String {
+    model.encode(line).joined(separator: " ")
   }
 }

@@ -63,3 +63,27 @@ struct BPEStreamOptions: OptionGroup {
     }
   }
 }
+
+/// A `bpe` filter command (`encode`, `decode`): ``BPEStreamOptions`` and what it does to a line.
+/// Parsing, checking and running come from the options, so a command is its help text and
+/// its ``transform(_:_:)``.
+protocol BPEStreamCommand: Command {
+  /// The model and the input and output files.
+  var stream: BPEStreamOptions { get set }
+  /// The output line for one input line.
+  static func transform(_ model: BPEModel, _ line: String) -> String
+}
+
+extension BPEStreamCommand {
+  mutating func parse(_ arguments: Arguments) throws {
+    stream = try BPEStreamOptions(arguments)
+  }
+
+  func validate() throws {
+    try stream.validate()
+  }
+
+  mutating func run(_ console: inout Console) throws {
+    try stream.run(&console, Self.transform)
+  }
+}

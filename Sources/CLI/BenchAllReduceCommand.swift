@@ -21,27 +21,19 @@ struct BenchAllReduceCommand: Command {
         With --json the result is one line {"preset","processes","parameters",
         "bytes","ms","bus_gb_per_s"}.
         """,
-      options: [
-        .option("preset", value: "name", help: "tiny, small or base (default: small)."),
-        .option("repeats", value: "count", help: "Timed allreduces (default: 20)."),
-        .flag("json", help: "Print one JSON object instead of a table."),
-      ])
+      options: BenchModelOptions.options(
+        defaultPreset: .small,
+        counts: [.option("repeats", value: "count", help: "Timed allreduces (default: 20).")]))
   }
 
-  /// The model whose gradient is summed.
-  var preset = BenchTrainPreset.small
+  /// The model whose gradient is summed, and `--json`.
+  var model = BenchModelOptions(preset: .small)
   /// Timed allreduces.
   var repeats = 20
-  /// Print a JSON line instead of a table.
-  var json = false
 
   mutating func parse(_ arguments: Arguments) throws {
-    preset =
-      try arguments.value(of: "preset", expected: "one of \(BenchTrainPreset.names)") {
-        BenchTrainPreset(rawValue: $0)
-      } ?? preset
+    try model.parse(arguments)
     repeats = try arguments.positiveInteger("repeats") ?? repeats
-    json = arguments.contains("json")
   }
 
   mutating func run(_ console: inout Console) throws {
@@ -52,17 +44,15 @@ struct BenchAllReduceCommand: Command {
           + "--traits MPI' and run 'mpirun -np 2 transformer-cli bench allreduce'")
     }
     let group = ProcessGroup.world()
-    let measurement = AllReduceBenchmark(preset: preset, repeats: repeats).measure(group: group)
+    let preset = model.preset
+    let benchmark = AllReduceBenchmark(preset: preset, repeats: repeats)
+    let measurement = benchmark.measure(group: group)
     group.finish()
     guard group.isPrimary else { return }
     let milliseconds = measurement.medianSeconds * 1000
     let busGB = measurement.busBytesPerSecond / 1e9
-    if json {
-      console.writeLine(
-        "{\"preset\":\"\(preset.rawValue)\",\"processes\":\(measurement.processes),"
-          + "\"parameters\":\(measurement.parameterCount),\"bytes\":\(measurement.bytes),"
-          + "\"ms\":\(String(format: "%.3f", milliseconds)),"
-          + "\"bus_gb_per_s\":\(String(format: "%.3f", busGB))}")
+    if model.json {
+      console.writeLine(benchmark.jsonLine(measurement))
       return
     }
     console.writeLine(

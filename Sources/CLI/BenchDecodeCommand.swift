@@ -1,6 +1,5 @@
-import Foundation
-import Tensors
 import Benchmarks
+import Foundation
 
 /// `transformer-cli bench decode`: the speed of cached greedy and beam search.
 struct BenchDecodeCommand: Command {
@@ -20,43 +19,34 @@ struct BenchDecodeCommand: Command {
         With --json the result is one line {"preset","batch","beam","threads",
         "sentences_per_s","ms_per_token"}.
         """,
-      options: [
-        .option("preset", value: "name", help: "tiny, small or base (default: small)."),
-        .option("batch", value: "count", help: "Sentences decoded together (default: 1)."),
-        .option("beam", value: "size", help: "Beam size; 1 is greedy search (default: 1)."),
-        .flag("json", help: "Print one JSON object instead of a table."),
-      ])
+      options: BenchModelOptions.options(
+        defaultPreset: .small,
+        counts: [
+          .option("batch", value: "count", help: "Sentences decoded together (default: 1)."),
+          .option("beam", value: "size", help: "Beam size; 1 is greedy search (default: 1)."),
+        ]))
   }
 
-  /// The model size.
-  var preset = BenchTrainPreset.small
+  /// The preset and `--json`.
+  var model = BenchModelOptions(preset: .small)
   /// Sentences decoded together.
   var batch = 1
   /// Beam size.
   var beam = 1
-  /// Print a JSON line.
-  var json = false
 
   mutating func parse(_ arguments: Arguments) throws {
-    preset =
-      try arguments.value(of: "preset", expected: "one of \(BenchTrainPreset.names)") {
-        BenchTrainPreset(rawValue: $0)
-      } ?? preset
+    try model.parse(arguments)
     batch = try arguments.positiveInteger("batch") ?? batch
     beam = try arguments.positiveInteger("beam") ?? beam
-    json = arguments.contains("json")
   }
 
   mutating func run(_ console: inout Console) throws {
+    let preset = model.preset
     let benchmark = BenchDecodeBenchmark(preset: preset, batchSize: batch, beamSize: beam)
     let measurement = benchmark.measure()
-    let threads = Parallel.threadCount
-    if json {
-      console.writeLine(
-        "{\"preset\":\"\(preset.rawValue)\",\"batch\":\(batch),\"beam\":\(beam),"
-          + "\"threads\":\(threads),"
-          + "\"sentences_per_s\":\(String(format: "%.2f", measurement.sentencesPerSecond)),"
-          + "\"ms_per_token\":\(String(format: "%.4f", measurement.millisecondsPerToken))}")
+    let threads = measurement.threads
+    if model.json {
+      console.writeLine(benchmark.jsonLine(measurement))
       return
     }
     console.writeLine(

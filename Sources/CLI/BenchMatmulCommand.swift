@@ -1,7 +1,6 @@
-import Foundation
-import Tensors
 import Benchmarks
 import Drawing
+import Foundation
 
 /// `transformer-cli bench matmul`: the GFLOPS of `matmul` on the model's shapes or the user's.
 struct BenchMatmulCommand: Command {
@@ -81,7 +80,7 @@ struct BenchMatmulCommand: Command {
       .init("GFLOPS", alignment: .right, width: 8),
     ])
     let runs = repeats.map { "\($0) timed runs" } ?? "timed runs for about 0.5 s"
-    console.writeLine("matmul on \(Parallel.threadCount) threads, median of \(runs) per shape")
+    console.writeLine("matmul on \(benchmarkThreadCount) threads, median of \(runs) per shape")
     console.writeLine(table.header)
     for shape in shapes {
       let measurement = benchmark.measure(shape)

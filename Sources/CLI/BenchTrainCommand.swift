@@ -1,6 +1,5 @@
-import Foundation
-import Tensors
 import Benchmarks
+import Foundation
 
 /// `transformer-cli bench train`: the time of one Transformer training step at a preset size.
 struct BenchTrainCommand: Command {
@@ -25,30 +24,23 @@ struct BenchTrainCommand: Command {
         With --json the result is one line {"preset","threads","ms_per_step",
         "tokens_per_s","peak_rss_mb"}.
         """,
-      options: [
-        .option("preset", value: "name", help: "tiny, small or base (default: tiny)."),
-        .option("steps", value: "count", help: "Timed steps (default: 10)."),
-        .flag("json", help: "Print one JSON object instead of a table."),
-      ])
+      options: BenchModelOptions.options(
+        defaultPreset: .tiny,
+        counts: [.option("steps", value: "count", help: "Timed steps (default: 10).")]))
   }
 
-  /// The model size.
-  var preset = BenchTrainPreset.tiny
+  /// The preset and `--json`.
+  var model = BenchModelOptions(preset: .tiny)
   /// Timed steps after the warm-up.
   var steps = 10
-  /// Print a JSON line instead of a table.
-  var json = false
 
   mutating func parse(_ arguments: Arguments) throws {
-    preset =
-      try arguments.value(of: "preset", expected: "one of \(BenchTrainPreset.names)") {
-        BenchTrainPreset(rawValue: $0)
-      } ?? preset
+    try model.parse(arguments)
     steps = try arguments.positiveInteger("steps") ?? steps
-    json = arguments.contains("json")
   }
 
   mutating func run(_ console: inout Console) throws {
+    let (preset, json) = (model.preset, model.json)
     let benchmark = BenchTrainBenchmark(preset: preset, steps: steps)
     let configuration = preset.configuration
     if !json {
@@ -59,7 +51,7 @@ struct BenchTrainCommand: Command {
           + "vocabulary \(configuration.vocabularySize))")
       console.writeLine(
         "\(benchmark.batchSize) pairs of \(benchmark.sourceLength) source and "
-          + "\(benchmark.targetLength) target tokens, \(Parallel.threadCount) threads, "
+          + "\(benchmark.targetLength) target tokens, \(benchmarkThreadCount) threads, "
           + "medians of \(steps) steps after \(benchmark.warmUpSteps) warm-up steps")
     }
     let measurement = benchmark.measure()

@@ -1,5 +1,6 @@
-import Foundation
 import Checkpoints
+import Foundation
+import Support
 import Training
 
 /// The checkpoint directory a model command (`translate`, `eval`, `attention`, `trace`) loads,
@@ -63,14 +64,13 @@ struct CheckpointLocation: Equatable {
   static func describe(_ directory: String) -> String? {
     let trainer = CheckpointStore.join(directory, TrainerCheckpointFile.fileName)
     if let text = metadata(ofSafeTensors: trainer)?[TrainerCheckpointFile.stateKey],
-      let state = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-      let step = state["step"] as? Int
+      let step = (try? JSONParser.parse(text))?["step"]?.integer
     {
       return "step \(step)"
     }
     let model = CheckpointStore.join(directory, Checkpoint.modelFileName)
     if let text = metadata(ofSafeTensors: model)?[CheckpointAverage.sourcesMetadataKey],
-      let sources = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any]
+      let sources = (try? JSONParser.parse(text))?.elements
     {
       return "average of \(sources.count) checkpoints"
     }
@@ -86,8 +86,13 @@ struct CheckpointLocation: Equatable {
     let length = prefix.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
     guard length < 1 << 26, let header = try? handle.read(upToCount: Int(length)),
       header.count == Int(length),
-      let object = try? JSONSerialization.jsonObject(with: header) as? [String: Any]
+      let metadata = (try? JSONValue.parse(header))?["__metadata__"]?.members
     else { return nil }
-    return object["__metadata__"] as? [String: String]
+    var strings: [String: String] = [:]
+    for (key, value) in metadata {
+      guard let text = value.string else { return nil }
+      strings[key] = text
+    }
+    return strings
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Training
 
 /// The curves of one run's `metrics.jsonl`: for each metric key (`loss`, `lr`, `valid_loss`,
@@ -69,19 +70,19 @@ struct MetricsSeries {
         "'\(path)' line \(lineNumber): \(reason); each line must be one JSON object "
           + "as 'transformer-cli train' writes it")
     }
-    guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
+    guard let object = try? JSONValue.parse(line), let members = object.members else {
       throw failure("not a JSON object")
     }
-    guard let step = (object["step"] as? NSNumber)?.doubleValue, step.isFinite, step >= 0 else {
+    guard let step = object["step"]?.double, step.isFinite, step >= 0 else {
       throw failure("no numeric \"step\"")
     }
-    for (key, value) in object where key != "step" {
-      if value is NSNull { continue }
-      guard let number = value as? NSNumber else {
+    for (key, value) in members where key != "step" {
+      if value == .null { continue }
+      guard let number = value.double else {
         throw failure("\"\(key)\" is not a number")
       }
-      if number.doubleValue.isFinite {
-        points[key, default: []].append((step, number.doubleValue))
+      if number.isFinite {
+        points[key, default: []].append((step, number))
       }
     }
   }

@@ -40,11 +40,8 @@ enum ProgressLine {
     columns: Int? = nil
   ) -> String {
     status(
-      TrainingProgress(
-        step: entry.step, epoch: entry.epoch, loss: entry.loss, perplexity: entry.perplexity,
-        learningRate: entry.learningRate, tokensPerSecond: entry.tokensPerSecond,
-        elapsedSeconds: entry.elapsedSeconds, remainingSeconds: remainingSeconds,
-        maxSteps: maxSteps), columns: columns)
+      TrainingProgress(figures: entry, remainingSeconds: remainingSeconds, maxSteps: maxSteps),
+      columns: columns)
   }
 
   /// The line that says what the progress figures are, printed once before the first step:

@@ -31,7 +31,7 @@ struct TraceReport {
       "B = 1, S = \(pass.sourcePieces.count), T = \(pass.targetInputPieces.count), "
         + "D = \(c.modelWidth), H = \(c.headCount), K = D/H = \(c.modelWidth / c.headCount), "
         + "F = \(c.feedForwardWidth), V = \(c.vocabularySize); \(c.encoderLayerCount) encoder "
-        + "and \(c.decoderLayerCount) decoder layers, \(c.normPlacement)-norm",
+        + "and \(c.decoderLayerCount) decoder layers, \(c.norm)-norm",
       "",
     ]
     var rows: [TraceTable.Row] = []

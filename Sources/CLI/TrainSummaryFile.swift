@@ -1,5 +1,5 @@
-import Foundation
 import Checkpoints
+import Foundation
 import Support
 import Training
 
@@ -35,22 +35,22 @@ enum TrainSummaryFile {
 
   /// The file's text for `summary`, with the process's peak memory `peakResidentMegabytes`.
   static func text(_ summary: TrainingSummary, peakResidentMegabytes: Double?) -> String {
-    var members: [(String, String)] = [
-      ("reason", jsonStringLiteral(summary.reason.description)),
-      ("steps", String(summary.steps)),
+    var members: [(key: String, value: JSONValue)] = [
+      ("reason", .string(summary.reason.description)),
+      ("steps", .integer(summary.steps)),
       ("epochs", number(summary.epochProgress, 3)),
       ("elapsed_s", number(summary.elapsedSeconds, 1)),
-      ("target_tokens", String(summary.targetTokens)),
+      ("target_tokens", .integer(summary.targetTokens)),
       ("target_tokens_per_s", number(summary.targetTokensPerSecond, 1)),
     ]
     if let memory = peakResidentMegabytes { members.append(("peak_rss_mb", number(memory, 1))) }
     if let best = summary.best {
-      members.append(("best_step", String(best.step)))
+      members.append(("best_step", .integer(best.step)))
       members.append(("best_valid_loss", number(best.loss, 4)))
       if let bleu = best.bleu { members.append(("best_valid_bleu", number(bleu, 2))) }
     }
     if let bleu = summary.testBLEU { members.append(("test_bleu_greedy", number(bleu, 2))) }
-    if let planned = summary.plannedSteps { members.append(("planned_steps", String(planned))) }
+    if let planned = summary.plannedSteps { members.append(("planned_steps", .integer(planned))) }
     if let budget = summary.budgetSeconds { members.append(("budget_s", number(budget, 1))) }
     if let stopped = summary.stoppedAtSeconds {
       members.append(("stopped_at_s", number(stopped, 1)))
@@ -58,8 +58,7 @@ enum TrainSummaryFile {
     if let fraction = summary.budgetFraction {
       members.append(("budget_used", number(fraction, 4)))
     }
-    let lines = members.map { "  \(jsonStringLiteral($0.0)): \($0.1)" }
-    return "{\n" + lines.joined(separator: ",\n") + "\n}\n"
+    return JSONValue.object(members).formatted() + "\n"
   }
 
   /// Writes the file into `directory`, aside and then renamed.
@@ -76,7 +75,7 @@ enum TrainSummaryFile {
   }
 
   /// `value` with `digits` decimals, `null` when not finite (JSON has no NaN).
-  private static func number(_ value: Double, _ digits: Int) -> String {
-    value.isFinite ? String(format: "%.\(digits)f", value) : "null"
+  private static func number(_ value: Double, _ digits: Int) -> JSONValue {
+    value.isFinite ? .number(String(format: "%.\(digits)f", value)) : .null
   }
 }

@@ -1,7 +1,8 @@
 import Autograd
+import Config
 import Foundation
 import NN
-import Config
+import Support
 import Tensors
 import Tokenizer
 
@@ -70,7 +71,7 @@ public struct CheckpointAverage {
         tensor: Tensor(shape: entry.tensor.shape, scalars: sum.map { Float($0 / count) }))
     }
     var metadata = reference.metadata
-    metadata[Self.sourcesMetadataKey] = Self.jsonArray(checkpoints)
+    metadata[Self.sourcesMetadataKey] = JSONValue.strings(checkpoints).compactText()
     self.checkpoints = checkpoints
     model = SafeTensorsFile(tensors: tensors, metadata: metadata)
   }
@@ -121,14 +122,16 @@ public struct CheckpointAverage {
   {
     let path = CheckpointStore.join(directory, Checkpoint.modelFileName)
     guard let text = file.metadata[Transformer.configurationMetadataKey],
-      let fields = try? JSONDecoder().decode([String: FieldValue].self, from: Data(text.utf8))
+      let members = (try? JSONParser.parse(text))?.members
     else {
       throw .unreadable(
         path: path,
         reason: "it records no readable model configuration "
           + "(metadata \"\(Transformer.configurationMetadataKey)\")")
     }
-    return fields.mapValues(\.description)
+    // Compared by spelling: each value as JSON text (`512`, `"relu"`, `true`).
+    return Dictionary(
+      members.map { ($0.key, $0.value.compactText()) }, uniquingKeysWith: { a, _ in a })
   }
 
   /// Throws for the first field (in key order) whose value differs from the reference's.
@@ -209,41 +212,5 @@ public struct CheckpointAverage {
       throw .unreadable(path: path, reason: exists ? "permission denied" : "no such file")
     }
     return data
-  }
-
-  /// `["a","b"]` with JSON string escaping.
-  private static func jsonArray(_ strings: [String]) -> String {
-    let data = (try? JSONSerialization.data(withJSONObject: strings)) ?? Data("[]".utf8)
-    return String(decoding: data, as: UTF8.self)
-  }
-
-  /// One value of the stored configuration, compared by its spelling.
-  private enum FieldValue: Decodable, CustomStringConvertible {
-    case integer(Int)
-    case number(Double)
-    case boolean(Bool)
-    case text(String)
-
-    init(from decoder: Decoder) throws {
-      let container = try decoder.singleValueContainer()
-      if let value = try? container.decode(Int.self) {
-        self = .integer(value)
-      } else if let value = try? container.decode(Double.self) {
-        self = .number(value)
-      } else if let value = try? container.decode(Bool.self) {
-        self = .boolean(value)
-      } else {
-        self = .text(try container.decode(String.self))
-      }
-    }
-
-    var description: String {
-      switch self {
-      case .integer(let value): return String(value)
-      case .number(let value): return String(value)
-      case .boolean(let value): return String(value)
-      case .text(let value): return "\"\(value)\""
-      }
-    }
   }
 }

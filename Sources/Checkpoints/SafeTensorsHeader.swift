@@ -1,5 +1,5 @@
-import Support
 import Foundation
+import Support
 
 /// Where one tensor's bytes lie in a safetensors data section.
 struct SafeTensorsEntry: Equatable {
@@ -30,24 +30,26 @@ enum SafeTensorsHeader {
   /// The header's bytes, padded with spaces so that the data section starts on an 8-byte boundary
   /// (the 8-byte length prefix plus a multiple of 8).
   static func encode(entries: [SafeTensorsEntry], metadata: [String: String]) -> [UInt8] {
-    var members: [String] = []
+    var members: [(key: String, value: JSONValue)] = []
     if !metadata.isEmpty {
-      let pairs = metadata.keys.sorted().map { "\(jsonStringLiteral($0)):\(jsonStringLiteral(metadata[$0]!))" }
-      members.append("\(jsonStringLiteral(metadataKey)):{\(pairs.joined(separator: ","))}")
+      let pairs = metadata.keys.sorted().map { (key: $0, value: JSONValue.string(metadata[$0]!)) }
+      members.append((metadataKey, .object(pairs)))
     }
     for entry in entries {
-      let shape = entry.shape.map(String.init).joined(separator: ",")
       members.append(
-        "\(jsonStringLiteral(entry.name)):{\"dtype\":\"\(dataType)\",\"shape\":[\(shape)],"
-          + "\"data_offsets\":[\(entry.begin),\(entry.end)]}")
+        (
+          entry.name,
+          .object([
+            ("dtype", .string(dataType)), ("shape", .array(entry.shape.map(JSONValue.integer))),
+            ("data_offsets", .array([.integer(entry.begin), .integer(entry.end)])),
+          ])
+        ))
     }
-    var bytes = Array("{\(members.joined(separator: ","))}".utf8)
+    var bytes = Array(JSONValue.object(members).compactText().utf8)
     let padding = (8 - bytes.count % 8) % 8
     bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: padding))
     return bytes
   }
-
-
 
   /// Parses and validates a header, returning its entries in data order and its metadata.
   ///
@@ -61,24 +63,24 @@ enum SafeTensorsHeader {
     guard header.first == UInt8(ascii: "{") else {
       throw fail("the header does not start with '{'")
     }
-    let object: Any
+    let object: JSONValue
     do {
-      object = try JSONSerialization.jsonObject(with: header)
+      object = try JSONValue.parse(header)
     } catch {
       throw fail("the header is not valid JSON")
     }
-    guard let members = object as? [String: Any] else {
+    guard let members = object.members else {
       throw fail("the header is not a JSON object")
     }
     var metadata: [String: String] = [:]
     var entries: [SafeTensorsEntry] = []
     for (name, value) in members {
       if name == metadataKey {
-        guard let map = value as? [String: Any] else {
+        guard let map = value.members else {
           throw fail("\"\(metadataKey)\" is not an object of strings")
         }
         for (key, item) in map {
-          guard let text = item as? String else {
+          guard let text = item.string else {
             throw fail("\"\(metadataKey)\".\"\(key)\" is not a string")
           }
           metadata[key] = text
@@ -95,15 +97,16 @@ enum SafeTensorsHeader {
 
   /// One tensor's entry, with its own fields checked.
   private static func entry(
-    named name: String, from value: Any, dataByteCount: Int,
+    named name: String, from value: JSONValue, dataByteCount: Int,
     fail: (String) -> SafeTensorsError
   ) throws(SafeTensorsError) -> SafeTensorsEntry {
     let label = "tensor \"\(name)\""
-    guard let fields = value as? [String: Any] else { throw fail("\(label) is not an object") }
+    guard let members = value.members else { throw fail("\(label) is not an object") }
+    let fields = Dictionary(members, uniquingKeysWith: { first, _ in first })
     for key in fields.keys where !["dtype", "shape", "data_offsets"].contains(key) {
       throw fail("\(label) has an unexpected field \"\(key)\"")
     }
-    guard let dtype = fields["dtype"] as? String else {
+    guard let dtype = fields["dtype"]?.string else {
       throw fail("\(label) has no \"dtype\" string")
     }
     guard dtype == dataType else {
@@ -162,12 +165,12 @@ enum SafeTensorsHeader {
   }
 
   /// The array of integers in a JSON value, or nil if it is anything else.
-  private static func integers(_ value: Any?) -> [Int]? {
-    guard let array = value as? [Any] else { return nil }
+  private static func integers(_ value: JSONValue?) -> [Int]? {
+    guard let array = value?.elements else { return nil }
     var result: [Int] = []
     for item in array {
-      // JSONSerialization gives NSNumber; `as? Int` refuses fractions and out-of-range values.
-      guard !(item is String), let integer = item as? Int else { return nil }
+      // `integer` refuses strings, fractions and out-of-range values.
+      guard let integer = item.integer else { return nil }
       result.append(integer)
     }
     return result

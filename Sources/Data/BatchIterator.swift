@@ -1,6 +1,6 @@
 /// Where a training run is in its stream of batches: save it with a checkpoint and pass it back
 /// to ``BatchIterator`` to continue with exactly the batch that would have come next.
-public struct BatchPosition: Codable, Sendable, Equatable, CustomStringConvertible {
+public struct BatchPosition: Sendable, Equatable, CustomStringConvertible {
   /// The epoch, from 0.
   public var epoch: Int
   /// The index of the batch within the epoch, from 0.

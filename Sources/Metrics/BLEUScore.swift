@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// A corpus BLEU score with everything sacreBLEU prints beside it.
 ///
@@ -111,14 +112,14 @@ public struct BLEUScore: Equatable, Sendable, CustomStringConvertible {
   /// Numbers carry the digits sacreBLEU prints (2 for BLEU, as in its own JSON; 1 for the
   /// precisions; 3 for `bp` and `ratio`), so the JSON and the text line never disagree.
   public var jsonLine: String {
-    let precisionList = precisions.map { SacreBLEUText.fixed($0, digits: 1) }
-      .joined(separator: ",")
-    return "{\"bleu\":\(SacreBLEUText.fixed(score, digits: 2)),"
-      + "\"precisions\":[\(precisionList)],"
-      + "\"bp\":\(SacreBLEUText.fixed(bp, digits: 3)),"
-      + "\"ratio\":\(SacreBLEUText.fixed(ratio, digits: 3)),"
-      + "\"hyp_len\":\(hypothesisLength),\"ref_len\":\(referenceLength),"
-      // The signature holds only letters, digits and `|:.`, so it needs no escaping.
-      + "\"signature\":\"\(signature)\"}"
+    func fixed(_ value: Double, _ digits: Int) -> JSONValue {
+      .number(SacreBLEUText.fixed(value, digits: digits))
+    }
+    return JSONValue.object([
+      ("bleu", fixed(score, 2)), ("precisions", .array(precisions.map { fixed($0, 1) })),
+      ("bp", fixed(bp, 3)), ("ratio", fixed(ratio, 3)),
+      ("hyp_len", .integer(hypothesisLength)), ("ref_len", .integer(referenceLength)),
+      ("signature", .string(signature)),
+    ]).compactText()
   }
 }

@@ -1,3 +1,5 @@
+import Support
+
 /// A corpus chrF score with sacreBLEU's score string and signature.
 public struct CHRFScore: Equatable, Sendable, CustomStringConvertible {
   /// chrF in 0...100.
@@ -44,8 +46,10 @@ public struct CHRFScore: Equatable, Sendable, CustomStringConvertible {
   /// One JSON object on one line with keys `chrf`, `name`, `char_order`, `word_order`,
   /// `beta`, `signature`; the score carries the 2 decimals sacreBLEU prints.
   public var jsonLine: String {
-    "{\"chrf\":\(SacreBLEUText.fixed(score, digits: 2)),\"name\":\"\(name)\","
-      + "\"char_order\":\(CHRF.charOrder),\"word_order\":\(CHRF.wordOrder),"
-      + "\"beta\":\(CHRF.beta),\"signature\":\"\(signature)\"}"
+    JSONValue.object([
+      ("chrf", .number(SacreBLEUText.fixed(score, digits: 2))), ("name", .string(name)),
+      ("char_order", .integer(CHRF.charOrder)), ("word_order", .integer(CHRF.wordOrder)),
+      ("beta", .integer(CHRF.beta)), ("signature", .string(signature)),
+    ]).compactText()
   }
 }

@@ -35,16 +35,16 @@ public struct DecoderLayer {
     let c = configuration
     func connection(_ suffix: String) -> SublayerConnection {
       SublayerConnection(
-        name: name + suffix, width: c.modelWidth, placement: c.normPlacement, dropout: c.dropout)
+        name: name + suffix, width: c.modelWidth, placement: c.norm, dropout: Float(c.dropout))
     }
     selfAttention = MultiHeadAttention(
       name: name + ".self_attention", modelWidth: c.modelWidth, headCount: c.headCount,
-      attentionDropout: c.attentionDropout, implementation: c.attention,
+      attentionDropout: Float(c.attentionDropout), implementation: c.attention,
       window: c.attentionWindow, using: &generator)
     selfAttentionConnection = connection(".self_attention_norm")
     crossAttention = MultiHeadAttention(
       name: name + ".cross_attention", modelWidth: c.modelWidth, headCount: c.headCount,
-      attentionDropout: c.attentionDropout, implementation: c.attention, using: &generator)
+      attentionDropout: Float(c.attentionDropout), implementation: c.attention, using: &generator)
     crossAttentionConnection = connection(".cross_attention_norm")
     feedForward = FeedForward(
       name: name + ".feed_forward", modelWidth: c.modelWidth,

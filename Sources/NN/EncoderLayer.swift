@@ -31,16 +31,16 @@ public struct EncoderLayer {
     let c = configuration
     selfAttention = MultiHeadAttention(
       name: name + ".self_attention", modelWidth: c.modelWidth, headCount: c.headCount,
-      attentionDropout: c.attentionDropout, implementation: c.attention, using: &generator)
+      attentionDropout: Float(c.attentionDropout), implementation: c.attention, using: &generator)
     selfAttentionConnection = SublayerConnection(
-      name: name + ".self_attention_norm", width: c.modelWidth, placement: c.normPlacement,
-      dropout: c.dropout)
+      name: name + ".self_attention_norm", width: c.modelWidth, placement: c.norm,
+      dropout: Float(c.dropout))
     feedForward = FeedForward(
       name: name + ".feed_forward", modelWidth: c.modelWidth,
       feedForwardWidth: c.feedForwardWidth, activation: c.activation, using: &generator)
     feedForwardConnection = SublayerConnection(
-      name: name + ".feed_forward_norm", width: c.modelWidth, placement: c.normPlacement,
-      dropout: c.dropout)
+      name: name + ".feed_forward_norm", width: c.modelWidth, placement: c.norm,
+      dropout: Float(c.dropout))
   }
 
   /// Every parameter, in the order of the sub-layers.

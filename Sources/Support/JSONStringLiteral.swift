@@ -1,6 +1,6 @@
 /// A JSON string literal for `text`: quotes, backslashes and control characters escaped, every
-/// other character as it is (JSON text is UTF-8). For JSON written by hand,
-/// where the key order matters and `JSONSerialization` would not keep it.
+/// other character as it is (JSON text is UTF-8). `JSONValue`'s writers use it, and messages
+/// quote names with it.
 public func jsonStringLiteral(_ text: String) -> String {
   var result = "\""
   for scalar in text.unicodeScalars {

@@ -3,9 +3,12 @@
 //
 // - `AtomicFile`: every file the program writes goes to a temporary name first and is renamed
 //   into place, so an interrupted run never leaves half a file.
-// - `JSONValue` and `JSONParser`: JSON as the user wrote it (member order, number text, line and
-//   column of every error), for config files and `--set`; `jsonStringLiteral` for JSON written
-//   by hand in a fixed key order.
+// - `JSONValue` and `JSONParser`: the program's one way to read and write JSON. Reading keeps
+//   what the user wrote (member order, number text, line and column of every error) for config
+//   files and `--set`, with typed views (`integer`, `members`, …) for the files the program
+//   wrote itself; writing is `compactText` (one line, in order or with sorted keys) or
+//   `formatted` (indented), numbers as given (`real` and `fixed` spell them). Foundation's
+//   JSON coders are not used.
 // - `TextFile` and `TextFileError`: UTF-8 text files as lines, CRLF and BOM tolerated.
 // - `ClosestMatch`: the did-you-mean hint for commands, options and config keys.
 // - `SplitMix64`: the one seeded generator below `RandomGenerator`, corpus shuffling and

@@ -1,6 +1,6 @@
+import Checkpoints
 import Foundation
 import NN
-import Checkpoints
 import Support
 
 #if canImport(Glibc)
@@ -36,7 +36,7 @@ public struct MetricsLog: Sendable {
   /// The line for a log interval.
   public static func line(for entry: TrainingLogEntry) -> String {
     object([
-      ("step", String(entry.step)), ("epoch", String(entry.epoch)),
+      ("step", .integer(entry.step)), ("epoch", .integer(entry.epoch)),
       ("loss", number(entry.loss)), ("ppl", number(entry.perplexity)),
       ("lr", number(entry.learningRate)), ("tokens_per_s", number(entry.tokensPerSecond)),
       ("elapsed_s", number(entry.elapsedSeconds)),
@@ -45,8 +45,8 @@ public struct MetricsLog: Sendable {
 
   /// The line for a validation.
   public static func line(for result: ValidationResult) -> String {
-    var members = [
-      ("step", String(result.step)), ("valid_loss", number(result.loss)),
+    var members: [(String, JSONValue)] = [
+      ("step", .integer(result.step)), ("valid_loss", number(result.loss)),
       ("valid_ppl", number(result.perplexity)),
     ]
     if let bleu = result.bleu { members.append(("valid_bleu", number(bleu))) }
@@ -57,7 +57,7 @@ public struct MetricsLog: Sendable {
   /// `{"step":400,"planned_steps":2971,"s_per_step":0.7,"s_per_validation":20.0,"budget_s":2400.0,"elapsed_s":300.0,"predicted_s":2339.7}`.
   public static func line(for plan: StepPlan) -> String {
     object([
-      ("step", String(plan.stepsDone)), ("planned_steps", String(plan.totalSteps)),
+      ("step", .integer(plan.stepsDone)), ("planned_steps", .integer(plan.totalSteps)),
       ("s_per_step", number(plan.secondsPerStep)),
       ("s_per_validation", number(plan.secondsPerValidation)),
       ("budget_s", number(plan.budgetSeconds)), ("elapsed_s", number(plan.elapsedSeconds)),
@@ -67,7 +67,7 @@ public struct MetricsLog: Sendable {
 
   /// The line for the test set's score after training.
   public static func testLine(step: Int, bleu: Double) -> String {
-    object([("step", String(step)), ("test_bleu", number(bleu))])
+    object([("step", .integer(step)), ("test_bleu", number(bleu))])
   }
 
   /// Starts an empty log, replacing any earlier one.
@@ -104,9 +104,7 @@ public struct MetricsLog: Sendable {
 
   /// The `"step"` of a line, or nil when it has none (a torn last line from a crash).
   static func step(of line: Substring) -> Int? {
-    guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-    else { return nil }
-    return (object["step"] as? NSNumber)?.intValue
+    (try? JSONParser.parse(String(line)))?["step"]?.integer
   }
 
   /// Writes `text` to a temporary file beside the log, then renames it into place.
@@ -119,12 +117,13 @@ public struct MetricsLog: Sendable {
   }
 
   /// `{"a":1,"b":2}` with the members in the given order.
-  private static func object(_ members: [(String, String)]) -> String {
-    "{" + members.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+  private static func object(_ members: [(String, JSONValue)]) -> String {
+    JSONValue.object(members.map { (key: $0.0, value: $0.1) }).compactText()
   }
 
-  /// The shortest spelling that reads back as the same `Double`; `null` when not finite.
-  static func number(_ value: Double) -> String {
-    value.isFinite ? "\(value)" : "null"
+  /// The shortest spelling that reads back as the same `Double` (`3.0` keeps its point, as
+  /// the log has always written it); `null` when not finite.
+  static func number(_ value: Double) -> JSONValue {
+    value.isFinite ? .number("\(value)") : .null
   }
 }

@@ -4,7 +4,7 @@
 ///
 /// Kept in ``TrainerState``, so that a run interrupted during the warm-up plans from every
 /// session's measurements.
-public struct StepTiming: Codable, Equatable, Sendable {
+public struct StepTiming: Equatable, Sendable {
   /// Steps measured.
   public var steps = 0
   /// Their seconds: the step, the log line, everything but validation.
@@ -42,12 +42,4 @@ public struct StepTiming: Codable, Equatable, Sendable {
   /// The first step the window measures, for a warm-up of `warmupSteps`: the first fifth is
   /// left out.
   public static func firstMeasuredStep(warmupSteps: Int) -> Int { warmupSteps / 5 + 1 }
-
-  private enum CodingKeys: String, CodingKey {
-    case steps
-    case stepSeconds = "step_seconds"
-    case validations
-    case validationSeconds = "validation_seconds"
-    case lastValidationSeconds = "last_validation_seconds"
-  }
 }

@@ -1,7 +1,8 @@
 import Autograd
+import Checkpoints
 import Foundation
 import NN
-import Checkpoints
+import Support
 import Tensors
 
 /// `trainer.safetensors`: the optimiser's moments as tensors, and the ``TrainerState`` and
@@ -38,12 +39,7 @@ public enum TrainerCheckpointFile {
   /// The state as one line of JSON. Non-finite numbers (a diverged loss) become strings, which
   /// JSON cannot otherwise hold.
   static func stateJSON(_ state: TrainerState) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    // Encoding numbers, strings and arrays of them cannot fail with that strategy.
-    return String(decoding: try! encoder.encode(state), as: UTF8.self)
+    state.json.compactText()
   }
 
   /// Reads the file at `path`, loads Adam's moments into `optimizer` and returns the state.
@@ -57,13 +53,15 @@ public enum TrainerCheckpointFile {
     do {
       file = try SafeTensorsFile(contentsOf: path)
     } catch {
-      throw .damagedCheckpoint(path: path, reason: CheckpointDirectoryError.reason(error, path: path))
+      throw .damagedCheckpoint(
+        path: path, reason: CheckpointDirectoryError.reason(error, path: path))
     }
     let state = try state(of: file, path: path)
     do {
       try optimizer.loadState(from: file, path: path)
     } catch {
-      throw .damagedCheckpoint(path: path, reason: CheckpointDirectoryError.reason(error, path: path))
+      throw .damagedCheckpoint(
+        path: path, reason: CheckpointDirectoryError.reason(error, path: path))
     }
     return state
   }
@@ -83,11 +81,8 @@ public enum TrainerCheckpointFile {
         reason: "trainer state format version \(file.metadata[versionKey] ?? "(none)") is not "
           + "the version \(version) this build reads")
     }
-    let decoder = JSONDecoder()
-    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     guard let text = file.metadata[stateKey],
-      let state = try? decoder.decode(TrainerState.self, from: Data(text.utf8))
+      let json = try? JSONParser.parse(text), let state = TrainerState(json: json)
     else {
       throw .damagedCheckpoint(
         path: path, reason: "its metadata \"\(stateKey)\" is missing or does not parse")

@@ -1,4 +1,5 @@
 import Data
+
 /// What a ``TrainingRun`` reports while it works, for a progress display to render.
 ///
 /// The run itself prints nothing: the command line shows these events as a live line on a
@@ -36,42 +37,41 @@ public enum TrainingEvent: Sendable {
   case test(bleu: Double, step: Int, translationsPath: String)
 }
 
-/// Where training stands after a step, for a live progress line.
+/// Where training stands after a step, for a live progress line: the figures of the log
+/// interval so far (read as the progress's own, `progress.loss`) and what the ETA needs.
+@dynamicMemberLookup
 public struct TrainingProgress: Sendable, Equatable {
-  /// Optimiser steps taken.
-  public var step: Int
-  /// The epoch, from 1.
-  public var epoch: Int
-  /// The mean label-smoothed loss per target token over the current log interval.
-  public var loss: Double
-  /// The training perplexity over the current log interval.
-  public var perplexity: Double
-  /// The learning rate of the last step.
-  public var learningRate: Double
-  /// Target tokens per second of training time in the current log interval.
-  public var tokensPerSecond: Double
-  /// Seconds of training over every session of the run.
-  public var elapsedSeconds: Double
+  /// Step, epoch, loss, perplexity, learning rate, speed and elapsed time of the current log
+  /// interval so far.
+  public var figures: TrainingLogEntry
   /// Estimated seconds until a stopping limit (steps, epochs or time) is reached; nil when
   /// none is set or nothing has been measured yet.
   public var remainingSeconds: Double?
   /// `training.max_steps`, 0 for none.
   public var maxSteps: Int
 
-  /// Progress from its figures.
+  /// Progress from the interval's figures so far.
+  public init(figures: TrainingLogEntry, remainingSeconds: Double?, maxSteps: Int) {
+    self.figures = figures
+    self.remainingSeconds = remainingSeconds
+    self.maxSteps = maxSteps
+  }
+
+  /// Progress from each figure (see ``TrainingLogEntry``).
   public init(
     step: Int, epoch: Int, loss: Double, perplexity: Double, learningRate: Double,
     tokensPerSecond: Double, elapsedSeconds: Double, remainingSeconds: Double?, maxSteps: Int
   ) {
-    self.step = step
-    self.epoch = epoch
-    self.loss = loss
-    self.perplexity = perplexity
-    self.learningRate = learningRate
-    self.tokensPerSecond = tokensPerSecond
-    self.elapsedSeconds = elapsedSeconds
-    self.remainingSeconds = remainingSeconds
-    self.maxSteps = maxSteps
+    self.init(
+      figures: TrainingLogEntry(
+        step: step, epoch: epoch, loss: loss, perplexity: perplexity, learningRate: learningRate,
+        tokensPerSecond: tokensPerSecond, elapsedSeconds: elapsedSeconds),
+      remainingSeconds: remainingSeconds, maxSteps: maxSteps)
+  }
+
+  /// A figure of the interval, as the progress's own.
+  public subscript<Value>(dynamicMember keyPath: KeyPath<TrainingLogEntry, Value>) -> Value {
+    figures[keyPath: keyPath]
   }
 }
 

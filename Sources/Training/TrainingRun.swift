@@ -1,9 +1,9 @@
-import Foundation
-import NN
 import Checkpoints
 import Config
 import Data
 import Distributed
+import Foundation
+import NN
 import Tokenizer
 
 /// One training run from its config to its checkpoints: what `transformer-cli train` does.
@@ -87,16 +87,17 @@ public final class TrainingRun {
       if let reason = Self.limitReached(config.training, state: saved) {
         throw .nothingToDo(directory: directory, step: saved.step, reason: reason)
       }
-      vocabulary = try tokenizing(try TrainingVocabulary(
-        contentsOf: store.lastPath, isJoint: config.data.jointVocabulary))
+      vocabulary = try tokenizing(
+        try TrainingVocabulary(
+          contentsOf: store.lastPath, isJoint: config.data.jointVocabulary))
     } else {
       if store.holdsCheckpoints { throw .runExists(directory: directory) }
       // The others learn the same vocabulary but must not race rank 0's files.
       group.barrier()
       if group.isPrimary {
         do {
-        try FileManager.default.createDirectory(
-          atPath: directory, withIntermediateDirectories: true)
+          try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true)
         } catch {
           throw .cannotWrite(path: directory, reason: (error as NSError).localizedDescription)
         }
@@ -227,21 +228,21 @@ public final class TrainingRun {
       learningRate = step.learningRate
       tick()
       let tokensPerSecond = windowSeconds > 0 ? Double(windowTokens) / windowSeconds : 0
-      let window = trainer.state.window
+      // The interval's figures over `window`: the open one after each step, the closed one
+      // at a log line.
+      func figures(_ window: TrainingWindow) -> TrainingLogEntry {
+        TrainingLogEntry(
+          step: step.step, epoch: step.epoch + 1, loss: window.meanLoss,
+          perplexity: window.perplexity, learningRate: learningRate,
+          tokensPerSecond: tokensPerSecond, elapsedSeconds: trainer.state.elapsedSeconds)
+      }
       report(
         .step(
           TrainingProgress(
-            step: step.step, epoch: step.epoch + 1, loss: window.meanLoss,
-            perplexity: window.perplexity, learningRate: learningRate,
-            tokensPerSecond: tokensPerSecond, elapsedSeconds: trainer.state.elapsedSeconds,
-            remainingSeconds: remainingSeconds(),
+            figures: figures(trainer.state.window), remainingSeconds: remainingSeconds(),
             maxSteps: training.maxSteps.fixedSteps ?? 0)))
       if step.step % training.logInterval == 0 {
-        let closed = trainer.closeWindow()
-        let entry = TrainingLogEntry(
-          step: step.step, epoch: step.epoch + 1, loss: closed.meanLoss,
-          perplexity: closed.perplexity, learningRate: learningRate,
-          tokensPerSecond: tokensPerSecond, elapsedSeconds: trainer.state.elapsedSeconds)
+        let entry = figures(trainer.closeWindow())
         if group.isPrimary { try metrics.append(MetricsLog.line(for: entry)) }
         report(.log(entry))
         (windowTokens, windowSeconds) = (0, 0)
@@ -453,9 +454,10 @@ public final class TrainingRun {
     try checkpointing(try store.install(staging, as: CheckpointStore.lastName))
     if isBest { try checkpointing(try store.install(staging, as: CheckpointStore.bestName)) }
     if keepingStep {
-      try checkpointing(try store.keepStep(
-        trainer.state.step, from: staging, excluding: [TrainerCheckpointFile.fileName],
-        keep: config.training.keptCheckpointCount))
+      try checkpointing(
+        try store.keepStep(
+          trainer.state.step, from: staging, excluding: [TrainerCheckpointFile.fileName],
+          keep: config.training.keptCheckpointCount))
     } else {
       try checkpointing(try store.discard(staging))
     }

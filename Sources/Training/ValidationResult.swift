@@ -1,6 +1,6 @@
 /// The figures of one validation: the model's loss and perplexity on the validation set and,
 /// when `training.valid_bleu` is on, the BLEU of its greedy translations.
-public struct ValidationResult: Codable, Equatable, Sendable {
+public struct ValidationResult: Equatable, Sendable {
   /// The optimiser step the model had taken.
   public var step: Int
   /// The mean negative log-likelihood per target token, without label smoothing (so that runs
@@ -25,12 +25,5 @@ public struct ValidationResult: Codable, Equatable, Sendable {
   public func isBetter(than other: ValidationResult) -> Bool {
     if let bleu, let otherBLEU = other.bleu, bleu != otherBLEU { return bleu > otherBLEU }
     return loss < other.loss
-  }
-
-  private enum CodingKeys: String, CodingKey {
-    case step
-    case loss = "valid_loss"
-    case perplexity = "valid_ppl"
-    case bleu = "valid_bleu"
   }
 }

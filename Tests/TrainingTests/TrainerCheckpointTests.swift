@@ -1,9 +1,10 @@
+import Data
 import Foundation
+import Support
 import XCTest
+
 @testable import Checkpoints
 @testable import Training
-import Data
-
 
 /// Checkpoints: refused when damaged or mismatched (with the message), recovered after a crash
 /// during an install, the trainer state round trip, and the pointer to the latest run.
@@ -172,15 +173,34 @@ final class TrainerCheckpointTests: XCTestCase {
     state.best = ValidationResult(step: 40, loss: 1.5, perplexity: exp(1.5), bleu: 99.9)
     state.batchFingerprint = 0xFEDC_BA98_7654_3210
     let json = TrainerCheckpointFile.stateJSON(state)
-    let decoder = JSONDecoder()
-    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    var decoded = try decoder.decode(TrainerState.self, from: Data(json.utf8))
+    var decoded = try XCTUnwrap(TrainerState(json: try JSONParser.parse(json)))
     XCTAssertTrue(decoded.window.negativeLogLikelihood.isNaN)
     decoded.window.negativeLogLikelihood = state.window.negativeLogLikelihood
     state.window.negativeLogLikelihood = 0
     decoded.window.negativeLogLikelihood = 0
     XCTAssertEqual(decoded, state)
+  }
+
+  /// The state exactly as a checkpoint written with Foundation's JSONEncoder holds it (from a
+  /// toy run's `last/trainer.safetensors`): it still reads, and is written back byte for byte.
+  func testTrainerStateWrittenByEarlierVersionsReads() throws {
+    let old =
+      #"{"batch_fingerprint":"7ba92c4123a51678","best":{"step":100,"valid_bleu":0.035844103636048535,"#
+      + #""valid_loss":4.311434862349118,"valid_ppl":74.54737746199473},"dropout_generator_state":"#
+      + #"["c064cc3162682a84","7d32704bba26d139","af34c5fe6294952f","994dd8b352e3dba5"],"#
+      + #""elapsed_seconds":83.16723323200004,"last_validation":{"step":100,"#
+      + #""valid_bleu":0.035844103636048535,"valid_loss":4.311434862349118,"#
+      + #""valid_ppl":74.54737746199473},"position":{"batchIndex":13,"epoch":1},"step":100,"#
+      + #""target_tokens":159125,"validations_without_improvement":0,"window":{"loss":0,"#
+      + #""negative_log_likelihood":0,"steps":0,"target_tokens":0}}"#
+    let state = try XCTUnwrap(TrainerState(json: try JSONParser.parse(old)))
+    XCTAssertEqual(state.step, 100)
+    XCTAssertEqual(state.position, BatchPosition(epoch: 1, batchIndex: 13))
+    XCTAssertEqual(state.batchFingerprint, 0x7ba9_2c41_23a5_1678)
+    XCTAssertEqual(state.best?.loss, 4.311434862349118)
+    XCTAssertEqual(state.elapsedSeconds, 83.16723323200004)
+    XCTAssertEqual(TrainerCheckpointFile.stateJSON(state), old)
+    XCTAssertNil(TrainerState(json: try JSONParser.parse(#"{"step":1}"#)))
   }
 
   func testPointerNamesTheLatestRun() throws {

@@ -1,21 +1,50 @@
 import Foundation
-import Drawing
 
 /// A grid of attention heatmaps as one SVG document: a row of panels per layer, a panel per
 /// head, each titled "layer i, head j", its columns labelled with the key pieces (vertically,
 /// above) and its rows with the query pieces (left), every cell a `<rect class="cell">` with the
 /// weight in its tooltip, and a viridis colour scale from 0 to 1 below.
 ///
-/// Shapes: R rows, C columns; one panel per (layer, head) chosen.
-struct AttentionSVG {
-  /// The attention maps.
-  let map: AttentionMap
-  /// The layers to draw, from 0.
-  let layers: [Int]
-  /// The heads to draw, from 0.
-  let heads: [Int]
+/// It knows nothing of models: it takes the labels and, per panel, a title and an `[R][C]`
+/// matrix of weights in 0…1 (`transformer-cli attention --svg` passes one per layer and head).
+///
+/// Shapes: R rows, C columns; `panels` is a grid of rows (layers) of panels (heads).
+public struct AttentionGridSVG {
+  /// One heatmap of the grid.
+  public struct Panel {
+    /// Its title, e.g. "layer 1, head 2".
+    public let title: String
+    /// `[R][C]`, each in 0…1.
+    public let weights: [[Float]]
+
+    public init(title: String, weights: [[Float]]) {
+      self.title = title
+      self.weights = weights
+    }
+  }
+
+  /// The query pieces, `[R]`.
+  public let rowLabels: [String]
+  /// The key pieces, `[C]`.
+  public let columnLabels: [String]
+  /// The panels, row by row; every row should have as many as the first.
+  public let panels: [[Panel]]
   /// The first line of the picture, e.g. the sentence and its translation.
-  let heading: String
+  public let heading: String
+  /// The second line: what the rows and columns are.
+  public let caption: String
+
+  /// A document of `panels` over the same row and column labels.
+  public init(
+    rowLabels: [String], columnLabels: [String], panels: [[Panel]], heading: String,
+    caption: String
+  ) {
+    self.rowLabels = rowLabels
+    self.columnLabels = columnLabels
+    self.panels = panels
+    self.heading = heading
+    self.caption = caption
+  }
 
   private static let cell = 22.0
   private static let gap = 30.0
@@ -25,19 +54,20 @@ struct AttentionSVG {
   private static let scaleHeight = 56.0
 
   /// The whole document.
-  func render() -> String {
-    let rows = map.rowLabels.count
-    let columns = map.columnLabels.count
-    let rowLabelWidth = (map.rowLabels.map(Self.textWidth).max() ?? 0) + 10
-    let columnLabelHeight = (map.columnLabels.map(Self.textWidth).max() ?? 0) + 10
+  public func render() -> String {
+    let rows = rowLabels.count
+    let columns = columnLabels.count
+    let rowLabelWidth = (rowLabels.map(Self.textWidth).max() ?? 0) + 10
+    let columnLabelHeight = (columnLabels.map(Self.textWidth).max() ?? 0) + 10
     let panelWidth = rowLabelWidth + Double(columns) * Self.cell
     let panelHeight = Self.titleHeight + columnLabelHeight + Double(rows) * Self.cell
-    let gridWidth = Double(heads.count) * (panelWidth + Self.gap) - Self.gap
+    let panelsPerRow = panels.map(\.count).max() ?? 0
+    let gridWidth = Double(panelsPerRow) * (panelWidth + Self.gap) - Self.gap
     let captions = [heading, caption]
     let width =
       2 * Self.margin + max(gridWidth, captions.map { Self.textWidth($0) * 1.2 }.max() ?? 0, 260)
     let top = Self.margin + Self.headingHeight
-    let height = top + Double(layers.count) * (panelHeight + Self.gap) + Self.scaleHeight
+    let height = top + Double(panels.count) * (panelHeight + Self.gap) + Self.scaleHeight
 
     var svg = """
       <?xml version="1.0" encoding="UTF-8"?>
@@ -51,13 +81,12 @@ struct AttentionSVG {
       heading, x: Self.margin, y: Self.margin + 16,
       attributes: "font-size=\"15\" font-weight=\"bold\"")
     svg += text(caption, x: Self.margin, y: Self.margin + 36, attributes: "fill=\"#444\"")
-    for (i, layer) in layers.enumerated() {
-      for (j, head) in heads.enumerated() {
+    for (i, row) in panels.enumerated() {
+      for (j, panel) in row.enumerated() {
         let x = Self.margin + Double(j) * (panelWidth + Self.gap)
         let y = top + Double(i) * (panelHeight + Self.gap)
-        svg += panel(
-          layer: layer, head: head, x: x, y: y, rowLabelWidth: rowLabelWidth,
-          columnLabelHeight: columnLabelHeight)
+        svg += draw(
+          panel, x: x, y: y, rowLabelWidth: rowLabelWidth, columnLabelHeight: columnLabelHeight)
       }
     }
     svg += scale(x: Self.margin, y: height - Self.scaleHeight + 8)
@@ -65,42 +94,32 @@ struct AttentionSVG {
     return svg
   }
 
-  /// What the rows and columns are.
-  private var caption: String {
-    switch map.kind {
-    case .selfEncoder: "rows: source pieces (queries) · columns: source pieces (keys)"
-    case .selfDecoder: "rows: output pieces (queries) · columns: decoder input pieces (keys)"
-    case .cross: "rows: output pieces (queries) · columns: source pieces (keys)"
-    }
-  }
-
   /// One heatmap with its title and labels, its top left corner at (x, y).
-  private func panel(
-    layer: Int, head: Int, x: Double, y: Double, rowLabelWidth: Double, columnLabelHeight: Double
+  private func draw(
+    _ panel: Panel, x: Double, y: Double, rowLabelWidth: Double, columnLabelHeight: Double
   ) -> String {
     let gridX = x + rowLabelWidth
     let gridY = y + Self.titleHeight + columnLabelHeight
     var svg = "<g class=\"panel\">\n"
     svg += text(
-      "layer \(layer + 1), head \(head + 1)", x: gridX, y: y + 13,
+      panel.title, x: gridX, y: y + 13,
       attributes: "font-size=\"13\" font-weight=\"bold\"")
-    for (c, label) in map.columnLabels.enumerated() {
+    for (c, label) in columnLabels.enumerated() {
       let cx = gridX + (Double(c) + 0.5) * Self.cell + 4
       svg += text(
         label, x: 0, y: 0,
         attributes:
           "transform=\"translate(\(Self.number(cx)),\(Self.number(gridY - 5))) rotate(-90)\"")
     }
-    let weights = map.matrix(layer: layer, head: head)
-    for (r, label) in map.rowLabels.enumerated() {
+    for (r, label) in rowLabels.enumerated() {
       let cy = gridY + Double(r) * Self.cell
       svg += text(
         label, x: gridX - 5, y: cy + Self.cell / 2 + 4, attributes: "text-anchor=\"end\"")
-      for (c, value) in weights[r].enumerated() {
+      for (c, value) in panel.weights[r].enumerated() {
         svg += "<rect class=\"cell\" x=\"\(Self.number(gridX + Double(c) * Self.cell))\" "
         svg += "y=\"\(Self.number(cy))\" width=\"\(Self.number(Self.cell))\" "
         svg += "height=\"\(Self.number(Self.cell))\" fill=\"\(HeatmapPalette.hex(value))\">"
-        svg += "<title>\(SVGDocument.escape(label)) → \(SVGDocument.escape(map.columnLabels[c])): "
+        svg += "<title>\(SVGDocument.escape(label)) → \(SVGDocument.escape(columnLabels[c])): "
         svg += "\(String(format: "%.3f", value))</title></rect>\n"
       }
     }
