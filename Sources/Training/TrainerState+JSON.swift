@@ -39,16 +39,20 @@ extension TrainerState {
       ),
     ]
     if let plannedSteps { members.append(("planned_steps", .integer(plannedSteps))) }
-    members.append(
-      (
-        "timing",
-        .object([
-          ("last_validation_seconds", Self.real(timing.lastValidationSeconds)),
-          ("step_seconds", Self.real(timing.stepSeconds)), ("steps", .integer(timing.steps)),
-          ("validation_seconds", Self.real(timing.validationSeconds)),
-          ("validations", .integer(timing.validations)),
-        ])
-      ))
+    // Written only once something is measured, so a state without a plan reads and writes
+    // the bytes earlier versions wrote.
+    if timing != StepTiming() {
+      members.append(
+        (
+          "timing",
+          .object([
+            ("last_validation_seconds", Self.real(timing.lastValidationSeconds)),
+            ("step_seconds", Self.real(timing.stepSeconds)), ("steps", .integer(timing.steps)),
+            ("validation_seconds", Self.real(timing.validationSeconds)),
+            ("validations", .integer(timing.validations)),
+          ])
+        ))
+    }
     if let best { members.append(("best", Self.json(best))) }
     if let lastValidation { members.append(("last_validation", Self.json(lastValidation))) }
     return .object(members.sorted { $0.key < $1.key })
@@ -93,7 +97,8 @@ extension TrainerState {
       plannedSteps = planned
     }
     if let member = json["timing"] {
-      guard let steps = member["steps"]?.integer, let stepSeconds = Self.real(member["step_seconds"]),
+      guard let steps = member["steps"]?.integer,
+        let stepSeconds = Self.real(member["step_seconds"]),
         let validations = member["validations"]?.integer,
         let validationSeconds = Self.real(member["validation_seconds"]),
         let lastValidationSeconds = Self.real(member["last_validation_seconds"])
