@@ -71,6 +71,19 @@ public final class Variable {
     tape.backward(from: self, seed: seed)
   }
 
+  /// Back-propagates from this variable and calls `completed(i)` as soon as `parameters[i]`'s
+  /// gradient is final: see ``Tape/backward(from:seed:reporting:completed:)``.
+  public func backward(
+    seed: Tensor? = nil, reporting parameters: [Variable], completed: (Int) -> Void
+  ) {
+    guard let tape else {
+      preconditionFailure(
+        "backward: \(self) is not the output of an operation on a live tape (was it computed "
+          + "in no-grad mode, or was its Tape released?)")
+    }
+    tape.backward(from: self, seed: seed, reporting: parameters, completed: completed)
+  }
+
   /// Forgets the accumulated gradient (the next backward starts from zero).
   public func zeroGradient() { cell?.gradient = nil }
 

@@ -121,7 +121,9 @@ struct TrainCommand: Command {
         resumeCommand: resumeCommand(configPath, processes: group.size))
     }
     group.finish()
-    if summary.reason == .interrupted, let signal = watcher.receivedSignal {
+    // SIGUSR1 asks for a stop, as a time limit does (the launcher script reports the user's
+    // signal itself): status 0, so that mpirun does not take the ranks for failed ones.
+    if summary.reason == .interrupted, let signal = watcher.receivedSignal, signal != SIGUSR1 {
       // marian's convention: the checkpoint is saved, then the status says which signal
       // stopped the run (130 for SIGINT, 143 for SIGTERM), as a shell reports a killed job.
       console = reporter.console

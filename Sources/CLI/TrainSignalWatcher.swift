@@ -7,8 +7,14 @@ import Foundation
   import Darwin
 #endif
 
-/// Turns SIGINT and SIGTERM into a flag the training loop checks between steps, so that Ctrl-C
-/// lets the current step finish and the checkpoint be saved instead of killing the process.
+/// Turns SIGINT, SIGTERM and SIGUSR1 into a flag the training loop checks between steps, so
+/// that Ctrl-C lets the current step finish and the checkpoint be saved instead of killing the
+/// process.
+///
+/// SIGUSR1 is the stop request of an MPI run: `mpirun` passes it on to every rank and keeps
+/// waiting for them, where on SIGINT or SIGTERM it kills them within about two seconds
+/// (`scripts/mpirun-train.sh` turns the user's Ctrl-C into SIGUSR1). A batch scheduler sends it
+/// too before a time limit (Slurm's `--signal=USR1@…`).
 ///
 /// The signals are ignored by the process (so that their default action does not end it) and
 /// delivered instead to dispatch sources on a background queue. A second signal exits at once
@@ -16,7 +22,7 @@ import Foundation
 /// because checkpoints are renamed into place.
 final class TrainSignalWatcher: @unchecked Sendable {
   /// The signals watched.
-  static let signals: [Int32] = [SIGINT, SIGTERM]
+  static let signals: [Int32] = [SIGINT, SIGTERM, SIGUSR1]
 
   private let lock = NSLock()
   private var received: Int32?
@@ -63,9 +69,14 @@ final class TrainSignalWatcher: @unchecked Sendable {
     }
   }
 
-  /// `SIGINT` or `SIGTERM`.
+  /// `SIGINT`, `SIGTERM` or `SIGUSR1`.
   static func name(_ number: Int32) -> String {
-    number == SIGINT ? "SIGINT" : number == SIGTERM ? "SIGTERM" : "signal \(number)"
+    switch number {
+    case SIGINT: return "SIGINT"
+    case SIGTERM: return "SIGTERM"
+    case SIGUSR1: return "SIGUSR1"
+    default: return "signal \(number)"
+    }
   }
 
   /// Writes straight to stderr: the console belongs to the training thread.

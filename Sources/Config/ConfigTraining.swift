@@ -57,6 +57,9 @@ public struct TrainingConfig: ConfigSection {
   public var logInterval = 100
   /// How many of the latest step checkpoints to keep on disk; 0 keeps them all.
   public var keptCheckpointCount = 5
+  /// In a run of several processes (MPI), the size in MB of the buckets of gradients summed
+  /// while backward goes on; 0 sums all of them in one call after backward.
+  public var allReduceBucketMB = 4.0
 
   /// Every field at its default.
   public init() {}
@@ -120,6 +123,9 @@ public struct TrainingConfig: ConfigSection {
     .integer(
       "keep_last_checkpoints", \.keptCheckpointCount, minimum: 0,
       "How many of the newest step checkpoints to keep on disk. 0 = keep all."),
+    .number(
+      "allreduce_bucket_mb", \.allReduceBucketMB, .nonNegative,
+      "With several processes (MPI): MB of gradients per bucket summed while backward runs. 0 = one sum after backward."),
   ]
 
   /// The learning-rate schedule for a model of width `modelWidth`.

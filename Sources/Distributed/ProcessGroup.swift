@@ -103,6 +103,53 @@ public final class ProcessGroup: @unchecked Sendable {
     #endif
   }
 
+  #if MPI
+    /// The sums ``startSum(_:)`` began that ``waitForSums()`` has not yet ended.
+    private var pending: [MPI_Request?] = []
+  #endif
+
+  /// Begins replacing `values` on every rank by their element-wise sum over the ranks, in
+  /// place, and returns at once (`MPI_Iallreduce`): the memory must stay valid and untouched
+  /// until ``waitForSums()``. Every rank must start the same sums in the same order.
+  public func startSum(_ values: UnsafeMutableBufferPointer<Float>) {
+    guard size > 1, !values.isEmpty else { return }
+    #if MPI
+      var request: MPI_Request? = cmpi_request_null()
+      Self.check(
+        MPI_Iallreduce(
+          cmpi_in_place(), values.baseAddress, Int32(values.count), cmpi_float(), cmpi_sum(),
+          cmpi_comm_world(), &request), "MPI_Iallreduce", rank: rank)
+      pending.append(request)
+    #endif
+  }
+
+  /// Lets the started sums move on (`MPI_Testall`): without a progress thread, Open MPI
+  /// advances a non-blocking collective only inside MPI calls, so a caller busy with other
+  /// work calls this now and then.
+  public func progressSums() {
+    #if MPI
+      guard !pending.isEmpty else { return }
+      var done: Int32 = 0
+      let count = Int32(pending.count)
+      pending.withUnsafeMutableBufferPointer { requests in
+        Self.check(
+          MPI_Testall(count, requests.baseAddress, &done, nil), "MPI_Testall", rank: rank)
+      }
+    #endif
+  }
+
+  /// Waits until every sum ``startSum(_:)`` began has ended (`MPI_Waitall`).
+  public func waitForSums() {
+    #if MPI
+      guard !pending.isEmpty else { return }
+      let count = Int32(pending.count)
+      pending.withUnsafeMutableBufferPointer { requests in
+        Self.check(MPI_Waitall(count, requests.baseAddress, nil), "MPI_Waitall", rank: rank)
+      }
+      pending.removeAll(keepingCapacity: true)
+    #endif
+  }
+
   /// Replaces `values` on every rank by their element-wise sum over the ranks.
   public func sum(_ values: inout [Double]) {
     guard size > 1, !values.isEmpty else { return }

@@ -5,6 +5,7 @@ import Checkpoints
 import Config
 import Data
 import Distributed
+import Support
 import Tensors
 import Tokenizer
 
@@ -15,15 +16,16 @@ import Tokenizer
 /// is its mean over target tokens, so the sum is scaled by 1/accumulate), clips the global norm
 /// to `training.clip_norm` and takes one Adam step at the schedule's rate for that step (Vaswani
 /// et al. 2017, §5.3–5.4). Everything random comes from the seed: the initial weights, the
-/// batch order (``BatchPlanner``) and the dropout masks, whose generator state is checkpointed,
-/// so the same config gives the same losses, resumed or not.
+/// batch order (``BatchPlanner``) and the dropout masks, drawn for each batch from a generator
+/// seeded by (seed, step, batch of the step), so the same config gives the same losses, resumed
+/// or not.
 ///
 /// In a data-parallel run of N processes (``ProcessGroup``), a step spans the k·N batches one
 /// process would take with `accumulate` k·N: process r takes batches r, r + N, …, the gradients
 /// and loss totals are summed over the processes (``GradientAllReduce``) and every process takes
-/// the same Adam step. So N processes with `accumulate` 1 train as one with `accumulate` N. Each
-/// process draws its dropout masks from a generator seeded by (seed, step, rank), so a resumed
-/// run needs no per-process generator state.
+/// the same Adam step. So N processes with `accumulate` 1 train as one with `accumulate` N,
+/// dropout included: batch r + kN draws the masks it would draw in one process. The gradients
+/// are summed in buckets started while the last backward runs (``GradientAllReduce``).
 ///
 /// ```swift
 /// let trainer = try Trainer(config: config, vocabulary: vocabulary, corpus: corpus)
@@ -46,7 +48,7 @@ public final class Trainer {
   private var batches: BatchIterator
   private let parameters: [Variable]
   private let group: ProcessGroup
-  private var allReduce: GradientAllReduce
+  private let allReduce: GradientAllReduce
 
   /// A fresh trainer: a model initialised from `training.seed`, Adam's moments at zero, and
   /// the batches of `corpus` from the start of the first epoch.
@@ -59,13 +61,15 @@ public final class Trainer {
   ) throws(TrainingError) {
     self.config = config
     self.group = group
-    allReduce = GradientAllReduce(group: group)
     self.vocabulary = vocabulary
     let configuration = config.transformerConfiguration(
       vocabularySize: vocabulary.modelVocabularySize)
     model = Transformer(configuration: configuration, seed: config.training.seed)
     model.isTraining = true
     parameters = model.parameters
+    allReduce = GradientAllReduce(
+      group: group, parameters: parameters,
+      bucketBytes: Int(config.training.allReduceBucketMB * 1_048_576))
     optimizer = config.training.makeAdam(parameters: parameters.map { ($0.name, $0.shape) })
     schedule = config.training.learningRateSchedule(modelWidth: config.model.modelWidth)
     let planner: BatchPlanner
@@ -98,11 +102,8 @@ public final class Trainer {
     var sourceTokens = 0
     var epoch = batches.position.epoch
     let stepNumber = state.step + 1
-    if group.size > 1 {
-      model.dropoutGenerator = RandomGenerator(
-        seed: UInt64(truncatingIfNeeded: config.training.seed) &* 0x9E37_79B9_7F4A_7C15
-          &+ UInt64(stepNumber) &* UInt64(group.size) &+ UInt64(group.rank))
-    }
+    // This process's last batch of the step: its backward starts the gradient buckets.
+    let lastOwnBatch = accumulation - group.size + group.rank
     for index in 0..<accumulation {
       // Every process walks all the step's batches, building only its own.
       guard index % group.size == group.rank else {
@@ -112,6 +113,8 @@ public final class Trainer {
       // The iterator never runs dry: after the last batch of an epoch comes the next epoch.
       let batch = batches.next()!
       epoch = batch.position.epoch
+      model.dropoutGenerator = Self.dropoutGenerator(
+        seed: config.training.seed, step: stepNumber, batch: index)
       let tape = Tape()
       let (loss, batchTotals) = tape.record {
         model.loss(
@@ -121,7 +124,11 @@ public final class Trainer {
           labelSmoothing: Float(config.training.labelSmoothing))
       }
       // Gradients add up in the parameters across the accumulated batches.
-      loss.backward()
+      if index == lastOwnBatch, allReduce.overlapsBackward {
+        loss.backward(reporting: parameters) { allReduce.parameterCompleted($0) }
+      } else {
+        loss.backward()
+      }
       totals.loss += batchTotals.loss
       totals.negativeLogLikelihood += batchTotals.negativeLogLikelihood
       totals.count += batchTotals.count
@@ -130,7 +137,7 @@ public final class Trainer {
     var figures = [
       totals.loss, totals.negativeLogLikelihood, Double(totals.count), Double(sourceTokens),
     ]
-    allReduce.sum(parameters, figures: &figures)
+    allReduce.finish(figures: &figures)
     if group.size > 1 {
       totals = CrossEntropyTotals(
         loss: figures[0], negativeLogLikelihood: figures[1], count: Int(figures[2]))
@@ -153,6 +160,17 @@ public final class Trainer {
       learningRate: schedule.exactRate(atStep: stepNumber),
       gradientNorm: update.gradientNorm.map(Double.init),
       finishedEpoch: batches.position.epoch > epoch)
+  }
+
+  /// The dropout masks of batch `batch` (from 0, counted over every process) of step `step`:
+  /// a generator seeded by the three, so that the process that computes a batch draws the same
+  /// masks for it however many processes share the step.
+  static func dropoutGenerator(seed: UInt64, step: Int, batch: Int) -> RandomGenerator {
+    // Mixed through SplitMix64's output function, so neighbouring steps and batches get
+    // unrelated streams.
+    var stepStream = SplitMix64(seed: seed, stream: UInt64(step))
+    var batchStream = SplitMix64(seed: stepStream.next(), stream: UInt64(batch))
+    return RandomGenerator(seed: batchStream.next())
   }
 
   /// Adds `seconds` of wall time to the run's clock.

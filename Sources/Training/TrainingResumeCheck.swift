@@ -20,6 +20,7 @@ enum TrainingResumeCheck {
     "model.max_positions", "training.max_steps", "training.max_epochs",
     "training.max_time_minutes", "training.valid_every", "training.valid_bleu",
     "training.patience", "training.log_every", "training.keep_last_checkpoints",
+    "training.allreduce_bucket_mb",
     "training.seed", "training.batch_tokens", "output.dir", "data.vocab_size",
   ]
   /// Keys a resumed run ignores, because the checkpoint's files decide them.

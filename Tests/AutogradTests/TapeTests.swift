@@ -113,4 +113,37 @@ final class TapeTests: XCTestCase {
     for (a, b) in zip(together, separate) { XCTAssertEqual(a, b, accuracy: 1e-5) }
     assertGradientsMatch([shared], total)
   }
+
+  /// The completion hook reports each parameter once, right after its last contribution (a
+  /// weight read twice completes at its earlier read), and its gradient is final by then, also
+  /// when it accumulates over an earlier backward.
+  func testBackwardReportsEachParameterWhenItsGradientIsFinal() {
+    var inputs = Inputs(seed: 24)
+    let w = inputs.variable([3, 3], "w")
+    let bias = inputs.variable([3], "bias")
+    let v = inputs.variable([3, 3], "v")
+    let unused = inputs.variable([2], "unused")
+    let x = inputs.constant([4, 3])
+    let parameters = [w, bias, v, unused]
+    func loss() -> Variable {
+      let a = matmul(x, w)  // [4, 3], the first read of w
+      let b = relu(a + bias)
+      let c = matmul(b, v)
+      return mean(matmul(c, w))  // the second read of w, first in backward
+    }
+    let earlier = Tape()
+    earlier.record(loss).backward()  // an earlier batch: the hook must see the sum
+    var order: [Int] = []
+    var atCompletion: [Int: [Float]] = [:]
+    let tape = Tape()
+    tape.record(loss).backward(reporting: parameters) { index in
+      order.append(index)
+      atCompletion[index] = parameters[index].gradient!.scalars
+    }
+    XCTAssertEqual(order, [2, 1, 0], "v, then bias, then w at its first read; unused never")
+    for index in order {
+      XCTAssertEqual(atCompletion[index], parameters[index].gradient!.scalars, parameters[index].name)
+    }
+    XCTAssertNil(unused.gradient)
+  }
 }

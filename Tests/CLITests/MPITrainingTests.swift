@@ -6,8 +6,8 @@ import XCTest
 /// stopped and resumed must end with the same checkpoint as one that was not.
 ///
 /// Runs only in a build with the `MPI` trait and with `mpirun` on the PATH; otherwise skipped.
-/// Dropout is off: with several processes each draws its masks from (seed, step, rank), not
-/// from the one stream a single process uses, so only the dropout-free runs can agree.
+/// Dropout is on (the toy config's 0.1): each batch draws its masks from (seed, step, batch of
+/// the step), whichever process computes it.
 final class MPITrainingTests: XCTestCase {
   private var directory: TemporaryDirectory!
 
@@ -24,7 +24,12 @@ final class MPITrainingTests: XCTestCase {
       let (executable, mpirun) = try tools()
       let two = directory.path("two")
       let one = directory.path("one")
-      try launch(mpirun, twoRanks(executable) + training(two, steps: 30, accumulate: 1))
+      // Buckets of 0.5 MB: the toy model's 4.2 MB of gradients in 9 sums started during
+      // backward.
+      try launch(
+        mpirun,
+        twoRanks(executable) + training(two, steps: 30, accumulate: 1)
+          + ["--set", "training.allreduce_bucket_mb=0.5"])
       try launch(executable, training(one, steps: 30, accumulate: 2))
       let twoLosses = try losses(two)
       let oneLosses = try losses(one)
@@ -35,6 +40,19 @@ final class MPITrainingTests: XCTestCase {
       }
       let largest = zip(twoLosses, oneLosses).map { abs($0 - $1) }.max() ?? 0
       print("2 ranks against 1 rank with accumulate 2: largest loss difference \(largest)")
+
+      // One fused allreduce after backward: with two processes each sum is the same a + b,
+      // so the same weights, bit for bit.
+      let fused = directory.path("fused")
+      try launch(
+        mpirun,
+        twoRanks(executable) + training(fused, steps: 30, accumulate: 1)
+          + ["--set", "training.allreduce_bucket_mb=0"])
+      XCTAssertEqual(try losses(fused), twoLosses)
+      XCTAssertTrue(
+        try tensorBytes("\(fused)/last/model.safetensors")
+          == tensorBytes("\(two)/last/model.safetensors"),
+        "the fused allreduce gave other weights than the buckets")
 
       // Stopped at step 15 (a validation), resumed to 30: the same weights and Adam moments
       // (the trainer file's metadata holds the clock, which differs).
@@ -53,6 +71,69 @@ final class MPITrainingTests: XCTestCase {
     #else
       throw XCTSkip("built without the MPI trait ('swift build --traits MPI')")
     #endif
+  }
+
+  /// SIGTERM to the launcher script while steps take seconds (3 batches a rank): every rank
+  /// stops after the same step, rank 0 saves `last/`, the script exits 143, and the run
+  /// resumes from there. Plain `mpirun` would kill the ranks about 2 s after the signal.
+  func testSIGTERMToTheLauncherSavesLastAndResumes() throws {
+    #if MPI
+      let (executable, _) = try tools()
+      let run = directory.path("stopped")
+      let script = repository.appendingPathComponent("scripts/mpirun-train.sh")
+      let arguments =
+        [script.path] + twoRanks(executable) + training(run, steps: 500, accumulate: 3)
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: "/bin/bash")
+      process.arguments = arguments
+      process.currentDirectoryURL = repository
+      // stderr into a file, so that a full pipe never blocks mpirun.
+      let errorPath = directory.path("stopped.stderr")
+      _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
+      process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
+      process.standardOutput = FileHandle.nullDevice
+      try process.run()
+      let deadline = Date().addingTimeInterval(300)
+      while (try? losses(run).count) ?? 0 < 2, Date() < deadline, process.isRunning {
+        Thread.sleep(forTimeInterval: 0.2)
+      }
+      XCTAssertTrue(process.isRunning, "the run ended before the signal")
+      kill(process.processIdentifier, SIGTERM)
+      process.waitUntilExit()
+      let text = try String(contentsOfFile: errorPath, encoding: .utf8)
+      XCTAssertEqual(process.terminationStatus, 143, text)
+      XCTAssertTrue(text.contains("SIGUSR1: finishing this step"), text)
+      let steps = try self.steps(run)
+      let stopped = try XCTUnwrap(steps.last)
+      XCTAssertEqual(steps, Array(1...stopped))
+      XCTAssertLessThan(stopped, 500)
+      for file in ["model.safetensors", "trainer.safetensors", "config.json", "bpe.model"] {
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(run)/last/\(file)"), file)
+      }
+      // Resumed for two more steps: it continues at the step after the one saved.
+      let (_, mpirun) = try tools()
+      try launch(
+        mpirun,
+        twoRanks(executable) + training(run, steps: stopped + 2, accumulate: 3) + ["--resume"])
+      XCTAssertEqual(try self.steps(run), Array(1...stopped + 2))
+    #else
+      throw XCTSkip("built without the MPI trait ('swift build --traits MPI')")
+    #endif
+  }
+
+  /// The step of each training line of `metrics.jsonl`.
+  private func steps(_ run: String) throws -> [Int] {
+    let text = try String(contentsOfFile: "\(run)/metrics.jsonl", encoding: .utf8)
+    return try text.split(separator: "\n").compactMap { line in
+      let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+      return object?["loss"] == nil ? nil : object?["step"] as? Int
+    }
+  }
+
+  /// The repository: the configs' data paths are relative to it.
+  private var repository: URL {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
   }
 
   /// The tensor data of a safetensors file: what follows the 8-byte header length and the
@@ -75,13 +156,13 @@ final class MPITrainingTests: XCTestCase {
     }
   }
 
-  /// The arguments of a short toy run into `output`: no dropout, no BLEU, no time limit,
+  /// The arguments of a short toy run into `output`: no BLEU, no time limit,
   /// a log line every step, a validation at step 15 and at the end.
   private func training(_ output: String, steps: Int, accumulate: Int) -> [String] {
     let sets = [
       "output.dir=\(output)", "training.max_steps=\(steps)", "training.accumulate=\(accumulate)",
       "training.log_every=1", "training.valid_every=15", "training.valid_bleu=false",
-      "training.max_time_minutes=0", "model.dropout=0", "data.test_source=",
+      "training.max_time_minutes=0", "data.test_source=",
       "data.test_target=",
     ]
     return ["train", "--threads", "1", "--config", "configs/toy.json"]
@@ -111,8 +192,7 @@ final class MPITrainingTests: XCTestCase {
     process.executableURL = program
     process.arguments = arguments
     // The config's data paths are relative to the repository.
-    process.currentDirectoryURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-      .deletingLastPathComponent().deletingLastPathComponent()
+    process.currentDirectoryURL = repository
     let errors = Pipe()
     process.standardError = errors
     process.standardOutput = FileHandle.nullDevice

@@ -52,6 +52,33 @@ final class ModelTrainingTests: XCTestCase {
     }
   }
 
+  /// On the whole model (tied embeddings, encoder memory read by every decoder layer) backward
+  /// reports every parameter exactly once and each gradient is final when reported: what the
+  /// data-parallel buckets rely on to start summing while backward goes on.
+  func testBackwardReportsEveryParameterOnceWithItsFinalGradient() {
+    let model = Transformer(configuration: .tiny(dropout: 0), seed: 11)
+    let parameters = model.parameters
+    var reported: [Int] = []
+    var atCompletion: [Int: [Float]] = [:]
+    let tape = Tape()
+    tape.record { TinyBatch().loss(model).loss }.backward(reporting: parameters) { index in
+      reported.append(index)
+      atCompletion[index] = parameters[index].gradient!.scalars
+    }
+    XCTAssertEqual(reported.sorted(), Array(parameters.indices))
+    for (index, parameter) in parameters.enumerated() {
+      XCTAssertEqual(atCompletion[index], parameter.gradient?.scalars, parameter.name)
+    }
+    // Backward finishes the parameters in reverse order of creation, up to a weight and its
+    // bias (one operation, reported together): the buckets' fixed order starts each bucket as
+    // soon as backward has finished it.
+    let reverse = Array(parameters.indices.reversed())
+    for (position, index) in reported.enumerated() {
+      XCTAssertLessThanOrEqual(
+        abs(reverse.firstIndex(of: index)! - position), 1, parameters[index].name)
+    }
+  }
+
   /// A tiny model learns six pairs by heart with Adam: the loss falls from ~ln V to near 0.
   func testTinyModelOverfitsAHandfulOfPairs() {
     let configuration = TransformerConfiguration(

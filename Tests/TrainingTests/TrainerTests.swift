@@ -192,6 +192,18 @@ final class TrainerTests: XCTestCase {
     XCTAssertNotEqual(try tiny.trainingLosses(in: reseeded), first)
   }
 
+  /// Each batch's dropout stream is a function of (seed, step, batch of the step) alone, so
+  /// the process that computes a batch draws its masks whatever else it computed; and
+  /// neighbouring steps and batches get different streams.
+  func testDropoutStreamDependsOnSeedStepAndBatchOnly() {
+    let state = { (seed: UInt64, step: Int, batch: Int) in
+      Trainer.dropoutGenerator(seed: seed, step: step, batch: batch).state
+    }
+    XCTAssertEqual(state(1, 7, 3), state(1, 7, 3))
+    let neighbours = [state(1, 7, 3), state(1, 7, 2), state(1, 8, 3), state(2, 7, 3), state(1, 3, 7)]
+    XCTAssertEqual(Set(neighbours.map { $0.description }).count, neighbours.count)
+  }
+
   func testResumeReproducesTheUninterruptedLosses() throws {
     let whole = tiny.path("runs/whole")
     try tiny.train(try tiny.config(overrides: ["output.dir=\(whole)"]))
