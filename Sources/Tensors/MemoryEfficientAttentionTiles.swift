@@ -61,6 +61,48 @@ enum AttentionTile {
     }
   }
 
+  /// `c[rows, columns] += aᵀ[rows, depth] · b[depth, columns]` where `a` is stored
+  /// `[depth, rows]` row-major (stride `lda`): the product of a transposed tile without
+  /// transposing it. `rows` a multiple of 4, `columns` of 16.
+  ///
+  /// The same 4×16 register tile as `product`; the four broadcasts of a depth step are now
+  /// adjacent floats of one row of `a`. Each element of C is one FMA chain over the depth in
+  /// order, starting from the value in C, exactly as `product` with `accumulate`.
+  @inline(__always)
+  static func productTransposedA(
+    _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, rows: Int, depth: Int, columns: Int
+  ) {
+    var r = 0
+    while r < rows {
+      let (c0, c1, c2, c3) = (c + r * ldc, c + (r + 1) * ldc, c + (r + 2) * ldc, c + (r + 3) * ldc)
+      var j = 0
+      while j < columns {
+        var s0 = VectorMath.load(c0, j)
+        var s1 = VectorMath.load(c1, j)
+        var s2 = VectorMath.load(c2, j)
+        var s3 = VectorMath.load(c3, j)
+        var row = b + j
+        var column = a + r
+        for _ in 0..<depth {
+          let bv = VectorMath.load(row, 0)
+          s0 = s0.addingProduct(SIMD16(repeating: column[0]), bv)
+          s1 = s1.addingProduct(SIMD16(repeating: column[1]), bv)
+          s2 = s2.addingProduct(SIMD16(repeating: column[2]), bv)
+          s3 = s3.addingProduct(SIMD16(repeating: column[3]), bv)
+          row += ldb
+          column += lda
+        }
+        VectorMath.store(s0, c0, j)
+        VectorMath.store(s1, c1, j)
+        VectorMath.store(s2, c2, j)
+        VectorMath.store(s3, c3, j)
+        j += 16
+      }
+      r += 4
+    }
+  }
+
   /// Copies `rows` rows of `width` floats (stride `width` at the source) into `destination`
   /// with stride `ldd`, zero-filling columns `width..<ldd` and rows `rows..<paddedRows`.
   @inline(__always)
