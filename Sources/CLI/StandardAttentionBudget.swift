@@ -33,9 +33,10 @@ enum StandardAttentionBudget {
         model.attention, queries: length, keys: length, headSize: headSize, causal: causal,
         window: window) == .standard
     }
-    // Encoder self-attention; decoder self-attention (causal, the window); cross-attention.
+    // Encoder self-attention, decoder self-attention (causal), each with its window;
+    // cross-attention.
     let operations =
-      (standard(causal: false, window: nil) ? model.encoderLayerCount : 0)
+      (standard(causal: false, window: model.encoderAttentionWindow) ? model.encoderLayerCount : 0)
       + (standard(causal: true, window: model.attentionWindow) ? model.decoderLayerCount : 0)
       + (standard(causal: false, window: nil) ? model.decoderLayerCount : 0)
     guard operations > 0 else { return nil }

@@ -19,7 +19,8 @@ extension RunConfig {
       tiedEmbeddings: model.tieEmbeddings,
       maxPositions: model.maxPositions, paddingID: Vocabulary.paddingID,
       attention: model.attention,
-      attentionWindow: model.attentionWindow)
+      attentionWindow: model.attentionWindow,
+      encoderAttentionWindow: model.encoderAttentionWindow)
     precondition(
       configuration.problem == nil,
       "RunConfig.transformerConfiguration: \(configuration.problem ?? "") passed validation")

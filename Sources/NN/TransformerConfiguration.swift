@@ -62,6 +62,9 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
   /// W: decoder self-attention sees only the last W positions, i − W < j ≤ i
   /// (`model.attention_window`); nil for all. Needs the memory-efficient kernel.
   public var attentionWindow: Int?
+  /// W: encoder self-attention sees only the positions |i − j| < W
+  /// (`model.encoder_attention_window`); nil for all. Needs the memory-efficient kernel.
+  public var encoderAttentionWindow: Int?
 
   /// A configuration; every argument defaults to the paper's base model.
   public init(
@@ -69,7 +72,8 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
     headCount: Int = 8, feedForwardWidth: Int = 2048, vocabularySize: Int = 8000,
     dropout: Float = 0.1, attentionDropout: Float = 0, activation: Activation = .relu,
     normPlacement: NormPlacement = .post, tiedEmbeddings: Bool = true, maxPositions: Int = 256,
-    paddingID: Int = 0, attention: AttentionImplementation = .auto, attentionWindow: Int? = nil
+    paddingID: Int = 0, attention: AttentionImplementation = .auto, attentionWindow: Int? = nil,
+    encoderAttentionWindow: Int? = nil
   ) {
     self.encoderLayerCount = encoderLayerCount
     self.decoderLayerCount = decoderLayerCount
@@ -86,6 +90,7 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
     self.paddingID = paddingID
     self.attention = attention
     self.attentionWindow = attentionWindow
+    self.encoderAttentionWindow = encoderAttentionWindow
   }
 
   /// K: the width of one attention head, `D / H`.
@@ -110,9 +115,13 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
         + "\(attentionDropout)"
     }
     if maxPositions < 1 { return "max_positions must be at least 1, got \(maxPositions)" }
-    if let window = attentionWindow, window < 1 || attention == .standard {
-      return "attention_window must be at least 1 and needs attention \"memory_efficient\" or "
-        + "\"auto\", got \(window) with \"\(attention.rawValue)\""
+    for (key, window) in [
+      ("attention_window", attentionWindow), ("encoder_attention_window", encoderAttentionWindow),
+    ] {
+      if let window, window < 1 || attention == .standard {
+        return "\(key) must be at least 1 and needs attention \"memory_efficient\" or "
+          + "\"auto\", got \(window) with \"\(attention.rawValue)\""
+      }
     }
     return nil
   }
@@ -150,12 +159,13 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
     case paddingID = "padding_id"
     case attention
     case attentionWindow = "attention_window"
+    case encoderAttentionWindow = "encoder_attention_window"
   }
 }
 
 extension TransformerConfiguration {
-  /// Decodes every key; `attention` and `attention_window`, which checkpoints written before
-  /// they existed lack, default to `auto` and none.
+  /// Decodes every key; `attention`, `attention_window` and `encoder_attention_window`, which
+  /// checkpoints written before they existed lack, default to `auto`, none and none.
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     self.init(
@@ -173,6 +183,7 @@ extension TransformerConfiguration {
       maxPositions: try c.decode(Int.self, forKey: .maxPositions),
       paddingID: try c.decode(Int.self, forKey: .paddingID),
       attention: try c.decodeIfPresent(AttentionImplementation.self, forKey: .attention) ?? .auto,
-      attentionWindow: try c.decodeIfPresent(Int.self, forKey: .attentionWindow))
+      attentionWindow: try c.decodeIfPresent(Int.self, forKey: .attentionWindow),
+      encoderAttentionWindow: try c.decodeIfPresent(Int.self, forKey: .encoderAttentionWindow))
   }
 }

@@ -12,6 +12,10 @@
 // accumulates dK and dV over the query heads of its group and their query tiles, reading the
 // tile transposed so that LSE and D are per-column vectors. No locks, no atomics: every
 // gradient element is summed by one task in a fixed order, whatever the thread count.
+// When the (batch, key/value head) pairs are enough to keep every thread busy, one pass
+// (MemoryEfficientAttentionFusedBackward.swift) computes all three from each tile at once,
+// with the same sums in the same order: bit for bit these gradients, for about 5/7 of the
+// tile products and half the exponentials.
 
 import Foundation
 

@@ -106,6 +106,17 @@ final class MemoryEfficientAttentionTests: XCTestCase {
         AttentionModifiers(window: 16)
       ),
       (
+        AttentionShape(batch: 2, heads: 2, queries: 130, keys: 130, headSize: 8),
+        AttentionMask(keyLengths: [130, 77]), AttentionModifiers(window: 9, bidirectionalWindow: true)
+      ),
+      (
+        AttentionShape(batch: 1, heads: 4, keyValueHeads: 2, queries: 70, keys: 70, headSize: 13),
+        AttentionMask(keyIsPadding: (0..<70).map { $0 % 5 == 0 }),
+        AttentionModifiers(
+          alibiSlopes: slopes, window: 40, bidirectionalWindow: true, dropoutProbability: 0.2,
+          dropoutSeed: 5)
+      ),
+      (
         AttentionShape(batch: 2, heads: 2, queries: 20, keys: 70, headSize: 5),
         AttentionMask(keyLengths: [70, 0]),
         AttentionModifiers(dropoutProbability: 0.3, dropoutSeed: 9)
@@ -212,6 +223,34 @@ final class MemoryEfficientAttentionTests: XCTestCase {
     }
   }
 
+  /// The bidirectional window: query i sees |i − s| < W, and a tile of queries or keys spans at
+  /// most a tile plus 2W − 2 of the other, so the work is O(T·W).
+  func testBidirectionalWindowBoundsTheKeysEachTileVisits() {
+    let (length, window) = (4096, 100)
+    let shape = AttentionShape(batch: 1, heads: 1, queries: length, keys: length, headSize: 8)
+    let visibility = AttentionVisibility(
+      shape: shape, mask: .none,
+      modifiers: AttentionModifiers(window: window, bidirectionalWindow: true))
+    for t in [0, 50, 99, 100, 4000, 4095] {
+      XCTAssertEqual(
+        visibility.keyRange(batch: 0, query: t), max(0, t - window + 1)..<min(length, t + window))
+    }
+    for t0 in stride(from: 0, to: length, by: AttentionTile.queries) {
+      let keys = visibility.keyRange(
+        batch: 0, queries: t0..<min(length, t0 + AttentionTile.queries))
+      XCTAssertLessThanOrEqual(keys.count, 2 * window - 2 + AttentionTile.queries)
+    }
+    for s0 in stride(from: 0, to: length, by: AttentionTile.keys) {
+      let keys = s0..<min(length, s0 + AttentionTile.keys)
+      let queries = visibility.queryRange(batch: 0, keys: keys)
+      XCTAssertLessThanOrEqual(queries.count, 2 * window - 2 + AttentionTile.keys)
+      // A superset of the queries that see the keys.
+      for t in [queries.lowerBound - 1, queries.upperBound] where t >= 0 && t < length {
+        XCTAssertFalse(visibility.keyRange(batch: 0, query: t).overlaps(keys), "t \(t)")
+      }
+    }
+  }
+
   /// Rows with no visible key: output 0, log-sum-exp −∞, gradients 0, nothing NaN.
   func testFullyMaskedRowsGiveZerosNotNaN() {
     let inputs = Inputs(
@@ -268,6 +307,10 @@ final class MemoryEfficientAttentionTests: XCTestCase {
       (
         AttentionShape(batch: 1, heads: 2, queries: 90, keys: 200, headSize: 24),
         .causal(offset: 110), AttentionModifiers(window: 37)
+      ),
+      (
+        AttentionShape(batch: 2, heads: 2, queries: 150, keys: 150, headSize: 16),
+        AttentionMask(keyLengths: [150, 100]), AttentionModifiers(window: 30, bidirectionalWindow: true)
       ),
       (
         AttentionShape(batch: 2, heads: 2, queries: 65, keys: 70, headSize: 5),
