@@ -79,8 +79,12 @@ enum AttentionTile {
   ) {
     var j = 0
     while j < columns {
-      var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>()
-      var s3 = SIMD16<Float>(), s4 = SIMD16<Float>(), s5 = SIMD16<Float>()
+      var s0 = SIMD16<Float>()
+      var s1 = SIMD16<Float>()
+      var s2 = SIMD16<Float>()
+      var s3 = SIMD16<Float>()
+      var s4 = SIMD16<Float>()
+      var s5 = SIMD16<Float>()
       if accumulate {
         s0 = VectorMath.load(c, j)
         s1 = VectorMath.load(c + ldc, j)
@@ -121,8 +125,10 @@ enum AttentionTile {
   ) {
     var j = 0
     while j < columns {
-      var s0 = SIMD16<Float>(), s1 = SIMD16<Float>()
-      var s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
+      var s0 = SIMD16<Float>()
+      var s1 = SIMD16<Float>()
+      var s2 = SIMD16<Float>()
+      var s3 = SIMD16<Float>()
       if accumulate {
         s0 = VectorMath.load(c, j)
         s1 = VectorMath.load(c + ldc, j)

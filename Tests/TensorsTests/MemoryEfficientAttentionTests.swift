@@ -107,7 +107,8 @@ final class MemoryEfficientAttentionTests: XCTestCase {
       ),
       (
         AttentionShape(batch: 2, heads: 2, queries: 130, keys: 130, headSize: 8),
-        AttentionMask(keyLengths: [130, 77]), AttentionModifiers(window: 9, bidirectionalWindow: true)
+        AttentionMask(keyLengths: [130, 77]),
+        AttentionModifiers(window: 9, bidirectionalWindow: true)
       ),
       (
         AttentionShape(batch: 1, heads: 4, keyValueHeads: 2, queries: 70, keys: 70, headSize: 13),
@@ -310,7 +311,8 @@ final class MemoryEfficientAttentionTests: XCTestCase {
       ),
       (
         AttentionShape(batch: 2, heads: 2, queries: 150, keys: 150, headSize: 16),
-        AttentionMask(keyLengths: [150, 100]), AttentionModifiers(window: 30, bidirectionalWindow: true)
+        AttentionMask(keyLengths: [150, 100]),
+        AttentionModifiers(window: 30, bidirectionalWindow: true)
       ),
       (
         AttentionShape(batch: 2, heads: 2, queries: 65, keys: 70, headSize: 5),
@@ -331,15 +333,19 @@ final class MemoryEfficientAttentionTests: XCTestCase {
         modifiers: modifiers)
       let outputGradient = randomArray(output.count, seed: UInt64(40 + index))
       let start = (
-        query: randomArray(inputs.query.count, seed: 1), key: randomArray(inputs.key.count, seed: 2),
+        query: randomArray(inputs.query.count, seed: 1),
+        key: randomArray(inputs.key.count, seed: 2),
         value: randomArray(inputs.value.count, seed: 3)
       )
       func gradients(_ schedule: AttentionBackwardSchedule, accumulate: Bool) -> [[Float]] {
-        var (dq, dk, dv) = accumulate ? start : (
-          [Float](repeating: 9, count: start.query.count),
-          [Float](repeating: 9, count: start.key.count),
-          [Float](repeating: 9, count: start.value.count)
-        )
+        var (dq, dk, dv) =
+          accumulate
+          ? start
+          : (
+            [Float](repeating: 9, count: start.query.count),
+            [Float](repeating: 9, count: start.key.count),
+            [Float](repeating: 9, count: start.value.count)
+          )
         memoryEfficientAttentionBackward(
           query: inputs.query.storage.pointer, key: inputs.key.storage.pointer,
           value: inputs.value.storage.pointer, output: output.storage.pointer,
