@@ -16,15 +16,17 @@ import Tensors
 ///   - mask: which keys each query sees: key lengths, key-padding matrix, causal offset.
 ///   - alibiSlopes: `[H]`; adds −slope[h]·|i − s| to the scaled score of query position
 ///     i = t + (causalOffset ?? 0) and key s (Press et al. 2022).
-///   - window: W; query position i sees only keys i − W < s ≤ i.
+///   - window: W; query position i sees only keys i − W < s ≤ i, or |i − s| < W when
+///     `bidirectionalWindow` (an encoder's local attention).
 /// - Returns: `[B, H, T, K]`.
 public func memoryEfficientAttention(
   query: Variable, key: Variable, value: Variable, mask: AttentionMask = .none,
-  alibiSlopes: [Float]? = nil, window: Int? = nil
+  alibiSlopes: [Float]? = nil, window: Int? = nil, bidirectionalWindow: Bool = false
 ) -> Variable {
   memoryEfficientAttention(
     query, key, value, mask: mask,
-    modifiers: AttentionModifiers(alibiSlopes: alibiSlopes, window: window))
+    modifiers: AttentionModifiers(
+      alibiSlopes: alibiSlopes, window: window, bidirectionalWindow: bidirectionalWindow))
 }
 
 /// Memory-efficient attention with inverted dropout on the attention probabilities, drawn from
@@ -41,10 +43,11 @@ public func memoryEfficientAttention(
 /// - Returns: `[B, H, T, K]`.
 public func memoryEfficientAttention(
   query: Variable, key: Variable, value: Variable, mask: AttentionMask = .none,
-  alibiSlopes: [Float]? = nil, window: Int? = nil, dropout probability: Float,
-  isTraining: Bool = true, using generator: inout RandomGenerator
+  alibiSlopes: [Float]? = nil, window: Int? = nil, bidirectionalWindow: Bool = false,
+  dropout probability: Float, isTraining: Bool = true, using generator: inout RandomGenerator
 ) -> Variable {
-  var modifiers = AttentionModifiers(alibiSlopes: alibiSlopes, window: window)
+  var modifiers = AttentionModifiers(
+    alibiSlopes: alibiSlopes, window: window, bidirectionalWindow: bidirectionalWindow)
   if isTraining && probability > 0 {
     modifiers.dropoutProbability = probability
     modifiers.dropoutSeed = generator.next()

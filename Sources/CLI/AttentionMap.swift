@@ -31,11 +31,12 @@ struct AttentionMap {
         let probabilities = pass.trace.value(
           named: ForwardTrace.attentionProbabilities, in: kind.modules(layer: number))
       else {
-        // A layer with model.attention_window runs the memory-efficient kernel even when
-        // traced, and that kernel never holds the weights.
+        // A layer with a window runs the memory-efficient kernel even when traced, and that
+        // kernel never holds the weights.
+        let key = kind == .selfEncoder ? "encoder_attention_window" : "attention_window"
         throw RuntimeError(
           "\(kind.modules(layer: number).joined(separator: " ")) has no attention weights to "
-            + "show: it uses model.attention_window, whose kernel does not store them")
+            + "show: it uses model.\(key), whose kernel does not store them")
       }
       weights.append(Self.split(probabilities))
     }

@@ -215,6 +215,12 @@ extension EvalCommand {
       var split = data
       split.validSource = sourcePath
       split.validTarget = referencePaths[0]
+      if let model = translator.config?.model,
+        let problem = StandardAttentionBudget.problem(
+          model: model, longestRow: data.maxLength + 1, batchTokens: 4096, training: false)
+      {
+        throw RuntimeError("eval --loss: \(problem) in the checkpoint's config.json")
+      }
       let pairs = try ValidationSet(
         data: split, vocabulary: translator.vocabulary, batchTokens: 4096)
       let (value, perplexity) = pairs.loss(of: translator.model)

@@ -85,6 +85,12 @@ struct TrainCommand: Command {
     let configPath = self.configPath ?? ""
     let group = try TrainLaunch.group()
     let config = try Self.config(configPath, overrides: overrides)
+    if let problem = StandardAttentionBudget.problem(
+      model: config.model, longestRow: config.data.maxLength + 1,
+      batchTokens: config.training.batchTokens, training: true)
+    {
+      throw RuntimeError("train: \(problem)")
+    }
     try TrainLaunch.checkAgreement(group: group, configText: config.jsonText)
     if group.size > 1, group.isPrimary {
       console.errors.write(

@@ -44,11 +44,15 @@ extension TransformerHyperparameters: ConfigSection {
     .choice("init", \.initialization, "Weight initialisation: Xavier/Glorot uniform for matrices."),
     .choice(
       "attention", \.attention,
-      "Attention kernel: `standard` stores the [T, S] probabilities per head, `memory_efficient` computes them tile by tile (memory linear in the length), `auto` picks `memory_efficient` from T·S ≥ 512² in causal self-attention, 4096² elsewhere, and with a window."
+      "Attention kernel: `standard` stores the [T, S] probabilities per head, `memory_efficient` computes them tile by tile (memory linear in the length), `auto` picks `memory_efficient` from T·S ≥ 512² in causal self-attention, 1024² elsewhere, and with a window."
     ),
     .optionalInteger(
       "attention_window", \.attentionWindow, minimum: 1,
-      "Local attention in the decoder's self-attention: position i sees only i − W < j ≤ i (Longformer/Mistral style); `null` = all earlier positions. The encoder and cross-attention stay full. Needs `attention` `memory_efficient` or `auto`."
+      "Local attention in the decoder's self-attention: position i sees only i − W < j ≤ i (Longformer/Mistral style); `null` = all earlier positions. The encoder (see `encoder_attention_window`) and cross-attention stay full. Needs `attention` `memory_efficient` or `auto`."
+    ),
+    .optionalInteger(
+      "encoder_attention_window", \.encoderAttentionWindow, minimum: 1,
+      "Local attention in the encoder's self-attention, both ways: position i sees only i − W < j < i + W, 2W − 1 positions (Longformer's local pattern); `null` = all. Cross-attention stays full. Needs `attention` `memory_efficient` or `auto`."
     ),
   ]
 

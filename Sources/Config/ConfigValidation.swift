@@ -34,11 +34,16 @@ extension RunConfig {
     where Float(rate) >= 1 {
       throw fail("model.\(key)", "\(rate) rounds to 1 in 32-bit floating point; use at most 0.999")
     }
-    if let window = model.attentionWindow, model.attention == .standard {
-      throw fail(
-        "model.attention_window",
-        "\(window) needs model.attention \"memory_efficient\" or \"auto\"; the standard kernel "
-          + "has no window")
+    for (key, window) in [
+      ("attention_window", model.attentionWindow),
+      ("encoder_attention_window", model.encoderAttentionWindow),
+    ] {
+      if let window, model.attention == .standard {
+        throw fail(
+          "model.\(key)",
+          "\(window) needs model.attention \"memory_efficient\" or \"auto\"; the standard "
+            + "kernel has no window")
+      }
     }
     if data.maxLength + 1 > model.maxPositions {
       throw fail(

@@ -31,7 +31,8 @@ public struct EncoderLayer {
     let c = configuration
     selfAttention = MultiHeadAttention(
       name: name + ".self_attention", modelWidth: c.modelWidth, headCount: c.headCount,
-      attentionDropout: Float(c.attentionDropout), implementation: c.attention, using: &generator)
+      attentionDropout: Float(c.attentionDropout), implementation: c.attention,
+      window: c.encoderAttentionWindow, bidirectionalWindow: true, using: &generator)
     selfAttentionConnection = SublayerConnection(
       name: name + ".self_attention_norm", width: c.modelWidth, placement: c.norm,
       dropout: Float(c.dropout))

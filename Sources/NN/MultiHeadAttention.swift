@@ -29,6 +29,9 @@ public struct MultiHeadAttention {
   /// W, for decoder self-attention: a query at position i sees keys i − W < j ≤ i
   /// (`model.attention_window`); nil for every key the mask allows.
   public let window: Int?
+  /// Whether the window reaches both ways, |i − j| < W: encoder self-attention
+  /// (`model.encoder_attention_window`).
+  public let bidirectionalWindow: Bool
 
   /// Attention of width `modelWidth` with `headCount` heads, Xavier-uniform projections.
   ///
@@ -40,11 +43,12 @@ public struct MultiHeadAttention {
   ///   - attentionDropout: p of the dropout on the probabilities `[B, H, T, S]`.
   ///   - implementation: the attention kernel, standard by default.
   ///   - window: the sliding window of a causal self-attention, nil for none.
+  ///   - bidirectionalWindow: the window is |i − j| < W instead (encoder self-attention).
   ///   - generator: draws the weights, in the order query, key, value, output.
   public init(
     name: String, modelWidth: Int, headCount: Int, attentionDropout: Float = 0,
     implementation: AttentionImplementation = .standard, window: Int? = nil,
-    using generator: inout RandomGenerator
+    bidirectionalWindow: Bool = false, using generator: inout RandomGenerator
   ) {
     precondition(
       headCount > 0 && modelWidth % headCount == 0,
@@ -62,6 +66,7 @@ public struct MultiHeadAttention {
     self.attentionDropout = attentionDropout
     self.implementation = implementation
     self.window = window
+    self.bidirectionalWindow = bidirectionalWindow
   }
 
   /// The query, key, value and output projections' weights and biases.
@@ -119,10 +124,13 @@ public struct MultiHeadAttention {
     if kernel == .memoryEfficient && (observer == nil || window != nil) {
       if attentionDropout > 0 && context.isTraining {
         heads = memoryEfficientAttention(
-          query: q, key: k, value: v, mask: mask, window: window, dropout: attentionDropout,
+          query: q, key: k, value: v, mask: mask, window: window,
+          bidirectionalWindow: bidirectionalWindow, dropout: attentionDropout,
           using: &context.generator)
       } else {
-        heads = memoryEfficientAttention(query: q, key: k, value: v, mask: mask, window: window)
+        heads = memoryEfficientAttention(
+          query: q, key: k, value: v, mask: mask, window: window,
+          bidirectionalWindow: bidirectionalWindow)
       }
     } else if attentionDropout > 0 && context.isTraining {
       heads = attention(

@@ -39,7 +39,8 @@ public struct TransformerConfiguration: Equatable, Sendable {
     headCount: Int = 8, feedForwardWidth: Int = 2048, vocabularySize: Int = 8000,
     dropout: Double = 0.1, attentionDropout: Double = 0, activation: Activation = .relu,
     norm: NormPlacement = .post, tieEmbeddings: Bool = true, maxPositions: Int = 256,
-    paddingID: Int = 0, attention: AttentionImplementation = .auto, attentionWindow: Int? = nil
+    paddingID: Int = 0, attention: AttentionImplementation = .auto, attentionWindow: Int? = nil,
+    encoderAttentionWindow: Int? = nil
   ) {
     var hyperparameters = TransformerHyperparameters()
     hyperparameters.encoderLayerCount = encoderLayerCount
@@ -55,6 +56,7 @@ public struct TransformerConfiguration: Equatable, Sendable {
     hyperparameters.maxPositions = maxPositions
     hyperparameters.attention = attention
     hyperparameters.attentionWindow = attentionWindow
+    hyperparameters.encoderAttentionWindow = encoderAttentionWindow
     self.init(hyperparameters, vocabularySize: vocabularySize, paddingID: paddingID)
   }
 
@@ -90,9 +92,14 @@ public struct TransformerConfiguration: Equatable, Sendable {
         + "\(self.attentionDropout)"
     }
     if self.maxPositions < 1 { return "max_positions must be at least 1, got \(self.maxPositions)" }
-    if let window = self.attentionWindow, window < 1 || self.attention == .standard {
-      return "attention_window must be at least 1 and needs attention \"memory_efficient\" or "
-        + "\"auto\", got \(window) with \"\(self.attention.rawValue)\""
+    for (key, window) in [
+      ("attention_window", self.attentionWindow),
+      ("encoder_attention_window", self.encoderAttentionWindow),
+    ] {
+      if let window, window < 1 || self.attention == .standard {
+        return "\(key) must be at least 1 and needs attention \"memory_efficient\" or "
+          + "\"auto\", got \(window) with \"\(self.attention.rawValue)\""
+      }
     }
     return nil
   }

@@ -67,6 +67,9 @@ public struct TransformerHyperparameters: Equatable, Sendable {
   /// W: decoder self-attention sees only the last W positions, i − W < j ≤ i; nil for all.
   /// Needs the memory-efficient kernel.
   public var attentionWindow: Int? = nil
+  /// W: encoder self-attention sees only the positions |i − j| < W (Longformer's local
+  /// band); nil for all. Needs the memory-efficient kernel.
+  public var encoderAttentionWindow: Int? = nil
 
   /// The paper's base model.
   public init() {}

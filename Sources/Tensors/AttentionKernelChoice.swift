@@ -27,19 +27,20 @@ public enum AttentionKernelChoice {
   /// T·S ≥ 512².
   ///
   /// Measured with `scripts/bench-attention.sh` (forward + backward, H 8, K 64, B 1, 2 threads,
-  /// medians of 3 on a shared machine): the tiled kernel skips the key tiles above the
-  /// diagonal and was as fast or faster at every length, 31 against 55 ms at 512, 0.94× the
-  /// standard time at 1024–4096 and 0.25× at 8192.
+  /// medians of 3 on a shared machine; README, "Long inputs"): the tiled kernel skips the key
+  /// tiles above the diagonal and was faster at every length, 0.71× the standard time at 512,
+  /// 0.56–0.61× at 1024–2048, 0.23× at 4096 and 0.39× at 8192.
   public static let causalMinimumScores = 512 * 512
 
   /// Full attention (the encoder, cross-attention): `auto` runs the memory-efficient kernel
-  /// from T·S ≥ 4096².
+  /// from T·S ≥ 1024².
   ///
-  /// Same measurement without the causal mask: the standard kernel is faster up to 4096
-  /// (1.6× at 256, 1.4× at 4096) and the tiled one from 8192 (20.3 against 34.3 s). The
-  /// switch is at the lower end of that bracket because at 4096 the standard kernel already
-  /// holds 1.07 GB of `[B, H, T, S]` matrices per call (per layer in training).
-  public static let fullMinimumScores = 4096 * 4096
+  /// Same measurement without the causal mask, after the one-pass backward and the 6×16 tile
+  /// products: the tiled kernel took 0.68× the standard time at 1024 and 0.99× at 2048
+  /// (forward + backward; the forward alone is faster still), where it used to be 1.4–2×
+  /// slower. Below 1024 the standard kernel's matrices fit the caches; it keeps the short
+  /// sentences of translation.
+  public static let fullMinimumScores = 1024 * 1024
 
   /// The kernel to run for one attention call.
   ///
@@ -57,7 +58,8 @@ public enum AttentionKernelChoice {
   ///   - headSize: K.
   ///   - causal: whether query t sees only keys up to its own position (decoder
   ///     self-attention); padding masks do not count.
-  ///   - window: `model.attention_window` where it applies (decoder self-attention), else nil.
+  ///   - window: `model.attention_window` (decoder self-attention) or
+  ///     `model.encoder_attention_window` (encoder self-attention) where it applies, else nil.
   /// - Precondition: no `window` with `standard` (the configuration refuses that combination).
   public static func resolve(
     _ implementation: AttentionImplementation, queries: Int, keys: Int, headSize: Int,

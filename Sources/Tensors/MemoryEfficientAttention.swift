@@ -1,12 +1,14 @@
 // Memory-efficient scaled dot-product attention (FlashAttention, Dao et al. 2022, §3.1 and
-// Algorithms 1–2; the two-pass backward of FlashAttention-2, Dao 2023, §3.1): softmax(q·kᵀ/√K +
+// Algorithms 1–2; the backward of FlashAttention-2, Dao 2023, in one pass or, to split finer
+// among threads, two): softmax(q·kᵀ/√K +
 // bias, mask) · v computed one key tile at a time with an online softmax, so no [T, S] matrix is
 // ever stored. Memory beyond the inputs and outputs is one log-sum-exp per query row plus a few
 // tiles per thread.
 //
 // Legend: B batch, H query heads, G key/value heads (G divides H), T queries, S keys, K head size.
 //
-// Pointer level (MemoryEfficientAttentionForward.swift, MemoryEfficientAttentionBackward.swift):
+// Pointer level (MemoryEfficientAttentionForward.swift, MemoryEfficientAttentionBackward.swift,
+// whose one-pass schedule is in MemoryEfficientAttentionFusedBackward.swift):
 //   memoryEfficientAttentionForward(query:key:value:output:logSumExp:shape:mask:modifiers:)
 //   memoryEfficientAttentionBackward(query:key:value:output:logSumExp:outputGradient:
 //     queryGradient:keyGradient:valueGradient:accumulate:shape:mask:modifiers:)
@@ -21,7 +23,8 @@
 //
 // Contract. For query t of head h in batch element b, with absolute position i = t + o where
 // o = mask.causalOffset ?? 0, key s is visible when `mask` allows it (key length, key-padding
-// matrix, s ≤ t + causalOffset) and, with a window W, i − W < s ≤ i. The score is
+// matrix, s ≤ t + causalOffset) and, with a window W, i − W < s ≤ i (causal, the default) or
+// |i − s| < W (`bidirectionalWindow`, the encoder's form). The score is
 //   x[t, s] = q[t]·k[s] / √K − slope[h]·|i − s|        (the ALiBi term only with slopes)
 // and the output is Σ_s softmax(x)[s]·z[t, s]·v[s] over the visible keys, z the dropout scale
 // (below; 1 without dropout). The log-sum-exp saved per row is log Σ_visible exp(x), −∞ for a
@@ -74,8 +77,12 @@ public struct AttentionModifiers: Sendable, Equatable {
   /// position i = t + (causalOffset ?? 0) and key s.
   public var alibiSlopes: [Float]?
   /// W ≥ 1: query position i sees only keys i − W < s ≤ i (a causal sliding window, as
-  /// Longformer/Mistral); key tiles outside it are skipped, so the work is O(T·W).
+  /// Longformer/Mistral), or |i − s| < W with `bidirectionalWindow`; key tiles outside it are
+  /// skipped, so the work is O(T·W).
   public var window: Int?
+  /// Whether `window` reaches both ways, |i − s| < W (2W − 1 keys: Longformer's local
+  /// attention, for an encoder), rather than back only (W keys).
+  public var bidirectionalWindow: Bool
   /// p in [0, 1): inverted dropout on the probabilities, 0 for none.
   public var dropoutProbability: Float
   /// Selects the dropout mask (see the file header).
@@ -83,11 +90,12 @@ public struct AttentionModifiers: Sendable, Equatable {
 
   /// Any combination; the defaults change nothing.
   public init(
-    alibiSlopes: [Float]? = nil, window: Int? = nil, dropoutProbability: Float = 0,
-    dropoutSeed: UInt64 = 0
+    alibiSlopes: [Float]? = nil, window: Int? = nil, bidirectionalWindow: Bool = false,
+    dropoutProbability: Float = 0, dropoutSeed: UInt64 = 0
   ) {
     self.alibiSlopes = alibiSlopes
     self.window = window
+    self.bidirectionalWindow = bidirectionalWindow
     self.dropoutProbability = dropoutProbability
     self.dropoutSeed = dropoutSeed
   }
@@ -101,6 +109,8 @@ struct AttentionVisibility {
   let shape: AttentionShape
   let mask: AttentionMask
   let window: Int?
+  /// The window reaches forward too: |i − s| < W.
+  let bidirectional: Bool
   /// The absolute position of query 0: `causalOffset ?? 0`.
   let queryOffset: Int
   /// The padding matrix as 0/1 floats `[B, S]`, so a row can select visible lanes 16 at a time.
@@ -126,6 +136,7 @@ struct AttentionVisibility {
     self.shape = shape
     self.mask = mask
     self.window = modifiers.window
+    self.bidirectional = modifiers.bidirectionalWindow
     self.queryOffset = mask.causalOffset ?? 0
     self.keep = mask.keyIsPadding.map { padding in padding.map { $0 ? 0 : 1 } }
   }
@@ -138,7 +149,7 @@ struct AttentionVisibility {
     var lower = 0
     if let window {
       let position = t + queryOffset
-      upper = Swift.min(upper, Swift.max(0, position + 1))
+      upper = Swift.min(upper, Swift.max(0, position + (bidirectional ? window : 1)))
       lower = Swift.min(upper, Swift.max(0, position - window + 1))
     }
     return lower..<upper
@@ -164,9 +175,12 @@ struct AttentionVisibility {
     if let lengths = mask.keyLengths, keys.lowerBound >= lengths[b] { return 0..<0 }
     var lower = 0
     var upper = queries
-    // Key s needs s ≤ t + causalOffset (or t + o under a window): t ≥ s − offset.
-    if mask.causalOffset != nil || window != nil {
+    // Key s needs s ≤ t + causalOffset (or t + o under a causal window): t ≥ s − offset;
+    // under a bidirectional window alone s < t + o + W: t > s − o − W.
+    if mask.causalOffset != nil || (window != nil && !bidirectional) {
       lower = Swift.min(queries, Swift.max(0, keys.lowerBound - queryOffset))
+    } else if let window {
+      lower = Swift.min(queries, Swift.max(0, keys.lowerBound - queryOffset - window + 1))
     }
     // Under a window key s needs s > t + o − W: t < s + W − o.
     if let window {

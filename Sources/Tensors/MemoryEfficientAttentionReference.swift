@@ -45,7 +45,10 @@ public func memoryEfficientAttentionReference(
     if let lengths = mask.keyLengths, s >= lengths[b] { return false }
     if let padding = mask.keyIsPadding, padding[b * keys + s] { return false }
     if let offset = mask.causalOffset, s > t + offset { return false }
-    if let window = modifiers.window, s > position || s <= position - window { return false }
+    if let window = modifiers.window {
+      let ahead = modifiers.bidirectionalWindow ? window - 1 : 0
+      if s > position + ahead || s <= position - window { return false }
+    }
     return true
   }
   /// The dropout scale of flat element n of [B, H, T, S].

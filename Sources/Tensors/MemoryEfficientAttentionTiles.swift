@@ -3,9 +3,9 @@
 //
 // Why not the GEMM: `gemm` packs both operands into panels and may split work among threads;
 // for one 32×64 by 64×64 tile product the packing costs as much as the product, and the
-// attention kernels already own one thread each. The 4×16 register tile below runs at the
-// same speed as the blocked GEMM on 256×256 matrices (about 27 GFLOPS on one AVX2 core,
-// measured), with no packing: its A operand is read in place and B rows are contiguous.
+// attention kernels already own one thread each. The 6×16 and 4×16 register tiles below need
+// no packing: the A operand is read in place (rows or, transposed, columns of a tile) and B
+// rows are contiguous.
 
 /// The small dense products and copies the attention tiles are made of.
 enum AttentionTile {
@@ -18,46 +18,139 @@ enum AttentionTile {
   /// `c[rows, columns] (+)= a[rows, depth] · b[depth, columns]`, all row-major with the given
   /// row strides; `rows` a multiple of 4, `columns` of 16.
   ///
-  /// Four rows × 16 columns of C live in four SIMD16 registers (eight on AVX2, leaving room for
-  /// the B row and a broadcast); each depth step loads one B row and issues four FMAs.
+  /// Six rows × 16 columns of C live in six SIMD16 registers (twelve of the sixteen on AVX2,
+  /// as `MicroKernel`), leaving room for the B row and a broadcast; each depth step loads one B
+  /// row and issues twelve FMAs, enough independent chains to hide the FMA latency. Rows are
+  /// taken six at a time while the rest stays a multiple of 4, then four at a time. Each
+  /// element of C is one FMA chain over the depth in order, starting from 0 or from C.
   @inline(__always)
   static func product(
     _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
     _ c: UnsafeMutablePointer<Float>, _ ldc: Int, rows: Int, depth: Int, columns: Int,
     accumulate: Bool
   ) {
+    let sixes = rows / 12 * 12
     var r = 0
+    while r < sixes {
+      block6(
+        a + r * lda, rowStride: lda, depthStride: 1, b, ldb, c + r * ldc, ldc, depth: depth,
+        columns: columns, accumulate: accumulate)
+      r += 6
+    }
     while r < rows {
-      let (a0, a1, a2, a3) = (a + r * lda, a + (r + 1) * lda, a + (r + 2) * lda, a + (r + 3) * lda)
-      let (c0, c1, c2, c3) = (c + r * ldc, c + (r + 1) * ldc, c + (r + 2) * ldc, c + (r + 3) * ldc)
-      var j = 0
-      while j < columns {
-        var s0 = SIMD16<Float>()
-        var s1 = SIMD16<Float>()
-        var s2 = SIMD16<Float>()
-        var s3 = SIMD16<Float>()
-        if accumulate {
-          s0 = VectorMath.load(c0, j)
-          s1 = VectorMath.load(c1, j)
-          s2 = VectorMath.load(c2, j)
-          s3 = VectorMath.load(c3, j)
-        }
-        var row = b + j
-        for d in 0..<depth {
-          let bv = VectorMath.load(row, 0)
-          s0 = s0.addingProduct(SIMD16(repeating: a0[d]), bv)
-          s1 = s1.addingProduct(SIMD16(repeating: a1[d]), bv)
-          s2 = s2.addingProduct(SIMD16(repeating: a2[d]), bv)
-          s3 = s3.addingProduct(SIMD16(repeating: a3[d]), bv)
-          row += ldb
-        }
-        VectorMath.store(s0, c0, j)
-        VectorMath.store(s1, c1, j)
-        VectorMath.store(s2, c2, j)
-        VectorMath.store(s3, c3, j)
-        j += 16
-      }
+      block4(
+        a + r * lda, rowStride: lda, depthStride: 1, b, ldb, c + r * ldc, ldc, depth: depth,
+        columns: columns, accumulate: accumulate)
       r += 4
+    }
+  }
+
+  /// `c[rows, columns] += aᵀ[rows, depth] · b[depth, columns]` where `a` is stored
+  /// `[depth, rows]` row-major (stride `lda`): the product of a transposed tile without
+  /// transposing it, with the register tiles of `product`. `rows` a multiple of 4, `columns`
+  /// of 16. Each element of C is one FMA chain over the depth in order, starting from C.
+  @inline(__always)
+  static func productTransposedA(
+    _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, rows: Int, depth: Int, columns: Int
+  ) {
+    let sixes = rows / 12 * 12
+    var r = 0
+    while r < sixes {
+      block6(
+        a + r, rowStride: 1, depthStride: lda, b, ldb, c + r * ldc, ldc, depth: depth,
+        columns: columns, accumulate: true)
+      r += 6
+    }
+    while r < rows {
+      block4(
+        a + r, rowStride: 1, depthStride: lda, b, ldb, c + r * ldc, ldc, depth: depth,
+        columns: columns, accumulate: true)
+      r += 4
+    }
+  }
+
+  /// Six rows of C: element (i, d) of A is at `a + i·rowStride + d·depthStride`.
+  @inline(__always)
+  private static func block6(
+    _ a: UnsafePointer<Float>, rowStride: Int, depthStride: Int, _ b: UnsafePointer<Float>,
+    _ ldb: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, depth: Int, columns: Int,
+    accumulate: Bool
+  ) {
+    var j = 0
+    while j < columns {
+      var s0 = SIMD16<Float>()
+      var s1 = SIMD16<Float>()
+      var s2 = SIMD16<Float>()
+      var s3 = SIMD16<Float>()
+      var s4 = SIMD16<Float>()
+      var s5 = SIMD16<Float>()
+      if accumulate {
+        s0 = VectorMath.load(c, j)
+        s1 = VectorMath.load(c + ldc, j)
+        s2 = VectorMath.load(c + 2 * ldc, j)
+        s3 = VectorMath.load(c + 3 * ldc, j)
+        s4 = VectorMath.load(c + 4 * ldc, j)
+        s5 = VectorMath.load(c + 5 * ldc, j)
+      }
+      var row = b + j
+      var column = a
+      for _ in 0..<depth {
+        let bv = VectorMath.load(row, 0)
+        s0 = s0.addingProduct(SIMD16(repeating: column[0]), bv)
+        s1 = s1.addingProduct(SIMD16(repeating: column[rowStride]), bv)
+        s2 = s2.addingProduct(SIMD16(repeating: column[2 * rowStride]), bv)
+        s3 = s3.addingProduct(SIMD16(repeating: column[3 * rowStride]), bv)
+        s4 = s4.addingProduct(SIMD16(repeating: column[4 * rowStride]), bv)
+        s5 = s5.addingProduct(SIMD16(repeating: column[5 * rowStride]), bv)
+        row += ldb
+        column += depthStride
+      }
+      VectorMath.store(s0, c, j)
+      VectorMath.store(s1, c + ldc, j)
+      VectorMath.store(s2, c + 2 * ldc, j)
+      VectorMath.store(s3, c + 3 * ldc, j)
+      VectorMath.store(s4, c + 4 * ldc, j)
+      VectorMath.store(s5, c + 5 * ldc, j)
+      j += 16
+    }
+  }
+
+  /// Four rows of C, as `block6`.
+  @inline(__always)
+  private static func block4(
+    _ a: UnsafePointer<Float>, rowStride: Int, depthStride: Int, _ b: UnsafePointer<Float>,
+    _ ldb: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, depth: Int, columns: Int,
+    accumulate: Bool
+  ) {
+    var j = 0
+    while j < columns {
+      var s0 = SIMD16<Float>()
+      var s1 = SIMD16<Float>()
+      var s2 = SIMD16<Float>()
+      var s3 = SIMD16<Float>()
+      if accumulate {
+        s0 = VectorMath.load(c, j)
+        s1 = VectorMath.load(c + ldc, j)
+        s2 = VectorMath.load(c + 2 * ldc, j)
+        s3 = VectorMath.load(c + 3 * ldc, j)
+      }
+      var row = b + j
+      var column = a
+      for _ in 0..<depth {
+        let bv = VectorMath.load(row, 0)
+        s0 = s0.addingProduct(SIMD16(repeating: column[0]), bv)
+        s1 = s1.addingProduct(SIMD16(repeating: column[rowStride]), bv)
+        s2 = s2.addingProduct(SIMD16(repeating: column[2 * rowStride]), bv)
+        s3 = s3.addingProduct(SIMD16(repeating: column[3 * rowStride]), bv)
+        row += ldb
+        column += depthStride
+      }
+      VectorMath.store(s0, c, j)
+      VectorMath.store(s1, c + ldc, j)
+      VectorMath.store(s2, c + 2 * ldc, j)
+      VectorMath.store(s3, c + 3 * ldc, j)
+      j += 16
     }
   }
 

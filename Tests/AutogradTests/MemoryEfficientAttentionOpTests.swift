@@ -126,6 +126,25 @@ final class MemoryEfficientAttentionOpTests: XCTestCase {
     }
   }
 
+  /// The encoder's bidirectional window (|i − s| < W), alone, with padding, ALiBi and a
+  /// grouped key/value head.
+  func testBidirectionalWindowGradientsMatchFiniteDifferences() {
+    var inputs = Inputs(seed: 57)
+    let q = inputs.variable([2, 2, 7, 3], "query")  // [B, H, T, K]
+    let k = inputs.variable([2, 1, 7, 3], "key")  // [B, G, S, K]
+    let v = inputs.variable([2, 1, 7, 3], "value")
+    for (mask, window, alibi) in [
+      (AttentionMask.none, 2, nil), (AttentionMask(keyLengths: [7, 4]), 3, [0.5, 0.3]),
+      (AttentionMask(keyIsPadding: (0..<14).map { $0 % 3 == 1 }), 1, nil),
+    ] as [(AttentionMask, Int, [Float]?)] {
+      assertGradientsMatch([q, k, v]) {
+        memoryEfficientAttention(
+          query: q, key: k, value: v, mask: mask, alibiSlopes: alibi, window: window,
+          bidirectionalWindow: true)
+      }
+    }
+  }
+
   /// Grouped-query attention: two query heads per key/value head; each key/value gradient sums
   /// its group's contributions.
   func testGroupedQueryGradientsMatchFiniteDifferences() {

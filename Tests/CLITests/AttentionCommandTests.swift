@@ -18,7 +18,10 @@ struct InspectionFixture {
   /// `checkpoint/`.
   let checkpoint: String
 
-  init(layers: Int = 2, heads: Int = 2, width: Int = 16, window: Int? = nil) throws {
+  init(
+    layers: Int = 2, heads: Int = 2, width: Int = 16, window: Int? = nil,
+    encoderWindow: Int? = nil
+  ) throws {
     directory = try TemporaryDirectory()
     let text = ["the cat sat on the mat", "le chat", "a dog ran home", "un chien & <b>"]
     let bpe = try BPEModel.learn(lines: text, vocabularySize: 300, minimumPairCount: 1)
@@ -31,6 +34,7 @@ struct InspectionFixture {
     config.model.maxPositions = 64
     config.data.maxLength = 60
     config.model.attentionWindow = window
+    config.model.encoderAttentionWindow = encoderWindow
     let model = Transformer(
       configuration: config.transformerConfiguration(vocabularySize: bpe.vocabulary.count),
       seed: 7)
@@ -88,6 +92,26 @@ final class AttentionCommandTests: XCTestCase {
       result.errors,
       "Error: decoder layer 1 self-attention has no attention weights to show: it uses "
         + "model.attention_window, whose kernel does not store them\n")
+  }
+
+  func testWindowedEncoderSelfAttentionIsRefusedInOneLine() throws {
+    let windowed = try InspectionFixture(encoderWindow: 2)
+    defer { windowed.directory.remove() }
+    let result = TransformerCLI.runCapturing([
+      "attention", "--checkpoint", windowed.checkpoint, "--kind", "self-encoder", "--quiet",
+      "the cat",
+    ])
+    XCTAssertEqual(result.status, 1)
+    XCTAssertEqual(
+      result.errors,
+      "Error: encoder layer 1 self-attention has no attention weights to show: it uses "
+        + "model.encoder_attention_window, whose kernel does not store them\n")
+    // The decoder's maps are still there.
+    let decoder = TransformerCLI.runCapturing([
+      "attention", "--checkpoint", windowed.checkpoint, "--kind", "self-decoder", "--quiet",
+      "the cat",
+    ])
+    XCTAssertEqual(decoder.status, 0, decoder.errors)
   }
 
   func testHeatmapStylesAndASCIIShades() {

@@ -223,6 +223,11 @@ final class ConfigTests: XCTestCase {
     let model = long.transformerConfiguration(vocabularySize: 300)
     XCTAssertEqual(model.attention, .memoryEfficient)
     XCTAssertEqual(model.attentionWindow, 256)
+    XCTAssertNil(model.encoderAttentionWindow)
+    let encoder = try read(#"{"model": {"encoder_attention_window": 128}}"#)
+    XCTAssertEqual(encoder.model.encoderAttentionWindow, 128)
+    XCTAssertEqual(
+      encoder.transformerConfiguration(vocabularySize: 300).encoderAttentionWindow, 128)
     XCTAssertEqual(defaults.transformerConfiguration(vocabularySize: 300).attention, .auto)
     XCTAssertNil(try read("{}", ["model.attention_window=64", "model.attention_window=null"])
       .model.attentionWindow)
@@ -246,6 +251,10 @@ final class ConfigTests: XCTestCase {
     XCTAssertEqual(
       message(#"{"model": {"attention_window": 1.5}}"#),
       "c.json: model.attention_window: expected an integer, got 1.5")
+    XCTAssertEqual(
+      message(#"{"model": {"attention": "standard", "encoder_attention_window": 8}}"#),
+      #"c.json: model.encoder_attention_window: 8 needs model.attention "memory_efficient" or "auto"; the standard kernel has no window"#
+    )
     XCTAssertEqual(
       message(#"{"model": {"attention": "standard", "attention_window": 64}}"#),
       #"c.json: model.attention_window: 64 needs model.attention "memory_efficient" or "auto"; the standard kernel has no window"#

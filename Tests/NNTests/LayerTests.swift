@@ -120,6 +120,40 @@ final class LayerTests: XCTestCase {
     XCTAssertEqual(before.scalars, after.scalars)
   }
 
+  /// An encoder self-attention with a bidirectional window W: row i depends on the inputs at
+  /// |i − j| < W and on no other; with W ≥ T it is full attention.
+  func testBidirectionalWindowSeesOnlyTheBand() {
+    for implementation in [AttentionImplementation.memoryEfficient, .auto] {
+      var weights = RandomGenerator(seed: 5)
+      let windowed = MultiHeadAttention(
+        name: "attention", modelWidth: 8, headCount: 2, implementation: implementation,
+        window: 2, bidirectionalWindow: true, using: &weights)
+      var context = ForwardContext.inference
+      var x = input([1, 6, 8]).value  // [B, T, D]
+      let before = windowed(Variable(x), mask: .none, context: &context).value  // [B, T, D]
+      for c in 0..<8 { x[0, 4, c] += 3 }  // position 4: rows 3, 4 and 5 see it
+      let after = windowed(Variable(x), mask: .none, context: &context).value
+      for row in 0..<6 {
+        let changed = (0..<8).contains { before[0, row, $0] != after[0, row, $0] }
+        XCTAssertEqual(changed, (3...5).contains(row), "row \(row) \(implementation)")
+      }
+    }
+    var weights = RandomGenerator(seed: 6)
+    let wide = MultiHeadAttention(
+      name: "attention", modelWidth: 8, headCount: 2, implementation: .memoryEfficient,
+      window: 6, bidirectionalWindow: true, using: &weights)
+    weights = RandomGenerator(seed: 6)
+    let full = MultiHeadAttention(
+      name: "attention", modelWidth: 8, headCount: 2, implementation: .memoryEfficient,
+      using: &weights)
+    var context = ForwardContext.inference
+    let x = input([2, 6, 8])
+    let mask = AttentionMask(keyLengths: [6, 4])
+    XCTAssertEqual(
+      wide(x, mask: mask, context: &context).value.scalars,
+      full(x, mask: mask, context: &context).value.scalars)
+  }
+
   func testLayerAndStackShapes() {
     for norm in [TransformerConfiguration.NormPlacement.post, .pre] {
       let configuration = TransformerConfiguration.tiny(norm: norm)

@@ -17,7 +17,7 @@ final class AttentionKernelChoiceTests: XCTestCase {
   }
 
   func testAutoSwitchesAtTheThresholds() {
-    for (causal, side) in [(true, 512), (false, 4096)] {
+    for (causal, side) in [(true, 512), (false, 1024)] {
       let threshold =
         causal ? AttentionKernelChoice.causalMinimumScores : AttentionKernelChoice.fullMinimumScores
       XCTAssertEqual(side * side, threshold)

@@ -106,6 +106,18 @@ final class MemoryEfficientAttentionTests: XCTestCase {
         AttentionModifiers(window: 16)
       ),
       (
+        AttentionShape(batch: 2, heads: 2, queries: 130, keys: 130, headSize: 8),
+        AttentionMask(keyLengths: [130, 77]),
+        AttentionModifiers(window: 9, bidirectionalWindow: true)
+      ),
+      (
+        AttentionShape(batch: 1, heads: 4, keyValueHeads: 2, queries: 70, keys: 70, headSize: 13),
+        AttentionMask(keyIsPadding: (0..<70).map { $0 % 5 == 0 }),
+        AttentionModifiers(
+          alibiSlopes: slopes, window: 40, bidirectionalWindow: true, dropoutProbability: 0.2,
+          dropoutSeed: 5)
+      ),
+      (
         AttentionShape(batch: 2, heads: 2, queries: 20, keys: 70, headSize: 5),
         AttentionMask(keyLengths: [70, 0]),
         AttentionModifiers(dropoutProbability: 0.3, dropoutSeed: 9)
@@ -212,6 +224,34 @@ final class MemoryEfficientAttentionTests: XCTestCase {
     }
   }
 
+  /// The bidirectional window: query i sees |i − s| < W, and a tile of queries or keys spans at
+  /// most a tile plus 2W − 2 of the other, so the work is O(T·W).
+  func testBidirectionalWindowBoundsTheKeysEachTileVisits() {
+    let (length, window) = (4096, 100)
+    let shape = AttentionShape(batch: 1, heads: 1, queries: length, keys: length, headSize: 8)
+    let visibility = AttentionVisibility(
+      shape: shape, mask: .none,
+      modifiers: AttentionModifiers(window: window, bidirectionalWindow: true))
+    for t in [0, 50, 99, 100, 4000, 4095] {
+      XCTAssertEqual(
+        visibility.keyRange(batch: 0, query: t), max(0, t - window + 1)..<min(length, t + window))
+    }
+    for t0 in stride(from: 0, to: length, by: AttentionTile.queries) {
+      let keys = visibility.keyRange(
+        batch: 0, queries: t0..<min(length, t0 + AttentionTile.queries))
+      XCTAssertLessThanOrEqual(keys.count, 2 * window - 2 + AttentionTile.queries)
+    }
+    for s0 in stride(from: 0, to: length, by: AttentionTile.keys) {
+      let keys = s0..<min(length, s0 + AttentionTile.keys)
+      let queries = visibility.queryRange(batch: 0, keys: keys)
+      XCTAssertLessThanOrEqual(queries.count, 2 * window - 2 + AttentionTile.keys)
+      // A superset of the queries that see the keys.
+      for t in [queries.lowerBound - 1, queries.upperBound] where t >= 0 && t < length {
+        XCTAssertFalse(visibility.keyRange(batch: 0, query: t).overlaps(keys), "t \(t)")
+      }
+    }
+  }
+
   /// Rows with no visible key: output 0, log-sum-exp −∞, gradients 0, nothing NaN.
   func testFullyMaskedRowsGiveZerosNotNaN() {
     let inputs = Inputs(
@@ -248,6 +288,92 @@ final class MemoryEfficientAttentionTests: XCTestCase {
     // Keys past t + offset of the last query (s > 2) get no gradient either.
     XCTAssertEqual(gradients.value[0, 0, 3, 0], 0)
     XCTAssertNotEqual(gradients.value[0, 0, 2, 0], 0)
+  }
+
+  /// The one-pass backward gives the two passes' gradients bit for bit (so `automatic` may
+  /// pick by thread count), with every mask and modifier, GQA, odd head sizes and sizes off the
+  /// tile edges; and into gradients that already hold values (`accumulate`).
+  func testOnePassBackwardIsBitIdenticalToTwoPasses() {
+    let slopes: [Float] = [0.5, 0.25, 0.125, 0.0625]
+    let cases: [(AttentionShape, AttentionMask, AttentionModifiers)] = [
+      (AttentionShape(batch: 2, heads: 2, queries: 17, keys: 17, headSize: 13), .none, .none),
+      (
+        AttentionShape(batch: 2, heads: 4, keyValueHeads: 2, queries: 70, keys: 130, headSize: 7),
+        AttentionMask(keyLengths: [130, 33]), .none
+      ),
+      (
+        AttentionShape(batch: 1, heads: 4, keyValueHeads: 1, queries: 99, keys: 99, headSize: 16),
+        .causal(), AttentionModifiers(alibiSlopes: slopes)
+      ),
+      (
+        AttentionShape(batch: 1, heads: 2, queries: 90, keys: 200, headSize: 24),
+        .causal(offset: 110), AttentionModifiers(window: 37)
+      ),
+      (
+        AttentionShape(batch: 2, heads: 2, queries: 150, keys: 150, headSize: 16),
+        AttentionMask(keyLengths: [150, 100]),
+        AttentionModifiers(window: 30, bidirectionalWindow: true)
+      ),
+      (
+        AttentionShape(batch: 2, heads: 2, queries: 65, keys: 70, headSize: 5),
+        AttentionMask(keyLengths: [70, 0], keyIsPadding: (0..<140).map { $0 % 3 == 0 }),
+        AttentionModifiers(dropoutProbability: 0.3, dropoutSeed: 9)
+      ),
+      (
+        AttentionShape(batch: 2, heads: 4, keyValueHeads: 2, queries: 37, keys: 80, headSize: 64),
+        AttentionMask(keyLengths: [80, 50], causalOffset: -3),
+        AttentionModifiers(
+          alibiSlopes: slopes, window: 20, dropoutProbability: 0.2, dropoutSeed: 77)
+      ),
+    ]
+    for (index, (shape, mask, modifiers)) in cases.enumerated() {
+      let inputs = Inputs(shape, seed: UInt64(30 + index))
+      let (output, logSumExp) = memoryEfficientAttention(
+        query: inputs.query, key: inputs.key, value: inputs.value, mask: mask,
+        modifiers: modifiers)
+      let outputGradient = randomArray(output.count, seed: UInt64(40 + index))
+      let start = (
+        query: randomArray(inputs.query.count, seed: 1),
+        key: randomArray(inputs.key.count, seed: 2),
+        value: randomArray(inputs.value.count, seed: 3)
+      )
+      func gradients(_ schedule: AttentionBackwardSchedule, accumulate: Bool) -> [[Float]] {
+        var (dq, dk, dv) =
+          accumulate
+          ? start
+          : (
+            [Float](repeating: 9, count: start.query.count),
+            [Float](repeating: 9, count: start.key.count),
+            [Float](repeating: 9, count: start.value.count)
+          )
+        memoryEfficientAttentionBackward(
+          query: inputs.query.storage.pointer, key: inputs.key.storage.pointer,
+          value: inputs.value.storage.pointer, output: output.storage.pointer,
+          logSumExp: logSumExp.storage.pointer, outputGradient: outputGradient,
+          queryGradient: &dq, keyGradient: &dk, valueGradient: &dv,
+          accumulate: (accumulate, accumulate, accumulate), shape: shape, mask: mask,
+          modifiers: modifiers, schedule: schedule)
+        return [dq, dk, dv]
+      }
+      for accumulate in [false, true] {
+        let twoPasses = gradients(.twoPasses, accumulate: accumulate)
+        let onePass = gradients(.onePass, accumulate: accumulate)
+        for (name, (expected, actual)) in zip(["query", "key", "value"], zip(twoPasses, onePass)) {
+          XCTAssertTrue(expected.contains { $0 != 0 && $0 != 9 }, "case \(index) \(name) trivial")
+          XCTAssertEqual(actual, expected, "case \(index) \(name) accumulate \(accumulate)")
+        }
+      }
+    }
+  }
+
+  /// `automatic` takes one pass when the (batch, key/value head) tasks share out evenly or are
+  /// plenty, else two.
+  func testBackwardScheduleFollowsTheTaskCount() {
+    XCTAssertEqual(AttentionBackwardSchedule.resolve(tasks: 8, threads: 2), .onePass)
+    XCTAssertEqual(AttentionBackwardSchedule.resolve(tasks: 9, threads: 2), .onePass)
+    XCTAssertEqual(AttentionBackwardSchedule.resolve(tasks: 3, threads: 2), .twoPasses)
+    XCTAssertEqual(AttentionBackwardSchedule.resolve(tasks: 1, threads: 2), .twoPasses)
+    XCTAssertEqual(AttentionBackwardSchedule.resolve(tasks: 1, threads: 1), .onePass)
   }
 
   func testSameResultsOnOneAndTwoThreads() {
