@@ -121,8 +121,11 @@ public struct CheckpointAverage {
     throws(CheckpointAverageError) -> [String: String]
   {
     let path = CheckpointStore.join(directory, Checkpoint.modelFileName)
+    // Read as a configuration and written again, so that checkpoints of the same model
+    // compare equal whichever version wrote them (older ones lack keys added since).
     guard let text = file.metadata[Transformer.configurationMetadataKey],
-      let members = (try? JSONParser.parse(text))?.members
+      let configuration = TransformerConfiguration(jsonText: text),
+      let members = (try? JSONParser.parse(configuration.jsonText))?.members
     else {
       throw .unreadable(
         path: path,

@@ -127,6 +127,24 @@ final class AverageCommandTests: XCTestCase {
     }
   }
 
+  /// A checkpoint written before `init` and `attention` were in the metadata averages with a
+  /// new one of the same model.
+  func testCheckpointsOfEarlierVersionsAverageWithNewOnes() throws {
+    let old = fixture.step(100)
+    let path = CheckpointStore.join(old, Checkpoint.modelFileName)
+    var file = try SafeTensorsFile(contentsOf: path)
+    let key = Transformer.configurationMetadataKey
+    let text = try XCTUnwrap(file.metadata[key])
+    file.metadata[key] = text.replacingOccurrences(of: #""init":"xavier_uniform","#, with: "")
+      .replacingOccurrences(of: #""attention":"auto","#, with: "")
+    XCTAssertNotEqual(file.metadata[key], text)
+    try file.write(to: path)
+    let output = fixture.directory.path("averaged")
+    let run = CLIRun("average", "--output", output, old, fixture.step(200))
+    XCTAssertEqual(run.status, 0, run.errors)
+    try assertMean(of: [old, fixture.step(200)], in: output)
+  }
+
   func testAveragesTwoCheckpointsElementWise() throws {
     let output = fixture.directory.path("averaged")
     let inputs = [fixture.step(100), fixture.step(200)]
