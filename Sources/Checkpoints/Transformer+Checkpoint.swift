@@ -69,7 +69,7 @@ extension Transformer {
     if let stored = file.metadata[Self.configurationMetadataKey] {
       guard let other = TransformerConfiguration(jsonText: stored) else {
         throw .configurationMismatch(
-          path: path, reason: "its metadata \"\(Self.configurationMetadataKey)\" does not parse")
+          path: path, reason: TransformerConfiguration.decodingProblem(jsonText: stored))
       }
       let differences = configuration.architecturalDifferences(from: other)
       if !differences.isEmpty {
@@ -117,7 +117,7 @@ extension Transformer {
     }
     guard let configuration = TransformerConfiguration(jsonText: text) else {
       throw .configurationMismatch(
-        path: path, reason: "its metadata \"\(Self.configurationMetadataKey)\" does not parse")
+        path: path, reason: TransformerConfiguration.decodingProblem(jsonText: text))
     }
     if let problem = configuration.problem {
       throw .configurationMismatch(path: path, reason: "its configuration is invalid: \(problem)")
@@ -147,6 +147,8 @@ extension TransformerConfiguration {
     compare("norm", \.normPlacement)
     compare("tie_embeddings", \.tiedEmbeddings)
     compare("padding_id", \.paddingID)
+    compare("positions", \.positions)
+    compare("kv_heads", \.keyValueHeadCount)
     return differences
   }
 }

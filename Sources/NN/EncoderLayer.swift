@@ -31,7 +31,9 @@ public struct EncoderLayer {
     let c = configuration
     selfAttention = MultiHeadAttention(
       name: name + ".self_attention", modelWidth: c.modelWidth, headCount: c.headCount,
-      attentionDropout: c.attentionDropout, implementation: c.attention, using: &generator)
+      attentionDropout: c.attentionDropout, implementation: c.attention,
+      keyValueHeadCount: c.keyValueHeadCount, rotary: c.positions == .rope,
+      alibiSlopes: c.selfAttentionSlopes, using: &generator)
     selfAttentionConnection = SublayerConnection(
       name: name + ".self_attention_norm", width: c.modelWidth, placement: c.normPlacement,
       dropout: c.dropout)

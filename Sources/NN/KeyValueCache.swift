@@ -73,6 +73,12 @@ public struct KeyValueCache {
       self.values = values.storage
     }
 
+    /// The bytes of the keys and values buffers (`2·maxRows·H·C·K` floats; a reorder's spare
+    /// pair, when allocated, doubles it).
+    public var byteCount: Int {
+      2 * maxRowCount * headCount * capacity * headSize * MemoryLayout<Float>.size
+    }
+
     /// Elements between consecutive rows.
     var rowStride: Int { headCount * capacity * headSize }
     /// Elements between consecutive heads of a row.
@@ -159,6 +165,9 @@ public struct KeyValueCache {
   public var length: Int { layers[0].length }
   /// R: the rows in use.
   public var rowCount: Int { layers[0].rowCount }
+
+  /// The bytes of every layer's keys and values.
+  public var byteCount: Int { layers.reduce(0) { $0 + $1.byteCount } }
 
   /// Keeps the rows `rows` of every layer, in that order (see `Layer.reorder`).
   public mutating func reorder(_ rows: [Int]) {

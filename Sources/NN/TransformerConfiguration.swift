@@ -27,6 +27,21 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
     case pre
   }
 
+  /// How the model knows positions (`model.positions`).
+  public enum Positions: String, CaseIterable, Codable, Sendable {
+    /// The fixed sines and cosines added to the embeddings, as in the paper (§3.5).
+    case sinusoidal
+    /// A trained `[P, D]` table per embedding (encoder and decoder), added where the sinusoids
+    /// are (as BERT and GPT-2; the paper's table 3 row (E) found them equal).
+    case learned
+    /// Rotary embedding (Su et al. 2021): queries and keys of every self-attention rotated by
+    /// position; nothing added to the embeddings; cross-attention unrotated.
+    case rope
+    /// Linear biases (Press et al. 2022): −m_h·|i − j| on every self-attention score; nothing
+    /// added to the embeddings; cross-attention unbiased.
+    case alibi
+  }
+
   /// The number of encoder layers (N).
   public var encoderLayerCount: Int
   /// The number of decoder layers (N).
@@ -56,6 +71,12 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
   public var maxPositions: Int
   /// The id of the padding token: ignored by the loss.
   public var paddingID: Int
+  /// How positions enter the model (`model.positions`); sinusoidal in the paper.
+  public var positions: Positions
+  /// G: the key/value heads of every attention layer (`model.kv_heads`), dividing H; H in the
+  /// paper, 1 for multi-query attention (Shazeer 2019), between for grouped-query attention
+  /// (Ainslie et al. 2023). The K/V projections are `[D, G·K]` and the KV cache holds G heads.
+  public var keyValueHeadCount: Int
   /// The attention kernel (`model.attention`); `auto` decides per call with
   /// `AttentionKernelChoice.resolve`.
   public var attention: AttentionImplementation
@@ -69,7 +90,8 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
     headCount: Int = 8, feedForwardWidth: Int = 2048, vocabularySize: Int = 8000,
     dropout: Float = 0.1, attentionDropout: Float = 0, activation: Activation = .relu,
     normPlacement: NormPlacement = .post, tiedEmbeddings: Bool = true, maxPositions: Int = 256,
-    paddingID: Int = 0, attention: AttentionImplementation = .auto, attentionWindow: Int? = nil
+    paddingID: Int = 0, attention: AttentionImplementation = .auto, attentionWindow: Int? = nil,
+    positions: Positions = .sinusoidal, keyValueHeadCount: Int? = nil
   ) {
     self.encoderLayerCount = encoderLayerCount
     self.decoderLayerCount = decoderLayerCount
@@ -86,6 +108,13 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
     self.paddingID = paddingID
     self.attention = attention
     self.attentionWindow = attentionWindow
+    self.positions = positions
+    self.keyValueHeadCount = keyValueHeadCount ?? headCount
+  }
+
+  /// The ALiBi slopes of every self-attention with `positions` alibi, else nil.
+  public var selfAttentionSlopes: [Float]? {
+    positions == .alibi ? alibiSlopes(heads: headCount) : nil
   }
 
   /// K: the width of one attention head, `D / H`.
@@ -99,6 +128,12 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
     }
     if modelWidth < 2 || headCount < 1 || modelWidth % headCount != 0 {
       return "d_model (\(modelWidth)) must be at least 2 and divisible by heads (\(headCount))"
+    }
+    if keyValueHeadCount < 1 || headCount % keyValueHeadCount != 0 {
+      return "heads (\(headCount)) must be a multiple of kv_heads (\(keyValueHeadCount))"
+    }
+    if positions == .rope && headWidth % 2 != 0 {
+      return "positions \"rope\" needs an even head size d_model/heads, got \(headWidth)"
     }
     if feedForwardWidth < 1 { return "d_ff must be at least 1, got \(feedForwardWidth)" }
     if vocabularySize < 1 { return "vocabulary_size must be at least 1, got \(vocabularySize)" }
@@ -126,6 +161,33 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
     return String(decoding: data, as: UTF8.self)
   }
 
+  /// Why `text` does not decode, in one clause for a checkpoint error: an unknown value names
+  /// its key and the known values (a checkpoint written by a newer version, e.g. another
+  /// `positions`); anything else says the metadata does not parse.
+  public static func decodingProblem(jsonText text: String) -> String {
+    let generic = "its metadata \"model.configuration\" does not parse"
+    do {
+      _ = try JSONDecoder().decode(Self.self, from: Data(text.utf8))
+      return generic
+    } catch DecodingError.dataCorrupted(let context) {
+      guard let key = context.codingPath.last?.stringValue,
+        let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+        let value = object[key]
+      else { return generic }
+      let known: [String]
+      switch key {
+      case CodingKeys.positions.rawValue: known = Positions.allCases.map(\.rawValue)
+      case CodingKeys.activation.rawValue: known = Activation.allCases.map(\.rawValue)
+      case CodingKeys.normPlacement.rawValue: known = NormPlacement.allCases.map(\.rawValue)
+      default: return generic
+      }
+      return "its model.\(key) \"\(value)\" is unknown to this version (known: "
+        + known.joined(separator: ", ") + ")"
+    } catch {
+      return generic
+    }
+  }
+
   /// The configuration stored as `text` by `jsonText`, or nil when it does not parse.
   public init?(jsonText text: String) {
     guard let decoded = try? JSONDecoder().decode(Self.self, from: Data(text.utf8)) else {
@@ -150,12 +212,15 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
     case paddingID = "padding_id"
     case attention
     case attentionWindow = "attention_window"
+    case positions
+    case keyValueHeadCount = "kv_heads"
   }
 }
 
 extension TransformerConfiguration {
-  /// Decodes every key; `attention` and `attention_window`, which checkpoints written before
-  /// they existed lack, default to `auto` and none.
+  /// Decodes every key; `attention`, `attention_window`, `positions` and `kv_heads`, which
+  /// checkpoints written before they existed lack, default to `auto`, none, `sinusoidal` and
+  /// `heads`. An unknown `positions` value fails to decode (a checkpoint from a newer version).
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     self.init(
@@ -173,6 +238,8 @@ extension TransformerConfiguration {
       maxPositions: try c.decode(Int.self, forKey: .maxPositions),
       paddingID: try c.decode(Int.self, forKey: .paddingID),
       attention: try c.decodeIfPresent(AttentionImplementation.self, forKey: .attention) ?? .auto,
-      attentionWindow: try c.decodeIfPresent(Int.self, forKey: .attentionWindow))
+      attentionWindow: try c.decodeIfPresent(Int.self, forKey: .attentionWindow),
+      positions: try c.decodeIfPresent(Positions.self, forKey: .positions) ?? .sinusoidal,
+      keyValueHeadCount: try c.decodeIfPresent(Int.self, forKey: .keyValueHeadCount))
   }
 }
