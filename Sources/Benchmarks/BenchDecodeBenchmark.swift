@@ -26,6 +26,10 @@ public struct BenchDecodeBenchmark {
   public var minimumSentences = 20
   /// Seeds the weights and the sources.
   public var seed: UInt64 = 0x5EED
+  /// G, the key/value heads (`model.kv_heads`); the preset's heads when nil.
+  public var keyValueHeads: Int?
+  /// How positions enter (`model.positions`).
+  public var positions = TransformerConfiguration.Positions.sinusoidal
 
   /// A benchmark of `preset` decoding `batchSize` sentences together with `beamSize`
   /// hypotheses each, timing at least `minimumSentences` sentences.
@@ -40,19 +44,31 @@ public struct BenchDecodeBenchmark {
     self.seed = seed
   }
 
+  /// The preset's configuration with this benchmark's key/value heads and positions, no dropout.
+  public var configuration: TransformerConfiguration {
+    var configuration = preset.configuration
+    configuration.dropout = 0
+    configuration.positions = positions
+    configuration.keyValueHeadCount = keyValueHeads ?? configuration.headCount
+    return configuration
+  }
+
   /// What was measured.
   public struct Measurement {
     public var sentences: Int
     public var tokens: Int
     public var seconds: Double
+    /// The bytes of one batch's key–value state (`IncrementalDecoder.cacheByteCount`): the
+    /// self-attention cache for the search's steps and the cross-attention keys and values.
+    public var cacheBytes: Int
+    public var cacheMegabytes: Double { Double(cacheBytes) / 1_048_576 }
     public var sentencesPerSecond: Double { seconds > 0 ? Double(sentences) / seconds : 0 }
     public var millisecondsPerToken: Double { tokens > 0 ? seconds * 1000 / Double(tokens) : 0 }
   }
 
   /// Builds the model, decodes one warm-up batch, then times the rest.
   public func measure() -> Measurement {
-    var configuration = preset.configuration
-    configuration.dropout = 0
+    let configuration = self.configuration
     let model = Transformer(configuration: configuration, seed: seed)
     model.isTraining = false
     let options = DecodingOptions(
@@ -74,7 +90,15 @@ public struct BenchDecodeBenchmark {
       return BeamSearch(model: model, options: options).search(sources)
         .reduce(0) { $0 + ($1.first?.tokens.count ?? 0) }
     }
-    _ = decode(batch())
+    let warmUp = batch()
+    // The state the search allocates for a batch: the same rows and steps (limit + 1 for
+    // `</s>`), from a decoder built the same way.
+    let cacheBytes = model.incrementalDecoder(
+      sourceIDs: warmUp.flatMap { $0 + [2] }, sourceLengths: warmUp.map { _ in sourceLength },
+      rowsPerSentence: beamSize,
+      maxLength: min(configuration.maxPositions, outputLength + 1)
+    ).cacheByteCount
+    _ = decode(warmUp)
     let rounds = max(1, (minimumSentences + batchSize - 1) / batchSize)
     let inputs = (0..<rounds).map { _ in batch() }
     var tokens = 0
@@ -83,6 +107,7 @@ public struct BenchDecodeBenchmark {
     let elapsed = ContinuousClock.now - start
     let seconds =
       Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-    return Measurement(sentences: rounds * batchSize, tokens: tokens, seconds: seconds)
+    return Measurement(
+      sentences: rounds * batchSize, tokens: tokens, seconds: seconds, cacheBytes: cacheBytes)
   }
 }
