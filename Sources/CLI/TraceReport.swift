@@ -32,7 +32,7 @@ struct TraceReport {
         + "D = \(c.modelWidth), H = \(c.headCount), K = D/H = \(c.modelWidth / c.headCount), "
         + (c.keyValueHeadCount == c.headCount ? "" : "G = \(c.keyValueHeadCount) kv heads, ")
         + "F = \(c.feedForwardWidth), V = \(c.vocabularySize); \(c.encoderLayerCount) encoder "
-        + "and \(c.decoderLayerCount) decoder layers, \(c.normPlacement)-norm, "
+        + "and \(c.decoderLayerCount) decoder layers, \(c.norm)-norm, "
         + "\(c.positions.rawValue) positions",
       "",
     ]

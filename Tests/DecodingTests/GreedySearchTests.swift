@@ -14,8 +14,8 @@ enum SearchFixtures {
     let (seed, endScale): (UInt64, Float) = placement == .post ? (2, -6) : (3, -4)
     let configuration = TransformerConfiguration(
       encoderLayerCount: 2, decoderLayerCount: 2, modelWidth: 16, headCount: 4,
-      feedForwardWidth: 32, vocabularySize: 40, dropout: 0, normPlacement: placement,
-      tiedEmbeddings: true, maxPositions: 24)
+      feedForwardWidth: 32, vocabularySize: 40, dropout: 0, norm: placement,
+      tieEmbeddings: true, maxPositions: 24)
     let model = Transformer(configuration: configuration, seed: seed)
     model.isTraining = false
     model.outputProjection.weight.value.withUnsafeMutableBufferPointer { table in

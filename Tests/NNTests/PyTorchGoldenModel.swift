@@ -41,17 +41,17 @@ enum PyTorchGoldenModel: String, CaseIterable {
       return TransformerConfiguration(
         encoderLayerCount: 2, decoderLayerCount: 2, modelWidth: 16, headCount: 2,
         feedForwardWidth: 32, vocabularySize: 24, dropout: 0, activation: .relu,
-        normPlacement: .post, tiedEmbeddings: false, maxPositions: 16)
+        norm: .post, tieEmbeddings: false, maxPositions: 16)
     case .preNormTied:
       return TransformerConfiguration(
         encoderLayerCount: 1, decoderLayerCount: 1, modelWidth: 16, headCount: 2,
         feedForwardWidth: 32, vocabularySize: 24, dropout: 0, activation: .gelu,
-        normPlacement: .pre, tiedEmbeddings: true, maxPositions: 16)
+        norm: .pre, tieEmbeddings: true, maxPositions: 16)
     case .ropeGQA:
       return TransformerConfiguration(
         encoderLayerCount: 1, decoderLayerCount: 1, modelWidth: 16, headCount: 4,
         feedForwardWidth: 32, vocabularySize: 24, dropout: 0, activation: .gelu,
-        normPlacement: .pre, tiedEmbeddings: true, maxPositions: 16, positions: .rope,
+        norm: .pre, tieEmbeddings: true, maxPositions: 16, positions: .rope,
         keyValueHeadCount: 2)
     }
   }
