@@ -17,16 +17,20 @@ public typealias AttentionObserver = (
 ///
 /// - Parameters:
 ///   - query: `[B, H, T, K]`.
-///   - key: `[B, H, S, K]`.
-///   - value: `[B, H, S, K]`.
+///   - key: `[B, G, S, K]`, G dividing H: query head h reads key/value head h / (H/G)
+///     (grouped-query attention, Ainslie et al. 2023; G = H is the paper's).
+///   - value: `[B, G, S, K]`.
 ///   - mask: which keys each query sees: source key lengths (padding) and/or causal.
+///   - alibiSlopes: `[H]`: ALiBi (Press et al. 2022) adds −slope[h]·|i − s| to the scaled score
+///     of query position i = t + (causalOffset ?? 0) and key s (see `addALiBiBias`).
 ///   - observer: receives the scores and probabilities (see `AttentionObserver`).
 /// - Returns: `[B, H, T, K]`.
 public func attention(
   query: Variable, key: Variable, value: Variable, mask: AttentionMask = .none,
-  observer: AttentionObserver? = nil
+  alibiSlopes: [Float]? = nil, observer: AttentionObserver? = nil
 ) -> Variable {
-  scaledDotProductAttention(query, key, value, mask: mask, dropout: nil, observer: observer)
+  scaledDotProductAttention(
+    query, key, value, mask: mask, alibiSlopes: alibiSlopes, dropout: nil, observer: observer)
 }
 
 /// Scaled dot-product attention with inverted dropout on the attention probabilities (as
@@ -37,29 +41,47 @@ public func attention(
 ///
 /// - Parameters:
 ///   - query: `[B, H, T, K]`.
-///   - key: `[B, H, S, K]`.
-///   - value: `[B, H, S, K]`.
+///   - key: `[B, G, S, K]`, G dividing H.
+///   - value: `[B, G, S, K]`.
 ///   - mask: which keys each query sees.
+///   - alibiSlopes: `[H]`, the ALiBi bias (see above).
 ///   - dropout: p in [0, 1), applied to the probabilities `[B, H, T, S]`.
 ///   - observer: receives the scores and the probabilities before dropout.
 /// - Returns: `[B, H, T, K]`.
 public func attention(
   query: Variable, key: Variable, value: Variable, mask: AttentionMask = .none,
-  dropout probability: Float,
+  alibiSlopes: [Float]? = nil, dropout probability: Float,
   isTraining: Bool = true, using generator: inout RandomGenerator,
   observer: AttentionObserver? = nil
 ) -> Variable {
   guard isTraining && probability > 0 else {
     return scaledDotProductAttention(
-      query, key, value, mask: mask, dropout: nil, observer: observer)
+      query, key, value, mask: mask, alibiSlopes: alibiSlopes, dropout: nil, observer: observer)
   }
   return scaledDotProductAttention(
-    query, key, value, mask: mask, dropout: (probability, generator.next()), observer: observer)
+    query, key, value, mask: mask, alibiSlopes: alibiSlopes,
+    dropout: (probability, generator.next()), observer: observer)
+}
+
+/// Grouped-query inputs: the G key/value heads repeated to H (a recorded op whose backward
+/// sums the copies), then the fused op.
+private func scaledDotProductAttention(
+  _ q: Variable, _ k: Variable, _ v: Variable, mask: AttentionMask, alibiSlopes: [Float]?,
+  dropout: (probability: Float, seed: UInt64)?, observer: AttentionObserver?
+) -> Variable {
+  precondition(
+    q.value.rank == 4 && k.value.rank == 4 && k.shape[1] >= 1 && q.shape[1] % k.shape[1] == 0,
+    "attention: query \(q.shape) and key \(k.shape) must be [B, H, T, K], [B, G, S, K] with G "
+      + "dividing H")
+  let repeats = q.shape[1] / k.shape[1]
+  return fusedAttention(
+    q, repeatHeads(k, repeats: repeats), repeatHeads(v, repeats: repeats), mask: mask,
+    alibiSlopes: alibiSlopes, dropout: dropout, observer: observer)
 }
 
 /// The fused forward and its pullback.
-private func scaledDotProductAttention(
-  _ q: Variable, _ k: Variable, _ v: Variable, mask: AttentionMask,
+private func fusedAttention(
+  _ q: Variable, _ k: Variable, _ v: Variable, mask: AttentionMask, alibiSlopes: [Float]?,
   dropout: (probability: Float, seed: UInt64)?, observer: AttentionObserver?
 ) -> Variable {
   precondition(
@@ -74,13 +96,24 @@ private func scaledDotProductAttention(
 
   // Scores, then probabilities in the same buffer.
   var probabilities = matmul(q.value, k.value, transposeB: true)  // [B, H, T, S]
+  // With ALiBi the scores are scaled and biased here and the softmax scales by 1. The bias is
+  // a constant, so the backward (gradient of the raw q·kᵀ, times `scale`) is unchanged.
+  var softmaxScale = scale
+  if let alibiSlopes {
+    probabilities.withUnsafeMutableBufferPointer { p in
+      addALiBiBias(
+        p.baseAddress!, batch: batch, heads: heads, queries: queries, keys: keys,
+        slopes: alibiSlopes, queryOffset: mask.causalOffset ?? 0, scale: scale)
+    }
+    softmaxScale = 1
+  }
   let observedScores = observer.map { _ in
-    scaledScores(probabilities, scale: scale, mask: mask)  // [B, H, T, S] twice, copies
+    scaledScores(probabilities, scale: softmaxScale, mask: mask)  // [B, H, T, S] twice, copies
   }
   probabilities.withUnsafeMutableBufferPointer { p in
     softmaxForward(
       p.baseAddress!, into: p.baseAddress!, batch: batch, heads: heads, queries: queries,
-      keys: keys, scale: scale, mask: mask)
+      keys: keys, scale: softmaxScale, mask: mask)
   }
   if let observer, let (scores, masked) = observedScores {
     observer(scores, masked, probabilities)

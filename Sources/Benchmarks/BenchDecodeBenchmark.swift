@@ -27,6 +27,10 @@ public struct BenchDecodeBenchmark {
   public var minimumSentences = 20
   /// Seeds the weights and the sources.
   public var seed: UInt64 = 0x5EED
+  /// G, the key/value heads (`model.kv_heads`); the preset's heads when nil.
+  public var keyValueHeads: Int?
+  /// How positions enter (`model.positions`).
+  public var positions = TransformerConfiguration.Positions.sinusoidal
 
   /// A benchmark of `preset` decoding `batchSize` sentences together with `beamSize`
   /// hypotheses each, timing at least `minimumSentences` sentences.
@@ -41,6 +45,15 @@ public struct BenchDecodeBenchmark {
     self.seed = seed
   }
 
+  /// The preset's configuration with this benchmark's key/value heads and positions, no dropout.
+  public var configuration: TransformerConfiguration {
+    var configuration = preset.configuration
+    configuration.dropout = 0
+    configuration.positions = positions
+    configuration.keyValueHeadCount = keyValueHeads ?? configuration.headCount
+    return configuration
+  }
+
   /// What was measured.
   public struct Measurement {
     public var sentences: Int
@@ -48,14 +61,17 @@ public struct BenchDecodeBenchmark {
     public var seconds: Double
     /// The threads the kernels ran on.
     public var threads: Int
+    /// The bytes of one batch's key–value state (`IncrementalDecoder.cacheByteCount`): the
+    /// self-attention cache for the search's steps and the cross-attention keys and values.
+    public var cacheBytes: Int
+    public var cacheMegabytes: Double { Double(cacheBytes) / 1_048_576 }
     public var sentencesPerSecond: Double { seconds > 0 ? Double(sentences) / seconds : 0 }
     public var millisecondsPerToken: Double { tokens > 0 ? seconds * 1000 / Double(tokens) : 0 }
   }
 
   /// Builds the model, decodes one warm-up batch, then times the rest.
   public func measure() -> Measurement {
-    var configuration = preset.configuration
-    configuration.dropout = 0
+    let configuration = self.configuration
     let model = Transformer(configuration: configuration, seed: seed)
     model.isTraining = false
     let options = DecodingOptions(
@@ -77,7 +93,15 @@ public struct BenchDecodeBenchmark {
       return BeamSearch(model: model, options: options).search(sources)
         .reduce(0) { $0 + ($1.first?.tokens.count ?? 0) }
     }
-    _ = decode(batch())
+    let warmUp = batch()
+    // The state the search allocates for a batch: the same rows and steps (limit + 1 for
+    // `</s>`), from a decoder built the same way.
+    let cacheBytes = model.incrementalDecoder(
+      sourceIDs: warmUp.flatMap { $0 + [2] }, sourceLengths: warmUp.map { _ in sourceLength },
+      rowsPerSentence: beamSize,
+      maxLength: min(configuration.maxPositions, outputLength + 1)
+    ).cacheByteCount
+    _ = decode(warmUp)
     let rounds = max(1, (minimumSentences + batchSize - 1) / batchSize)
     let inputs = (0..<rounds).map { _ in batch() }
     var tokens = 0
@@ -88,17 +112,21 @@ public struct BenchDecodeBenchmark {
       Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     return Measurement(
       sentences: rounds * batchSize, tokens: tokens, seconds: seconds,
-      threads: Parallel.threadCount)
+      threads: Parallel.threadCount, cacheBytes: cacheBytes)
   }
 
-  /// One JSON object: `{"preset":"small","batch":1,"beam":1,"threads":2,`
-  /// `"sentences_per_s":12.34,"ms_per_token":3.2101}`.
+  /// One JSON object: `{"preset":"small","batch":1,"beam":1,"threads":2,"kv_heads":8,`
+  /// `"positions":"sinusoidal","sentences_per_s":12.34,"ms_per_token":3.2101,`
+  /// `"kv_cache_mb":0.287}`.
   public func jsonLine(_ measurement: Measurement) -> String {
     JSONValue.object([
       ("preset", .string(preset.rawValue)), ("batch", .integer(batchSize)),
       ("beam", .integer(beamSize)), ("threads", .integer(measurement.threads)),
+      ("kv_heads", .integer(configuration.keyValueHeadCount)),
+      ("positions", .string(positions.rawValue)),
       ("sentences_per_s", .fixed(measurement.sentencesPerSecond, digits: 2)),
       ("ms_per_token", .fixed(measurement.millisecondsPerToken, digits: 4)),
+      ("kv_cache_mb", .fixed(measurement.cacheMegabytes, digits: 3)),
     ]).compactText()
   }
 }

@@ -106,7 +106,8 @@ struct AttentionCommand: Command {
       }
       let svg = AttentionGridSVG(
         rowLabels: map.rowLabels, columnLabels: map.columnLabels, panels: panels,
-        heading: "\(kind.title): \(pass.sourceText) → \(pass.targetText)", caption: kind.axes)
+        heading: "\(kind.title)\(kind.variantNote(pass.configuration, head: nil)): "
+          + "\(pass.sourceText) → \(pass.targetText)", caption: kind.axes)
       do {
         try AtomicFile.write(Data(svg.render().utf8), to: svgPath)
       } catch {
@@ -118,7 +119,8 @@ struct AttentionCommand: Command {
     let chosenLayer = layers?[0] ?? map.layerCount - 1
     let heatmap = AttentionHeatmap(
       title: "\(kind.title), layer \(chosenLayer + 1) of \(map.layerCount), "
-        + (heads.map { "head \($0[0] + 1) of \(map.headCount)" } ?? "mean of \(map.headCount) heads"),
+        + (heads.map { "head \($0[0] + 1) of \(map.headCount)" } ?? "mean of \(map.headCount) heads")
+        + kind.variantNote(pass.configuration, head: heads?[0]),
       rowLabels: map.rowLabels, columnLabels: map.columnLabels,
       weights: map.matrix(layer: chosenLayer, head: heads?[0]))
     let isTerminal = console.output is FileStream && isatty(STDOUT_FILENO) != 0

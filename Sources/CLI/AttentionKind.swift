@@ -41,6 +41,27 @@ enum AttentionKind: String, CaseIterable {
   }
 
   /// The stack whose layers hold this attention, for messages.
+  /// What the model adds to this attention beyond the paper, for a heatmap's title: which
+  /// key/value head a query head reads (grouped-query attention) and the ALiBi slope of a
+  /// self-attention head (whose −m·|i − j| bias is inside the weights shown), or for the mean
+  /// of all heads, the key/value head count and that the bias is included; "" for the paper's.
+  ///
+  /// - Parameter head: the 0-based query head, nil for the mean of all heads.
+  func variantNote(_ c: TransformerConfiguration, head: Int?) -> String {
+    var notes: [String] = []
+    let (heads, groups) = (c.headCount, c.keyValueHeadCount)
+    let alibi = self != .cross ? c.selfAttentionSlopes : nil
+    if let head {
+      if groups < heads { notes.append("kv head \(head / (heads / groups) + 1) of \(groups)") }
+      if let alibi { notes.append("ALiBi slope \(alibi[head])") }
+    } else {
+      if groups < heads { notes.append("\(groups) kv heads") }
+      if alibi != nil { notes.append("ALiBi bias −m·|i − j| included") }
+    }
+    if self != .cross && c.positions == .rope { notes.append("RoPE-rotated Q, K") }
+    return notes.isEmpty ? "" : " (" + notes.joined(separator: ", ") + ")"
+  }
+
   var stackName: String { self == .selfEncoder ? "encoder" : "decoder" }
 
   /// The trace's module path of this attention in layer `number` (from 1).

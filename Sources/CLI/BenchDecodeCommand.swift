@@ -1,5 +1,6 @@
 import Benchmarks
 import Foundation
+import NN
 
 /// `transformer-cli bench decode`: the speed of cached greedy and beam search.
 struct BenchDecodeCommand: Command {
@@ -14,16 +15,27 @@ struct BenchDecodeCommand: Command {
         with the key-value cache. --batch B sentences are decoded together (1: one
         after another); batches repeat until at least 20 sentences are timed, after
         one warm-up batch. Reports sentences per second and milliseconds per
-        generated piece (total time / pieces of all sentences).
+        generated piece (total time / pieces of all sentences), and the size of
+        one batch's key-value cache: the decoder self-attention's keys and values
+        for every step and the cross-attention's keys and values of the source, in
+        MiB. --kv-heads G shares each key/value head among heads/G query heads
+        (grouped-query attention; 1 is multi-query), which shrinks that cache by
+        heads/G; --positions picks sinusoidal, learned, rope or alibi.
 
         With --json the result is one line {"preset","batch","beam","threads",
-        "sentences_per_s","ms_per_token"}.
+        "kv_heads","positions","sentences_per_s","ms_per_token","kv_cache_mb"}.
         """,
       options: BenchModelOptions.options(
         defaultPreset: .small,
         counts: [
           .option("batch", value: "count", help: "Sentences decoded together (default: 1)."),
           .option("beam", value: "size", help: "Beam size; 1 is greedy search (default: 1)."),
+          .option(
+            "kv-heads", value: "count",
+            help: "Key/value heads, dividing the preset's heads (default: the heads)."),
+          .option(
+            "positions", value: "kind",
+            help: "sinusoidal, learned, rope or alibi (default: sinusoidal)."),
         ]))
   }
 
@@ -33,27 +45,48 @@ struct BenchDecodeCommand: Command {
   var batch = 1
   /// Beam size.
   var beam = 1
+  /// Key/value heads; the preset's heads when nil.
+  var keyValueHeads: Int?
+  /// How positions enter the model.
+  var positions = TransformerHyperparameters.Positions.sinusoidal
 
   mutating func parse(_ arguments: Arguments) throws {
     try model.parse(arguments)
     batch = try arguments.positiveInteger("batch") ?? batch
     beam = try arguments.positiveInteger("beam") ?? beam
+    keyValueHeads = try arguments.positiveInteger("kv-heads")
+    let names = TransformerHyperparameters.Positions.allCases.map(\.rawValue)
+    positions =
+      try arguments.value(of: "positions", expected: "one of \(names.joined(separator: ", "))") {
+        TransformerHyperparameters.Positions(rawValue: $0)
+      } ?? positions
+    let heads = model.preset.configuration.headCount
+    if let keyValueHeads, heads % keyValueHeads != 0 {
+      throw UsageError(
+        "--kv-heads \(keyValueHeads) does not divide the \(heads) heads of preset "
+          + "\(model.preset.rawValue)")
+    }
   }
 
   mutating func run(_ console: inout Console) throws {
     let preset = model.preset
-    let benchmark = BenchDecodeBenchmark(preset: preset, batchSize: batch, beamSize: beam)
+    var benchmark = BenchDecodeBenchmark(preset: preset, batchSize: batch, beamSize: beam)
+    benchmark.keyValueHeads = keyValueHeads
+    benchmark.positions = positions
     let measurement = benchmark.measure()
     let threads = measurement.threads
+    let kv = benchmark.configuration.keyValueHeadCount
     if model.json {
       console.writeLine(benchmark.jsonLine(measurement))
       return
     }
     console.writeLine(
       "bench decode: preset \(preset.rawValue), batch \(batch), beam \(beam), "
-        + "\(threads) threads, \(measurement.sentences) sentences of "
+        + "kv_heads \(kv) of \(benchmark.configuration.headCount), positions "
+        + "\(positions.rawValue), \(threads) threads, \(measurement.sentences) sentences of "
         + "\(benchmark.outputLength) pieces")
     console.writeLine("sentences/s   \(String(format: "%10.2f", measurement.sentencesPerSecond))")
     console.writeLine("ms/token      \(String(format: "%10.4f", measurement.millisecondsPerToken))")
+    console.writeLine("KV cache MiB  \(String(format: "%10.3f", measurement.cacheMegabytes))")
   }
 }

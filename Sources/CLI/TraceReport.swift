@@ -30,8 +30,10 @@ struct TraceReport {
         + pass.targetInputPieces.joined(separator: " "),
       "B = 1, S = \(pass.sourcePieces.count), T = \(pass.targetInputPieces.count), "
         + "D = \(c.modelWidth), H = \(c.headCount), K = D/H = \(c.modelWidth / c.headCount), "
+        + (c.keyValueHeadCount == c.headCount ? "" : "G = \(c.keyValueHeadCount) kv heads, ")
         + "F = \(c.feedForwardWidth), V = \(c.vocabularySize); \(c.encoderLayerCount) encoder "
-        + "and \(c.decoderLayerCount) decoder layers, \(c.norm)-norm",
+        + "and \(c.decoderLayerCount) decoder layers, \(c.norm)-norm, "
+        + "\(c.positions.rawValue) positions",
       "",
     ]
     var rows: [TraceTable.Row] = []

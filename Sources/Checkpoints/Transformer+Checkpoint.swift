@@ -158,6 +158,8 @@ extension TransformerConfiguration {
     compare("norm", \.hyperparameters.norm)
     compare("tie_embeddings", \.hyperparameters.tieEmbeddings)
     compare("padding_id", \.paddingID)
+    compare("positions", \.hyperparameters.positions)
+    compare("kv_heads", \.keyValueHeadCount)
     return differences
   }
 }

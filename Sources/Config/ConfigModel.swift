@@ -39,7 +39,7 @@ extension TransformerHyperparameters: ConfigSection {
     ),
     .integer(
       "max_positions", \.maxPositions, minimum: 2,
-      "Longest sequence the sinusoidal positional encoding covers, `<s>`/`</s>` included; at least `data.max_length` + 1."
+      "Longest sequence the model reads, `<s>`/`</s>` included (the rows of the sinusoidal or learned position table); at least `data.max_length` + 1."
     ),
     .choice("init", \.initialization, "Weight initialisation: Xavier/Glorot uniform for matrices."),
     .choice(
@@ -54,6 +54,14 @@ extension TransformerHyperparameters: ConfigSection {
       "encoder_attention_window", \.encoderAttentionWindow, minimum: 1,
       "Local attention in the encoder's self-attention, both ways: position i sees only i − W < j < i + W, 2W − 1 positions (Longformer's local pattern); `null` = all. Cross-attention stays full. Needs `attention` `memory_efficient` or `auto`."
     ),
+    .choice(
+      "positions", \.positions,
+      "How the model knows word order: `sinusoidal` (the paper, section 3.5), `learned` (a trained [max_positions, d_model] table per embedding), `rope` (rotary: self-attention queries and keys rotated by position, Su et al. 2021) or `alibi` (a per-head bias −m·|i − j| on self-attention scores, Press et al. 2022). Cross-attention is never rotated or biased."
+    ),
+    .optionalInteger(
+      "kv_heads", \.keyValueHeads, minimum: 1,
+      "Key/value heads of every attention layer; `heads` must be a multiple. `null` = `heads` (the paper); 1 = multi-query attention; between = grouped-query attention. The KV cache holds only these heads."
+    ),
   ]
 
   /// Decodes the keys present, with the same checks as a config file.
@@ -65,4 +73,5 @@ extension TransformerHyperparameters: ConfigSection {
 extension TransformerHyperparameters.Activation: ConfigChoice {}
 extension TransformerHyperparameters.NormPlacement: ConfigChoice {}
 extension TransformerHyperparameters.Initialization: ConfigChoice {}
+extension TransformerHyperparameters.Positions: ConfigChoice {}
 extension AttentionImplementation: ConfigChoice {}

@@ -40,11 +40,16 @@ public struct DecoderLayer {
     selfAttention = MultiHeadAttention(
       name: name + ".self_attention", modelWidth: c.modelWidth, headCount: c.headCount,
       attentionDropout: Float(c.attentionDropout), implementation: c.attention,
-      window: c.attentionWindow, using: &generator)
+      window: c.attentionWindow, keyValueHeadCount: c.keyValueHeadCount,
+      rotary: c.positions == .rope, alibiSlopes: c.selfAttentionSlopes, using: &generator)
     selfAttentionConnection = connection(".self_attention_norm")
+    // Cross-attention compares a target position with source positions, two sequences whose
+    // position numbers are unrelated: no rotation and no ALiBi bias (the source states carry
+    // their positions from the encoder's self-attention).
     crossAttention = MultiHeadAttention(
       name: name + ".cross_attention", modelWidth: c.modelWidth, headCount: c.headCount,
-      attentionDropout: Float(c.attentionDropout), implementation: c.attention, using: &generator)
+      attentionDropout: Float(c.attentionDropout), implementation: c.attention,
+      keyValueHeadCount: c.keyValueHeadCount, using: &generator)
     crossAttentionConnection = connection(".cross_attention_norm")
     feedForward = FeedForward(
       name: name + ".feed_forward", modelWidth: c.modelWidth,

@@ -32,7 +32,9 @@ public struct EncoderLayer {
     selfAttention = MultiHeadAttention(
       name: name + ".self_attention", modelWidth: c.modelWidth, headCount: c.headCount,
       attentionDropout: Float(c.attentionDropout), implementation: c.attention,
-      window: c.encoderAttentionWindow, bidirectionalWindow: true, using: &generator)
+      window: c.encoderAttentionWindow, bidirectionalWindow: true,
+      keyValueHeadCount: c.keyValueHeadCount, rotary: c.positions == .rope,
+      alibiSlopes: c.selfAttentionSlopes, using: &generator)
     selfAttentionConnection = SublayerConnection(
       name: name + ".self_attention_norm", width: c.modelWidth, placement: c.norm,
       dropout: Float(c.dropout))

@@ -69,10 +69,17 @@ public final class IncrementalDecoder {
     self.sourceLengths = sourceLengths
     let rows = sourceLengths.count * rowsPerSentence
     cache = KeyValueCache(
-      layerCount: c.decoderLayerCount, headCount: c.headCount, headSize: c.headWidth,
+      layerCount: c.decoderLayerCount, headCount: c.keyValueHeadCount, headSize: c.headWidth,
       rowCount: rows, capacity: maxLength)
     self.memory = model.decoder.layers.map { $0.crossAttention.cachedKeysAndValues(of: memory) }
     packedWeights = rows > rowProductMaxRows ? PackedWeights(decoderOf: model) : nil
+  }
+
+  /// The bytes of the key–value state: the self-attention cache `[R, G, C, K]` and the
+  /// cross-attention keys and values `[B, G, S, K]` of every decoder layer, keys and values
+  /// (G the key/value heads: grouped-query attention shrinks both by H/G).
+  public var cacheByteCount: Int {
+    cache.byteCount + memory.reduce(0) { $0 + $1.byteCount }
   }
 
   /// B: the sentences still decoded.

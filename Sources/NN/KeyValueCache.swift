@@ -11,7 +11,9 @@ import Tensors
 /// hypotheses, or drops finished sentences): increasing rows compact in place, any other order
 /// goes through a spare pair of buffers that is allocated once and then swapped in and out.
 ///
-/// Shapes: R rows (sentences × beams), H heads, C capacity, K head size, D = H·K.
+/// Shapes: R rows (sentences × beams), H heads, C capacity, K head size, D = H·K. With
+/// grouped-query attention (`model.kv_heads` G < H) the layers hold G heads, so "H" below is G
+/// and the cache is H/G times smaller.
 public struct KeyValueCache {
   /// The keys and values of one attention by head, `[R, H, C, K]` each, of which rows
   /// `0..<rowCount` and positions `0..<length` are written.
@@ -71,6 +73,12 @@ public struct KeyValueCache {
       values.makeUnique()
       self.keys = keys.storage
       self.values = values.storage
+    }
+
+    /// The bytes of the keys and values buffers (`2·maxRows·H·C·K` floats; a reorder's spare
+    /// pair, when allocated, doubles it).
+    public var byteCount: Int {
+      2 * maxRowCount * headCount * capacity * headSize * MemoryLayout<Float>.size
     }
 
     /// Elements between consecutive rows.
@@ -159,6 +167,9 @@ public struct KeyValueCache {
   public var length: Int { layers[0].length }
   /// R: the rows in use.
   public var rowCount: Int { layers[0].rowCount }
+
+  /// The bytes of every layer's keys and values.
+  public var byteCount: Int { layers.reduce(0) { $0 + $1.byteCount } }
 
   /// Keeps the rows `rows` of every layer, in that order (see `Layer.reorder`).
   public mutating func reorder(_ rows: [Int]) {

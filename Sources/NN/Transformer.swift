@@ -35,8 +35,13 @@ public final class Transformer {
   /// The pre-softmax projection, used as `x·Wᵀ`: `embedding` when tied, else
   /// `output_projection`.
   public let outputProjection: Embedding
-  /// The sinusoidal table, shared by source and target.
+  /// The sinusoidal table, shared by source and target (used with `positions` sinusoidal).
   public let positionalEncoding: PositionalEncoding
+  /// With `positions` learned, the trained `[P, D]` table added to the source embeddings,
+  /// named `encoder.positions.weight`; else nil.
+  public let sourcePositions: Embedding?
+  /// With `positions` learned, the target's table, `decoder.positions.weight`; else nil.
+  public let targetPositions: Embedding?
   /// The encoder stack, parameters under `encoder.`.
   public let encoder: TransformerEncoder
   /// The decoder stack, parameters under `decoder.`.
@@ -77,18 +82,32 @@ public final class Transformer {
       maxPositions: configuration.maxPositions, width: width)
     encoder = TransformerEncoder(name: "encoder", configuration: configuration, using: &generator)
     decoder = TransformerDecoder(name: "decoder", configuration: configuration, using: &generator)
+    // Drawn last, so that the other variants' weights are the sinusoidal model's. N(0, 1/D) as
+    // the token embeddings (fairseq's LearnedPositionalEmbedding draws the same).
+    if configuration.positions == .learned {
+      func positions(_ name: String) -> Embedding {
+        Embedding(
+          name: name, vocabularySize: configuration.maxPositions, width: width, using: &generator)
+      }
+      sourcePositions = positions("encoder.positions")
+      targetPositions = positions("decoder.positions")
+    } else {
+      (sourcePositions, targetPositions) = (nil, nil)
+    }
     dropoutGenerator = generator
   }
 
   /// Every parameter once, in a fixed order: the embedding matrix (or the source, target and
-  /// output matrices), then the encoder's, then the decoder's. Their names are the
-  /// checkpoint's tensor names, e.g. `encoder.layers.0.self_attention.query.weight`.
+  /// output matrices), the learned position tables (if any), then the encoder's, then the
+  /// decoder's. Their names are the checkpoint's tensor names, e.g.
+  /// `encoder.layers.0.self_attention.query.weight`.
   public var parameters: [Variable] {
     let embeddings =
       configuration.tieEmbeddings
       ? sourceEmbedding.parameters
       : sourceEmbedding.parameters + targetEmbedding.parameters + outputProjection.parameters
-    return embeddings + encoder.parameters + decoder.parameters
+    let positions = (sourcePositions?.parameters ?? []) + (targetPositions?.parameters ?? [])
+    return embeddings + positions + encoder.parameters + decoder.parameters
   }
 
   /// The number of trainable scalars.
@@ -151,7 +170,9 @@ public final class Transformer {
     context.trace?.sequenceAxis = "S"
     context.enter(ForwardTrace.Module.encoder)
     defer { context.leave() }
-    let x = embed(sourceEmbedding, sourceIDs, batch: batch, length: length, context: &context)
+    let x = embed(
+      sourceEmbedding, sourceIDs, positionTable: sourcePositions, batch: batch, length: length,
+      context: &context)
     return encoder(x, mask: AttentionMask(keyLengths: sourceLengths), context: &context)
   }
 
@@ -177,7 +198,9 @@ public final class Transformer {
         + "a target batch of \(batch) at width \(configuration.modelWidth)")
     context.trace?.sequenceAxis = "T"
     context.enter(ForwardTrace.Module.decoder)
-    let y = embed(targetEmbedding, targetInputIDs, batch: batch, length: length, context: &context)
+    let y = embed(
+      targetEmbedding, targetInputIDs, positionTable: targetPositions, batch: batch,
+      length: length, context: &context)
     let states = decoder(
       y, memory: memory,
       selfMask: AttentionMask(keyLengths: targetLengths, causalOffset: 0),
@@ -258,11 +281,13 @@ public final class Transformer {
   /// √D, the scale of the token embeddings (§3.4: "we multiply those weights by √d_model").
   var embeddingScale: Float { Float(configuration.modelWidth).squareRoot() }
 
-  /// `Dropout(E[ids]·√D + PE)`, §3.4–3.5 and §5.4.
+  /// `Dropout(E[ids]·√D + PE)`, §3.4–3.5 and §5.4; with learned positions `+ P[0..<L]` instead
+  /// of PE, with rope and alibi nothing (their positions act inside self-attention).
   ///
   /// - Returns: `[B, L, D]`.
   private func embed(
-    _ table: Embedding, _ ids: [Int], batch: Int, length: Int, context: inout ForwardContext
+    _ table: Embedding, _ ids: [Int], positionTable: Embedding?, batch: Int, length: Int,
+    context: inout ForwardContext
   ) -> Variable {
     let scale = embeddingScale
     let l = context.sequenceAxis
@@ -273,10 +298,22 @@ public final class Transformer {
       table(ids, shape: [batch, length]).value)
     let tokens = table(ids, shape: [batch, length], scale: scale)  // [B, L, D]
     context.record("× √D", "[B, \(l), D]", tokens.value)
-    let positions = positionalEncoding(length: length)  // [L, D]
-    context.record("positional encoding PE (§3.5)", "[\(l), D]", positions.value)
-    let positioned = tokens + positions  // [B, L, D]
-    context.record("+ PE", "[B, \(l), D]", positioned.value)
+    let positioned: Variable  // [B, L, D]
+    switch configuration.positions {
+    case .sinusoidal:
+      let positions = positionalEncoding(length: length)  // [L, D]
+      context.record("positional encoding PE (§3.5)", "[\(l), D]", positions.value)
+      positioned = tokens + positions  // [B, L, D]
+      context.record("+ PE", "[B, \(l), D]", positioned.value)
+    case .learned:
+      precondition(positionTable != nil, "Transformer: learned positions without a table")
+      let positions = positionTable!(Array(0..<length), shape: [length])  // [L, D]
+      context.record("learned positions P[0..<\(l)]", "[\(l), D]", positions.value)
+      positioned = tokens + positions  // [B, L, D]
+      context.record("+ P", "[B, \(l), D]", positioned.value)
+    case .rope, .alibi:
+      positioned = tokens  // [B, L, D]: positions enter in self-attention
+    }
     let dropped = context.dropout(positioned, probability: Float(configuration.dropout))
     if context.isTraining { context.record("dropout (§5.4)", "[B, \(l), D]", dropped.value) }
     return dropped
@@ -287,7 +324,15 @@ public final class Transformer {
   /// - Returns: `[R, D]`.
   private func embed(step tokens: [Int], position: Int) -> Tensor {
     var tokens = targetEmbedding(step: tokens, scale: embeddingScale)  // [R, D]
-    tokens.addRowVector(positionalEncoding(position: position))  // [R, D]
+    switch configuration.positions {
+    case .sinusoidal:
+      tokens.addRowVector(positionalEncoding(position: position))  // [R, D]
+    case .learned:
+      let row = targetPositions!(step: [position])  // [1, D]
+      tokens.addRowVector(Tensor(shape: [row.count], scalars: row.scalars))  // [R, D]
+    case .rope, .alibi:
+      break
+    }
     return tokens
   }
 

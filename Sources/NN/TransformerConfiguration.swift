@@ -13,6 +13,8 @@ public struct TransformerConfiguration: Equatable, Sendable {
   public typealias Activation = TransformerHyperparameters.Activation
   /// Where layer normalisation sits relative to each residual sub-layer.
   public typealias NormPlacement = TransformerHyperparameters.NormPlacement
+  /// How positions enter the model.
+  public typealias Positions = TransformerHyperparameters.Positions
 
   /// The model's shape, dropout and kernels, as the config's `model` section gives them.
   public var hyperparameters: TransformerHyperparameters
@@ -40,7 +42,8 @@ public struct TransformerConfiguration: Equatable, Sendable {
     dropout: Double = 0.1, attentionDropout: Double = 0, activation: Activation = .relu,
     norm: NormPlacement = .post, tieEmbeddings: Bool = true, maxPositions: Int = 256,
     paddingID: Int = 0, attention: AttentionImplementation = .auto, attentionWindow: Int? = nil,
-    encoderAttentionWindow: Int? = nil
+    encoderAttentionWindow: Int? = nil, positions: Positions = .sinusoidal,
+    keyValueHeadCount: Int? = nil
   ) {
     var hyperparameters = TransformerHyperparameters()
     hyperparameters.encoderLayerCount = encoderLayerCount
@@ -57,6 +60,8 @@ public struct TransformerConfiguration: Equatable, Sendable {
     hyperparameters.attention = attention
     hyperparameters.attentionWindow = attentionWindow
     hyperparameters.encoderAttentionWindow = encoderAttentionWindow
+    hyperparameters.positions = positions
+    hyperparameters.keyValueHeads = keyValueHeadCount
     self.init(hyperparameters, vocabularySize: vocabularySize, paddingID: paddingID)
   }
 
@@ -66,6 +71,17 @@ public struct TransformerConfiguration: Equatable, Sendable {
   {
     get { hyperparameters[keyPath: keyPath] }
     set { hyperparameters[keyPath: keyPath] = newValue }
+  }
+
+  /// G: the key/value heads, `kv_heads` or H when it is not set. Setting it sets `kv_heads`.
+  public var keyValueHeadCount: Int {
+    get { self.keyValueHeads ?? self.headCount }
+    set { self.keyValueHeads = newValue }
+  }
+
+  /// The ALiBi slopes of every self-attention with `positions` alibi, else nil.
+  public var selfAttentionSlopes: [Float]? {
+    self.positions == .alibi ? alibiSlopes(heads: self.headCount) : nil
   }
 
   /// K: the width of one attention head, `D / H`.
@@ -80,6 +96,12 @@ public struct TransformerConfiguration: Equatable, Sendable {
     if self.modelWidth < 2 || self.headCount < 1 || self.modelWidth % self.headCount != 0 {
       return
         "d_model (\(self.modelWidth)) must be at least 2 and divisible by heads (\(self.headCount))"
+    }
+    if keyValueHeadCount < 1 || self.headCount % keyValueHeadCount != 0 {
+      return "heads (\(self.headCount)) must be a multiple of kv_heads (\(keyValueHeadCount))"
+    }
+    if self.positions == .rope && headWidth % 2 != 0 {
+      return "positions \"rope\" needs an even head size d_model/heads, got \(headWidth)"
     }
     if self.feedForwardWidth < 1 { return "d_ff must be at least 1, got \(self.feedForwardWidth)" }
     if vocabularySize < 1 { return "vocabulary_size must be at least 1, got \(vocabularySize)" }

@@ -33,6 +33,21 @@ public struct TransformerHyperparameters: Equatable, Sendable {
     case xavierUniform = "xavier_uniform"
   }
 
+  /// How the model knows positions (`model.positions`).
+  public enum Positions: String, CaseIterable, Codable, Sendable {
+    /// The fixed sines and cosines added to the embeddings, as in the paper (§3.5).
+    case sinusoidal
+    /// A trained `[P, D]` table per embedding (encoder and decoder), added where the sinusoids
+    /// are (as BERT and GPT-2; the paper's table 3 row (E) found them about equal).
+    case learned
+    /// Rotary embedding (Su et al. 2021): the queries and keys of every self-attention rotated
+    /// by position; nothing added to the embeddings; cross-attention unrotated.
+    case rope
+    /// Linear biases (Press et al. 2022): −m_h·|i − j| on every self-attention score; nothing
+    /// added to the embeddings; cross-attention unbiased.
+    case alibi
+  }
+
   /// The number of encoder layers (N).
   public var encoderLayerCount = 6
   /// The number of decoder layers (N).
@@ -70,6 +85,13 @@ public struct TransformerHyperparameters: Equatable, Sendable {
   /// W: encoder self-attention sees only the positions |i − j| < W (Longformer's local
   /// band); nil for all. Needs the memory-efficient kernel.
   public var encoderAttentionWindow: Int? = nil
+
+  /// How positions enter the model; sinusoidal in the paper.
+  public var positions = Positions.sinusoidal
+  /// G: the key/value heads of every attention layer, dividing ``headCount``; nil for H (the
+  /// paper). 1 is multi-query attention (Shazeer 2019), between is grouped-query attention
+  /// (Ainslie et al. 2023): the K/V projections are `[D, G·K]` and the KV cache holds G heads.
+  public var keyValueHeads: Int? = nil
 
   /// The paper's base model.
   public init() {}

@@ -4,7 +4,9 @@
 // Pointer level:
 //   singleQueryAttention(query:, keys:, values:, into: output, rows:, groups:, heads:, headSize:,
 //                        capacity:, keyCount:, mask:)
-//       query [R, H, K], keys and values [G, H, C, K] (the first L positions used), output [R, H, K]
+//       query [R, H, K], keys and values [G, H', C, K] (the first L positions used), output [R, H, K]
+//       with H' = keyValueHeads dividing H (grouped-query attention: head h reads head h/(H/H')),
+//       and optional ALiBi slopes [H] (Press et al. 2022; see ALiBi.swift)
 //   attentionScale(headSize:)   1/√K, the scale of both this kernel and the batched attention op
 // Reference: singleQueryAttentionReference, in Double.
 //
@@ -31,8 +33,8 @@ public func attentionScale(headSize: Int) -> Float { 1 / Float(headSize).squareR
 ///
 /// - Parameters:
 ///   - query: `[R, H, K]`, which is also `[R, D]`: one query position, its heads side by side.
-///   - keys: `[G, H, C, K]`.
-///   - values: `[G, H, C, K]`.
+///   - keys: `[G, H', C, K]`, H' = `keyValueHeads` (H when nil), dividing H.
+///   - values: `[G, H', C, K]`.
 ///   - output: `[R, H, K]`, overwritten; a row that sees no key gets zeros.
 ///   - rows: R, a multiple of `groups`.
 ///   - groups: G.
@@ -41,16 +43,24 @@ public func attentionScale(headSize: Int) -> Float { 1 / Float(headSize).squareR
 ///   - mask: which of the L keys the query of group g sees, the group as the batch element and
 ///     the query as position 0: key lengths `[G]`, or `.causal(offset: L − 1)` for a new
 ///     position that sees every earlier one and itself.
+///   - keyValueHeads: H', the heads of `keys` and `values`; H when nil.
+///   - alibiSlopes: `[H]`: adds −slope[h]·|i − s| to the scaled score of key s, the query at
+///     position i = `mask.causalOffset ?? 0`.
 public func singleQueryAttention(
   query: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
   into output: UnsafeMutablePointer<Float>, rows: Int, groups: Int, heads: Int, headSize: Int,
-  capacity: Int, keyCount: Int, mask: AttentionMask
+  capacity: Int, keyCount: Int, mask: AttentionMask, keyValueHeads: Int? = nil,
+  alibiSlopes: [Float]? = nil
 ) {
+  let keyValueHeads = keyValueHeads ?? heads
   kernelPrecondition(
     groups > 0 && rows % groups == 0 && heads > 0 && headSize > 0
-      && (0...capacity).contains(keyCount),
-    "singleQueryAttention: \(rows) rows in \(groups) groups, \(heads)×\(headSize), "
-      + "\(keyCount) keys of \(capacity)")
+      && (0...capacity).contains(keyCount) && keyValueHeads > 0 && heads % keyValueHeads == 0
+      && (alibiSlopes == nil || alibiSlopes!.count == heads),
+    "singleQueryAttention: \(rows) rows in \(groups) groups, \(heads)×\(headSize) "
+      + "(\(keyValueHeads) key/value heads), \(keyCount) keys of \(capacity), "
+      + "\(alibiSlopes?.count ?? 0) slopes")
+  let sharing = heads / keyValueHeads  // query heads per key/value head
   mask.check(batch: groups, keys: keyCount)
   let items = rows * heads
   guard items > 0 else { return }
@@ -70,18 +80,31 @@ public func singleQueryAttention(
         let (row, head, group) = place(item)
         dots(
           query + row * width + head * size,
-          keys + (group * heads + head) * capacity * size, count: visible[group],
-          headSize: size, into: scores + item * keyCount)
+          keys + (group * keyValueHeads + head / sharing) * capacity * size,
+          count: visible[group], headSize: size, into: scores + item * keyCount)
+      }
+    }
+    let scale = attentionScale(headSize: size)
+    if let alibiSlopes {
+      // Scaled and biased here, so the softmax scales by 1 (as the batched op does).
+      let position = mask.causalOffset ?? 0
+      parallelForRanges(items, minimumPerThread: grain) { range in
+        for item in range {
+          let slope = alibiSlopes[place(item).head]
+          let x = scores + item * keyCount
+          for s in 0..<keyCount { x[s] = scale * x[s] - slope * Float(abs(position - s)) }
+        }
       }
     }
     softmaxForward(
       scores, into: scores, batch: groups, heads: heads * members, queries: 1, keys: keyCount,
-      scale: attentionScale(headSize: size), mask: mask)
+      scale: alibiSlopes == nil ? scale : 1, mask: mask)
     parallelForRanges(items, minimumPerThread: grain) { range in
       for item in range {
         let (row, head, group) = place(item)
         weightedSum(
-          scores + item * keyCount, values + (group * heads + head) * capacity * size,
+          scores + item * keyCount,
+          values + (group * keyValueHeads + head / sharing) * capacity * size,
           count: visible[group], headSize: size, into: output + row * width + head * size)
       }
     }
@@ -141,21 +164,26 @@ private func weightedSum(
 public func singleQueryAttentionReference(
   query: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
   into output: UnsafeMutablePointer<Float>, rows: Int, groups: Int, heads: Int, headSize: Int,
-  capacity: Int, keyCount: Int, mask: AttentionMask
+  capacity: Int, keyCount: Int, mask: AttentionMask, keyValueHeads: Int? = nil,
+  alibiSlopes: [Float]? = nil
 ) {
   let (members, size) = (rows / groups, headSize)
+  let keyValueHeads = keyValueHeads ?? heads
   let scale = 1 / Double(size).squareRoot()
   for row in 0..<rows {
     let group = row / members
     for head in 0..<heads {
       let q = query + (row * heads + head) * size
-      let base = (group * heads + head) * capacity * size
+      let base = (group * keyValueHeads + head / (heads / keyValueHeads)) * capacity * size
+      let slope = Double(alibiSlopes?[head] ?? 0)
+      let position = mask.causalOffset ?? 0
       let seen = (0..<keyCount).filter { s in
         s < mask.visibleEnd(batch: group, query: 0, keys: keyCount)
           && mask.keyIsPadding?[group * keyCount + s] != true
       }
       let scores = seen.map { s in
         (0..<size).reduce(0.0) { $0 + Double(q[$1]) * Double(keys[base + s * size + $1]) } * scale
+          - slope * Double(abs(position - s))
       }
       let largest = scores.max() ?? 0
       let weights = scores.map { Foundation.exp($0 - largest) }

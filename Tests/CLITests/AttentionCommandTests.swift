@@ -20,7 +20,8 @@ struct InspectionFixture {
 
   init(
     layers: Int = 2, heads: Int = 2, width: Int = 16, window: Int? = nil,
-    encoderWindow: Int? = nil
+    encoderWindow: Int? = nil, positions: TransformerHyperparameters.Positions = .sinusoidal,
+    keyValueHeads: Int? = nil
   ) throws {
     directory = try TemporaryDirectory()
     let text = ["the cat sat on the mat", "le chat", "a dog ran home", "un chien & <b>"]
@@ -35,6 +36,8 @@ struct InspectionFixture {
     config.data.maxLength = 60
     config.model.attentionWindow = window
     config.model.encoderAttentionWindow = encoderWindow
+    config.model.positions = positions
+    config.model.keyValueHeads = keyValueHeads
     let model = Transformer(
       configuration: config.transformerConfiguration(vocabularySize: bpe.vocabulary.count),
       seed: 7)

@@ -21,7 +21,8 @@ final class TraceCommandTests: XCTestCase {
     XCTAssertTrue(
       lines.contains(
         "B = 1, S = \(s), T = \(t), D = 16, H = 4, K = D/H = 4, F = 32, "
-          + "V = \(pass.configuration.vocabularySize); 2 encoder and 2 decoder layers, post-norm"),
+          + "V = \(pass.configuration.vocabularySize); 2 encoder and 2 decoder layers, post-norm, "
+          + "sinusoidal positions"),
       run.output)
     func line(_ prefix: String) -> [String] {
       lines.filter { $0.hasPrefix(prefix) }.map {

@@ -9,13 +9,14 @@ final class IncrementalDecodingTests: XCTestCase {
   /// A small seeded model: D 16, 4 heads, F 24, 2+2 layers, V 29.
   static func model(
     _ placement: TransformerConfiguration.NormPlacement, seed: UInt64 = 7,
-    attention: AttentionImplementation = .standard, window: Int? = nil
+    attention: AttentionImplementation = .standard, window: Int? = nil,
+    positions: TransformerConfiguration.Positions = .sinusoidal, keyValueHeads: Int? = nil
   ) -> Transformer {
     let configuration = TransformerConfiguration(
       encoderLayerCount: 2, decoderLayerCount: 2, modelWidth: 16, headCount: 4,
       feedForwardWidth: 24, vocabularySize: 29, dropout: 0.1, norm: placement,
       tieEmbeddings: placement == .post, maxPositions: 20, attention: attention,
-      attentionWindow: window)
+      attentionWindow: window, positions: positions, keyValueHeadCount: keyValueHeads)
     let model = Transformer(configuration: configuration, seed: seed)
     model.isTraining = false
     return model
@@ -56,9 +57,12 @@ final class IncrementalDecodingTests: XCTestCase {
   /// Width 3 (6 rows) takes the few-row products, width 6 (12 rows) the blocked GEMM.
   func checkSteps(
     _ placement: TransformerConfiguration.NormPlacement, width: Int,
-    attention: AttentionImplementation = .standard, window: Int? = nil
+    attention: AttentionImplementation = .standard, window: Int? = nil,
+    positions: TransformerConfiguration.Positions = .sinusoidal, keyValueHeads: Int? = nil
   ) {
-    let model = Self.model(placement, attention: attention, window: window)
+    let model = Self.model(
+      placement, attention: attention, window: window, positions: positions,
+      keyValueHeads: keyValueHeads)
     let decoder = model.incrementalDecoder(
       sourceIDs: Self.sourceIDs, sourceLengths: Self.sourceLengths, rowsPerSentence: width,
       maxLength: 8)
@@ -70,7 +74,9 @@ final class IncrementalDecodingTests: XCTestCase {
       let expected = referenceLogits(model, prefixes: prefixes, sentenceOfRow: sentenceOfRow)
       XCTAssertEqual(logits.shape, [2 * width, 29])
       for (actual, wanted) in zip(logits.scalars, expected) {
-        XCTAssertEqual(actual, wanted, accuracy: 2e-4, "\(placement) step \(step)")
+        XCTAssertEqual(
+          actual, wanted, accuracy: 2e-4,
+          "\(placement) \(positions) kv \(keyValueHeads ?? 4) step \(step)")
       }
       // Reorder within each sentence (parents repeat), then extend by random tokens.
       let parents = (0..<(2 * width)).map { row in
@@ -97,6 +103,41 @@ final class IncrementalDecodingTests: XCTestCase {
     checkSteps(.pre, width: 3, attention: .memoryEfficient)
     checkSteps(.post, width: 3, attention: .memoryEfficient, window: 3)
     checkSteps(.pre, width: 6, attention: .memoryEfficient, window: 3)
+  }
+
+  /// Every position variant with every key/value head count (MHA 4, GQA 2, MQA 1), on the
+  /// standard kernel and the memory-efficient one, and the window with RoPE and ALiBi.
+  func testCachedStepsEqualFullPrefixForEveryPositionAndKeyValueHeads() {
+    for positions in TransformerConfiguration.Positions.allCases {
+      for keyValueHeads in [4, 2, 1] {
+        checkSteps(.pre, width: 3, positions: positions, keyValueHeads: keyValueHeads)
+      }
+      checkSteps(.post, width: 6, positions: positions, keyValueHeads: 2)
+      checkSteps(
+        .pre, width: 3, attention: .memoryEfficient, positions: positions, keyValueHeads: 2)
+    }
+    checkSteps(.pre, width: 3, attention: .memoryEfficient, window: 3, positions: .rope)
+    checkSteps(
+      .post, width: 3, attention: .memoryEfficient, window: 3, positions: .alibi, keyValueHeads: 1)
+  }
+
+  /// The variants change the logits (so the test above compares different models): RoPE,
+  /// ALiBi and learned positions differ from the sinusoids, and a shared key/value head from
+  /// four.
+  func testVariantsChangeTheLogits() {
+    func logits(_ positions: TransformerConfiguration.Positions, _ kv: Int) -> [Float] {
+      referenceLogits(
+        Self.model(.pre, positions: positions, keyValueHeads: kv), prefixes: [[1, 5, 8]],
+        sentenceOfRow: [0])
+    }
+    let base = logits(.sinusoidal, 4)
+    for (positions, kv) in [
+      (TransformerConfiguration.Positions.learned, 4), (.rope, 4), (.alibi, 4), (.sinusoidal, 1),
+    ] {
+      let other = logits(positions, kv)
+      let difference = zip(base, other).map { abs($0 - $1) }.max() ?? 0
+      XCTAssertGreaterThan(difference, 1e-3, "\(positions) kv \(kv)")
+    }
   }
 
   func testDroppingASentenceKeepsTheOther() {

@@ -18,6 +18,9 @@ enum PyTorchGoldenModel: String, CaseIterable {
   case postNormUntied = "post-norm-untied"
   /// Pre-norm with the final norms, GELU, one shared embedding matrix.
   case preNormTied = "pre-norm-tied"
+  /// Beyond the paper: rotary positions and grouped-query attention (4 heads, 2 key/value
+  /// heads), pre-norm, GELU, tied, untied from the sinusoids entirely.
+  case ropeGQA = "rope-gqa"
 
   /// The folder of all golden checkpoints.
   static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -30,7 +33,8 @@ enum PyTorchGoldenModel: String, CaseIterable {
   /// PyTorch's logits, loss, gradients and loss trajectory for those weights.
   var goldenPath: String { checkpointDirectory.appendingPathComponent("golden.safetensors").path }
 
-  /// D 16, H 2, F 32, V 24, 16 positions, dropout 0; 2+2 or 1+1 layers.
+  /// D 16, H 2 (4 with 2 key/value heads for rope-gqa), F 32, V 24, 16 positions, dropout 0;
+  /// 2+2 or 1+1 layers.
   var configuration: TransformerConfiguration {
     switch self {
     case .postNormUntied:
@@ -43,6 +47,12 @@ enum PyTorchGoldenModel: String, CaseIterable {
         encoderLayerCount: 1, decoderLayerCount: 1, modelWidth: 16, headCount: 2,
         feedForwardWidth: 32, vocabularySize: 24, dropout: 0, activation: .gelu,
         norm: .pre, tieEmbeddings: true, maxPositions: 16)
+    case .ropeGQA:
+      return TransformerConfiguration(
+        encoderLayerCount: 1, decoderLayerCount: 1, modelWidth: 16, headCount: 4,
+        feedForwardWidth: 32, vocabularySize: 24, dropout: 0, activation: .gelu,
+        norm: .pre, tieEmbeddings: true, maxPositions: 16, positions: .rope,
+        keyValueHeadCount: 2)
     }
   }
 
@@ -50,7 +60,12 @@ enum PyTorchGoldenModel: String, CaseIterable {
   /// zeros or ones at initialisation) moved by N(0, 0.2²), so that the golden values also catch
   /// a bias or gain applied in the wrong place.
   func makeModel() -> Transformer {
-    let seed: UInt64 = self == .postNormUntied ? 13 : 14
+    let seed: UInt64 =
+      switch self {
+      case .postNormUntied: 13
+      case .preNormTied: 14
+      case .ropeGQA: 15
+      }
     let model = Transformer(configuration: configuration, seed: seed)
     var generator = RandomGenerator(seed: seed + 1000)
     for parameter in model.parameters where parameter.value.rank == 1 {

@@ -214,7 +214,7 @@ final class TransformerCheckpointTests: XCTestCase {
       #"{"activation":"gelu","attention":"auto","attention_dropout":0,"attention_window":8,"#
         + #""d_ff":16,"d_model":8,"decoder_layers":1,"dropout":0.1,"encoder_layers":1,"#
         + #""heads":2,"init":"xavier_uniform","max_positions":16,"norm":"post","padding_id":0,"#
-        + #""tie_embeddings":true,"vocabulary_size":11}"#)
+        + #""positions":"sinusoidal","tie_embeddings":true,"vocabulary_size":11}"#)
     XCTAssertEqual(TransformerConfiguration(jsonText: text), configuration)
   }
 }
