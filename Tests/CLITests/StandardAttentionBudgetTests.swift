@@ -1,4 +1,5 @@
 import Config
+import Tensors
 import XCTest
 
 @testable import CLI
@@ -8,7 +9,7 @@ import XCTest
 /// machine.
 final class StandardAttentionBudgetTests: XCTestCase {
   /// configs/long-copy.json's model: 1 + 1 layers, H 2, D 64; rows of 8,191 tokens.
-  private func longCopyModel(_ attention: ModelConfig.Attention) -> ModelConfig {
+  private func longCopyModel(_ attention: AttentionImplementation) -> ModelConfig {
     var model = ModelConfig()
     (model.encoderLayerCount, model.decoderLayerCount) = (1, 1)
     (model.modelWidth, model.headCount, model.feedForwardWidth) = (64, 2, 256)
@@ -42,7 +43,7 @@ final class StandardAttentionBudgetTests: XCTestCase {
   }
 
   func testOnlyTheOpsThatResolveToTheStandardKernelCount() {
-    for attention in [ModelConfig.Attention.memoryEfficient, .auto] {
+    for attention in [AttentionImplementation.memoryEfficient, .auto] {
       XCTAssertNil(
         StandardAttentionBudget.requiredBytes(
           model: longCopyModel(attention), longestRow: 8191, batchTokens: 8192, training: true))
