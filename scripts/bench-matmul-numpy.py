@@ -35,6 +35,8 @@ import sys
 import time
 
 KEYS = ["m", "k", "n", "batch", "trans_a", "trans_b", "threads", "gflops"]
+# Present when `bench matmul` measured the machine's FMA peak; numpy's fraction is of that peak.
+PEAK_KEYS = ["peak_gflops", "peak_fraction"]
 
 # Variables that pin OpenBLAS's kernel choice or cache sizes; read by OpenBLAS when it loads.
 PINNING_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -144,12 +146,17 @@ def measure(numpy, record, repeats, seed=0x5EED):
 
 
 def json_line(record, gflops):
-    # The same layout as ours: compact, keys in order, two decimals.
+    # The same layout as ours: compact, keys in order, two decimals (three for the fraction).
     fields = []
-    for key in KEYS:
-        value = record[key]
+    peak = record.get("peak_gflops")
+    for key in KEYS + (PEAK_KEYS if peak is not None else []):
+        value = record.get(key)
         if key == "gflops":
             fields.append(f'"gflops":{gflops:.2f}')
+        elif key == "peak_gflops":
+            fields.append(f'"peak_gflops":{float(peak):.2f}')
+        elif key == "peak_fraction":
+            fields.append(f'"peak_fraction":{gflops / float(peak) if float(peak) > 0 else 0:.3f}')
         elif isinstance(value, bool):
             fields.append(f'"{key}":{"true" if value else "false"}')
         else:
@@ -158,22 +165,37 @@ def json_line(record, gflops):
 
 
 def print_table(rows, threads, blas):
+    peaks = [float(record["peak_gflops"]) for record, _ in rows if "peak_gflops" in record]
+    peak = peaks[0] if peaks and peaks[0] > 0 else None
     header = ("shape", "batch", "transA", "transB", "ours", "numpy", "ours/numpy")
+    if peak:
+        header += ("ours/peak", "numpy/peak")
     cells = []
+    ratios = []
     for record, theirs in rows:
         ours = float(record["gflops"])
         ratio = f"{ours / theirs:.2f}" if theirs > 0 else "-"
-        cells.append((
+        if ours > 0 and theirs > 0:
+            ratios.append(ours / theirs)
+        row = (
             f'{record["m"]}x{record["k"]}x{record["n"]}', str(record["batch"]),
             str(bool(record["trans_a"])).lower(), str(bool(record["trans_b"])).lower(),
-            f"{ours:.2f}", f"{theirs:.2f}", ratio))
+            f"{ours:.2f}", f"{theirs:.2f}", ratio)
+        if peak:
+            row += (f"{ours / peak:.1%}", f"{theirs / peak:.1%}")
+        cells.append(row)
     widths = [max(len(row[column]) for row in [header] + cells) for column in range(len(header))]
     left = {0, 2, 3}
     print(f"GFLOPS on {threads} threads; numpy: {blas}")
+    if peak:
+        print(f"FMA peak (ours, measured by bench matmul): {peak:.2f} GFLOPS")
     for row in [header] + cells:
         parts = [cell.ljust(width) if column in left else cell.rjust(width)
                  for column, (cell, width) in enumerate(zip(row, widths))]
         print("  ".join(parts).rstrip())
+    if ratios:
+        geomean = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
+        print(f"ours/numpy: geomean {geomean:.2f}, lowest {min(ratios):.2f} over {len(ratios)} shapes")
 
 
 def main():
