@@ -20,8 +20,8 @@ Prints sentences/s and ms per generated token per (compute type, batch); --json 
 object per line like `bench decode --json` with "engine" and "compute_type" added.
 
 Facts that cost time to find: a model loaded on the main thread leaves a second OpenMP pool
-alive that starves the first (int8 at batch 1 fell from ~160 to 15 sentences/s), so every model
-is loaded, and released, on a short-lived thread. CT2_VERBOSE=1 (set unless already set) makes
+alive that starves the first (issue 16 saw int8 at batch 1 fall from 163 to 15 sentences/s), so
+every model is loaded on a short-lived thread. CT2_VERBOSE=1 (set unless already set) makes
 CTranslate2 log the CPU and the instruction set it chose on stderr.
 Only for side-by-side figures: the project never needs CTranslate2.
 """

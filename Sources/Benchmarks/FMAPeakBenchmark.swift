@@ -15,10 +15,12 @@ import Tensors
 public struct FMAPeakBenchmark {
   /// Threads running the loop at once, each on its own accumulators.
   public var threads: Int
-  /// Loop iterations per thread and timed run (12 FMAs each).
-  public var iterations = 4_000_000
-  /// Timed runs per width; the fastest counts (interference only slows a run down).
-  public var repeats = 5
+  /// Loop iterations per thread and timed run (12 FMAs each): 1.2 million cycles at two FMAs a
+  /// cycle, short enough that some runs finish between two interruptions on a busy machine.
+  public var iterations = 200_000
+  /// Timed runs per width and thread; each thread's fastest counts (interference only slows a
+  /// run down).
+  public var repeats = 30
 
   /// A peak measurement on `threads` threads.
   public init(threads: Int) {
@@ -52,30 +54,33 @@ public struct FMAPeakBenchmark {
     return Measurement(gflops: winner.0, vectorWidth: winner.1, threads: threads)
   }
 
-  /// The best GFLOPS of `repeats` timed runs of `loop` (`width` floats per FMA) on every thread.
+  /// The GFLOPS of `loop` (`width` floats per FMA) on every thread at once: each thread times
+  /// its own runs, and the threads' best rates are added. A thread timing itself is not charged
+  /// for waking late, and on a shared machine the best run of each is the one nothing
+  /// interrupted.
   private func best(width: Int, _ loop: @escaping @Sendable (Int, Float) -> Float) -> Double {
-    let threads = self.threads
-    let iterations = self.iterations
-    let results = UnsafeMutablePointer<Float>.allocate(capacity: threads)
-    defer { results.deallocate() }
-    nonisolated(unsafe) let sink = results
-    let operations = 2.0 * 12 * Double(width) * Double(iterations) * Double(threads)
-    var fastest = 0.0
-    // One untimed run wakes the threads and brings the clock up to speed.
-    for run in 0...repeats {
-      let start = ContinuousClock.now
-      DispatchQueue.concurrentPerform(iterations: threads) { t in
-        sink[t] = loop(iterations, Float(t + run + 1))
+    let (threads, iterations, repeats) = (self.threads, self.iterations, self.repeats)
+    let rates = UnsafeMutablePointer<Double>.allocate(capacity: threads)
+    defer { rates.deallocate() }
+    nonisolated(unsafe) let sink = rates
+    let operations = 2.0 * 12 * Double(width) * Double(iterations)
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+      var fastest = 0.0
+      // One untimed run brings the clock up to speed.
+      for run in 0...repeats {
+        let start = ContinuousClock.now
+        let sum = loop(iterations, Float(t + run + 1))
+        let elapsed = ContinuousClock.now - start
+        let seconds =
+          Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        // Reading the sum keeps the loop from being optimised away.
+        if run > 0 && seconds > 0 && sum.isFinite {
+          fastest = max(fastest, operations / seconds / 1e9)
+        }
       }
-      let elapsed = ContinuousClock.now - start
-      let seconds =
-        Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-      // Reading the sums keeps the loops from being optimised away.
-      if run > 0 && seconds > 0 && results[0].isFinite {
-        fastest = max(fastest, operations / seconds / 1e9)
-      }
+      sink[t] = fastest
     }
-    return fastest
+    return (0..<threads).reduce(0) { $0 + rates[$1] }
   }
 
   /// Twelve FMA chains for `iterations` steps; returns their sum so that none is dead.
