@@ -12,10 +12,9 @@
 // With M this small a product reads every weight once and does M multiply–adds with it, so its
 // speed is that of streaming the weights from memory. The blocked GEMM first packs the weights
 // into panels, which doubles that traffic; these loops read each weight once, straight from its
-// row, keeping the M output rows in L1. Threads split the output columns, so every element is
-// summed in the same order whatever the thread count.
-
-import Foundation
+// row, keeping the outputs in registers (`RowProductTile`) or, for x·Eᵀ, four dot products in
+// flight. Threads split the output columns, so every element is summed in the same order
+// whatever the thread count.
 
 /// The most rows `stepProduct` sends to the row products; larger products go to the blocked
 /// GEMM.
@@ -124,12 +123,10 @@ public func rowProductTransposed(
 }
 
 /// The fewest weights a row product gives each thread: below it a second thread costs more to
-/// wake than its share of the product saves.
-let rowProductWeightsPerThread: Int = {
-  // TUNING ONLY (removed before commit)
-  if let v = ProcessInfo.processInfo.environment["TRANSFORMER_ROW_GRAIN"], let n = Int(v) { return n }
-  return 32_768
-}()
+/// wake (several µs, and on a busy machine a wait for a free core) than its share of the product
+/// saves. With 65,536 (256 KB) the small model's `[D, D]` products of one token stay on one
+/// thread and its `[D, F]`, `[F, D]` and vocabulary products are split.
+let rowProductWeightsPerThread = 65_536
 
 /// The threads a row product over `weights` weights, split into `tasks` tasks, uses.
 @inline(__always)
