@@ -124,9 +124,10 @@ public func rowProductTransposed(
 
 /// The fewest weights a row product gives each thread: below it a second thread costs more to
 /// wake (several µs, and on a busy machine a wait for a free core) than its share of the product
-/// saves. With 65,536 (256 KB) the small model's `[D, D]` products of one token stay on one
-/// thread and its `[D, F]`, `[F, D]` and vocabulary products are split.
-let rowProductWeightsPerThread = 65_536
+/// saves. With 2²⁰ (4 MB) only the vocabulary projection of one token (2 million weights in the
+/// small model) is split; splitting the `[D, F]` products too (2¹⁶) was slower on the shared
+/// development machine (batch-1 decoding 7.9–9.7 against 10.9–14.7 sentences/s).
+let rowProductWeightsPerThread = 1 << 20
 
 /// The threads a row product over `weights` weights, split into `tasks` tasks, uses.
 @inline(__always)

@@ -81,8 +81,8 @@ final class RowProductTests: XCTestCase {
   }
 
   func testSameWithOneAndTwoThreads() {
-    // 1000 columns of depth 140: enough weights (140,000) to split over two threads.
-    let (rows, inner, columns) = (3, 140, 1000)
+    // 8000 columns of depth 270: enough weights (2,160,000) to split over two threads.
+    let (rows, inner, columns) = (3, 270, 8000)
     XCTAssertEqual(rowProductThreads(weights: inner * columns, tasks: columns), min(2, Parallel.threadCount))
     let x = randomArray(rows * inner, seed: 3)
     let w = randomArray(inner * columns, seed: 4)
