@@ -1,13 +1,30 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
 
 // The kernels are compiled for the machine they run on: without `-target-cpu native` the
 // compiler lowers SIMD16<Float> FMAs to SSE mulps/addps. `-Ounchecked` drops the bounds and
 // overflow checks inside the hot loops; it is applied only to the numeric core, whose inputs
 // are validated by the layers above it.
-let kernelFlags: [SwiftSetting] = [
-  .unsafeFlags(["-Ounchecked", "-target-cpu", "native"], .when(configuration: .release))
-]
+//
+// The GEMM's register tile is chosen here for the same machine (Sources/Tensors/MicroKernel.swift):
+// 6×32 when the build machine has AVX-512 (`avx512f` in /proc/cpuinfo: what `-target-cpu
+// native` then compiles for), else 6×16. TRANSFORMER_GEMM_TILE=wide or =narrow overrides it; the
+// tile's shape never changes which instructions are emitted, so either runs on any machine.
+let wideGEMMTile: Bool = {
+  switch ProcessInfo.processInfo.environment["TRANSFORMER_GEMM_TILE"] {
+  case "wide": return true
+  case "narrow": return false
+  default:
+    guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+      let flags = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+    else { return false }
+    return flags.split(separator: " ").contains("avx512f")
+  }
+}()
+let kernelFlags: [SwiftSetting] =
+  [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"], .when(configuration: .release))]
+  + (wideGEMMTile ? [.define("GEMM_WIDE_TILE", .when(configuration: .release))] : [])
 let nativeFlags: [SwiftSetting] = [
   .unsafeFlags(["-target-cpu", "native"], .when(configuration: .release))
 ]

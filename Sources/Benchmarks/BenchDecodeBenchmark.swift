@@ -123,7 +123,7 @@ public struct BenchDecodeBenchmark {
       ("preset", .string(preset.rawValue)), ("batch", .integer(batchSize)),
       ("beam", .integer(beamSize)), ("threads", .integer(measurement.threads)),
       ("kv_heads", .integer(configuration.keyValueHeadCount)),
-      ("positions", .string(positions.rawValue)),
+      ("positions", .string(positions.rawValue)), ("sentences", .integer(measurement.sentences)),
       ("sentences_per_s", .fixed(measurement.sentencesPerSecond, digits: 2)),
       ("ms_per_token", .fixed(measurement.millisecondsPerToken, digits: 4)),
       ("kv_cache_mb", .fixed(measurement.cacheMegabytes, digits: 3)),

@@ -70,13 +70,19 @@ public struct MatmulMeasurement {
   /// How many timed runs the median is taken over.
   public var runCount: Int
   public var medianSeconds: Double
+  /// The machine's FMA peak on `threads` threads (`FMAPeakBenchmark`), when measured.
+  public var peakGFLOPS: Double? = nil
 
   /// Every stored property, in declaration order.
-  public init(shape: MatmulShape, threads: Int, runCount: Int, medianSeconds: Double) {
+  public init(
+    shape: MatmulShape, threads: Int, runCount: Int, medianSeconds: Double,
+    peakGFLOPS: Double? = nil
+  ) {
     self.shape = shape
     self.threads = threads
     self.runCount = runCount
     self.medianSeconds = medianSeconds
+    self.peakGFLOPS = peakGFLOPS
   }
 
   /// 2·M·K·N·batch / median seconds, in 10⁹ operations per second (0 if the clock saw no time).
@@ -84,16 +90,27 @@ public struct MatmulMeasurement {
     medianSeconds > 0 ? shape.operationCount / medianSeconds / 1e9 : 0
   }
 
+  /// `gflops` over the peak (0.62 for 62 %), or nil without a peak.
+  public var peakFraction: Double? {
+    peakGFLOPS.map { $0 > 0 ? gflops / $0 : 0 }
+  }
+
   /// One JSON object, keys in a fixed order for line-oriented tools:
   /// `{"m":4096,"k":256,"n":768,"batch":1,"trans_a":false,"trans_b":true,"threads":2,`
-  /// `"gflops":81.25}` (compact, snake_case, as every `--json` output).
+  /// `"gflops":81.25,"peak_gflops":130.50,"peak_fraction":0.623}` (compact, snake_case, as
+  /// every `--json` output; the last two only when the peak was measured).
   public var jsonLine: String {
-    JSONValue.object([
+    var members: [(key: String, value: JSONValue)] = [
       ("m", .integer(shape.m)), ("k", .integer(shape.k)), ("n", .integer(shape.n)),
       ("batch", .integer(shape.batch)), ("trans_a", .boolean(shape.transposeA)),
       ("trans_b", .boolean(shape.transposeB)), ("threads", .integer(threads)),
       ("gflops", .fixed(gflops, digits: 2)),
-    ]).compactText()
+    ]
+    if let peakGFLOPS, let peakFraction {
+      members.append(("peak_gflops", .fixed(peakGFLOPS, digits: 2)))
+      members.append(("peak_fraction", .fixed(peakFraction, digits: 3)))
+    }
+    return JSONValue.object(members).compactText()
   }
 }
 

@@ -13,23 +13,27 @@ struct BenchDecodeCommand: Command {
         weights and translates sources of 24 tokens (23 random pieces and </s>),
         generating exactly 24 pieces per sentence (</s> is suppressed until then)
         with the key-value cache. --batch B sentences are decoded together (1: one
-        after another); batches repeat until at least 20 sentences are timed, after
-        one warm-up batch. Reports sentences per second and milliseconds per
-        generated piece (total time / pieces of all sentences), and the size of
-        one batch's key-value cache: the decoder self-attention's keys and values
-        for every step and the cross-attention's keys and values of the source, in
-        MiB. --kv-heads G shares each key/value head among heads/G query heads
-        (grouped-query attention; 1 is multi-query), which shrinks that cache by
-        heads/G; --positions picks sinusoidal, learned, rope or alibi.
+        after another); batches repeat until at least --sentences N (default 20)
+        sentences are timed, after one warm-up batch. Reports sentences per second
+        and milliseconds per generated piece (total time / pieces of all sentences),
+        and the size of one batch's key-value cache: the decoder self-attention's
+        keys and values for every step and the cross-attention's keys and values of
+        the source, in MiB. --kv-heads G shares each key/value head among heads/G
+        query heads (grouped-query attention; 1 is multi-query), which shrinks that
+        cache by heads/G; --positions picks sinusoidal, learned, rope or alibi.
 
         With --json the result is one line {"preset","batch","beam","threads",
-        "kv_heads","positions","sentences_per_s","ms_per_token","kv_cache_mb"}.
+        "kv_heads","positions","sentences","sentences_per_s","ms_per_token",
+        "kv_cache_mb"}, "sentences" being those timed.
         """,
       options: BenchModelOptions.options(
         defaultPreset: .small,
         counts: [
           .option("batch", value: "count", help: "Sentences decoded together (default: 1)."),
           .option("beam", value: "size", help: "Beam size; 1 is greedy search (default: 1)."),
+          .option(
+            "sentences", value: "count",
+            help: "Time at least this many sentences, whole batches (default: 20)."),
           .option(
             "kv-heads", value: "count",
             help: "Key/value heads, dividing the preset's heads (default: the heads)."),
@@ -49,11 +53,14 @@ struct BenchDecodeCommand: Command {
   var keyValueHeads: Int?
   /// How positions enter the model.
   var positions = TransformerHyperparameters.Positions.sinusoidal
+  /// The fewest sentences timed.
+  var sentences = 20
 
   mutating func parse(_ arguments: Arguments) throws {
     try model.parse(arguments)
     batch = try arguments.positiveInteger("batch") ?? batch
     beam = try arguments.positiveInteger("beam") ?? beam
+    sentences = try arguments.positiveInteger("sentences") ?? sentences
     keyValueHeads = try arguments.positiveInteger("kv-heads")
     let names = TransformerHyperparameters.Positions.allCases.map(\.rawValue)
     positions =
@@ -70,7 +77,8 @@ struct BenchDecodeCommand: Command {
 
   mutating func run(_ console: inout Console) throws {
     let preset = model.preset
-    var benchmark = BenchDecodeBenchmark(preset: preset, batchSize: batch, beamSize: beam)
+    var benchmark = BenchDecodeBenchmark(
+      preset: preset, batchSize: batch, beamSize: beam, minimumSentences: sentences)
     benchmark.keyValueHeads = keyValueHeads
     benchmark.positions = positions
     let measurement = benchmark.measure()

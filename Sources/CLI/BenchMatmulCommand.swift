@@ -25,12 +25,19 @@ struct BenchMatmulCommand: Command {
         256×768, 256×1024, 1024×256 and 256×8000, the forward product and both backward
         products; then 24x32x24x512:tb and 24x24x32x512.
 
+        Before the shapes it measures the machine's FMA peak on the same threads: a
+        loop of twelve independent fused multiply-adds per thread that touches no
+        memory, at 256-bit and 512-bit vector width, the faster counting (--no-peak
+        skips it). Each shape's GFLOPS is also given as a fraction of that peak.
+
         With --json each result is one line {"m","k","n","batch","trans_a","trans_b",
-        "threads","gflops"}, which scripts/bench-matmul-numpy.py reads to time numpy
-        on the same shapes.
+        "threads","gflops","peak_gflops","peak_fraction"} (the last two absent with
+        --no-peak), which scripts/bench-matmul-numpy.py reads to time numpy on the
+        same shapes.
         """,
       options: [
         .flag("json", help: "Print one JSON object per line instead of a table."),
+        .flag("no-peak", help: "Do not measure the FMA peak (no fraction of peak)."),
         .option(
           "repeats", value: "count",
           help: "Timed runs per shape (default: enough for about 0.5 s, at least 5)."),
@@ -47,9 +54,12 @@ struct BenchMatmulCommand: Command {
   var repeats: Int? = nil
   /// The shapes given with `--shape`; empty means `MatmulShape.defaults`.
   var shapes: [MatmulShape] = []
+  /// Measure the FMA peak first.
+  var measurePeak = true
 
   mutating func parse(_ arguments: Arguments) throws {
     json = arguments.contains("json")
+    measurePeak = !arguments.contains("no-peak")
     repeats = try arguments.positiveInteger("repeats")
     shapes = try arguments.values(of: "shape", expected: MatmulShape.syntax) {
       MatmulShape(specification: $0)
@@ -65,9 +75,15 @@ struct BenchMatmulCommand: Command {
   mutating func run(_ console: inout Console) throws {
     let shapes = self.shapes.isEmpty ? MatmulShape.defaults : self.shapes
     let benchmark = MatmulBenchmark(repeats: repeats)
+    let peak = measurePeak ? FMAPeakBenchmark(threads: benchmarkThreadCount).measure() : nil
+    func measure(_ shape: MatmulShape) -> MatmulMeasurement {
+      var measurement = benchmark.measure(shape)
+      measurement.peakGFLOPS = peak?.gflops
+      return measurement
+    }
     if json {
       for shape in shapes {
-        console.writeLine(benchmark.measure(shape).jsonLine)
+        console.writeLine(measure(shape).jsonLine)
       }
       return
     }
@@ -78,18 +94,25 @@ struct BenchMatmulCommand: Command {
       .init("transB", alignment: .left),
       .init("ms", alignment: .right, width: 10),
       .init("GFLOPS", alignment: .right, width: 8),
-    ])
+    ] + (peak == nil ? [] : [.init("of peak", alignment: .right)]))
     let runs = repeats.map { "\($0) timed runs" } ?? "timed runs for about 0.5 s"
     console.writeLine("matmul on \(benchmarkThreadCount) threads, median of \(runs) per shape")
+    if let peak {
+      console.writeLine(
+        "FMA peak \(String(format: "%.2f", peak.gflops)) GFLOPS on \(peak.threads) threads "
+          + "(\(peak.registerDescription) FMAs)")
+    }
     console.writeLine(table.header)
     for shape in shapes {
-      let measurement = benchmark.measure(shape)
+      let measurement = measure(shape)
+      let fraction = measurement.peakFraction.map { [String(format: "%.1f%%", $0 * 100)] } ?? []
       console.writeLine(
-        table.line([
-          shape.sizeDescription, String(shape.batch), String(shape.transposeA),
-          String(shape.transposeB), String(format: "%.3f", measurement.medianSeconds * 1000),
-          String(format: "%.2f", measurement.gflops),
-        ]))
+        table.line(
+          [
+            shape.sizeDescription, String(shape.batch), String(shape.transposeA),
+            String(shape.transposeB), String(format: "%.3f", measurement.medianSeconds * 1000),
+            String(format: "%.2f", measurement.gflops),
+          ] + fraction))
     }
   }
 }

@@ -35,7 +35,8 @@ struct PackedPanels {
 /// of `nc` columns and each depth block of `kc`: B's block is packed into `NR`-wide panels; then
 /// for each row block of up to `mc` rows, A's block is packed into `MR`-tall panels and the
 /// `MR×NR` micro-kernel runs over every (row panel, column panel) pair. Packed A (`mc×kc`,
-/// ~120 KB) stays in L2, a packed B panel (`kc×NR`, 16 KB) in L1, and the packed B block in L3.
+/// ~120 KB) stays in L2, a packed B panel (`kc×NR`, 16 KB; 32 KB with the wide AVX-512 tile) in
+/// L1, and the packed B block in L3.
 /// Slabs start on panel boundaries, so every element of C is summed in the same order whatever
 /// the thread count: results are identical for any number of threads.
 enum GEMM {
@@ -43,7 +44,8 @@ enum GEMM {
   static let mr = MicroKernel.rows
   /// Columns of the micro-kernel's register tile.
   static let nr = MicroKernel.columns
-  /// Depth of a packed block: a `kc×NR` panel of B is 16 KB, half of L1.
+  /// Depth of a packed block: a `kc×NR` panel of B is 16 KB, half of a 32 KB L1 (32 KB of the
+  /// 48 KB L1 of the AVX-512 machines with the wide tile).
   static let kc = 256
   /// Largest row block: `mc×kc` of packed A is ~120 KB, a quarter of L2.
   static let maxRowBlock = 120

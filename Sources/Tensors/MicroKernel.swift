@@ -1,21 +1,48 @@
-/// The register-tiled inner kernel of `GEMM`: a 6×16 (or, at a narrow right edge, 6×8) block of C
-/// from packed panels of A and B.
+/// The register-tiled inner kernel of `GEMM`: a 6×NR (or, at a narrow right edge, 6×NR/2) block
+/// of C from packed panels of A and B.
 ///
-/// Six `SIMD16<Float>` accumulators (twelve 256-bit registers on AVX2) hold the tile; each step
-/// of the depth loop loads one 16-wide row of the B panel, broadcasts six elements of the A
-/// panel and issues twelve fused multiply-adds. With the accumulators, two B halves and a
-/// broadcast that is 15 of the 16 vector registers, so nothing spills. The 6×8 form serves
-/// panels at most 8 wide, so a width of 24 (attention over 24 tokens) wastes no lanes.
+/// Each step of the depth loop loads one NR-wide row of the B panel, broadcasts six elements of
+/// the A panel and issues six vector multiply-adds, into six accumulators that hold the tile.
+/// A core with two FMA pipes of latency 4 needs at least eight independent FMAs in flight, so the
+/// tile must span at least eight vector registers. The width is chosen when the package is built
+/// (Package.swift), for the machine `-target-cpu native` compiles for:
+///
+/// - AVX2 (the default): NR = 16. A `SIMD16<Float>` is two 256-bit registers, so the six
+///   accumulators are twelve registers; with two B halves and a broadcast that is 15 of the 16
+///   vector registers, and nothing spills.
+/// - AVX-512 (`-D GEMM_WIDE_TILE`, defined when the build machine's /proc/cpuinfo lists
+///   `avx512f`): NR = 32. A `SIMD32<Float>` is two 512-bit registers: twelve accumulators of the
+///   32 registers, twelve FMAs in flight per step, twice the arithmetic per load of A. (A 6×16
+///   tile there would be six 512-bit accumulators, fewer than the eight in flight two pipes
+///   need.) Zen 4 runs each 512-bit FMA as two 256-bit halves, which this tile also keeps busy.
+///
+/// The narrow form serves panels at most NR/2 wide, so a width of 24 (attention over 24 tokens)
+/// wastes no lanes with NR = 16. The choice changes only the tile's shape, never the
+/// instructions: those come from `-target-cpu`, so forcing the wide tile on an AVX2 machine
+/// (`TRANSFORMER_GEMM_TILE=wide swift build …`) is slower but computes the same products, which
+/// is how its packing and edge handling are tested there.
 enum MicroKernel {
+  #if GEMM_WIDE_TILE
+    /// One row of the tile.
+    typealias Wide = SIMD32<Float>
+    /// One row of a narrow edge tile.
+    typealias Narrow = SIMD16<Float>
+  #else
+    /// One row of the tile.
+    typealias Wide = SIMD16<Float>
+    /// One row of a narrow edge tile.
+    typealias Narrow = SIMD8<Float>
+  #endif
   static let rows = 6
-  static let columns = 16
-  static let narrowColumns = 8
+  static let columns = Wide.scalarCount
+  static let narrowColumns = Narrow.scalarCount
 
   /// `C[0..<height, 0..<width] (+)= alpha · Apanel · Bpanel`.
   ///
   /// - Parameters:
   ///   - a: packed A panel, `depth × 6` (column `q` of the 6 rows stored at `a + 6q`).
-  ///   - b: packed B panel, `depth × 16`, or `depth × 8` when `width <= 8`.
+  ///   - b: packed B panel, `depth × columns`, or `depth × narrowColumns` when
+  ///     `width <= narrowColumns`.
   ///   - c: the tile's top-left element in C, rows `ldc` apart.
   @inline(__always)
   static func run(
@@ -25,11 +52,11 @@ enum MicroKernel {
   ) {
     if width > narrowColumns {
       tile(
-        SIMD16<Float>.self, depth: depth, a: a, b: b, c: c, ldc: ldc, height: height,
+        Wide.self, depth: depth, a: a, b: b, c: c, ldc: ldc, height: height,
         width: width, alpha: alpha, accumulate: accumulate)
     } else {
       tile(
-        SIMD8<Float>.self, depth: depth, a: a, b: b, c: c, ldc: ldc, height: height,
+        Narrow.self, depth: depth, a: a, b: b, c: c, ldc: ldc, height: height,
         width: width, alpha: alpha, accumulate: accumulate)
     }
   }

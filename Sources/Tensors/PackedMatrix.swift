@@ -5,14 +5,15 @@
 /// ~100 sentences multiplies only ~100 rows by each weight matrix, so that copy is about a tenth
 /// of the step; packed once per batch, a product packs only its small A.
 ///
-/// Layout: for each depth block of `GEMM.kc` rows of op(B), the panels of 16 columns (the last
-/// one 8 wide when at most 8 columns are left), each `kcBlock × 16` floats apart.
+/// Layout: for each depth block of `GEMM.kc` rows of op(B), the panels of NR = `GEMM.nr` columns
+/// (16, or 32 with the wide tile; the last one NR/2 wide when at most NR/2 columns are left),
+/// each `kcBlock × NR` floats apart.
 public struct PackedMatrix {
   /// Rows of op(B), the products' inner size.
   public let k: Int
   /// Columns of op(B), the products' output width.
   public let n: Int
-  /// 16-column panels across N.
+  /// NR-column panels across N.
   let panelCount: Int
   let storage: TensorStorage
 

@@ -85,7 +85,7 @@ enum Packing {
   }
 
   /// Packs depth `row..<row+depth` and columns `column..<column+width` of op(B) as one panel:
-  /// `depth × panelWidth` (16, or 8 for a narrow edge panel; see `MicroKernel.panelWidth`),
+  /// `depth × panelWidth` (NR, or NR/2 for a narrow edge panel; see `MicroKernel.panelWidth`),
   /// element (q, j) at `destination[panelWidth·q + j]`, columns past `width` zero.
   @inline(__always)
   static func packB(
@@ -107,11 +107,11 @@ enum Packing {
     let nr = MicroKernel.panelWidth(width)
     if !transposeB {
       // B is stored K×N: each depth step is a contiguous run of columns.
-      if width == 16 {
+      if width == MicroKernel.columns {
         for q in 0..<depth {
           let source = UnsafeRawPointer(b + (row + q) * ldb + column)
-          UnsafeMutableRawPointer(destination + q * 16).storeBytes(
-            of: source.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+          UnsafeMutableRawPointer(destination + q * width).storeBytes(
+            of: source.loadUnaligned(as: MicroKernel.Wide.self), as: MicroKernel.Wide.self)
         }
       } else {
         for q in 0..<depth {

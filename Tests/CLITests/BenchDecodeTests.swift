@@ -20,6 +20,19 @@ final class BenchDecodeTests: XCTestCase {
     XCTAssertGreaterThan(try XCTUnwrap(object["ms_per_token"] as? Double), 0)
   }
 
+  func testSentencesSetsHowManyAreTimedInWholeBatches() throws {
+    let run = CLIRun(
+      "bench", "decode", "--preset", "tiny", "--batch", "2", "--sentences", "3", "--threads",
+      "1", "--json")
+    XCTAssertEqual(run.status, 0, run.errors)
+    let object = try XCTUnwrap(
+      JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+    XCTAssertEqual(object["sentences"] as? Int, 4)
+    let bad = CLIRun("bench", "decode", "--sentences", "0")
+    XCTAssertNotEqual(bad.status, 0)
+    XCTAssertTrue(bad.errors.contains("--sentences"), bad.errors)
+  }
+
   /// Every sentence yields exactly the output length, whatever the beam.
   func testEverySentenceProducesTheOutputLength() {
     for beam in [1, 3] {

@@ -68,15 +68,22 @@ final class HelpTests: XCTestCase {
     256×768, 256×1024, 1024×256 and 256×8000, the forward product and both backward
     products; then 24x32x24x512:tb and 24x24x32x512.
 
-    With --json each result is one line {"m","k","n","batch","trans_a","trans_b",
-    "threads","gflops"}, which scripts/bench-matmul-numpy.py reads to time numpy
-    on the same shapes.
+    Before the shapes it measures the machine's FMA peak on the same threads: a
+    loop of twelve independent fused multiply-adds per thread that touches no
+    memory, at 256-bit and 512-bit vector width, the faster counting (--no-peak
+    skips it). Each shape's GFLOPS is also given as a fraction of that peak.
 
-    USAGE: transformer-cli bench matmul [--json] [--repeats <count>]
+    With --json each result is one line {"m","k","n","batch","trans_a","trans_b",
+    "threads","gflops","peak_gflops","peak_fraction"} (the last two absent with
+    --no-peak), which scripts/bench-matmul-numpy.py reads to time numpy on the
+    same shapes.
+
+    USAGE: transformer-cli bench matmul [--json] [--no-peak] [--repeats <count>]
       [--shape <spec> ...] [--threads <count>]
 
     OPTIONS:
       --json                  Print one JSON object per line instead of a table.
+      --no-peak               Do not measure the FMA peak (no fraction of peak).
       --repeats <count>       Timed runs per shape (default: enough for about 0.5 s,
                               at least 5).
       --shape <spec>          Time this shape instead of the defaults; repeat to
@@ -178,26 +185,29 @@ final class HelpTests: XCTestCase {
     weights and translates sources of 24 tokens (23 random pieces and </s>),
     generating exactly 24 pieces per sentence (</s> is suppressed until then)
     with the key-value cache. --batch B sentences are decoded together (1: one
-    after another); batches repeat until at least 20 sentences are timed, after
-    one warm-up batch. Reports sentences per second and milliseconds per
-    generated piece (total time / pieces of all sentences), and the size of
-    one batch's key-value cache: the decoder self-attention's keys and values
-    for every step and the cross-attention's keys and values of the source, in
-    MiB. --kv-heads G shares each key/value head among heads/G query heads
-    (grouped-query attention; 1 is multi-query), which shrinks that cache by
-    heads/G; --positions picks sinusoidal, learned, rope or alibi.
+    after another); batches repeat until at least --sentences N (default 20)
+    sentences are timed, after one warm-up batch. Reports sentences per second
+    and milliseconds per generated piece (total time / pieces of all sentences),
+    and the size of one batch's key-value cache: the decoder self-attention's
+    keys and values for every step and the cross-attention's keys and values of
+    the source, in MiB. --kv-heads G shares each key/value head among heads/G
+    query heads (grouped-query attention; 1 is multi-query), which shrinks that
+    cache by heads/G; --positions picks sinusoidal, learned, rope or alibi.
 
     With --json the result is one line {"preset","batch","beam","threads",
-    "kv_heads","positions","sentences_per_s","ms_per_token","kv_cache_mb"}.
+    "kv_heads","positions","sentences","sentences_per_s","ms_per_token",
+    "kv_cache_mb"}, "sentences" being those timed.
 
     USAGE: transformer-cli bench decode [--preset <name>] [--batch <count>]
-      [--beam <size>] [--kv-heads <count>] [--positions <kind>] [--json]
-      [--threads <count>]
+      [--beam <size>] [--sentences <count>] [--kv-heads <count>]
+      [--positions <kind>] [--json] [--threads <count>]
 
     OPTIONS:
       --preset <name>         tiny, small or base (default: small).
       --batch <count>         Sentences decoded together (default: 1).
       --beam <size>           Beam size; 1 is greedy search (default: 1).
+      --sentences <count>     Time at least this many sentences, whole batches
+                              (default: 20).
       --kv-heads <count>      Key/value heads, dividing the preset's heads (default:
                               the heads).
       --positions <kind>      sinusoidal, learned, rope or alibi (default:

@@ -3,7 +3,8 @@ import XCTest
 @testable import Tensors
 
 /// The fast GEMM against `gemmReference` on shapes chosen to hit every edge of the blocking:
-/// sizes below, at and just past the 6×16 tile, the 256-deep blocks and the 3072-wide blocks.
+/// sizes below, at and just past the 6×16 tile (and the 6×32 one of AVX-512 builds), the 256-deep
+/// blocks and the 3072-wide blocks.
 final class GEMMTests: XCTestCase {
   private var generator = TestRandom(seed: 7)
 
@@ -66,6 +67,8 @@ final class GEMMTests: XCTestCase {
     let shapes = [
       (1, 1, 1), (5, 15, 3), (6, 16, 4), (7, 17, 5), (13, 33, 255), (12, 32, 257),
       (100, 3, 513), (3, 100, 1), (61, 47, 29), (24, 24, 32), (24, 32, 24),
+      // The wide (6×32) tile's edges, when the build chose it: 16, 31, 32, 33, 40, 48, 65.
+      (7, 31, 9), (6, 32, 5), (5, 40, 7), (13, 48, 20), (11, 65, 3), (2, 16, 300),
     ]
     for (m, n, k) in shapes {
       for transposeA in [false, true] {
