@@ -149,6 +149,7 @@ extension TransformerConfiguration {
     compare("padding_id", \.paddingID)
     compare("positions", \.positions)
     compare("kv_heads", \.keyValueHeadCount)
+    compare("architecture", \.architecture)
     return differences
   }
 }

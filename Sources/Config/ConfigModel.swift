@@ -20,6 +20,8 @@ public struct ModelConfig: ConfigSection {
 
   /// Which attention kernel the layers run: the kernels' own type.
   public typealias Attention = AttentionImplementation
+  /// Which stacks the model has: the model's own type.
+  public typealias Architecture = TransformerConfiguration.Architecture
 
   /// The number of encoder layers (N).
   public var encoderLayerCount = 6
@@ -50,6 +52,8 @@ public struct ModelConfig: ConfigSection {
   public var attention = Attention.auto
   /// W: decoder self-attention sees only the last W positions; nil for all.
   public var attentionWindow: Int? = nil
+  /// Encoder–decoder (the paper) or one decoder-only stack over `source </s> <s> target`.
+  public var architecture = Architecture.encoderDecoder
 
   /// Every field at its default.
   public init() {}
@@ -57,7 +61,9 @@ public struct ModelConfig: ConfigSection {
   public static let name = "model"
   public static let summary = "The Transformer's shape; the defaults are the paper's base model."
   public static let fields: [ConfigField<ModelConfig>] = [
-    .integer("encoder_layers", \.encoderLayerCount, minimum: 1, "Encoder layers (N)."),
+    .integer(
+      "encoder_layers", \.encoderLayerCount, minimum: 1,
+      "Encoder layers (N); ignored by `architecture` `decoder-only`, which has no encoder."),
     .integer("decoder_layers", \.decoderLayerCount, minimum: 1, "Decoder layers (N)."),
     .integer(
       "d_model", \.modelWidth, minimum: 2,
@@ -94,6 +100,10 @@ public struct ModelConfig: ConfigSection {
       "attention_window", \.attentionWindow, minimum: 1,
       "Local attention in the decoder's self-attention: position i sees only i − W < j ≤ i (Longformer/Mistral style); `null` = all earlier positions. The encoder and cross-attention stay full. Needs `attention` `memory_efficient` or `auto`."
     ),
+    .choice(
+      "architecture", \.architecture,
+      "`encoder-decoder` (the paper) or `decoder-only`: one causal stack of `decoder_layers` layers without cross-attention reads `source </s> <s> target` and is trained on the target only; needs `data.joint_vocabulary` true and `max_positions` ≥ 2 × `data.max_length` + 2."
+    ),
   ]
 
   /// Decodes the keys present, with the same checks as a config file.
@@ -105,3 +115,4 @@ public struct ModelConfig: ConfigSection {
 extension TransformerConfiguration.Activation: ConfigChoice {}
 extension TransformerConfiguration.NormPlacement: ConfigChoice {}
 extension AttentionImplementation: ConfigChoice {}
+extension TransformerConfiguration.Architecture: ConfigChoice {}

@@ -19,7 +19,7 @@ extension RunConfig {
       tiedEmbeddings: model.tieEmbeddings,
       maxPositions: model.maxPositions, paddingID: Vocabulary.paddingID,
       attention: model.attention,
-      attentionWindow: model.attentionWindow)
+      attentionWindow: model.attentionWindow, architecture: model.architecture)
     precondition(
       configuration.problem == nil,
       "RunConfig.transformerConfiguration: \(configuration.problem ?? "") passed validation")

@@ -42,7 +42,21 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
     case alibi
   }
 
-  /// The number of encoder layers (N).
+  /// Which stacks the model has (`model.architecture`).
+  public enum Architecture: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
+    /// An encoder reads the source, a decoder with cross-attention writes the target, as in
+    /// the paper (§3.1, figure 1).
+    case encoderDecoder = "encoder-decoder"
+    /// One causal stack of self-attention + feed-forward layers (the decoder's layers without
+    /// cross-attention) reads `source </s> <s> target` and predicts the target: a language
+    /// model conditioned on the source, as GPT-style models translate (Radford et al. 2019).
+    case decoderOnly = "decoder-only"
+
+    /// The config's word, `encoder-decoder` or `decoder-only`.
+    public var description: String { rawValue }
+  }
+
+  /// The number of encoder layers (N); 0 in a decoder-only model.
   public var encoderLayerCount: Int
   /// The number of decoder layers (N).
   public var decoderLayerCount: Int
@@ -83,6 +97,8 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
   /// W: decoder self-attention sees only the last W positions, i − W < j ≤ i
   /// (`model.attention_window`); nil for all. Needs the memory-efficient kernel.
   public var attentionWindow: Int?
+  /// Which stacks the model has (`model.architecture`); encoder-decoder in the paper.
+  public var architecture: Architecture
 
   /// A configuration; every argument defaults to the paper's base model.
   public init(
@@ -91,9 +107,12 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
     dropout: Float = 0.1, attentionDropout: Float = 0, activation: Activation = .relu,
     normPlacement: NormPlacement = .post, tiedEmbeddings: Bool = true, maxPositions: Int = 256,
     paddingID: Int = 0, attention: AttentionImplementation = .auto, attentionWindow: Int? = nil,
-    positions: Positions = .sinusoidal, keyValueHeadCount: Int? = nil
+    positions: Positions = .sinusoidal, keyValueHeadCount: Int? = nil,
+    architecture: Architecture = .encoderDecoder
   ) {
-    self.encoderLayerCount = encoderLayerCount
+    // A decoder-only model has no encoder, whatever `encoderLayerCount` says (the run config's
+    // `encoder_layers` is ignored there): its one stack is `decoderLayerCount` layers.
+    self.encoderLayerCount = architecture == .decoderOnly ? 0 : encoderLayerCount
     self.decoderLayerCount = decoderLayerCount
     self.modelWidth = modelWidth
     self.headCount = headCount
@@ -110,6 +129,21 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
     self.attentionWindow = attentionWindow
     self.positions = positions
     self.keyValueHeadCount = keyValueHeadCount ?? headCount
+    self.architecture = architecture
+  }
+
+  /// Whether the model is one causal stack over `source </s> <s> target`.
+  public var isDecoderOnly: Bool { architecture == .decoderOnly }
+
+  /// The most source positions (`</s>` included) the model reads: every position in an
+  /// encoder–decoder model, half of them in a decoder-only one, whose other half holds the
+  /// target.
+  public var maxSourcePositions: Int { isDecoderOnly ? maxPositions / 2 : maxPositions }
+
+  /// The most target positions (`<s>` included) after a source of `sourceLength` positions:
+  /// every position in an encoder–decoder model, the rest of the sequence in a decoder-only one.
+  public func maxTargetPositions(sourceLength: Int) -> Int {
+    isDecoderOnly ? maxPositions - sourceLength : maxPositions
   }
 
   /// The ALiBi slopes of every self-attention with `positions` alibi, else nil.
@@ -122,7 +156,10 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
 
   /// What is inconsistent about this configuration, in one line; nil when a model can be built.
   public var problem: String? {
-    if encoderLayerCount < 1 || decoderLayerCount < 1 {
+    if isDecoderOnly && decoderLayerCount < 1 {
+      return "decoder_layers must be at least 1, got \(decoderLayerCount)"
+    }
+    if !isDecoderOnly && (encoderLayerCount < 1 || decoderLayerCount < 1) {
       return "encoder_layers and decoder_layers must be at least 1, got "
         + "\(encoderLayerCount) and \(decoderLayerCount)"
     }
@@ -144,7 +181,10 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
       return "dropout and attention_dropout must lie in [0, 1), got \(dropout) and "
         + "\(attentionDropout)"
     }
-    if maxPositions < 1 { return "max_positions must be at least 1, got \(maxPositions)" }
+    if maxPositions < (isDecoderOnly ? 4 : 1) {
+      return "max_positions must be at least \(isDecoderOnly ? 4 : 1)"
+        + "\(isDecoderOnly ? " in a decoder-only model" : ""), got \(maxPositions)"
+    }
     if let window = attentionWindow, window < 1 || attention == .standard {
       return "attention_window must be at least 1 and needs attention \"memory_efficient\" or "
         + "\"auto\", got \(window) with \"\(attention.rawValue)\""
@@ -177,6 +217,7 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
       let known: [String]
       switch key {
       case CodingKeys.positions.rawValue: known = Positions.allCases.map(\.rawValue)
+      case CodingKeys.architecture.rawValue: known = Architecture.allCases.map(\.rawValue)
       case CodingKeys.activation.rawValue: known = Activation.allCases.map(\.rawValue)
       case CodingKeys.normPlacement.rawValue: known = NormPlacement.allCases.map(\.rawValue)
       default: return generic
@@ -214,13 +255,15 @@ public struct TransformerConfiguration: Codable, Equatable, Sendable {
     case attentionWindow = "attention_window"
     case positions
     case keyValueHeadCount = "kv_heads"
+    case architecture
   }
 }
 
 extension TransformerConfiguration {
-  /// Decodes every key; `attention`, `attention_window`, `positions` and `kv_heads`, which
-  /// checkpoints written before they existed lack, default to `auto`, none, `sinusoidal` and
-  /// `heads`. An unknown `positions` value fails to decode (a checkpoint from a newer version).
+  /// Decodes every key; `attention`, `attention_window`, `positions`, `kv_heads` and
+  /// `architecture`, which checkpoints written before they existed lack, default to `auto`,
+  /// none, `sinusoidal`, `heads` and `encoder-decoder`. An unknown `positions` or
+  /// `architecture` value fails to decode (a checkpoint from a newer version).
   public init(from decoder: Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     self.init(
@@ -240,6 +283,8 @@ extension TransformerConfiguration {
       attention: try c.decodeIfPresent(AttentionImplementation.self, forKey: .attention) ?? .auto,
       attentionWindow: try c.decodeIfPresent(Int.self, forKey: .attentionWindow),
       positions: try c.decodeIfPresent(Positions.self, forKey: .positions) ?? .sinusoidal,
-      keyValueHeadCount: try c.decodeIfPresent(Int.self, forKey: .keyValueHeadCount))
+      keyValueHeadCount: try c.decodeIfPresent(Int.self, forKey: .keyValueHeadCount),
+      architecture: try c.decodeIfPresent(Architecture.self, forKey: .architecture)
+        ?? .encoderDecoder)
   }
 }

@@ -18,6 +18,9 @@ enum PyTorchGoldenModel: String, CaseIterable {
   case postNormUntied = "post-norm-untied"
   /// Pre-norm with the final norms, GELU, one shared embedding matrix.
   case preNormTied = "pre-norm-tied"
+  /// One causal stack over `source </s> <s> target` (`architecture` decoder-only), pre-norm,
+  /// GELU, tied; 32 positions for the joined rows.
+  case decoderOnly = "decoder-only"
 
   /// The folder of all golden checkpoints.
   static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -30,7 +33,8 @@ enum PyTorchGoldenModel: String, CaseIterable {
   /// PyTorch's logits, loss, gradients and loss trajectory for those weights.
   var goldenPath: String { checkpointDirectory.appendingPathComponent("golden.safetensors").path }
 
-  /// D 16, H 2, F 32, V 24, 16 positions, dropout 0; 2+2 or 1+1 layers.
+  /// D 16, H 2, F 32, V 24, 16 positions, dropout 0; 2+2 or 1+1 layers, or 2 decoder-only
+  /// layers over 32 positions.
   var configuration: TransformerConfiguration {
     switch self {
     case .postNormUntied:
@@ -43,6 +47,11 @@ enum PyTorchGoldenModel: String, CaseIterable {
         encoderLayerCount: 1, decoderLayerCount: 1, modelWidth: 16, headCount: 2,
         feedForwardWidth: 32, vocabularySize: 24, dropout: 0, activation: .gelu,
         normPlacement: .pre, tiedEmbeddings: true, maxPositions: 16)
+    case .decoderOnly:
+      return TransformerConfiguration(
+        encoderLayerCount: 0, decoderLayerCount: 2, modelWidth: 16, headCount: 2,
+        feedForwardWidth: 32, vocabularySize: 24, dropout: 0, activation: .gelu,
+        normPlacement: .pre, tiedEmbeddings: true, maxPositions: 32, architecture: .decoderOnly)
     }
   }
 
@@ -50,7 +59,7 @@ enum PyTorchGoldenModel: String, CaseIterable {
   /// zeros or ones at initialisation) moved by N(0, 0.2²), so that the golden values also catch
   /// a bias or gain applied in the wrong place.
   func makeModel() -> Transformer {
-    let seed: UInt64 = self == .postNormUntied ? 13 : 14
+    let seed: UInt64 = self == .postNormUntied ? 13 : self == .preNormTied ? 14 : 15
     let model = Transformer(configuration: configuration, seed: seed)
     var generator = RandomGenerator(seed: seed + 1000)
     for parameter in model.parameters where parameter.value.rank == 1 {
