@@ -70,7 +70,7 @@ let package = Package(
     .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: nativeFlags),
     // The model's tests include its weights' round trip through a checkpoint file.
     .testTarget(
-      name: "NNTests", dependencies: ["NN", "Checkpoints"], exclude: ["Fixtures"],
+      name: "NNTests", dependencies: ["NN", "Checkpoints", "Config"], exclude: ["Fixtures"],
       swiftSettings: nativeFlags),
     .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"], swiftSettings: nativeFlags),
     .testTarget(

@@ -6,7 +6,11 @@ test_gpt2.c checks GPT-2 against PyTorch).
 The model is built from the configuration in model.safetensors' metadata (`model.configuration`):
 nn.Embedding tables times √D plus sinusoidal positions, nn.Linear projections with explicit
 heads, nn.LayerNorm (ε 1e-5) after (post-norm) or before (pre-norm, plus a final norm per stack)
-each sub-layer, ReLU or exact GELU, tied or untied embeddings; with `architecture` decoder-only,
+each sub-layer, ReLU or exact GELU, tied or untied embeddings, and the variants beyond the paper:
+`positions` learned (an nn.Embedding [P, D] per stack, `encoder.positions`/`decoder.positions`),
+rope (self-attention queries and keys rotated, interleaved pairs, pytorch_reference.rotary) or
+alibi (−m_h·|i − j| on self-attention scores); `kv_heads` G < H key/value heads, each read by
+H/G query heads. Cross-attention is never rotated or biased. With `architecture` decoder-only,
 one causal stack of layers without cross-attention over `source </s> <s> target` (the forward
 takes and returns the encoder–decoder shapes: logits of the target positions). Module names are
 our tensor
@@ -55,7 +59,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors import safe_open
 
-from pytorch_reference import sinusoidal_positions
+from pytorch_reference import alibi_slopes, rotary, sinusoidal_positions
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -66,22 +70,37 @@ FIXTURES = ROOT / "Tests" / "NNTests" / "Fixtures" / "PyTorchGolden"
 
 
 class MultiHeadAttention(nn.Module):
-    """softmax(Q·Kᵀ/√K)·V per head, K = D/H; masked keys get −∞ (§3.2.2)."""
+    """softmax(Q·Kᵀ/√K + bias)·V per head, K = D/H; masked keys get −∞ (§3.2.2). With
+    kv_heads G < H, key/value are [D, G·K] and query head h reads key/value head h // (H/G);
+    `rotary` rotates q and k by position, `slopes` adds ALiBi's −m_h·|i − j|."""
 
-    def __init__(self, d, heads):
+    def __init__(self, d, heads, kv_heads=None, rotary=False, slopes=None):
         super().__init__()
-        self.heads = heads
-        self.query, self.key, self.value, self.output = (nn.Linear(d, d) for _ in range(4))
+        self.heads, self.kv_heads = heads, kv_heads or heads
+        kv_width = d // heads * self.kv_heads
+        self.query = nn.Linear(d, d)
+        self.key, self.value = nn.Linear(d, kv_width), nn.Linear(d, kv_width)
+        self.output = nn.Linear(d, d)
+        self.rotary = rotary
+        self.slopes = None if slopes is None else torch.tensor(slopes, dtype=torch.float32)
 
     def forward(self, x, memory, visible):  # x [B, T, D], memory [B, S, D], visible [B, T, S]
         b, t, d = x.shape
         k_width = d // self.heads
 
-        def split(y):  # [B, L, D] → [B, H, L, K]
-            return y.view(b, y.shape[1], self.heads, k_width).transpose(1, 2)
+        def split(y, heads):  # [B, L, heads·K] → [B, heads, L, K]
+            return y.view(b, y.shape[1], heads, k_width).transpose(1, 2)
 
-        q, k, v = split(self.query(x)), split(self.key(memory)), split(self.value(memory))
+        q = split(self.query(x), self.heads)
+        k, v = split(self.key(memory), self.kv_heads), split(self.value(memory), self.kv_heads)
+        if self.rotary:
+            q, k = rotary(q), rotary(k)
+        repeats = self.heads // self.kv_heads  # [B, G, S, K] → [B, H, S, K]
+        k, v = k.repeat_interleave(repeats, dim=1), v.repeat_interleave(repeats, dim=1)
         scores = q @ k.transpose(-1, -2) / math.sqrt(k_width)  # [B, H, T, S]
+        if self.slopes is not None:
+            i, j = torch.arange(t)[:, None], torch.arange(memory.shape[1])[None, :]
+            scores = scores - self.slopes[:, None, None] * (i - j).abs().float()
         scores = scores.masked_fill(~visible[:, None], float("-inf"))
         heads = scores.softmax(-1) @ v  # [B, H, T, K]
         return self.output(heads.transpose(1, 2).reshape(b, t, d))
@@ -104,10 +123,12 @@ class Layer(nn.Module):
         super().__init__()
         d = c["d_model"]
         self.pre = c["norm"] == "pre"
-        self.self_attention = MultiHeadAttention(d, c["heads"])
+        positions, kv = c.get("positions", "sinusoidal"), c.get("kv_heads", c["heads"])
+        slopes = alibi_slopes(c["heads"]) if positions == "alibi" else None
+        self.self_attention = MultiHeadAttention(d, c["heads"], kv, positions == "rope", slopes)
         self.self_attention_norm = nn.LayerNorm(d, eps=1e-5)
-        if decoder:
-            self.cross_attention = MultiHeadAttention(d, c["heads"])
+        if decoder:  # cross-attention: no rotation, no bias
+            self.cross_attention = MultiHeadAttention(d, c["heads"], kv)
             self.cross_attention_norm = nn.LayerNorm(d, eps=1e-5)
         self.feed_forward = FeedForward(d, c["d_ff"], c["activation"])
         self.feed_forward_norm = nn.LayerNorm(d, eps=1e-5)
@@ -134,6 +155,8 @@ class Stack(nn.Module):
     def __init__(self, c, count, decoder):
         super().__init__()
         self.layers = nn.ModuleList(Layer(c, decoder) for _ in range(count))
+        if c.get("positions") == "learned":  # `encoder.positions.weight`, [P, D]
+            self.positions = nn.Embedding(c["max_positions"], c["d_model"])
         if c["norm"] == "pre":
             self.final_norm = nn.LayerNorm(c["d_model"], eps=1e-5)
 
@@ -172,11 +195,17 @@ class Transformer(nn.Module):
         # Decoder-only: the decoder's layers without cross-attention.
         self.decoder = Stack(c, c["decoder_layers"], decoder=not self.decoder_only)
 
-    def embed(self, role, ids):  # E[ids]·√D + PE, §3.4–3.5
-        return (
-            getattr(self, self.tables[role])(ids) * math.sqrt(self.c["d_model"])
-            + self.positions[: ids.shape[1]]
-        )
+    def embed(self, role, ids):  # E[ids]·√D + PE (§3.4–3.5), + P (learned), or + nothing
+        tokens = getattr(self, self.tables[role])(ids) * math.sqrt(self.c["d_model"])
+        kind = self.c.get("positions", "sinusoidal")
+        if kind == "sinusoidal":
+            return tokens + self.positions[: ids.shape[1]]
+        if kind == "learned":
+            stack = self.decoder if role == 1 else self.encoder
+            return tokens + stack.positions.weight[: ids.shape[1]]
+        if kind in ("rope", "alibi"):
+            return tokens  # positions act inside self-attention
+        sys.exit(f"unknown positions {kind!r} in the checkpoint's configuration")
 
     def encode(self, source_ids, source_lengths):  # → [B, S, D]
         keys = key_mask(source_lengths, source_ids.shape[1])  # [B, 1, S]
@@ -381,6 +410,14 @@ TRAINING = {
         "max_steps": 10,
         "clip_norm": 0.5,
     },
+    "rope-gqa": {
+        **ADAM,
+        "schedule": "inverse_sqrt",
+        "peak_lr": 0.01,
+        "warmup_steps": 3,
+        "max_steps": 10,
+        "clip_norm": 1.0,
+    },
 }
 
 
@@ -521,12 +558,15 @@ def main():
         action="store_true",
         help=f"write golden.safetensors in {FIXTURES.relative_to(ROOT)}/*/",
     )
+    parser.add_argument(
+        "--only", choices=sorted(TRAINING), help="with --write-fixture: only this checkpoint"
+    )
     parser.add_argument("--source-ids", help="comma-separated, ending with </s> (2)")
     parser.add_argument("--target-ids", help="comma-separated, starting with <s> (1)")
     args = parser.parse_args()
     torch.manual_seed(0)
     if args.write_fixture:
-        for name in TRAINING:
+        for name in [args.only] if args.only else TRAINING:
             write_fixture(FIXTURES / name)
         return
     if args.checkpoint is None:

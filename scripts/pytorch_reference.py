@@ -1,7 +1,8 @@
 """What scripts/bench-train-pytorch.py, scripts/bench-decode-pytorch.py and
 scripts/pytorch_golden.py share: the presets of `transformer-cli bench train` / `bench decode`,
-the sinusoidal positions and the tied, scaled embedding (Vaswani et al. §3.4–3.5). Needs torch;
-the project itself never imports it."""
+the sinusoidal positions and the tied, scaled embedding (Vaswani et al. §3.4–3.5), and the
+position variants beyond the paper (rotary embedding, ALiBi slopes). Needs torch; the project
+itself never imports it."""
 import math
 
 import torch
@@ -24,6 +25,33 @@ def sinusoidal_positions(max_len, d):
     pe[:, 0::2] = torch.sin(position * rate)
     pe[:, 1::2] = torch.cos(position * rate[: d // 2])
     return pe.float()
+
+
+def rotary(x, offset=0):
+    """RoPE (Su et al. 2021, eq. 34) as Sources/Tensors/RotaryEmbedding.swift: the interleaved
+    pairs (x[2i], x[2i+1]) of row t of x [..., L, K] rotated by (offset + t)·θ_i,
+    θ_i = 10000^(−2i/K); cos and sin computed in float64 and rounded once. (GPT-NeoX/Llama's
+    rotate_half pairs i with i + K/2 instead: a different convention.)"""
+    k = x.shape[-1]
+    theta = 10000.0 ** (-torch.arange(0, k, 2, dtype=torch.float64) / k)  # [K/2]
+    angle = torch.arange(offset, offset + x.shape[-2], dtype=torch.float64)[:, None] * theta
+    cos, sin = angle.cos().float(), angle.sin().float()  # [L, K/2]
+    even, odd = x[..., 0::2], x[..., 1::2]
+    return torch.stack((even * cos - odd * sin, even * sin + odd * cos), -1).flatten(-2)
+
+
+def alibi_slopes(heads):
+    """ALiBi's head slopes (Press et al. 2022): 2^(−8h/H) for H a power of two, else those of
+    the nearest lower power of two followed by every other slope of twice as many heads."""
+
+    def power_of_two(n):
+        start = 2.0 ** (-8.0 / n)
+        return [start ** (i + 1) for i in range(n)]
+
+    lower = 2 ** int(math.floor(math.log2(heads)))
+    if lower == heads:
+        return power_of_two(heads)
+    return power_of_two(lower) + power_of_two(2 * lower)[0::2][: heads - lower]
 
 
 class ScaledEmbedding(nn.Module):

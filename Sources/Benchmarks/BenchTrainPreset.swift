@@ -35,7 +35,7 @@ public enum BenchTrainPreset: String, CaseIterable {
     TransformerConfiguration(
       encoderLayerCount: layers, decoderLayerCount: layers, modelWidth: width, headCount: heads,
       feedForwardWidth: feedForward, vocabularySize: vocabulary, dropout: 0.1,
-      attentionDropout: 0, activation: .relu, normPlacement: .post, tiedEmbeddings: true,
+      attentionDropout: 0, activation: .relu, norm: .post, tieEmbeddings: true,
       maxPositions: 64)
   }
 }

@@ -36,7 +36,7 @@ struct TraceReport {
           ? "decoder-only: \(c.decoderLayerCount) causal layers over S+T = source ++ decoder "
             + "input, loss on the T target positions, "
           : "\(c.encoderLayerCount) encoder and \(c.decoderLayerCount) decoder layers, ")
-        + "\(c.normPlacement)-norm, "
+        + "\(c.norm)-norm, "
         + "\(c.positions.rawValue) positions",
       "",
     ]

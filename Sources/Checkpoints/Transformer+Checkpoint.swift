@@ -1,5 +1,7 @@
 import Autograd
+import Config
 import NN
+import Support
 import Tensors
 
 // Saving and loading a Transformer's weights by name, with its configuration in the file's
@@ -67,10 +69,7 @@ extension Transformer {
     from file: SafeTensorsFile, path: String, ignoringTensorsWithPrefix ignoredPrefix: String? = nil
   ) throws(CheckpointError) {
     if let stored = file.metadata[Self.configurationMetadataKey] {
-      guard let other = TransformerConfiguration(jsonText: stored) else {
-        throw .configurationMismatch(
-          path: path, reason: TransformerConfiguration.decodingProblem(jsonText: stored))
-      }
+      let other = try Self.storedConfiguration(stored, path: path)
       let differences = configuration.architecturalDifferences(from: other)
       if !differences.isEmpty {
         throw .configurationMismatch(
@@ -115,15 +114,27 @@ extension Transformer {
         reason: "it has no metadata \"\(Self.configurationMetadataKey)\", so the model's shape "
           + "is unknown")
     }
-    guard let configuration = TransformerConfiguration(jsonText: text) else {
-      throw .configurationMismatch(
-        path: path, reason: TransformerConfiguration.decodingProblem(jsonText: text))
-    }
+    let configuration = try Self.storedConfiguration(text, path: path)
     if let problem = configuration.problem {
       throw .configurationMismatch(path: path, reason: "its configuration is invalid: \(problem)")
     }
     self.init(configuration: configuration, seed: 0)
     try load(from: file, path: path)
+  }
+
+  /// The configuration in a file's metadata; the error names the key that does not read.
+  static func storedConfiguration(_ text: String, path: String) throws(CheckpointError)
+    -> TransformerConfiguration
+  {
+    do {
+      return try TransformerConfiguration(checkpointJSON: text)
+    } catch {
+      let at = error.path.isEmpty ? "" : " at \(jsonStringLiteral(error.path))"
+      throw .configurationMismatch(
+        path: path,
+        reason: "its metadata \"\(configurationMetadataKey)\" does not parse\(at): \(error.message)"
+      )
+    }
   }
 }
 
@@ -137,19 +148,19 @@ extension TransformerConfiguration {
         differences.append("\(key) \(other[keyPath: path])")
       }
     }
-    compare("encoder_layers", \.encoderLayerCount)
-    compare("decoder_layers", \.decoderLayerCount)
-    compare("d_model", \.modelWidth)
-    compare("heads", \.headCount)
-    compare("d_ff", \.feedForwardWidth)
+    compare("encoder_layers", \.hyperparameters.encoderLayerCount)
+    compare("decoder_layers", \.hyperparameters.decoderLayerCount)
+    compare("d_model", \.hyperparameters.modelWidth)
+    compare("heads", \.hyperparameters.headCount)
+    compare("d_ff", \.hyperparameters.feedForwardWidth)
     compare("vocabulary_size", \.vocabularySize)
-    compare("activation", \.activation)
-    compare("norm", \.normPlacement)
-    compare("tie_embeddings", \.tiedEmbeddings)
+    compare("activation", \.hyperparameters.activation)
+    compare("norm", \.hyperparameters.norm)
+    compare("tie_embeddings", \.hyperparameters.tieEmbeddings)
     compare("padding_id", \.paddingID)
-    compare("positions", \.positions)
+    compare("positions", \.hyperparameters.positions)
     compare("kv_heads", \.keyValueHeadCount)
-    compare("architecture", \.architecture)
+    compare("architecture", \.hyperparameters.architecture)
     return differences
   }
 }

@@ -1,66 +1,18 @@
 import NN
 import Tensors
 
-/// The `model` section: the Transformer's shape (Vaswani et al. 2017, section 3).
+/// The `model` section: the model's own ``TransformerHyperparameters`` (Vaswani et al. 2017,
+/// section 3), so that the config file and the model cannot describe two different shapes.
 ///
-/// The defaults are the paper's base model (table 3): 6 + 6 layers, width 512, 8 heads,
-/// feed-forward width 2048, dropout 0.1, post-norm, ReLU, tied embeddings.
-public struct ModelConfig: ConfigSection {
-  /// The feed-forward non-linearity: the model's own type, so the two cannot drift.
-  public typealias Activation = TransformerConfiguration.Activation
-  /// Where layer normalisation sits: the model's own type.
-  public typealias NormPlacement = TransformerConfiguration.NormPlacement
+/// A new field is its declaration in `TransformerHyperparameters` plus one line in ``fields``
+/// below: that line gives config files, `--set`, `config.json`, the reference table and the
+/// checkpoint's metadata (`TransformerConfiguration.jsonText`) its key.
+public typealias ModelConfig = TransformerHyperparameters
 
-  /// How weight matrices are initialised.
-  public enum Initialization: String, ConfigChoice {
-    /// Uniform in ±sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010); embeddings from
-    /// N(0, d_model^-0.5).
-    case xavierUniform = "xavier_uniform"
-  }
-
-  /// Which attention kernel the layers run: the kernels' own type.
-  public typealias Attention = AttentionImplementation
-  /// Which stacks the model has: the model's own type.
-  public typealias Architecture = TransformerConfiguration.Architecture
-
-  /// The number of encoder layers (N).
-  public var encoderLayerCount = 6
-  /// The number of decoder layers (N).
-  public var decoderLayerCount = 6
-  /// The width of every residual stream (d_model, D).
-  public var modelWidth = 512
-  /// The number of attention heads (h, H); must divide ``modelWidth``.
-  public var headCount = 8
-  /// The inner width of each feed-forward network (d_ff, F).
-  public var feedForwardWidth = 2048
-  /// The residual dropout rate (P_drop): on each sub-layer output and on the embedding sums.
-  public var dropout = 0.1
-  /// The dropout rate on attention weights (after the softmax).
-  public var attentionDropout = 0.0
-  /// The feed-forward non-linearity.
-  public var activation = Activation.relu
-  /// Where layer normalisation sits.
-  public var norm = NormPlacement.post
-  /// Whether the source embedding, the target embedding and the output projection are one
-  /// table, as in section 3.4; it needs `data.joint_vocabulary`.
-  public var tieEmbeddings = true
-  /// The longest sequence the positional encoding covers, `<s>`/`</s>` included.
-  public var maxPositions = 256
-  /// How weights are initialised.
-  public var initialization = Initialization.xavierUniform
-  /// The attention kernel.
-  public var attention = Attention.auto
-  /// W: decoder self-attention sees only the last W positions; nil for all.
-  public var attentionWindow: Int? = nil
-  /// Encoder–decoder (the paper) or one decoder-only stack over `source </s> <s> target`.
-  public var architecture = Architecture.encoderDecoder
-
-  /// Every field at its default.
-  public init() {}
-
+extension TransformerHyperparameters: ConfigSection {
   public static let name = "model"
   public static let summary = "The Transformer's shape; the defaults are the paper's base model."
-  public static let fields: [ConfigField<ModelConfig>] = [
+  public static let fields: [ConfigField<TransformerHyperparameters>] = [
     .integer(
       "encoder_layers", \.encoderLayerCount, minimum: 1,
       "Encoder layers (N); ignored by `architecture` `decoder-only`, which has no encoder."),
@@ -89,7 +41,7 @@ public struct ModelConfig: ConfigSection {
     ),
     .integer(
       "max_positions", \.maxPositions, minimum: 2,
-      "Longest sequence the sinusoidal positional encoding covers, `<s>`/`</s>` included; at least `data.max_length` + 1."
+      "Longest sequence the model reads, `<s>`/`</s>` included (the rows of the sinusoidal or learned position table); at least `data.max_length` + 1."
     ),
     .choice("init", \.initialization, "Weight initialisation: Xavier/Glorot uniform for matrices."),
     .choice(
@@ -99,6 +51,14 @@ public struct ModelConfig: ConfigSection {
     .optionalInteger(
       "attention_window", \.attentionWindow, minimum: 1,
       "Local attention in the decoder's self-attention: position i sees only i − W < j ≤ i (Longformer/Mistral style); `null` = all earlier positions. The encoder and cross-attention stay full. Needs `attention` `memory_efficient` or `auto`."
+    ),
+    .choice(
+      "positions", \.positions,
+      "How the model knows word order: `sinusoidal` (the paper, section 3.5), `learned` (a trained [max_positions, d_model] table per embedding), `rope` (rotary: self-attention queries and keys rotated by position, Su et al. 2021) or `alibi` (a per-head bias −m·|i − j| on self-attention scores, Press et al. 2022). Cross-attention is never rotated or biased."
+    ),
+    .optionalInteger(
+      "kv_heads", \.keyValueHeads, minimum: 1,
+      "Key/value heads of every attention layer; `heads` must be a multiple. `null` = `heads` (the paper); 1 = multi-query attention; between = grouped-query attention. The KV cache holds only these heads."
     ),
     .choice(
       "architecture", \.architecture,
@@ -112,7 +72,9 @@ public struct ModelConfig: ConfigSection {
   public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 }
 
-extension TransformerConfiguration.Activation: ConfigChoice {}
-extension TransformerConfiguration.NormPlacement: ConfigChoice {}
+extension TransformerHyperparameters.Activation: ConfigChoice {}
+extension TransformerHyperparameters.NormPlacement: ConfigChoice {}
+extension TransformerHyperparameters.Initialization: ConfigChoice {}
+extension TransformerHyperparameters.Positions: ConfigChoice {}
+extension TransformerHyperparameters.Architecture: ConfigChoice {}
 extension AttentionImplementation: ConfigChoice {}
-extension TransformerConfiguration.Architecture: ConfigChoice {}

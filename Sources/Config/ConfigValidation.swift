@@ -22,6 +22,18 @@ extension RunConfig {
         "\(model.modelWidth) is odd; the sinusoidal positional encoding pairs each sine with a cosine"
       )
     }
+    if let kv = model.keyValueHeads, model.headCount % kv != 0 {
+      throw fail(
+        "model.kv_heads",
+        "\(kv) does not divide model.heads (\(model.headCount)); heads must be a multiple of "
+          + "kv_heads")
+    }
+    if model.positions == .rope && (model.modelWidth / model.headCount) % 2 != 0 {
+      throw fail(
+        "model.positions",
+        "\"rope\" rotates pairs of a head's dimensions, but the head size d_model/heads = "
+          + "\(model.modelWidth / model.headCount) is odd")
+    }
     if model.tieEmbeddings && !data.jointVocabulary {
       throw fail(
         "model.tie_embeddings",

@@ -40,11 +40,11 @@ public struct DecoderLayer {
     let c = configuration
     func connection(_ suffix: String) -> SublayerConnection {
       SublayerConnection(
-        name: name + suffix, width: c.modelWidth, placement: c.normPlacement, dropout: c.dropout)
+        name: name + suffix, width: c.modelWidth, placement: c.norm, dropout: Float(c.dropout))
     }
     selfAttention = MultiHeadAttention(
       name: name + ".self_attention", modelWidth: c.modelWidth, headCount: c.headCount,
-      attentionDropout: c.attentionDropout, implementation: c.attention,
+      attentionDropout: Float(c.attentionDropout), implementation: c.attention,
       window: c.attentionWindow, keyValueHeadCount: c.keyValueHeadCount,
       rotary: c.positions == .rope, alibiSlopes: c.selfAttentionSlopes, using: &generator)
     selfAttentionConnection = connection(".self_attention_norm")
@@ -56,7 +56,7 @@ public struct DecoderLayer {
     } else {
       crossAttention = MultiHeadAttention(
         name: name + ".cross_attention", modelWidth: c.modelWidth, headCount: c.headCount,
-        attentionDropout: c.attentionDropout, implementation: c.attention,
+        attentionDropout: Float(c.attentionDropout), implementation: c.attention,
         keyValueHeadCount: c.keyValueHeadCount, using: &generator)
       crossAttentionConnection = connection(".cross_attention_norm")
     }

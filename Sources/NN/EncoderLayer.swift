@@ -31,18 +31,18 @@ public struct EncoderLayer {
     let c = configuration
     selfAttention = MultiHeadAttention(
       name: name + ".self_attention", modelWidth: c.modelWidth, headCount: c.headCount,
-      attentionDropout: c.attentionDropout, implementation: c.attention,
+      attentionDropout: Float(c.attentionDropout), implementation: c.attention,
       keyValueHeadCount: c.keyValueHeadCount, rotary: c.positions == .rope,
       alibiSlopes: c.selfAttentionSlopes, using: &generator)
     selfAttentionConnection = SublayerConnection(
-      name: name + ".self_attention_norm", width: c.modelWidth, placement: c.normPlacement,
-      dropout: c.dropout)
+      name: name + ".self_attention_norm", width: c.modelWidth, placement: c.norm,
+      dropout: Float(c.dropout))
     feedForward = FeedForward(
       name: name + ".feed_forward", modelWidth: c.modelWidth,
       feedForwardWidth: c.feedForwardWidth, activation: c.activation, using: &generator)
     feedForwardConnection = SublayerConnection(
-      name: name + ".feed_forward_norm", width: c.modelWidth, placement: c.normPlacement,
-      dropout: c.dropout)
+      name: name + ".feed_forward_norm", width: c.modelWidth, placement: c.norm,
+      dropout: Float(c.dropout))
   }
 
   /// Every parameter, in the order of the sub-layers.

@@ -4,7 +4,8 @@
 // - Layers: `Linear`, `Embedding`, `PositionalEncoding`, `LayerNorm`, `MultiHeadAttention`,
 //   `FeedForward`, `SublayerConnection` (residual + norm), `EncoderLayer`, `DecoderLayer`,
 //   `TransformerEncoder`, `TransformerDecoder`, `Transformer`.
-// - `TransformerConfiguration`: the model's shape, the one type that describes it.
+// - `TransformerHyperparameters` (the config's `model` section) and `TransformerConfiguration`
+//   (those plus V and the padding id): the one description of the model.
 // - `ForwardContext` and `ForwardTrace`: the training flag, dropout's generator, and the record
 //   of every step that `trace` and `attention` print.
 // - Cached decoding: `KeyValueCache` and `IncrementalDecoder`.

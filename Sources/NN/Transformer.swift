@@ -6,7 +6,7 @@ import Tensors
 /// Source and target ids are embedded (times √D, §3.4), added to sinusoidal positions (§3.5)
 /// and dropped out (§5.4); the encoder reads the source, the decoder reads the target prefix
 /// and the encoder's output, and a linear projection without bias turns the decoder's states
-/// into logits over the joint vocabulary. With `tiedEmbeddings`, one `[V, D]` matrix is the
+/// into logits over the joint vocabulary. With `tieEmbeddings`, one `[V, D]` matrix is the
 /// source embedding, the target embedding and that projection (§3.4).
 ///
 /// ```swift
@@ -76,7 +76,7 @@ public final class Transformer {
     func table(_ name: String) -> Embedding {
       Embedding(name: name, vocabularySize: vocabularySize, width: width, using: &generator)
     }
-    if configuration.tiedEmbeddings {
+    if configuration.tieEmbeddings {
       let shared = table("embedding")
       (sourceEmbedding, targetEmbedding, outputProjection) = (shared, shared, shared)
     } else if configuration.isDecoderOnly {
@@ -433,7 +433,7 @@ public final class Transformer {
     case .rope, .alibi:
       positioned = tokens  // [B, L, D]: positions enter in self-attention
     }
-    let dropped = context.dropout(positioned, probability: configuration.dropout)
+    let dropped = context.dropout(positioned, probability: Float(configuration.dropout))
     if context.isTraining { context.record("dropout (§5.4)", "[B, \(l), D]", dropped.value) }
     return dropped
   }

@@ -29,7 +29,7 @@ public struct TransformerDecoder {
     }
     self.layers = layers
     finalNorm =
-      configuration.normPlacement == .pre
+      configuration.norm == .pre
       ? LayerNorm(name: name + ".final_norm", width: configuration.modelWidth) : nil
   }
 

@@ -64,7 +64,23 @@ public indirect enum JSONValue: Equatable, Sendable {
     }
   }
 
-
+  /// The value as one line of JSON with no spaces, members in order or, with `sortingKeys`,
+  /// sorted by key at every level (as `JSONEncoder`'s `.sortedKeys` orders them).
+  public func compactText(sortingKeys: Bool = false) -> String {
+    switch self {
+    case .object(let members):
+      let ordered = sortingKeys ? members.sorted { $0.key < $1.key } : members
+      let parts = ordered.map {
+        jsonStringLiteral($0.key) + ":" + $0.value.compactText(sortingKeys: sortingKeys)
+      }
+      return "{" + parts.joined(separator: ",") + "}"
+    case .array(let elements):
+      return "[" + elements.map { $0.compactText(sortingKeys: sortingKeys) }.joined(separator: ",")
+        + "]"
+    default:
+      return quoted
+    }
+  }
 
   /// The number for a real-valued field: the shortest text that reads back as `value`.
   public static func real(_ value: Double) -> JSONValue {

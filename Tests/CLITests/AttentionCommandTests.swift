@@ -18,7 +18,10 @@ struct InspectionFixture {
   /// `checkpoint/`.
   let checkpoint: String
 
-  init(layers: Int = 2, heads: Int = 2, width: Int = 16, window: Int? = nil) throws {
+  init(
+    layers: Int = 2, heads: Int = 2, width: Int = 16, window: Int? = nil,
+    positions: TransformerHyperparameters.Positions = .sinusoidal, keyValueHeads: Int? = nil
+  ) throws {
     directory = try TemporaryDirectory()
     let text = ["the cat sat on the mat", "le chat", "a dog ran home", "un chien & <b>"]
     let bpe = try BPEModel.learn(lines: text, vocabularySize: 300, minimumPairCount: 1)
@@ -31,6 +34,8 @@ struct InspectionFixture {
     config.model.maxPositions = 64
     config.data.maxLength = 60
     config.model.attentionWindow = window
+    config.model.positions = positions
+    config.model.keyValueHeads = keyValueHeads
     let model = Transformer(
       configuration: config.transformerConfiguration(vocabularySize: bpe.vocabulary.count),
       seed: 7)

@@ -30,4 +30,34 @@ final class BenchDecodeTests: XCTestCase {
       XCTAssertEqual(measurement.tokens, 4 * 24)
     }
   }
+
+  /// --kv-heads and --positions reach the model; the cache shrinks by heads/kv_heads.
+  func testKeyValueHeadsShrinkTheCache() throws {
+    func cache(_ kv: Int, _ positions: String) throws -> Double {
+      let run = CLIRun(
+        "bench", "decode", "--preset", "tiny", "--batch", "2", "--kv-heads", String(kv),
+        "--positions", positions, "--threads", "1", "--json")
+      XCTAssertEqual(run.status, 0, run.errors)
+      let object = try XCTUnwrap(
+        JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+      XCTAssertEqual(object["kv_heads"] as? Int, kv)
+      XCTAssertEqual(object["positions"] as? String, positions)
+      return try XCTUnwrap(object["kv_cache_mb"] as? Double)
+    }
+    let full = try cache(4, "sinusoidal")
+    // tiny: 2 layers, K 32, 2 sentences of 24 source tokens, 25 steps, keys and values.
+    XCTAssertEqual(full, Double(2 * 2 * 4 * 32 * (25 + 24) * 2 * 4) / 1_048_576, accuracy: 1e-3)
+    XCTAssertEqual(try cache(1, "rope"), full / 4, accuracy: 1e-3)
+    XCTAssertEqual(try cache(2, "alibi"), full / 2, accuracy: 1e-3)
+  }
+
+  func testBadKeyValueHeadsAndPositionsAreUsageErrors() {
+    let kv = CLIRun("bench", "decode", "--preset", "tiny", "--kv-heads", "3")
+    XCTAssertEqual(kv.status, 64)
+    XCTAssertTrue(kv.errors.contains("--kv-heads 3 does not divide the 4 heads"), kv.errors)
+    XCTAssertEqual(kv.errors.split(separator: "\n").count, 1, kv.errors)
+    let positions = CLIRun("bench", "decode", "--preset", "tiny", "--positions", "rotary")
+    XCTAssertEqual(positions.status, 64)
+    XCTAssertTrue(positions.errors.contains("rotary"), positions.errors)
+  }
 }

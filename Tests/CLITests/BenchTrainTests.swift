@@ -72,7 +72,7 @@ final class BenchTrainTests: XCTestCase {
       [[128, 4, 512, 2, 2, 1000], [256, 8, 1024, 3, 3, 8000], [512, 8, 2048, 6, 6, 8000]])
     for preset in BenchTrainPreset.allCases {
       let c = preset.configuration
-      XCTAssertTrue(c.tiedEmbeddings && c.normPlacement == .post && c.dropout == 0.1)
+      XCTAssertTrue(c.tieEmbeddings && c.norm == .post && c.dropout == 0.1)
       XCTAssertNil(c.problem)
     }
   }

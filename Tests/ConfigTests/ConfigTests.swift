@@ -440,7 +440,6 @@ final class ConfigTests: XCTestCase {
     XCTAssertEqual(decoderOnly.model.architecture, .decoderOnly)
     let model = decoderOnly.transformerConfiguration(vocabularySize: 300)
     XCTAssertEqual(model.architecture, .decoderOnly)
-    XCTAssertEqual(model.encoderLayerCount, 0, "encoder_layers is ignored")
     XCTAssertEqual(model.decoderLayerCount, 6)
     XCTAssertTrue(decoderOnly.jsonText.contains(#""architecture": "decoder-only""#))
     XCTAssertEqual(

@@ -17,11 +17,11 @@ enum SearchFixtures {
     _ placement: TransformerConfiguration.NormPlacement, decoderOnly: Bool = false
   ) -> Transformer {
     let (seed, endScale): (UInt64, Float) =
-      decoderOnly ? (4, -5) : placement == .post ? (2, -6) : (3, -4)
+      decoderOnly ? (3, -8) : placement == .post ? (2, -6) : (3, -4)
     let configuration = TransformerConfiguration(
       encoderLayerCount: 2, decoderLayerCount: 2, modelWidth: 16, headCount: 4,
-      feedForwardWidth: 32, vocabularySize: 40, dropout: 0, normPlacement: placement,
-      tiedEmbeddings: true, maxPositions: decoderOnly ? 40 : 24,
+      feedForwardWidth: 32, vocabularySize: 40, dropout: 0, norm: placement,
+      tieEmbeddings: true, maxPositions: decoderOnly ? 40 : 24,
       architecture: decoderOnly ? .decoderOnly : .encoderDecoder)
     let model = Transformer(configuration: configuration, seed: seed)
     model.isTraining = false

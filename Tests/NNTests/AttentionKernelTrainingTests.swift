@@ -25,7 +25,7 @@ final class AttentionKernelTrainingTests: XCTestCase {
     func losses(_ attention: AttentionImplementation) -> [Float] {
       let configuration = TransformerConfiguration(
         encoderLayerCount: 2, decoderLayerCount: 2, modelWidth: 16, headCount: 4,
-        feedForwardWidth: 32, vocabularySize: 23, dropout: 0, normPlacement: .pre,
+        feedForwardWidth: 32, vocabularySize: 23, dropout: 0, norm: .pre,
         maxPositions: 16, attention: attention, positions: positions,
         keyValueHeadCount: keyValueHeads)
       let model = Transformer(configuration: configuration, seed: 11)

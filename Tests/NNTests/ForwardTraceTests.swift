@@ -68,7 +68,7 @@ final class ForwardTraceTests: XCTestCase {
       TransformerConfiguration(
         encoderLayerCount: 2, decoderLayerCount: 3, modelWidth: 12, headCount: 3,
         feedForwardWidth: 20, vocabularySize: 11, dropout: 0, activation: .relu,
-        normPlacement: .pre, maxPositions: 16),
+        norm: .pre, maxPositions: 16),
     ] {
       let c = configuration
       let (d, h, k, f, v) = (

@@ -14,8 +14,8 @@ final class IncrementalDecodingTests: XCTestCase {
   ) -> Transformer {
     let configuration = TransformerConfiguration(
       encoderLayerCount: 2, decoderLayerCount: 2, modelWidth: 16, headCount: 4,
-      feedForwardWidth: 24, vocabularySize: 29, dropout: 0.1, normPlacement: placement,
-      tiedEmbeddings: placement == .post, maxPositions: 20, attention: attention,
+      feedForwardWidth: 24, vocabularySize: 29, dropout: 0.1, norm: placement,
+      tieEmbeddings: placement == .post, maxPositions: 20, attention: attention,
       attentionWindow: window, positions: positions, keyValueHeadCount: keyValueHeads)
     let model = Transformer(configuration: configuration, seed: seed)
     model.isTraining = false

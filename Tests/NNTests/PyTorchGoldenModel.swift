@@ -18,6 +18,9 @@ enum PyTorchGoldenModel: String, CaseIterable {
   case postNormUntied = "post-norm-untied"
   /// Pre-norm with the final norms, GELU, one shared embedding matrix.
   case preNormTied = "pre-norm-tied"
+  /// Beyond the paper: rotary positions and grouped-query attention (4 heads, 2 key/value
+  /// heads), pre-norm, GELU, tied, untied from the sinusoids entirely.
+  case ropeGQA = "rope-gqa"
   /// One causal stack over `source </s> <s> target` (`architecture` decoder-only), pre-norm,
   /// GELU, tied; 32 positions for the joined rows.
   case decoderOnly = "decoder-only"
@@ -33,25 +36,31 @@ enum PyTorchGoldenModel: String, CaseIterable {
   /// PyTorch's logits, loss, gradients and loss trajectory for those weights.
   var goldenPath: String { checkpointDirectory.appendingPathComponent("golden.safetensors").path }
 
-  /// D 16, H 2, F 32, V 24, 16 positions, dropout 0; 2+2 or 1+1 layers, or 2 decoder-only
-  /// layers over 32 positions.
+  /// D 16, H 2 (4 with 2 key/value heads for rope-gqa), F 32, V 24, 16 positions, dropout 0;
+  /// 2+2 or 1+1 layers, or 2 decoder-only layers over 32 positions.
   var configuration: TransformerConfiguration {
     switch self {
     case .postNormUntied:
       return TransformerConfiguration(
         encoderLayerCount: 2, decoderLayerCount: 2, modelWidth: 16, headCount: 2,
         feedForwardWidth: 32, vocabularySize: 24, dropout: 0, activation: .relu,
-        normPlacement: .post, tiedEmbeddings: false, maxPositions: 16)
+        norm: .post, tieEmbeddings: false, maxPositions: 16)
     case .preNormTied:
       return TransformerConfiguration(
         encoderLayerCount: 1, decoderLayerCount: 1, modelWidth: 16, headCount: 2,
         feedForwardWidth: 32, vocabularySize: 24, dropout: 0, activation: .gelu,
-        normPlacement: .pre, tiedEmbeddings: true, maxPositions: 16)
+        norm: .pre, tieEmbeddings: true, maxPositions: 16)
     case .decoderOnly:
       return TransformerConfiguration(
-        encoderLayerCount: 0, decoderLayerCount: 2, modelWidth: 16, headCount: 2,
+        encoderLayerCount: 1, decoderLayerCount: 2, modelWidth: 16, headCount: 2,
         feedForwardWidth: 32, vocabularySize: 24, dropout: 0, activation: .gelu,
-        normPlacement: .pre, tiedEmbeddings: true, maxPositions: 32, architecture: .decoderOnly)
+        norm: .pre, tieEmbeddings: true, maxPositions: 32, architecture: .decoderOnly)
+    case .ropeGQA:
+      return TransformerConfiguration(
+        encoderLayerCount: 1, decoderLayerCount: 1, modelWidth: 16, headCount: 4,
+        feedForwardWidth: 32, vocabularySize: 24, dropout: 0, activation: .gelu,
+        norm: .pre, tieEmbeddings: true, maxPositions: 16, positions: .rope,
+        keyValueHeadCount: 2)
     }
   }
 
@@ -59,7 +68,13 @@ enum PyTorchGoldenModel: String, CaseIterable {
   /// zeros or ones at initialisation) moved by N(0, 0.2²), so that the golden values also catch
   /// a bias or gain applied in the wrong place.
   func makeModel() -> Transformer {
-    let seed: UInt64 = self == .postNormUntied ? 13 : self == .preNormTied ? 14 : 15
+    let seed: UInt64 =
+      switch self {
+      case .postNormUntied: 13
+      case .preNormTied: 14
+      case .ropeGQA: 15
+      case .decoderOnly: 16
+      }
     let model = Transformer(configuration: configuration, seed: seed)
     var generator = RandomGenerator(seed: seed + 1000)
     for parameter in model.parameters where parameter.value.rank == 1 {

@@ -52,6 +52,12 @@ final class PyTorchGoldenTests: XCTestCase {
     try checkAgainstPyTorch(.decoderOnly)
   }
 
+  /// RoPE and grouped-query attention (H 4, G 2), pre-norm, GELU, tied, 1+1 layers;
+  /// inverse square-root schedule, clipping at norm 1.
+  func testRoPEGroupedQueryModelMatchesPyTorch() throws {
+    try checkAgainstPyTorch(.ropeGQA)
+  }
+
   // MARK: The comparison
 
   private func checkAgainstPyTorch(_ golden: PyTorchGoldenModel) throws {

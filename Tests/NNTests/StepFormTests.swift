@@ -13,7 +13,7 @@ final class StepFormTests: XCTestCase {
     configuration: TransformerConfiguration(
       encoderLayerCount: 1, decoderLayerCount: 1, modelWidth: 24, headCount: 3,
       feedForwardWidth: 40, vocabularySize: 31, dropout: 0, activation: .gelu,
-      normPlacement: .pre, tiedEmbeddings: true, maxPositions: 10),
+      norm: .pre, tieEmbeddings: true, maxPositions: 10),
     seed: 5)
 
   /// Row counts on both sides of `rowProductMaxRows`.

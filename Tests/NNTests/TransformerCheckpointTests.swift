@@ -1,9 +1,10 @@
 import Autograd
+import Config
 import Foundation
 import XCTest
 
-@testable import NN
 @testable import Checkpoints
+@testable import NN
 
 /// Saving a Transformer's weights by name and loading them back.
 final class TransformerCheckpointTests: XCTestCase {
@@ -64,7 +65,7 @@ final class TransformerCheckpointTests: XCTestCase {
     try Transformer(configuration: .tiny(), seed: 1).save(to: file)
     var wider = TransformerConfiguration.tiny()
     wider.feedForwardWidth = 32
-    wider.normPlacement = .pre
+    wider.norm = .pre
     let model = Transformer(configuration: wider, seed: 1)
     let before = evaluationLoss(model)
     XCTAssertThrowsError(try model.load(from: file)) { error in
@@ -147,5 +148,73 @@ final class TransformerCheckpointTests: XCTestCase {
     XCTAssertThrowsError(try Transformer(contentsOf: bare)) { error in
       XCTAssertTrue("\(error)".contains("no metadata \"model.configuration\""), "\(error)")
     }
+  }
+
+  /// The metadata exactly as checkpoints written before the model section and the
+  /// configuration were one type (JSONEncoder, sorted keys): with and without `attention` and
+  /// `attention_window`, which came later. Such files must keep loading.
+  func testMetadataAsOldCheckpointsWroteItStillLoads() throws {
+    let original = Transformer(configuration: .tiny(), seed: 1)
+    let oldest =
+      #"{"activation":"gelu","attention_dropout":0,"d_ff":16,"d_model":8,"decoder_layers":1,"#
+      + #""dropout":0.1,"encoder_layers":1,"heads":2,"max_positions":16,"norm":"post","#
+      + #""padding_id":0,"tie_embeddings":true,"vocabulary_size":11}"#
+    let withWindow = oldest.replacingOccurrences(
+      of: #""attention_dropout":0,"#,
+      with: #""attention":"memory_efficient","attention_dropout":0,"attention_window":4,"#)
+    var windowed = TransformerConfiguration.tiny()
+    windowed.attention = .memoryEfficient
+    windowed.attentionWindow = 4
+    for (metadata, expected) in [(oldest, TransformerConfiguration.tiny()), (withWindow, windowed)]
+    {
+      var file = original.checkpointFile
+      file.metadata[Transformer.configurationMetadataKey] = metadata
+      let path = path("old.safetensors")
+      try file.write(to: path)
+      let rebuilt = try Transformer(contentsOf: path)
+      XCTAssertEqual(rebuilt.configuration, expected, metadata)
+      XCTAssertEqual(rebuilt.configuration.dropout, 0.1)
+      XCTAssertEqual(rebuilt.configuration.initialization, .xavierUniform)
+      for (a, b) in zip(original.parameters, rebuilt.parameters) {
+        XCTAssertEqual(a.value.scalars, b.value.scalars, a.name)
+      }
+      XCTAssertNoThrow(try Transformer(configuration: expected, seed: 3).load(from: path))
+    }
+  }
+
+  /// Metadata that does not describe a model is refused with the key at fault.
+  func testBadMetadataNamesTheKey() throws {
+    let model = Transformer(configuration: .tiny(), seed: 1)
+    let text = model.configuration.jsonText
+    for (metadata, expected) in [
+      (
+        text.replacingOccurrences(of: #""heads":2"#, with: #""heads":"two""#),
+        #"at "heads": expected an integer, got "two""#
+      ),
+      (text.replacingOccurrences(of: #""d_ff":16,"#, with: ""), #"at "d_ff": missing"#),
+      (
+        text.replacingOccurrences(of: #""d_ff":16"#, with: #""d_ff":16,"rope":1"#),
+        #"at "rope": unknown key"#
+      ),
+    ] {
+      var file = model.checkpointFile
+      file.metadata[Transformer.configurationMetadataKey] = metadata
+      XCTAssertThrowsError(try model.load(from: file, path: "m")) { error in
+        XCTAssertTrue("\(error)".contains(expected), "\(error)")
+      }
+    }
+  }
+
+  func testTheMetadataWritesEveryFieldOfTheModelSection() {
+    var configuration = TransformerConfiguration.tiny()
+    configuration.attentionWindow = 8
+    let text = configuration.jsonText
+    XCTAssertEqual(
+      text,
+      #"{"activation":"gelu","attention":"auto","attention_dropout":0,"attention_window":8,"#
+        + #""d_ff":16,"d_model":8,"decoder_layers":1,"dropout":0.1,"encoder_layers":1,"#
+        + #""heads":2,"init":"xavier_uniform","max_positions":16,"norm":"post","padding_id":0,"#
+        + #""positions":"sinusoidal","tie_embeddings":true,"vocabulary_size":11}"#)
+    XCTAssertEqual(TransformerConfiguration(jsonText: text), configuration)
   }
 }

@@ -55,13 +55,13 @@ extension TransformerConfiguration {
   /// D 8, H 2, F 16, V 11, one layer each: small enough for finite differences.
   static func tiny(
     norm: NormPlacement = .post, tied: Bool = true, activation: Activation = .gelu,
-    dropout: Float = 0.1, attentionDropout: Float = 0
+    dropout: Double = 0.1, attentionDropout: Double = 0
   ) -> TransformerConfiguration {
     TransformerConfiguration(
       encoderLayerCount: 1, decoderLayerCount: 1, modelWidth: 8, headCount: 2,
       feedForwardWidth: 16, vocabularySize: 11, dropout: dropout,
-      attentionDropout: attentionDropout, activation: activation, normPlacement: norm,
-      tiedEmbeddings: tied, maxPositions: 16)
+      attentionDropout: attentionDropout, activation: activation, norm: norm,
+      tieEmbeddings: tied, maxPositions: 16)
   }
 }
 
@@ -161,8 +161,8 @@ final class TransformerTests: XCTestCase {
     XCTAssertEqual(model.parameterCount, v * d + 2 * encoderLayer + 3 * decoderLayer)
 
     var untied = configuration
-    untied.tiedEmbeddings = false
-    untied.normPlacement = .pre
+    untied.tieEmbeddings = false
+    untied.norm = .pre
     XCTAssertEqual(
       Transformer(configuration: untied, seed: 3).parameterCount,
       3 * v * d + 2 * encoderLayer + 3 * decoderLayer + 2 * norm)

@@ -1,0 +1,103 @@
+import Foundation
+import NN
+import XCTest
+
+@testable import CLI
+import Checkpoints
+
+/// `translate`, `eval`, `average`, `attention` and `trace` on models with learned, rotary and
+/// ALiBi positions and with grouped (2 of 4) or shared (1) key/value heads.
+final class VariantCommandTests: XCTestCase {
+  static let variants: [(TransformerHyperparameters.Positions, Int)] = [
+    (.learned, 1), (.rope, 2), (.alibi, 2), (.alibi, 1), (.sinusoidal, 2),
+  ]
+
+  func testTranslateAndEvalWorkForEveryVariant() throws {
+    for (positions, kv) in Self.variants {
+      let fixture = try InspectionFixture(heads: 4, positions: positions, keyValueHeads: kv)
+      defer { fixture.directory.remove() }
+      let tag = "\(positions) kv \(kv)"
+      let translate = CLIRun("translate", "--checkpoint", fixture.checkpoint, "the cat sat")
+      XCTAssertEqual(translate.status, 0, "\(tag): \(translate.errors)")
+      XCTAssertEqual(translate.output.split(separator: "\n").count, 1, tag)
+      let source = try fixture.directory.write("test.src", "the cat sat\na dog ran home\n")
+      let reference = try fixture.directory.write("test.ref", "le chat\nun chien\n")
+      let eval = CLIRun(
+        "eval", "--bleu", "--loss", "--checkpoint", fixture.checkpoint, "--source", source,
+        "--reference", reference, "--quiet")
+      XCTAssertEqual(eval.status, 0, "\(tag): \(eval.errors)")
+      XCTAssertTrue(eval.output.hasPrefix("loss = "), "\(tag): \(eval.output)")
+      XCTAssertTrue(eval.output.contains("BLEU = "), "\(tag): \(eval.output)")
+    }
+  }
+
+  /// The heatmap's title names the key/value head a query head reads and its ALiBi slope in
+  /// self-attention; cross-attention has no bias.
+  func testAttentionNamesKeyValueHeadsAndALiBiSlopes() throws {
+    let fixture = try InspectionFixture(heads: 4, positions: .alibi, keyValueHeads: 2)
+    defer { fixture.directory.remove() }
+    let head3 = CLIRun(
+      "attention", "--checkpoint", fixture.checkpoint, "--kind", "self-encoder", "--head", "3",
+      "the cat sat")
+    XCTAssertEqual(head3.status, 0, head3.errors)
+    XCTAssertTrue(
+      head3.output.contains("head 3 of 4 (kv head 2 of 2, ALiBi slope 0.015625)"), head3.output)
+    let mean = CLIRun(
+      "attention", "--checkpoint", fixture.checkpoint, "--kind", "self-decoder", "the cat sat")
+    XCTAssertEqual(mean.status, 0, mean.errors)
+    XCTAssertTrue(
+      mean.output.contains("mean of 4 heads (2 kv heads, ALiBi bias −m·|i − j| included)"),
+      mean.output)
+    let cross = CLIRun(
+      "attention", "--checkpoint", fixture.checkpoint, "--kind", "cross", "--head", "1",
+      "the cat sat")
+    XCTAssertEqual(cross.status, 0, cross.errors)
+    XCTAssertTrue(cross.output.contains("head 1 of 4 (kv head 1 of 2)"), cross.output)
+    XCTAssertFalse(cross.output.contains("ALiBi"), cross.output)
+    // The SVG heading says the same for all heads.
+    let svg = fixture.directory.path("a.svg")
+    let drawn = CLIRun(
+      "attention", "--checkpoint", fixture.checkpoint, "--svg", svg, "the cat sat")
+    XCTAssertEqual(drawn.status, 0, drawn.errors)
+    XCTAssertTrue(try String(contentsOfFile: svg, encoding: .utf8).contains("2 kv heads"))
+  }
+
+  /// The paper-notation listing gains the rotation (RoPE), the biased scores (ALiBi), the
+  /// learned table, and the narrower key/value shapes (GQA).
+  func testTraceListsTheVariantSteps() throws {
+    for (positions, kv, expected) in [
+      (TransformerHyperparameters.Positions.rope, 2, ["RoPE: rotate Q pairs by t·θ_i", "RoPE: rotate K pairs"]),
+      (.alibi, 1, ["scores Q·Kᵀ/√K − m_h·|i − j| (ALiBi)", "G = 1 kv heads", "alibi positions"]),
+      (.learned, 4, ["learned positions P[0..<S]", "+ P", "learned positions"]),
+    ] {
+      let fixture = try InspectionFixture(heads: 4, positions: positions, keyValueHeads: kv)
+      defer { fixture.directory.remove() }
+      let run = CLIRun("trace", "--checkpoint", fixture.checkpoint, "the cat sat")
+      XCTAssertEqual(run.status, 0, run.errors)
+      for text in expected {
+        XCTAssertTrue(run.output.contains(text), "\(positions): \(text) in\n\(run.output)")
+      }
+      XCTAssertEqual(
+        run.output.contains("positional encoding PE"), false, "\(positions) adds no sinusoids")
+      if kv < 4 {
+        XCTAssertTrue(run.output.contains("[B, S, G·K] → [B, G, S, K]"), run.output)
+      }
+    }
+  }
+
+  /// Averaging checkpoints of a variant keeps its configuration and gives the mean.
+  func testAverageKeepsTheVariant() throws {
+    let first = try InspectionFixture(heads: 4, positions: .rope, keyValueHeads: 1)
+    defer { first.directory.remove() }
+    let output = first.directory.path("averaged")
+    let run = CLIRun("average", "--output", output, first.checkpoint, first.checkpoint)
+    XCTAssertEqual(run.status, 0, run.errors)
+    let model = try Transformer(contentsOf: CheckpointStore.join(output, Checkpoint.modelFileName))
+    XCTAssertEqual(model.configuration.positions, .rope)
+    XCTAssertEqual(model.configuration.keyValueHeadCount, 1)
+    let translate = CLIRun("translate", "--checkpoint", output, "the cat sat")
+    XCTAssertEqual(translate.status, 0, translate.errors)
+    XCTAssertEqual(
+      translate.output, CLIRun("translate", "--checkpoint", first.checkpoint, "the cat sat").output)
+  }
+}
