@@ -33,7 +33,7 @@ final class DecoderOnlyCommandTests: XCTestCase {
     return try directory.write(name, lines.joined(separator: "\n") + "\n")
   }
 
-  private func writeConfig(maxPositions: Int = 40) throws -> String {
+  private func writeConfig(maxPositions: Int = 82) throws -> String {
     let files = try [
       ("train_source", toyLines("train.en", 600)), ("train_target", toyLines("train.ko", 600)),
       ("valid_source", toyLines("valid.en", 20)), ("valid_target", toyLines("valid.ko", 20)),
@@ -44,7 +44,7 @@ final class DecoderOnlyCommandTests: XCTestCase {
       "decoder-only.json",
       """
       {
-        "data": { \(data), "vocab_size": 300, "max_length": 18 },
+        "data": { \(data), "vocab_size": 300, "max_length": 40 },
         "model": {
           "architecture": "decoder-only", "decoder_layers": 2, "d_model": 32, "heads": 4,
           "d_ff": 64, "dropout": 0, "norm": "pre", "max_positions": \(maxPositions)
@@ -116,13 +116,13 @@ final class DecoderOnlyCommandTests: XCTestCase {
   }
 
   func testTooFewPositionsIsOneLineNamingTheKey() throws {
-    let config = try writeConfig(maxPositions: 37)
+    let config = try writeConfig(maxPositions: 81)
     let run = CLIRun("train", "--config", config)
     XCTAssertEqual(run.status, 1)
     XCTAssertEqual(
       run.errors,
-      "Error: \(config): model.max_positions: 37 cannot hold a decoder-only sequence: source + "
-        + "</s> + <s> + target needs 2 × data.max_length (18) + 2 = 38; raise it or lower "
+      "Error: \(config): model.max_positions: 81 cannot hold a decoder-only sequence: source + "
+        + "</s> + <s> + target needs 2 × data.max_length (40) + 2 = 82; raise it or lower "
         + "data.max_length\n")
     let unknown = CLIRun(
       "train", "--config", config, "--set", "model.architecture=decoder")
@@ -131,6 +131,6 @@ final class DecoderOnlyCommandTests: XCTestCase {
       unknown.errors,
       "Error: --set model.architecture=decoder: model.architecture: expected "
         + "\"encoder-decoder\" or \"decoder-only\", got \"decoder\" (did you mean "
-        + "\"decoder-only\"?)\n")
+        + "\"decoder-only\"?). (see 'transformer-cli train --help')\n")
   }
 }
