@@ -11,7 +11,9 @@ import Tensors
 /// hypotheses, or drops finished sentences): increasing rows compact in place, any other order
 /// goes through a spare pair of buffers that is allocated once and then swapped in and out.
 ///
-/// Shapes: R rows (sentences × beams), H heads, C capacity, K head size, D = H·K.
+/// Shapes: R rows (sentences × beams), H heads, C capacity, K head size, D = H·K. With
+/// grouped-query attention (`model.kv_heads` G < H) the layers hold G heads, so "H" below is G
+/// and the cache is H/G times smaller.
 public struct KeyValueCache {
   /// The keys and values of one attention by head, `[R, H, C, K]` each, of which rows
   /// `0..<rowCount` and positions `0..<length` are written.

@@ -132,9 +132,12 @@ public struct MultiHeadAttention {
     context.record("split heads V", "[B, \(s), \(kv)] → [B, \(g), \(s), K]", v.value)
     if rotary {
       q = rotaryEmbedding(q)  // [B, H, T, K]
-      context.record("RoPE: rotate Q pairs by t·θ_i, θ_i = 10000^(−2i/K)", "[B, H, \(t), K]", q.value)
+      // Row t of Q and row j of K are at positions t and j: RoPE's angles (Su et al. eq. 34).
+      context.record(
+        "RoPE: rotate Q pairs (2i, 2i+1) by position·θ_i, θ_i = 10000^(−2i/K)",
+        "[B, H, \(t), K]", q.value)
       k = rotaryEmbedding(k)  // [B, G, S, K]
-      context.record("RoPE: rotate K pairs by s·θ_i", "[B, \(g), \(s), K]", k.value)
+      context.record("RoPE: rotate K pairs by position·θ_i", "[B, \(g), \(s), K]", k.value)
     }
     let observer: AttentionObserver? =
       context.trace == nil

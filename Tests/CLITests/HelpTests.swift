@@ -180,18 +180,28 @@ final class HelpTests: XCTestCase {
     with the key-value cache. --batch B sentences are decoded together (1: one
     after another); batches repeat until at least 20 sentences are timed, after
     one warm-up batch. Reports sentences per second and milliseconds per
-    generated piece (total time / pieces of all sentences).
+    generated piece (total time / pieces of all sentences), and the size of
+    one batch's key-value cache: the decoder self-attention's keys and values
+    for every step and the cross-attention's keys and values of the source, in
+    MiB. --kv-heads G shares each key/value head among heads/G query heads
+    (grouped-query attention; 1 is multi-query), which shrinks that cache by
+    heads/G; --positions picks sinusoidal, learned, rope or alibi.
 
     With --json the result is one line {"preset","batch","beam","threads",
-    "sentences_per_s","ms_per_token"}.
+    "kv_heads","positions","sentences_per_s","ms_per_token","kv_cache_mb"}.
 
     USAGE: transformer-cli bench decode [--preset <name>] [--batch <count>]
-      [--beam <size>] [--json] [--threads <count>]
+      [--beam <size>] [--kv-heads <count>] [--positions <kind>] [--json]
+      [--threads <count>]
 
     OPTIONS:
       --preset <name>         tiny, small or base (default: small).
       --batch <count>         Sentences decoded together (default: 1).
       --beam <size>           Beam size; 1 is greedy search (default: 1).
+      --kv-heads <count>      Key/value heads, dividing the preset's heads (default:
+                              the heads).
+      --positions <kind>      sinusoidal, learned, rope or alibi (default:
+                              sinusoidal).
       --json                  Print one JSON object instead of a table.
       --threads <count>       Threads the kernels use (default:
                               $TRANSFORMER_THREADS, else one per processor).

@@ -66,7 +66,7 @@ final class VariantCommandTests: XCTestCase {
   /// learned table, and the narrower key/value shapes (GQA).
   func testTraceListsTheVariantSteps() throws {
     for (positions, kv, expected) in [
-      (TransformerHyperparameters.Positions.rope, 2, ["RoPE: rotate Q pairs by t·θ_i", "RoPE: rotate K pairs"]),
+      (TransformerHyperparameters.Positions.rope, 2, ["RoPE: rotate Q pairs (2i, 2i+1) by position·θ_i", "RoPE: rotate K pairs"]),
       (.alibi, 1, ["scores Q·Kᵀ/√K − m_h·|i − j| (ALiBi)", "G = 1 kv heads", "alibi positions"]),
       (.learned, 4, ["learned positions P[0..<S]", "+ P", "learned positions"]),
     ] {
