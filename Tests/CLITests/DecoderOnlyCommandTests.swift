@@ -90,6 +90,15 @@ final class DecoderOnlyCommandTests: XCTestCase {
       XCTAssertEqual(translate.status, 0, translate.errors)
       XCTAssertEqual(translate.output.filter { $0 == "\n" }.count, 1, translate.output)
     }
+    // The source gets half of the 82 positions: a longer sentence is cut, with a warning.
+    let long = Array(repeating: "Younghee walked to the cafe yesterday", count: 10)
+      .joined(separator: " ")
+    let cut = CLIRun("translate", "--checkpoint", runDirectory, "--quiet", "--beam", "1", long)
+    XCTAssertEqual(cut.status, 0, cut.errors)
+    XCTAssertTrue(
+      cut.errors.contains(
+        "more than the 40 the model reads (model.max_positions 82, half for the source of a "
+          + "decoder-only model, one for </s>)"), cut.errors)
     let eval = CLIRun("eval", "--checkpoint", runDirectory, "--quiet", "--bleu", "--json")
     XCTAssertEqual(eval.status, 0, eval.errors)
     XCTAssertTrue(eval.output.hasPrefix("{\"bleu\":"), eval.output)
