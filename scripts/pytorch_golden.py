@@ -10,7 +10,10 @@ each sub-layer, ReLU or exact GELU, tied or untied embeddings, and the variants 
 `positions` learned (an nn.Embedding [P, D] per stack, `encoder.positions`/`decoder.positions`),
 rope (self-attention queries and keys rotated, interleaved pairs, pytorch_reference.rotary) or
 alibi (−m_h·|i − j| on self-attention scores); `kv_heads` G < H key/value heads, each read by
-H/G query heads. Cross-attention is never rotated or biased. Module names are our tensor
+H/G query heads. Cross-attention is never rotated or biased. With `architecture` decoder-only,
+one causal stack of layers without cross-attention over `source </s> <s> target` (the forward
+takes and returns the encoder–decoder shapes: logits of the target positions). Module names are
+our tensor
 names, so `model.state_dict()` keys are the checkpoint's; only the nn.Linear weights are
 transposed, since we store them [in, out] and PyTorch [out, in]. Dropout is never applied.
 
@@ -164,17 +167,22 @@ class Stack(nn.Module):
 
 
 class Transformer(nn.Module):
-    """The encoder–decoder of Sources/NN/Transformer.swift; `c` is its configuration JSON."""
+    """The encoder–decoder of Sources/NN/Transformer.swift, or its decoder-only form; `c` is its
+    configuration JSON."""
 
     def __init__(self, c):
         super().__init__()
         self.c = c
+        self.decoder_only = c.get("architecture", "encoder-decoder") == "decoder-only"
         v, d = c["vocabulary_size"], c["d_model"]
         # The names of the source table, the target table and the output projection ([V, D],
         # used as x·Wᵀ); one shared table when tied.
         if c["tie_embeddings"]:
             self.embedding = nn.Embedding(v, d)
             self.tables = ("embedding",) * 3
+        elif self.decoder_only:  # one input table for source and target pieces
+            self.embedding, self.output_projection = nn.Embedding(v, d), nn.Embedding(v, d)
+            self.tables = ("embedding", "embedding", "output_projection")
         else:
             self.source_embedding, self.target_embedding = nn.Embedding(v, d), nn.Embedding(v, d)
             self.output_projection = nn.Embedding(v, d)
@@ -182,8 +190,10 @@ class Transformer(nn.Module):
         self.register_buffer(
             "positions", sinusoidal_positions(c["max_positions"], d), persistent=False
         )
-        self.encoder = Stack(c, c["encoder_layers"], decoder=False)
-        self.decoder = Stack(c, c["decoder_layers"], decoder=True)
+        if not self.decoder_only:
+            self.encoder = Stack(c, c["encoder_layers"], decoder=False)
+        # Decoder-only: the decoder's layers without cross-attention.
+        self.decoder = Stack(c, c["decoder_layers"], decoder=not self.decoder_only)
 
     def embed(self, role, ids):  # E[ids]·√D + PE (§3.4–3.5), + P (learned), or + nothing
         tokens = getattr(self, self.tables[role])(ids) * math.sqrt(self.c["d_model"])
@@ -212,8 +222,31 @@ class Transformer(nn.Module):
     def forward(self, source_ids, target_ids, source_lengths=None, target_lengths=None):
         source_lengths = full_lengths(source_ids) if source_lengths is None else source_lengths
         target_lengths = full_lengths(target_ids) if target_lengths is None else target_lengths
+        if self.decoder_only:
+            return self.decode_only(source_ids, target_ids, source_lengths, target_lengths)
         memory = self.encode(source_ids, source_lengths)
         return self.decode(target_ids, target_lengths, memory, source_lengths)
+
+    def decode_only(self, source_ids, target_ids, source_lengths, target_lengths):
+        """Decoder-only: each row joined as `source </s> <s> target` without padding in between
+        (Sources/NN/DecoderOnlySequence.swift), one causal pass, and the logits of the target
+        positions S_b + t gathered back into [B, T, V] (zero past a row's end)."""
+        b, t = target_ids.shape
+        source_lengths, target_lengths = [int(n) for n in source_lengths], [int(n) for n in target_lengths]
+        lengths = [s + n for s, n in zip(source_lengths, target_lengths)]
+        length = max(lengths)
+        ids = torch.full((b, length), PAD, dtype=torch.long)
+        for row, (s, n) in enumerate(zip(source_lengths, target_lengths)):
+            ids[row, :s] = source_ids[row, :s]
+            ids[row, s : s + n] = target_ids[row, :n]
+        causal = torch.ones(length, length, dtype=torch.bool).tril()
+        states = self.decoder(self.embed(1, ids), key_mask(lengths, length) & causal)
+        logits = states @ getattr(self, self.tables[2]).weight.t()  # [B, L, V]
+        result = logits.new_zeros(b, t, logits.shape[-1])
+        for row, s in enumerate(source_lengths):
+            n = min(t, length - s)
+            result[row, :n] = logits[row, s : s + n]
+        return result
 
 
 def key_mask(lengths, keys):
@@ -305,13 +338,10 @@ def greedy(model, source, max_length):
     """Greedy decoding of one sentence (ids, </s> appended), never picking <pad> or <s>, as our
     GreedySearch does; recomputes the prefix every step (no cache)."""
     source_ids = torch.tensor([source + [EOS]])
-    memory = model.encode(source_ids, torch.tensor([len(source) + 1]))
     output = []
     for _ in range(max_length):
         target = torch.tensor([[BOS] + output])
-        logits = model.decode(
-            target, torch.tensor([target.shape[1]]), memory, torch.tensor([len(source) + 1])
-        )
+        logits = model(source_ids, target)
         token = int(logits[0, -1, EOS:].argmax()) + EOS
         if token == EOS:
             break
@@ -326,7 +356,11 @@ def translate(path):
     ids = {piece: i for i, piece in enumerate(source_pieces)}
     for line in sys.stdin:
         source = [ids.get(piece, UNK) for piece in line.split()]
-        limit = max(1, min(model.c["max_positions"] - 1, len(source) + 50))
+        positions = model.c["max_positions"]
+        if model.decoder_only:  # the source gets half the positions, the target the rest
+            source = source[: positions // 2 - 1]
+            positions -= len(source) + 1
+        limit = max(1, min(positions - 1, len(source) + 50))
         print(" ".join(target_pieces[i] for i in greedy(model, source, limit)), flush=True)
 
 
@@ -361,6 +395,14 @@ TRAINING = {
         "clip_norm": 0.0,
     },
     "pre-norm-tied": {
+        **ADAM,
+        "schedule": "linear",
+        "peak_lr": 0.01,
+        "warmup_steps": 3,
+        "max_steps": 10,
+        "clip_norm": 0.5,
+    },
+    "decoder-only": {
         **ADAM,
         "schedule": "linear",
         "peak_lr": 0.01,

@@ -20,6 +20,8 @@ struct AttentionCommand: Command {
           self-encoder  source pieces × source pieces
           self-decoder  output pieces × decoder input pieces (<s> first); future
                         positions are masked, so the upper right is 0
+        A decoder-only model has only self-decoder (its default): its one stack's
+        self-attention, the sequence source </s> <s> target on both axes.
         Each output row shows the attention while that piece was predicted. Every
         row sums to 1; the source ends in </s>, the output in </s>.
 
@@ -50,8 +52,8 @@ struct AttentionCommand: Command {
 
   /// The sentence.
   var text = ""
-  /// `--kind`.
-  var kind = AttentionKind.cross
+  /// `--kind`; nil when not given (cross, or self-decoder for a decoder-only model).
+  var chosenKind: AttentionKind?
   /// `--layer`, from 1.
   var layer: Int?
   /// `--head`, from 1.
@@ -67,10 +69,9 @@ struct AttentionCommand: Command {
 
   mutating func parse(_ arguments: Arguments) throws {
     text = arguments.positionals.first ?? ""
-    kind =
-      try arguments.value(of: "kind").map { name throws(UsageError) in
-        try AttentionKind(parsing: name)
-      } ?? .cross
+    chosenKind = try arguments.value(of: "kind").map { name throws(UsageError) in
+      try AttentionKind(parsing: name)
+    }
     layer = try arguments.positiveInteger("layer")
     head = try arguments.positiveInteger("head")
     svgPath = arguments.value(of: "svg")
@@ -90,6 +91,14 @@ struct AttentionCommand: Command {
     if let svgPath { try OutputPolicy.check(svgPath, force: force, option: "--svg") }
     let pass = try TracedPass(text: text, reference: nil, options: search) {
       console.writeErrorLine($0)
+    }
+    let isDecoderOnly = pass.configuration.isDecoderOnly
+    let kind = chosenKind ?? (isDecoderOnly ? .selfDecoder : .cross)
+    if isDecoderOnly && kind != .selfDecoder {
+      throw RuntimeError(
+        "--kind \(kind.rawValue): the model is decoder-only, with no encoder and no "
+          + "encoder-decoder attention; use --kind self-decoder (its self-attention over source "
+          + "and target)")
     }
     let map = try AttentionMap(pass: pass, kind: kind)
     let layers = try Self.choose(

@@ -22,6 +22,10 @@ struct AttentionMap {
     self.kind = kind
     switch kind {
     case .selfEncoder: (rowLabels, columnLabels) = (pass.sourcePieces, pass.sourcePieces)
+    case .selfDecoder where pass.configuration.isDecoderOnly:
+      // One sequence `source </s> <s> target`: its pieces label queries and keys alike.
+      let sequence = pass.sourcePieces + pass.targetInputPieces
+      (rowLabels, columnLabels) = (sequence, sequence)
     case .selfDecoder: (rowLabels, columnLabels) = (pass.targetOutputPieces, pass.targetInputPieces)
     case .cross: (rowLabels, columnLabels) = (pass.targetOutputPieces, pass.sourcePieces)
     }

@@ -31,8 +31,12 @@ struct TraceReport {
       "B = 1, S = \(pass.sourcePieces.count), T = \(pass.targetInputPieces.count), "
         + "D = \(c.modelWidth), H = \(c.headCount), K = D/H = \(c.modelWidth / c.headCount), "
         + (c.keyValueHeadCount == c.headCount ? "" : "G = \(c.keyValueHeadCount) kv heads, ")
-        + "F = \(c.feedForwardWidth), V = \(c.vocabularySize); \(c.encoderLayerCount) encoder "
-        + "and \(c.decoderLayerCount) decoder layers, \(c.norm)-norm, "
+        + "F = \(c.feedForwardWidth), V = \(c.vocabularySize); "
+        + (c.isDecoderOnly
+          ? "decoder-only: \(c.decoderLayerCount) causal layers over S+T = source ++ decoder "
+            + "input, loss on the T target positions, "
+          : "\(c.encoderLayerCount) encoder and \(c.decoderLayerCount) decoder layers, ")
+        + "\(c.norm)-norm, "
         + "\(c.positions.rawValue) positions",
       "",
     ]

@@ -58,6 +58,13 @@ struct TracedPass {
       target = translator.search([source])[0].first?.tokens ?? []
     }
     try Self.checkLength(target, "target", model: model)
+    let c = model.configuration
+    if c.isDecoderOnly && source.count + target.count + 2 > c.maxPositions {
+      throw UsageError(
+        "the text and its target are \(source.count) + \(target.count) pieces, but a "
+          + "decoder-only model holds at most \(c.maxPositions - 2) in one sequence "
+          + "(model.max_positions \(c.maxPositions)); give a shorter sentence")
+    }
     let sourceIDs = source + [Vocabulary.endID]  // [S]
     let targetInputIDs = [Vocabulary.startID] + target  // [T]
     let targetOutputIDs = target + [Vocabulary.endID]  // [T]

@@ -160,6 +160,7 @@ extension TransformerConfiguration {
     compare("padding_id", \.paddingID)
     compare("positions", \.hyperparameters.positions)
     compare("kv_heads", \.keyValueHeadCount)
+    compare("architecture", \.hyperparameters.architecture)
     return differences
   }
 }

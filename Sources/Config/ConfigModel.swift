@@ -13,7 +13,9 @@ extension TransformerHyperparameters: ConfigSection {
   public static let name = "model"
   public static let summary = "The Transformer's shape; the defaults are the paper's base model."
   public static let fields: [ConfigField<TransformerHyperparameters>] = [
-    .integer("encoder_layers", \.encoderLayerCount, minimum: 1, "Encoder layers (N)."),
+    .integer(
+      "encoder_layers", \.encoderLayerCount, minimum: 1,
+      "Encoder layers (N); ignored by `architecture` `decoder-only`, which has no encoder."),
     .integer("decoder_layers", \.decoderLayerCount, minimum: 1, "Decoder layers (N)."),
     .integer(
       "d_model", \.modelWidth, minimum: 2,
@@ -62,6 +64,10 @@ extension TransformerHyperparameters: ConfigSection {
       "kv_heads", \.keyValueHeads, minimum: 1,
       "Key/value heads of every attention layer; `heads` must be a multiple. `null` = `heads` (the paper); 1 = multi-query attention; between = grouped-query attention. The KV cache holds only these heads."
     ),
+    .choice(
+      "architecture", \.architecture,
+      "`encoder-decoder` (the paper) or `decoder-only`: one causal stack of `decoder_layers` layers without cross-attention reads `source </s> <s> target` and is trained on the target only; needs `data.joint_vocabulary` true and `max_positions` ≥ 2 × `data.max_length` + 2."
+    ),
   ]
 
   /// Decodes the keys present, with the same checks as a config file.
@@ -74,4 +80,5 @@ extension TransformerHyperparameters.Activation: ConfigChoice {}
 extension TransformerHyperparameters.NormPlacement: ConfigChoice {}
 extension TransformerHyperparameters.Initialization: ConfigChoice {}
 extension TransformerHyperparameters.Positions: ConfigChoice {}
+extension TransformerHyperparameters.Architecture: ConfigChoice {}
 extension AttentionImplementation: ConfigChoice {}

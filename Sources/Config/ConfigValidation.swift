@@ -63,6 +63,23 @@ extension RunConfig {
         "\(data.maxLength) needs \(data.maxLength + 1) positions (with <s> or </s>) "
           + "but model.max_positions is \(model.maxPositions)")
     }
+    if model.architecture == .decoderOnly {
+      // One sequence holds the source with </s> and the target with <s>.
+      let needed = 2 * data.maxLength + 2
+      if model.maxPositions < needed {
+        throw fail(
+          "model.max_positions",
+          "\(model.maxPositions) cannot hold a decoder-only sequence: source + </s> + <s> + "
+            + "target needs 2 × data.max_length (\(data.maxLength)) + 2 = \(needed); raise it or "
+            + "lower data.max_length")
+      }
+      if !data.jointVocabulary {
+        throw fail(
+          "model.architecture",
+          "\"decoder-only\" needs data.joint_vocabulary true: one stack reads source and target "
+            + "pieces with one embedding table")
+      }
+    }
     if data.testSource.isEmpty != data.testTarget.isEmpty {
       let (empty, set) =
         data.testSource.isEmpty ? ("test_source", "test_target") : ("test_target", "test_source")

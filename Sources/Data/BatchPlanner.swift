@@ -6,7 +6,8 @@ import Support
 /// 2. cut the shuffled list into chunks of ``chunkSize`` pairs and sort each chunk by length,
 ///    so that sentences of similar length share a batch and little is spent on padding;
 /// 3. walk each sorted chunk, closing a batch before `rows × longest row` would exceed
-///    ``maxTokens`` (the row length is the longer of the padded source and target rows);
+///    ``maxTokens`` (the row length is the longer of the padded source and target rows, or for
+///    a decoder-only model, ``joinsSourceAndTarget``, their sum: its one row holds both);
 /// 4. shuffle the order of the batches, so that lengths do not rise and fall with the chunks.
 ///
 /// Every pair is in exactly one batch per epoch. A pair that alone exceeds the budget gets a
@@ -21,6 +22,9 @@ public struct BatchPlanner: Sendable {
   public let seed: UInt64
   /// How many shuffled pairs are sorted together.
   public let chunkSize: Int
+  /// Whether the model reads source and target as one row (`source </s> <s> target`, a
+  /// decoder-only model), so that a row's length is their sum.
+  public let joinsSourceAndTarget: Bool
 
   /// A planner for `pairs`.
   /// - Parameters:
@@ -28,9 +32,11 @@ public struct BatchPlanner: Sendable {
   ///   - seed: fixes the order of every epoch.
   ///   - chunkSize: the pairs sorted by length together; larger wastes less padding, smaller
   ///     mixes lengths more. The default sorts about a hundred batches of 4,096 tokens at once.
-  public init(pairs: [SentencePair], maxTokens: Int, seed: UInt64, chunkSize: Int = 10_000)
-    throws(BatchError)
-  {
+  ///   - joinsSourceAndTarget: count a row as source + target (a decoder-only model).
+  public init(
+    pairs: [SentencePair], maxTokens: Int, seed: UInt64, chunkSize: Int = 10_000,
+    joinsSourceAndTarget: Bool = false
+  ) throws(BatchError) {
     guard !pairs.isEmpty else { throw .noPairs }
     guard maxTokens > 0 else { throw .invalidMaxTokens(maxTokens) }
     guard chunkSize > 0 else { throw .invalidChunkSize(chunkSize) }
@@ -38,11 +44,23 @@ public struct BatchPlanner: Sendable {
     self.maxTokens = maxTokens
     self.seed = seed
     self.chunkSize = chunkSize
+    self.joinsSourceAndTarget = joinsSourceAndTarget
   }
 
   /// The padded row length a pair needs: the longer of source + `</s>` and target + `<s>`.
   public static func rowLength(of pair: SentencePair) -> Int {
     max(pair.source.count, pair.target.count) + 1
+  }
+
+  /// The row length a pair needs: the longer of source + `</s>` and target + `<s>`, or with
+  /// `joined` (decoder-only) both in one row, `source </s> <s> target`.
+  public static func rowLength(of pair: SentencePair, joined: Bool) -> Int {
+    joined ? pair.source.count + pair.target.count + 2 : rowLength(of: pair)
+  }
+
+  /// The row length of `pair` in this planner's batches.
+  private func rowLength(of pair: SentencePair) -> Int {
+    Self.rowLength(of: pair, joined: joinsSourceAndTarget)
   }
 
   /// The batches of `epoch`, in training order, as lists of pair indices.
@@ -57,8 +75,8 @@ public struct BatchPlanner: Sendable {
       // Sort keys: row length, then total length, then index, so the order is total and no
       // sort stability is assumed.
       let chunk = order[chunkStart..<chunkEnd].sorted { a, b in
-        let lengthA = BatchPlanner.rowLength(of: pairs[a])
-        let lengthB = BatchPlanner.rowLength(of: pairs[b])
+        let lengthA = rowLength(of: pairs[a])
+        let lengthB = rowLength(of: pairs[b])
         if lengthA != lengthB { return lengthA < lengthB }
         let totalA = pairs[a].source.count + pairs[a].target.count
         let totalB = pairs[b].source.count + pairs[b].target.count
@@ -82,7 +100,7 @@ public struct BatchPlanner: Sendable {
     var current: [Int] = []
     var longest = 0
     for index in chunk {
-      let length = BatchPlanner.rowLength(of: pairs[index])
+      let length = rowLength(of: pairs[index])
       let widened = max(longest, length)
       if !current.isEmpty, (current.count + 1) * widened > maxTokens {
         batches.append(current)
@@ -106,6 +124,8 @@ public struct BatchPlanner: Sendable {
     mix(maxTokens)
     mix(chunkSize)
     mix(Int(truncatingIfNeeded: seed))
+    // Only a joined planner mixes its layout in, so the fingerprints of existing runs stay.
+    if joinsSourceAndTarget { mix(-1) }
     for pair in pairs {
       mix(pair.source.count)
       for id in pair.source { mix(id) }

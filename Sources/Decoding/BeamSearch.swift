@@ -40,11 +40,14 @@ public struct BeamSearch {
   /// - Returns: `[B]` lists of at most `nbest` hypotheses, ranked by their normalised score.
   public func search(_ sources: [[Int]]) -> [[DecodingHypothesis]] {
     guard !sources.isEmpty else { return [] }
+    if let results = DecodingBatch.searchByLength(sources, model: model, search) {
+      return results
+    }
     let width = options.beamSize
     let batch = DecodingBatch(sources, model: model, options: options)
     let decoder = model.incrementalDecoder(
       sourceIDs: batch.sourceIDs, sourceLengths: batch.sourceLengths, rowsPerSentence: width,
-      maxLength: batch.steps(maxPositions: model.configuration.maxPositions))
+      maxLength: batch.steps)
     let vocabularySize = model.configuration.vocabularySize
     let penalty = options.lengthPenalty
 

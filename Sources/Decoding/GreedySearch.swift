@@ -29,10 +29,13 @@ public struct GreedySearch {
   /// - Returns: `[B]` hypotheses scored by their log-probability.
   public func search(_ sources: [[Int]]) -> [DecodingHypothesis] {
     guard !sources.isEmpty else { return [] }
+    if let results = DecodingBatch.searchByLength(sources, model: model, search) {
+      return results
+    }
     let batch = DecodingBatch(sources, model: model, options: options)
     let decoder = model.incrementalDecoder(
       sourceIDs: batch.sourceIDs, sourceLengths: batch.sourceLengths, rowsPerSentence: 1,
-      maxLength: batch.steps(maxPositions: model.configuration.maxPositions))
+      maxLength: batch.steps)
     let vocabularySize = model.configuration.vocabularySize
     var results = sources.map { _ in
       DecodingHypothesis(tokens: [], logProbability: 0, score: 0, isComplete: false)

@@ -19,6 +19,13 @@ import Tensors
 /// decoder.select(rows: survivors, sentences: Array(0..<B))
 /// ```
 ///
+/// A decoder-only model (`init(model:sourceIDs:…)`) has no encoder output: the source itself
+/// is run through the stack once, one position at a time on one row per sentence, filling the
+/// self-attention cache; each sentence's row is then copied to its W rows, and the steps
+/// continue after the source, at the positions training gave the target. The rows of one
+/// decoder must share their source length (the searches group sentences by it), so that no
+/// padding sits between a source and its target.
+///
 /// Rows are grouped by sentence: rows `b·W ..< (b+1)·W` belong to sentence b.
 /// Shapes: B sentences, W rows per sentence, R = B·W rows, S source length, D model width,
 /// H heads, K head size, V vocabulary.
@@ -33,6 +40,8 @@ public final class IncrementalDecoder {
   public private(set) var sourceLengths: [Int]
   /// The self-attention keys and values of every layer.
   public private(set) var cache: KeyValueCache
+  /// The source positions at the start of `cache`: S in a decoder-only model, else 0.
+  public let prefixLength: Int
 
   /// Per decoder layer, the encoder–decoder keys and values `[B, H, S, K]` of the active
   /// sentences.
@@ -71,8 +80,55 @@ public final class IncrementalDecoder {
     cache = KeyValueCache(
       layerCount: c.decoderLayerCount, headCount: c.keyValueHeadCount, headSize: c.headWidth,
       rowCount: rows, capacity: maxLength)
-    self.memory = model.decoder.layers.map { $0.crossAttention.cachedKeysAndValues(of: memory) }
+    self.memory = model.decoder.layers.map { $0.crossAttention!.cachedKeysAndValues(of: memory) }
     packedWeights = rows > rowProductMaxRows ? PackedWeights(decoderOf: model) : nil
+    prefixLength = 0
+  }
+
+  /// A decoder-only model's decoder, positioned after the source: the source positions are
+  /// in the cache, and the first step feeds `<s>` at position S.
+  ///
+  /// - Parameters:
+  ///   - model: a decoder-only Transformer.
+  ///   - sourceIDs: `[B, S]` row-major, each row ending in `</s>`, all of length S.
+  ///   - sourceLengths: `[B]`, all S.
+  ///   - rowsPerSentence: W.
+  ///   - maxLength: the most target steps; S + `maxLength` is at most `maxPositions`.
+  public init(
+    model: Transformer, sourceIDs: [Int], sourceLengths: [Int], rowsPerSentence: Int,
+    maxLength: Int
+  ) {
+    let c = model.configuration
+    let sentences = sourceLengths.count
+    let sourceLength = sourceLengths.first ?? 0
+    precondition(
+      c.isDecoderOnly && sentences > 0 && sourceLength > 0
+        && sourceLengths.allSatisfy { $0 == sourceLength }
+        && sourceIDs.count == sentences * sourceLength,
+      "IncrementalDecoder: a decoder-only model's sentences must share one source length, got "
+        + "\(sourceLengths) for \(sourceIDs.count) ids")
+    precondition(
+      rowsPerSentence > 0 && maxLength > 0 && sourceLength + maxLength <= c.maxPositions,
+      "IncrementalDecoder: \(rowsPerSentence) rows per sentence, source \(sourceLength) + max "
+        + "length \(maxLength) (max_positions \(c.maxPositions))")
+    self.model = model
+    self.rowsPerSentence = rowsPerSentence
+    self.maxLength = maxLength
+    self.sourceLengths = sourceLengths
+    let rows = sentences * rowsPerSentence
+    cache = KeyValueCache(
+      layerCount: c.decoderLayerCount, headCount: c.keyValueHeadCount, headSize: c.headWidth,
+      rowCount: rows, capacity: sourceLength + maxLength)
+    memory = []
+    packedWeights = rows > rowProductMaxRows ? PackedWeights(decoderOf: model) : nil
+    prefixLength = sourceLength
+    // The W rows of a sentence share its source: run it on one row per sentence, then copy.
+    cache.reorder(Array(0..<sentences))
+    for position in 0..<sourceLength {
+      let tokens = (0..<sentences).map { sourceIDs[$0 * sourceLength + position] }  // [B]
+      model.prefill(tokens: tokens, cache: &cache, packed: packedWeights)
+    }
+    cache.reorder((0..<rows).map { $0 / rowsPerSentence })
   }
 
   /// The bytes of the key–value state: the self-attention cache `[R, G, C, K]` and the
@@ -86,8 +142,9 @@ public final class IncrementalDecoder {
   public var sentenceCount: Int { sourceLengths.count }
   /// R = B·W: the rows a step reads and returns.
   public var rowCount: Int { sentenceCount * rowsPerSentence }
-  /// The steps taken: the next step feeds position `length`.
-  public var length: Int { cache.length }
+  /// The steps taken: the next step feeds target position `length` (sequence position
+  /// `prefixLength + length`).
+  public var length: Int { cache.length - prefixLength }
 
   /// Feeds one token per row at position `length` and returns the next token's logits.
   ///
@@ -99,7 +156,7 @@ public final class IncrementalDecoder {
       tokens.count == rowCount,
       "IncrementalDecoder.step: \(tokens.count) tokens for \(rowCount) rows")
     precondition(
-      cache.length < maxLength, "IncrementalDecoder.step: all \(maxLength) positions are used")
+      length < maxLength, "IncrementalDecoder.step: all \(maxLength) positions are used")
     return model.decodeStep(
       tokens: tokens, cache: &cache, memory: memory, sourceLengths: sourceLengths,
       packed: packedWeights)  // [R, V]

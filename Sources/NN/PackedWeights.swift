@@ -20,11 +20,11 @@ public struct PackedWeights {
   /// `[F, D]`; and the pre-softmax projection Eᵀ `[D, V]`, packed from the `[V, D]` table.
   public init(decoderOf model: Transformer) {
     for layer in model.decoder.layers {
+      let cross = layer.crossAttention.map { [$0.query, $0.output] } ?? []  // decoder-only: none
       for linear in [
         layer.selfAttention.query, layer.selfAttention.key, layer.selfAttention.value,
-        layer.selfAttention.output, layer.crossAttention.query, layer.crossAttention.output,
-        layer.feedForward.inner, layer.feedForward.outer,
-      ] {
+        layer.selfAttention.output, layer.feedForward.inner, layer.feedForward.outer,
+      ] + cross {
         add(linear.weight, transposed: false)  // [in, out]
       }
     }

@@ -23,12 +23,18 @@ import Tensors
 /// adam.step(model.parameters, learningRate: rate)
 /// ```
 ///
+/// With `architecture` decoder-only there is no encoder: one causal stack of the decoder's
+/// layers without cross-attention reads each row `source </s> <s> target` (`DecoderOnlySequence`)
+/// and the loss counts the target positions only. The batches, the searches and the cache keep
+/// their encoder–decoder interface; only the order of the pieces inside the model changes.
+///
 /// Shapes: B batch, S source length, T target length, D model width, V vocabulary.
 /// Ids are row-major `[B, S]` / `[B, T]` arrays padded with `configuration.paddingID`.
 public final class Transformer {
   /// The shape the model was built with; saved with the weights.
   public let configuration: TransformerConfiguration
-  /// The source embedding: `embedding` when tied, else `source_embedding`.
+  /// The source embedding: `embedding` when tied, else `source_embedding` (decoder-only:
+  /// `embedding`, the one input table, which is also `targetEmbedding`).
   public let sourceEmbedding: Embedding
   /// The target embedding: `embedding` when tied, else `target_embedding`.
   public let targetEmbedding: Embedding
@@ -38,12 +44,12 @@ public final class Transformer {
   /// The sinusoidal table, shared by source and target (used with `positions` sinusoidal).
   public let positionalEncoding: PositionalEncoding
   /// With `positions` learned, the trained `[P, D]` table added to the source embeddings,
-  /// named `encoder.positions.weight`; else nil.
+  /// named `encoder.positions.weight` (decoder-only: `targetPositions`, the one table); else nil.
   public let sourcePositions: Embedding?
   /// With `positions` learned, the target's table, `decoder.positions.weight`; else nil.
   public let targetPositions: Embedding?
-  /// The encoder stack, parameters under `encoder.`.
-  public let encoder: TransformerEncoder
+  /// The encoder stack, parameters under `encoder.`; nil in a decoder-only model.
+  public let encoder: TransformerEncoder?
   /// The decoder stack, parameters under `decoder.`.
   public let decoder: TransformerDecoder
   /// Whether `loss` applies dropout. `encode` and `decodeLogits` never do.
@@ -73,6 +79,11 @@ public final class Transformer {
     if configuration.tieEmbeddings {
       let shared = table("embedding")
       (sourceEmbedding, targetEmbedding, outputProjection) = (shared, shared, shared)
+    } else if configuration.isDecoderOnly {
+      // One stack reads source and target pieces alike: one input table.
+      let input = table("embedding")
+      (sourceEmbedding, targetEmbedding) = (input, input)
+      outputProjection = table("output_projection")
     } else {
       sourceEmbedding = table("source_embedding")
       targetEmbedding = table("target_embedding")
@@ -80,7 +91,10 @@ public final class Transformer {
     }
     positionalEncoding = PositionalEncoding(
       maxPositions: configuration.maxPositions, width: width)
-    encoder = TransformerEncoder(name: "encoder", configuration: configuration, using: &generator)
+    encoder =
+      configuration.isDecoderOnly
+      ? nil
+      : TransformerEncoder(name: "encoder", configuration: configuration, using: &generator)
     decoder = TransformerDecoder(name: "decoder", configuration: configuration, using: &generator)
     // Drawn last, so that the other variants' weights are the sinusoidal model's. N(0, 1/D) as
     // the token embeddings (fairseq's LearnedPositionalEmbedding draws the same).
@@ -89,8 +103,13 @@ public final class Transformer {
         Embedding(
           name: name, vocabularySize: configuration.maxPositions, width: width, using: &generator)
       }
-      sourcePositions = positions("encoder.positions")
-      targetPositions = positions("decoder.positions")
+      if configuration.isDecoderOnly {
+        let table = positions("decoder.positions")
+        (sourcePositions, targetPositions) = (table, table)
+      } else {
+        sourcePositions = positions("encoder.positions")
+        targetPositions = positions("decoder.positions")
+      }
     } else {
       (sourcePositions, targetPositions) = (nil, nil)
     }
@@ -100,14 +119,17 @@ public final class Transformer {
   /// Every parameter once, in a fixed order: the embedding matrix (or the source, target and
   /// output matrices), the learned position tables (if any), then the encoder's, then the
   /// decoder's. Their names are the checkpoint's tensor names, e.g.
-  /// `encoder.layers.0.self_attention.query.weight`.
+  /// `encoder.layers.0.self_attention.query.weight`. A table shared by two roles is listed once.
   public var parameters: [Variable] {
-    let embeddings =
-      configuration.tieEmbeddings
-      ? sourceEmbedding.parameters
-      : sourceEmbedding.parameters + targetEmbedding.parameters + outputProjection.parameters
-    let positions = (sourcePositions?.parameters ?? []) + (targetPositions?.parameters ?? [])
-    return embeddings + positions + encoder.parameters + decoder.parameters
+    let tables = [sourceEmbedding, targetEmbedding, outputProjection]
+    let embeddings = tables.enumerated().filter { index, table in
+      !tables[..<index].contains { $0.weight === table.weight }
+    }.flatMap { $0.element.parameters }
+    let positions =
+      (sourcePositions.map { [$0] } ?? [])
+      + (targetPositions.flatMap { $0.weight === sourcePositions?.weight ? nil : [$0] } ?? [])
+    return embeddings + positions.flatMap(\.parameters) + (encoder?.parameters ?? [])
+      + decoder.parameters
   }
 
   /// The number of trainable scalars.
@@ -142,6 +164,22 @@ public final class Transformer {
     var context = ForwardContext(
       isTraining: isTraining, generator: dropoutGenerator, trace: trace)
     defer { dropoutGenerator = context.generator }
+    if configuration.isDecoderOnly {
+      // One row `source </s> <s> target`; the labels of the source positions are padding, so
+      // the loss is over the target positions only, exactly those of the encoder–decoder model.
+      let sequence = DecoderOnlySequence(
+        sourceIDs: sourceIDs, sourceLengths: sourceLengths, targetInputIDs: targetInputIDs,
+        targetOutputIDs: targetOutputIDs, targetLengths: targetLengths,
+        paddingID: configuration.paddingID)
+      let logits = forwardDecoderOnly(sequence, context: &context)  // [B, S+T, V]
+      let result = crossEntropy(
+        logits: logits, targets: sequence.labels, labelSmoothing: labelSmoothing,
+        ignoreIndex: configuration.paddingID)
+      context.record(
+        "loss: mean −log p(y_t) over target positions, label smoothing ε = \(labelSmoothing)",
+        "[]", result.loss.value)
+      return result
+    }
     let memory = forwardEncoder(
       sourceIDs: sourceIDs, sourceLengths: sourceLengths, context: &context)  // [B, S, D]
     let logits = forwardDecoder(
@@ -166,6 +204,9 @@ public final class Transformer {
   public func forwardEncoder(
     sourceIDs: [Int], sourceLengths: [Int], context: inout ForwardContext
   ) -> Variable {
+    guard let encoder else {
+      preconditionFailure("Transformer.forwardEncoder: a decoder-only model has no encoder")
+    }
     let (batch, length) = sequenceShape(sourceIDs, lengths: sourceLengths, "source")
     context.trace?.sequenceAxis = "S"
     context.enter(ForwardTrace.Module.encoder)
@@ -212,7 +253,69 @@ public final class Transformer {
     return logits
   }
 
+  /// The logits for every position of decoder-only rows `source </s> <s> target`, recorded on
+  /// the active tape (if any): the decoder stack without cross-attention under the causal mask,
+  /// so position p sees positions `0...p` of its row, source included (a causal language model,
+  /// not a prefix LM: see the README's "Decoder-only").
+  ///
+  /// - Parameters:
+  ///   - sequence: the concatenated rows `[B, S+T]` and their lengths.
+  ///   - context: training flag and dropout generator.
+  /// - Returns: `[B, S+T, V]`, S+T the longest row.
+  public func forwardDecoderOnly(
+    _ sequence: DecoderOnlySequence, context: inout ForwardContext
+  ) -> Variable {
+    precondition(configuration.isDecoderOnly, "Transformer: forwardDecoderOnly on an encoder")
+    let (batch, length) = sequenceShape(sequence.ids, lengths: sequence.lengths, "source + target")
+    context.trace?.sequenceAxis = "S+T"
+    context.enter(ForwardTrace.Module.decoder)
+    let x = embed(
+      targetEmbedding, sequence.ids, positionTable: targetPositions, batch: batch,
+      length: length, context: &context)  // [B, S+T, D]
+    let mask = AttentionMask(keyLengths: sequence.lengths, causalOffset: 0)
+    let states = decoder(
+      x, memory: nil, selfMask: mask, memoryMask: mask, context: &context)  // [B, S+T, D]
+    context.leave()
+    let logits = outputProjection.asLinear(states)  // [B, S+T, V]
+    context.record(
+      "logits x·Eᵀ (pre-softmax projection, §3.4)", "[B, S+T, D] → [B, S+T, V]", logits.value)
+    return logits
+  }
+
   // MARK: Inference
+
+  /// The logits of every target position of a batch, recomputed in full (no key–value cache),
+  /// without dropout and without recording, for either architecture: the reference that
+  /// cached decoding must equal.
+  ///
+  /// - Parameters:
+  ///   - sourceIDs: `[B, S]` row-major, each row ending in `</s>`, padded.
+  ///   - sourceLengths: `[B]`.
+  ///   - targetInputIDs: `[B, T]` row-major, starting with `<s>`.
+  ///   - targetLengths: `[B]`; every row is T long when nil.
+  /// - Returns: `[B, T, V]`; row t predicts target token t + 1.
+  public func targetLogits(
+    sourceIDs: [Int], sourceLengths: [Int], targetInputIDs: [Int], targetLengths: [Int]? = nil
+  ) -> Tensor {
+    let batch = sourceLengths.count
+    let lengths =
+      targetLengths
+      ?? Array(repeating: batch == 0 ? 0 : targetInputIDs.count / batch, count: batch)
+    guard configuration.isDecoderOnly else {
+      let memory = encode(sourceIDs: sourceIDs, sourceLengths: sourceLengths)  // [B, S, D]
+      return decodeLogits(
+        memory: memory, sourceLengths: sourceLengths, targetInputIDs: targetInputIDs,
+        targetLengths: lengths)  // [B, T, V]
+    }
+    let sequence = DecoderOnlySequence(
+      sourceIDs: sourceIDs, sourceLengths: sourceLengths, targetInputIDs: targetInputIDs,
+      targetOutputIDs: nil, targetLengths: lengths, paddingID: configuration.paddingID)
+    let logits = Tape.withoutRecording {
+      var context = ForwardContext.inference
+      return forwardDecoderOnly(sequence, context: &context).value  // [B, S+T, V]
+    }
+    return sequence.targetRows(of: logits)  // [B, T, V]
+  }
 
   /// The encoder's output for a source batch, without dropout and without recording.
   ///
@@ -261,7 +364,8 @@ public final class Transformer {
   ///   - tokens: `[R]`, the last token of each row (`<s>` at the first step).
   ///   - cache: the decoder's self-attention keys and values, one position longer afterwards.
   ///   - memory: per decoder layer, the cross-attention's keys and values `[B, H, S, K]`
-  ///     (`MultiHeadAttention.cachedKeysAndValues(of:)`), R = B·W rows grouped by sentence.
+  ///     (`MultiHeadAttention.cachedKeysAndValues(of:)`), R = B·W rows grouped by sentence;
+  ///     empty in a decoder-only model, whose `cache` holds the source positions too.
   ///   - sourceLengths: `[B]`, masking the memory's padding.
   ///   - packed: weights packed for steps of many rows.
   /// - Returns: `[R, V]`, as `decodeLogits` gives for the last position of the whole prefix.
@@ -274,6 +378,21 @@ public final class Transformer {
       step: y, cache: &cache, memory: memory, memoryMask: AttentionMask(keyLengths: sourceLengths),
       packed: packed)  // [R, D]
     return outputProjection.asLinear(step: states, packed: packed)  // [R, V]
+  }
+
+  /// Feeds one source token per row of a decoder-only model at position `cache.length`, only
+  /// to fill `cache` (the prefill of `IncrementalDecoder`): `decodeStep` without the output
+  /// projection, whose logits of the source positions no one reads.
+  ///
+  /// - Parameters:
+  ///   - tokens: `[R]`, the source token at this position of each row.
+  ///   - cache: the stack's self-attention keys and values, one position longer afterwards.
+  ///   - packed: weights packed for steps of many rows.
+  public func prefill(tokens: [Int], cache: inout KeyValueCache, packed: PackedWeights? = nil) {
+    precondition(configuration.isDecoderOnly, "Transformer.prefill: not a decoder-only model")
+    let x = embed(step: tokens, position: cache.length)  // [R, D]
+    _ = decoder(
+      step: x, cache: &cache, memory: [], memoryMask: AttentionMask(), packed: packed)  // [R, D]
   }
 
   // MARK: Pieces

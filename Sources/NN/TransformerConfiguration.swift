@@ -15,6 +15,8 @@ public struct TransformerConfiguration: Equatable, Sendable {
   public typealias NormPlacement = TransformerHyperparameters.NormPlacement
   /// How positions enter the model.
   public typealias Positions = TransformerHyperparameters.Positions
+  /// Which stacks the model has.
+  public typealias Architecture = TransformerHyperparameters.Architecture
 
   /// The model's shape, dropout and kernels, as the config's `model` section gives them.
   public var hyperparameters: TransformerHyperparameters
@@ -43,7 +45,7 @@ public struct TransformerConfiguration: Equatable, Sendable {
     norm: NormPlacement = .post, tieEmbeddings: Bool = true, maxPositions: Int = 256,
     paddingID: Int = 0, attention: AttentionImplementation = .auto, attentionWindow: Int? = nil,
     encoderAttentionWindow: Int? = nil, positions: Positions = .sinusoidal,
-    keyValueHeadCount: Int? = nil
+    keyValueHeadCount: Int? = nil, architecture: Architecture = .encoderDecoder
   ) {
     var hyperparameters = TransformerHyperparameters()
     hyperparameters.encoderLayerCount = encoderLayerCount
@@ -62,6 +64,7 @@ public struct TransformerConfiguration: Equatable, Sendable {
     hyperparameters.encoderAttentionWindow = encoderAttentionWindow
     hyperparameters.positions = positions
     hyperparameters.keyValueHeads = keyValueHeadCount
+    hyperparameters.architecture = architecture
     self.init(hyperparameters, vocabularySize: vocabularySize, paddingID: paddingID)
   }
 
@@ -87,9 +90,27 @@ public struct TransformerConfiguration: Equatable, Sendable {
   /// K: the width of one attention head, `D / H`.
   public var headWidth: Int { self.modelWidth / max(self.headCount, 1) }
 
+  /// Whether the model is one causal stack over `source </s> <s> target` (no encoder; its
+  /// `encoderLayerCount` is ignored).
+  public var isDecoderOnly: Bool { self.architecture == .decoderOnly }
+
+  /// The most source positions (`</s>` included) the model reads: every position in an
+  /// encoder–decoder model, half of them in a decoder-only one, whose other half holds the
+  /// target.
+  public var maxSourcePositions: Int { isDecoderOnly ? self.maxPositions / 2 : self.maxPositions }
+
+  /// The most target positions (`<s>` included) after a source of `sourceLength` positions:
+  /// every position in an encoder–decoder model, the rest of the sequence in a decoder-only one.
+  public func maxTargetPositions(sourceLength: Int) -> Int {
+    isDecoderOnly ? self.maxPositions - sourceLength : self.maxPositions
+  }
+
   /// What is inconsistent about this configuration, in one line; nil when a model can be built.
   public var problem: String? {
-    if self.encoderLayerCount < 1 || self.decoderLayerCount < 1 {
+    if isDecoderOnly && self.decoderLayerCount < 1 {
+      return "decoder_layers must be at least 1, got \(self.decoderLayerCount)"
+    }
+    if !isDecoderOnly && (self.encoderLayerCount < 1 || self.decoderLayerCount < 1) {
       return "encoder_layers and decoder_layers must be at least 1, got "
         + "\(self.encoderLayerCount) and \(self.decoderLayerCount)"
     }
@@ -113,7 +134,10 @@ public struct TransformerConfiguration: Equatable, Sendable {
       return "dropout and attention_dropout must lie in [0, 1), got \(self.dropout) and "
         + "\(self.attentionDropout)"
     }
-    if self.maxPositions < 1 { return "max_positions must be at least 1, got \(self.maxPositions)" }
+    if self.maxPositions < (isDecoderOnly ? 4 : 1) {
+      return "max_positions must be at least \(isDecoderOnly ? 4 : 1)"
+        + "\(isDecoderOnly ? " in a decoder-only model" : ""), got \(self.maxPositions)"
+    }
     for (key, window) in [
       ("attention_window", self.attentionWindow),
       ("encoder_attention_window", self.encoderAttentionWindow),

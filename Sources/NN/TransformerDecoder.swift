@@ -42,13 +42,13 @@ public struct TransformerDecoder {
   ///
   /// - Parameters:
   ///   - x: the embedded target input with positions, `[B, T, D]`.
-  ///   - memory: the encoder output, `[B, S, D]`.
+  ///   - memory: the encoder output, `[B, S, D]`; nil in a decoder-only model.
   ///   - selfMask: causal, plus the target key lengths.
   ///   - memoryMask: the source key lengths.
   ///   - context: training flag and dropout generator.
   /// - Returns: the states the output projection reads, `[B, T, D]`.
   public func callAsFunction(
-    _ x: Variable, memory: Variable, selfMask: AttentionMask, memoryMask: AttentionMask,
+    _ x: Variable, memory: Variable?, selfMask: AttentionMask, memoryMask: AttentionMask,
     context: inout ForwardContext
   ) -> Variable {
     var x = x  // [B, T, D]
@@ -69,7 +69,8 @@ public struct TransformerDecoder {
   /// - Parameters:
   ///   - x: the embedded new position with its positional encoding, `[R, D]`.
   ///   - cache: the self-attention keys and values of every layer, `[R, H, C, K]` each.
-  ///   - memory: per layer, the cross-attention's keys and values `[B, H, S, K]`.
+  ///   - memory: per layer, the cross-attention's keys and values `[B, H, S, K]`; empty in a
+  ///     decoder-only model.
   ///   - memoryMask: the source key lengths `[B]`.
   ///   - packed: where the weights' packed copies are looked up.
   /// - Returns: the states the output projection reads, `[R, D]`.
@@ -78,7 +79,8 @@ public struct TransformerDecoder {
     memoryMask: AttentionMask, packed: PackedWeights? = nil
   ) -> Tensor {
     precondition(
-      cache.layers.count == layers.count && memory.count == layers.count,
+      cache.layers.count == layers.count
+        && (memory.count == layers.count || (memory.isEmpty && layers[0].crossAttention == nil)),
       "TransformerDecoder: \(cache.layers.count) cached and \(memory.count) memory layers for "
         + "\(layers.count) layers")
     // The causal mask of training, for the one query that follows `cache.length` cached
@@ -87,7 +89,8 @@ public struct TransformerDecoder {
     var x = x  // [R, D]
     for (index, layer) in layers.enumerated() {
       x = layer(
-        step: x, cache: &cache.layers[index], memory: memory[index], selfMask: selfMask,
+        step: x, cache: &cache.layers[index], memory: memory.isEmpty ? nil : memory[index],
+        selfMask: selfMask,
         memoryMask: memoryMask, packed: packed)
     }
     return finalNorm.map { $0(step: x) } ?? x  // [R, D]

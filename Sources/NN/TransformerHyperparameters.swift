@@ -48,7 +48,21 @@ public struct TransformerHyperparameters: Equatable, Sendable {
     case alibi
   }
 
-  /// The number of encoder layers (N).
+  /// Which stacks the model has (`model.architecture`).
+  public enum Architecture: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
+    /// An encoder reads the source, a decoder with cross-attention writes the target, as in
+    /// the paper (§3.1, figure 1).
+    case encoderDecoder = "encoder-decoder"
+    /// One causal stack of self-attention + feed-forward layers (the decoder's layers without
+    /// cross-attention) reads `source </s> <s> target` and predicts the target: a language
+    /// model conditioned on the source, as GPT-style models translate (Radford et al. 2019).
+    case decoderOnly = "decoder-only"
+
+    /// The config's word, `encoder-decoder` or `decoder-only`.
+    public var description: String { rawValue }
+  }
+
+  /// The number of encoder layers (N); ignored by a decoder-only model, which has none.
   public var encoderLayerCount = 6
   /// The number of decoder layers (N).
   public var decoderLayerCount = 6
@@ -92,6 +106,8 @@ public struct TransformerHyperparameters: Equatable, Sendable {
   /// paper). 1 is multi-query attention (Shazeer 2019), between is grouped-query attention
   /// (Ainslie et al. 2023): the K/V projections are `[D, G·K]` and the KV cache holds G heads.
   public var keyValueHeads: Int? = nil
+  /// Encoder–decoder (the paper) or one decoder-only stack over `source </s> <s> target`.
+  public var architecture = Architecture.encoderDecoder
 
   /// The paper's base model.
   public init() {}

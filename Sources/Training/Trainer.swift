@@ -75,7 +75,8 @@ public final class Trainer {
     let planner: BatchPlanner
     do {
       planner = try BatchPlanner(
-        pairs: corpus.pairs, maxTokens: config.training.batchTokens, seed: config.training.seed)
+        pairs: corpus.pairs, maxTokens: config.training.batchTokens, seed: config.training.seed,
+        joinsSourceAndTarget: configuration.isDecoderOnly)
     } catch {
       // The corpus loader refuses an empty corpus and the config a non-positive budget.
       throw .unsupported(path: "training.batch_tokens", message: error.description)

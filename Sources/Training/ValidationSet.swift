@@ -73,7 +73,9 @@ public struct ValidationSet: Sendable {
     defer { model.isTraining = wasTraining }
     // The corpus is not empty (loading refuses that) and the budget is positive, so planning
     // cannot fail.
-    let planner = try! BatchPlanner(pairs: corpus.pairs, maxTokens: batchTokens, seed: 0)
+    let planner = try! BatchPlanner(
+      pairs: corpus.pairs, maxTokens: batchTokens, seed: 0,
+      joinsSourceAndTarget: model.configuration.isDecoderOnly)
     var negativeLogLikelihood = 0.0
     var count = 0
     for indices in planner.plan(epoch: 0) {

@@ -260,6 +260,8 @@ final class AttentionCommandTests: XCTestCase {
       self-encoder  source pieces × source pieces
       self-decoder  output pieces × decoder input pieces (<s> first); future
                     positions are masked, so the upper right is 0
+    A decoder-only model has only self-decoder (its default): its one stack's
+    self-attention, the sequence source </s> <s> target on both axes.
     Each output row shows the attention while that piece was predicted. Every
     row sums to 1; the source ends in </s>, the output in </s>.
 

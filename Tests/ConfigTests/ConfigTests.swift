@@ -474,6 +474,39 @@ final class ConfigTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(long.model.maxPositions, 8192)
   }
 
+  /// `model.architecture`: the default, the mapping (encoder_layers ignored), and one-line
+  /// errors naming the key: an unknown value with the closest one, too few positions for
+  /// source + target, separate vocabularies.
+  func testArchitectureKey() throws {
+    XCTAssertEqual(try read("{}").model.architecture, .encoderDecoder)
+    let decoderOnly = try read(
+      #"{"model": {"architecture": "decoder-only", "max_positions": 130}, "data": {"max_length": 64}}"#)
+    XCTAssertEqual(decoderOnly.model.architecture, .decoderOnly)
+    let model = decoderOnly.transformerConfiguration(vocabularySize: 300)
+    XCTAssertEqual(model.architecture, .decoderOnly)
+    XCTAssertEqual(model.decoderLayerCount, 6)
+    XCTAssertTrue(decoderOnly.jsonText.contains(#""architecture": "decoder-only""#))
+    XCTAssertEqual(
+      message(#"{"model": {"architecture": "decoder_only"}}"#),
+      #"c.json: model.architecture: expected "encoder-decoder" or "decoder-only", got "#
+        + #""decoder_only" (did you mean "decoder-only"?)"#)
+    XCTAssertEqual(
+      message(#"{"model": {"architecture": "decoder-only", "max_positions": 129}, "data": {"max_length": 64}}"#),
+      "c.json: model.max_positions: 129 cannot hold a decoder-only sequence: source + </s> + <s> "
+        + "+ target needs 2 × data.max_length (64) + 2 = 130; raise it or lower data.max_length")
+    XCTAssertNoThrow(try read("{}", ["model.architecture=decoder-only"]))
+    XCTAssertEqual(
+      message("{}", ["model.architecture=decoder-only", "model.max_positions=150"]),
+      "--set model.max_positions=150: model.max_positions: 150 cannot hold a decoder-only "
+        + "sequence: source + </s> + <s> + target needs 2 × data.max_length (100) + 2 = 202; "
+        + "raise it or lower data.max_length")
+    XCTAssertEqual(
+      message(
+        #"{"model": {"architecture": "decoder-only", "max_positions": 402, "tie_embeddings": false}, "data": {"joint_vocabulary": false}}"#),
+      #"c.json: model.architecture: "decoder-only" needs data.joint_vocabulary true: one stack "#
+        + "reads source and target pieces with one embedding table")
+  }
+
   func testReferenceTableListsEveryField() {
     let markdown = RunConfig.referenceMarkdown()
     for section in RunConfig.schema {

@@ -29,6 +29,27 @@ final class BatchTests: XCTestCase {
     }
   }
 
+  /// A decoder-only model's planner counts a row as `source </s> <s> target`: every batch's
+  /// rows × longest joined row stays within the budget, batches hold fewer pairs than the
+  /// encoder–decoder planner's, and its fingerprint differs (a resumed run notices).
+  func testJoinedRowsCountSourcePlusTarget() throws {
+    let pair = SentencePair(source: [300, 301, 302], target: [400, 401], line: 1)
+    XCTAssertEqual(BatchPlanner.rowLength(of: pair, joined: false), 4)
+    XCTAssertEqual(BatchPlanner.rowLength(of: pair, joined: true), 7)
+    let joined = try BatchPlanner(
+      pairs: BatchTests.pairs, maxTokens: 256, seed: 1, joinsSourceAndTarget: true)
+    let separate = try BatchPlanner(pairs: BatchTests.pairs, maxTokens: 256, seed: 1)
+    let plan = joined.plan(epoch: 0)
+    XCTAssertEqual(plan.flatMap { $0 }.sorted(), Array(0..<500))
+    for indices in plan {
+      let batch = joined.batch(indices, position: BatchPosition())
+      let longest = zip(batch.sourceLengths, batch.targetLengths).map { $0 + $1 }.max()!
+      XCTAssertLessThanOrEqual(batch.size * longest, 256)
+    }
+    XCTAssertGreaterThan(plan.count, separate.plan(epoch: 0).count)
+    XCTAssertNotEqual(joined.fingerprint, separate.fingerprint)
+  }
+
   func testBatchesAreFullAndSortedByLength() throws {
     let planner = try BatchPlanner(pairs: BatchTests.pairs, maxTokens: 512, seed: 3)
     let plan = planner.plan(epoch: 0)

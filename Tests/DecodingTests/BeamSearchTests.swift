@@ -7,8 +7,7 @@ import Tokenizer
 
 final class BeamSearchTests: XCTestCase {
   func testBeamOneEqualsGreedy() {
-    for placement in [TransformerConfiguration.NormPlacement.post, .pre] {
-      let model = SearchFixtures.model(placement)
+    for (placement, model) in SearchFixtures.models {
       let greedy = GreedySearch(model: model, options: DecodingOptions(beamSize: 1))
         .search(SearchFixtures.sources)
       let beam = BeamSearch(model: model, options: DecodingOptions(beamSize: 1, alpha: 0.6))
@@ -23,8 +22,7 @@ final class BeamSearchTests: XCTestCase {
   }
 
   func testBatchedBeamEqualsOneByOne() {
-    for placement in [TransformerConfiguration.NormPlacement.post, .pre] {
-      let model = SearchFixtures.model(placement)
+    for (placement, model) in SearchFixtures.models {
       let search = BeamSearch(model: model, options: DecodingOptions(beamSize: 4, nbest: 4))
       let batched = search.search(SearchFixtures.sources)
       for (source, result) in zip(SearchFixtures.sources, batched) {
@@ -38,8 +36,7 @@ final class BeamSearchTests: XCTestCase {
   /// Every hypothesis's log-probability equals a teacher-forced rescoring of its tokens with
   /// the full-prefix `decodeLogits`, and its score is that over the length penalty.
   func testScoresMatchFullPrefixRescoring() {
-    for placement in [TransformerConfiguration.NormPlacement.post, .pre] {
-      let model = SearchFixtures.model(placement)
+    for (placement, model) in SearchFixtures.models {
       let options = DecodingOptions(beamSize: 4, alpha: 0.6, extraLength: 5, nbest: 4)
       let results = BeamSearch(model: model, options: options).search(SearchFixtures.sources)
       for (source, hypotheses) in zip(SearchFixtures.sources, results) {
@@ -60,29 +57,24 @@ final class BeamSearchTests: XCTestCase {
     }
   }
 
-  /// The same search recomputing every prefix with `decodeLogits` (no cache, no row
+  /// The same search recomputing every prefix with `targetLogits` (no cache, no row
   /// gathering): the cached search must find exactly these hypotheses.
   func referenceBeamSearch(
     _ model: Transformer, _ source: [Int], options: DecodingOptions
   ) -> [DecodingHypothesis] {
     let width = options.beamSize
-    let limit = options.limit(
-      sourceLength: source.count, maxPositions: model.configuration.maxPositions)
     let ids = source + [Vocabulary.endID]
-    let memory = model.encode(sourceIDs: ids, sourceLengths: [ids.count])  // [1, S, D]
+    let limit = options.limit(
+      sourceLength: source.count,
+      maxPositions: model.configuration.maxTargetPositions(sourceLength: ids.count))
     let v = model.configuration.vocabularySize
     var beams: [(prefix: [Int], score: Float)] = [([], 0)]
     var finished: [DecodingHypothesis] = []
     for step in 1... {
       let rows = beams.count
-      var memories = Tensor(shape: [rows] + memory.shape.dropFirst())
-      memories.withUnsafeMutableBufferPointer { target in
-        for row in 0..<rows {
-          for i in 0..<memory.count { target[row * memory.count + i] = memory[flat: i] }
-        }
-      }
-      let logits = model.decodeLogits(
-        memory: memories, sourceLengths: Array(repeating: ids.count, count: rows),
+      let logits = model.targetLogits(
+        sourceIDs: Array((0..<rows).map { _ in ids }.joined()),
+        sourceLengths: Array(repeating: ids.count, count: rows),
         targetInputIDs: beams.flatMap { [Vocabulary.startID] + $0.prefix })  // [R, T, V]
       let logProbabilities = logSoftmax(logits.reshaped([rows * step, v])).scalars
       var candidates: [(row: Int, id: Int, score: Float)] = []
@@ -127,8 +119,7 @@ final class BeamSearchTests: XCTestCase {
   }
 
   func testCachedBeamSearchEqualsFullPrefixRecomputation() {
-    for placement in [TransformerConfiguration.NormPlacement.post, .pre] {
-      let model = SearchFixtures.model(placement)
+    for (placement, model) in SearchFixtures.models {
       let options = DecodingOptions(beamSize: 3, alpha: 0.6, extraLength: 6, nbest: 3)
       let results = BeamSearch(model: model, options: options).search(SearchFixtures.sources)
       for (source, hypotheses) in zip(SearchFixtures.sources, results) {

@@ -10,12 +10,19 @@ enum SearchFixtures {
   /// D 16, 4 heads, F 32, 2+2 layers, V 40, 24 positions. The `</s>` row of the tied table
   /// is scaled (a seed and factor found by trying a few) so that sentences end after various
   /// lengths, or not at all, and batches shrink.
-  static func model(_ placement: TransformerConfiguration.NormPlacement) -> Transformer {
-    let (seed, endScale): (UInt64, Float) = placement == .post ? (2, -6) : (3, -4)
+  ///
+  /// The decoder-only model has 40 positions, so that the longest source (10 with `</s>`)
+  /// leaves the target the same limits as the encoder–decoder models'.
+  static func model(
+    _ placement: TransformerConfiguration.NormPlacement, decoderOnly: Bool = false
+  ) -> Transformer {
+    let (seed, endScale): (UInt64, Float) =
+      decoderOnly ? (3, -8) : placement == .post ? (2, -6) : (3, -4)
     let configuration = TransformerConfiguration(
       encoderLayerCount: 2, decoderLayerCount: 2, modelWidth: 16, headCount: 4,
       feedForwardWidth: 32, vocabularySize: 40, dropout: 0, norm: placement,
-      tieEmbeddings: true, maxPositions: 24)
+      tieEmbeddings: true, maxPositions: decoderOnly ? 40 : 24,
+      architecture: decoderOnly ? .decoderOnly : .encoderDecoder)
     let model = Transformer(configuration: configuration, seed: seed)
     model.isTraining = false
     model.outputProjection.weight.value.withUnsafeMutableBufferPointer { table in
@@ -24,23 +31,28 @@ enum SearchFixtures {
     return model
   }
 
+  /// The models every search test runs on: post- and pre-norm encoder–decoder, and a pre-norm
+  /// decoder-only model, named for messages.
+  static var models: [(String, Transformer)] {
+    [("post", model(.post)), ("pre", model(.pre)), ("decoder-only", model(.pre, decoderOnly: true))]
+  }
+
   /// Six sources of lengths 1 to 9, ids in 4..<40.
   static let sources: [[Int]] = [
     [5, 9, 12, 7], [14, 6], [30, 31, 32, 33, 34, 35, 36, 37, 38], [8], [20, 21, 22, 4, 4],
     [39, 10, 11, 12, 13, 14, 15],
   ]
 
-  /// Greedy decoding by recomputing the whole prefix every step (`decodeLogits`).
+  /// Greedy decoding by recomputing the whole prefix every step (`targetLogits`).
   static func referenceGreedy(_ model: Transformer, _ source: [Int], limit: Int)
     -> (tokens: [Int], logProbability: Float)
   {
     let ids = source + [Vocabulary.endID]
-    let memory = model.encode(sourceIDs: ids, sourceLengths: [ids.count])
     var prefix = [Vocabulary.startID]
     var total: Float = 0
     while true {
-      let logits = model.decodeLogits(
-        memory: memory, sourceLengths: [ids.count], targetInputIDs: prefix)
+      let logits = model.targetLogits(
+        sourceIDs: ids, sourceLengths: [ids.count], targetInputIDs: prefix)
       let v = model.configuration.vocabularySize
       let last = Tensor(
         shape: [1, v], scalars: Array(logits.scalars[((prefix.count - 1) * v)...]))
@@ -57,14 +69,13 @@ enum SearchFixtures {
     return (Array(prefix.dropFirst()), total)
   }
 
-  /// `log P(tokens (+ </s>) | source)` by teacher forcing with `decodeLogits`.
+  /// `log P(tokens (+ </s>) | source)` by teacher forcing with `targetLogits`.
   static func score(_ model: Transformer, source: [Int], tokens: [Int], complete: Bool) -> Float {
     let ids = source + [Vocabulary.endID]
-    let memory = model.encode(sourceIDs: ids, sourceLengths: [ids.count])
     let inputs = [Vocabulary.startID] + tokens
     let outputs = complete ? tokens + [Vocabulary.endID] : tokens
-    let logits = model.decodeLogits(
-      memory: memory, sourceLengths: [ids.count], targetInputIDs: inputs)
+    let logits = model.targetLogits(
+      sourceIDs: ids, sourceLengths: [ids.count], targetInputIDs: inputs)
     let v = model.configuration.vocabularySize
     let logProbabilities = logSoftmax(logits.reshaped([inputs.count, v])).scalars
     return outputs.enumerated().reduce(0) { $0 + logProbabilities[$1.offset * v + $1.element] }
@@ -73,8 +84,7 @@ enum SearchFixtures {
 
 final class GreedySearchTests: XCTestCase {
   func testCachedGreedyEqualsFullPrefixRecomputation() {
-    for placement in [TransformerConfiguration.NormPlacement.post, .pre] {
-      let model = SearchFixtures.model(placement)
+    for (placement, model) in SearchFixtures.models {
       let options = DecodingOptions(beamSize: 1, extraLength: 6)
       let results = GreedySearch(model: model, options: options).search(SearchFixtures.sources)
       var ended = 0
@@ -90,13 +100,17 @@ final class GreedySearchTests: XCTestCase {
   }
 
   func testBatchedGreedyEqualsOneByOne() {
-    let model = SearchFixtures.model(.pre)
-    let search = GreedySearch(model: model, options: DecodingOptions(beamSize: 1))
-    let batched = search.search(SearchFixtures.sources)
-    for (source, result) in zip(SearchFixtures.sources, batched) {
-      let alone = search.search([source])[0]
-      XCTAssertEqual(result.tokens, alone.tokens)
-      XCTAssertEqual(result.logProbability, alone.logProbability, accuracy: 1e-4)
+    // Two sources share a length: a decoder-only model decodes them together, the others in
+    // groups of their own length.
+    let sources = SearchFixtures.sources + [[7, 7, 8, 9]]
+    for (placement, model) in SearchFixtures.models {
+      let search = GreedySearch(model: model, options: DecodingOptions(beamSize: 1))
+      let batched = search.search(sources)
+      for (source, result) in zip(sources, batched) {
+        let alone = search.search([source])[0]
+        XCTAssertEqual(result.tokens, alone.tokens, placement)
+        XCTAssertEqual(result.logProbability, alone.logProbability, accuracy: 1e-4)
+      }
     }
   }
 

@@ -175,7 +175,7 @@ final class LayerTests: XCTestCase {
       XCTAssertEqual(decoderLayer.parameters.count, 2 * (8 + 2) + 4 + 2)
 
       let model = Transformer(configuration: configuration, seed: 2)
-      XCTAssertEqual(model.encoder.finalNorm == nil, norm == .post)
+      XCTAssertEqual(model.encoder?.finalNorm == nil, norm == .post)
       XCTAssertEqual(model.decoder.finalNorm == nil, norm == .post)
       let batch = TinyBatch()
       let encoded = model.encode(sourceIDs: batch.sourceIDs, sourceLengths: batch.sourceLengths)

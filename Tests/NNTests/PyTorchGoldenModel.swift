@@ -21,6 +21,9 @@ enum PyTorchGoldenModel: String, CaseIterable {
   /// Beyond the paper: rotary positions and grouped-query attention (4 heads, 2 key/value
   /// heads), pre-norm, GELU, tied, untied from the sinusoids entirely.
   case ropeGQA = "rope-gqa"
+  /// One causal stack over `source </s> <s> target` (`architecture` decoder-only), pre-norm,
+  /// GELU, tied; 32 positions for the joined rows.
+  case decoderOnly = "decoder-only"
 
   /// The folder of all golden checkpoints.
   static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -34,7 +37,7 @@ enum PyTorchGoldenModel: String, CaseIterable {
   var goldenPath: String { checkpointDirectory.appendingPathComponent("golden.safetensors").path }
 
   /// D 16, H 2 (4 with 2 key/value heads for rope-gqa), F 32, V 24, 16 positions, dropout 0;
-  /// 2+2 or 1+1 layers.
+  /// 2+2 or 1+1 layers, or 2 decoder-only layers over 32 positions.
   var configuration: TransformerConfiguration {
     switch self {
     case .postNormUntied:
@@ -47,6 +50,11 @@ enum PyTorchGoldenModel: String, CaseIterable {
         encoderLayerCount: 1, decoderLayerCount: 1, modelWidth: 16, headCount: 2,
         feedForwardWidth: 32, vocabularySize: 24, dropout: 0, activation: .gelu,
         norm: .pre, tieEmbeddings: true, maxPositions: 16)
+    case .decoderOnly:
+      return TransformerConfiguration(
+        encoderLayerCount: 1, decoderLayerCount: 2, modelWidth: 16, headCount: 2,
+        feedForwardWidth: 32, vocabularySize: 24, dropout: 0, activation: .gelu,
+        norm: .pre, tieEmbeddings: true, maxPositions: 32, architecture: .decoderOnly)
     case .ropeGQA:
       return TransformerConfiguration(
         encoderLayerCount: 1, decoderLayerCount: 1, modelWidth: 16, headCount: 4,
@@ -65,6 +73,7 @@ enum PyTorchGoldenModel: String, CaseIterable {
       case .postNormUntied: 13
       case .preNormTied: 14
       case .ropeGQA: 15
+      case .decoderOnly: 16
       }
     let model = Transformer(configuration: configuration, seed: seed)
     var generator = RandomGenerator(seed: seed + 1000)

@@ -47,6 +47,11 @@ final class PyTorchGoldenTests: XCTestCase {
     try checkAgainstPyTorch(.preNormTied)
   }
 
+  /// Decoder-only, pre-norm, GELU, tied embeddings, 2 layers; linear schedule, clipping.
+  func testDecoderOnlyModelMatchesPyTorch() throws {
+    try checkAgainstPyTorch(.decoderOnly)
+  }
+
   /// RoPE and grouped-query attention (H 4, G 2), pre-norm, GELU, tied, 1+1 layers;
   /// inverse square-root schedule, clipping at norm 1.
   func testRoPEGroupedQueryModelMatchesPyTorch() throws {
@@ -65,10 +70,9 @@ final class PyTorchGoldenTests: XCTestCase {
     let tag = golden.rawValue
 
     // Logits, through the inference path.
-    let memory = model.encode(sourceIDs: batch.sourceIDs, sourceLengths: batch.sourceLengths)
-    let logits = model.decodeLogits(
-      memory: memory, sourceLengths: batch.sourceLengths, targetInputIDs: batch.targetInputIDs,
-      targetLengths: batch.targetLengths)  // [B, T, V]
+    let logits = model.targetLogits(
+      sourceIDs: batch.sourceIDs, sourceLengths: batch.sourceLengths,
+      targetInputIDs: batch.targetInputIDs, targetLengths: batch.targetLengths)  // [B, T, V]
     let expectedLogits = try XCTUnwrap(fixture["logits"], tag)
     XCTAssertEqual(logits.shape, expectedLogits.shape, tag)
     let logitError = maximumDifference(logits.scalars, expectedLogits.scalars)

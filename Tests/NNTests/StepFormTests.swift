@@ -77,7 +77,7 @@ final class StepFormTests: XCTestCase {
   /// The cross-attention step of W rows per sentence equals the training attention of each
   /// row's query over its sentence's encoder output.
   func testCrossAttentionStepEqualsTrainingAttention() {
-    let attention = model.decoder.layers[0].crossAttention
+    let attention = model.decoder.layers[0].crossAttention!
     let width = model.configuration.modelWidth
     let (lengths, beams) = ([4, 2], 3)
     let memory = Tensor.uniform(shape: [2, 4, width], low: -1, high: 1, using: &generator)

@@ -211,7 +211,8 @@ final class TransformerCheckpointTests: XCTestCase {
     let text = configuration.jsonText
     XCTAssertEqual(
       text,
-      #"{"activation":"gelu","attention":"auto","attention_dropout":0,"attention_window":8,"#
+      #"{"activation":"gelu","architecture":"encoder-decoder","attention":"auto","#
+        + #""attention_dropout":0,"attention_window":8,"#
         + #""d_ff":16,"d_model":8,"decoder_layers":1,"dropout":0.1,"encoder_layers":1,"#
         + #""heads":2,"init":"xavier_uniform","max_positions":16,"norm":"post","padding_id":0,"#
         + #""positions":"sinusoidal","tie_embeddings":true,"vocabulary_size":11}"#)
