@@ -12,9 +12,8 @@
 // With M this small a product reads every weight once and does M multiply–adds with it, so its
 // speed is that of streaming the weights from memory. The blocked GEMM first packs the weights
 // into panels, which doubles that traffic; these loops read each weight once, straight from its
-// row, keeping the outputs in registers (`RowProductTile`) or, for x·Eᵀ, four dot products in
-// flight. Threads split the output columns, so every element is summed in the same order
-// whatever the thread count.
+// row, keeping the M output rows in L1. Threads split the output columns, so every element is
+// summed in the same order whatever the thread count.
 
 /// The most rows `stepProduct` sends to the row products; larger products go to the blocked
 /// GEMM.
@@ -30,24 +29,29 @@ public func rowProduct(
   _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
   rows: Int, inner: Int, columns: Int
 ) {
-  // Each task owns 64 output columns of every row. Within them the outputs stay in registers
-  // while the rows of W stream past (`RowProductTile`), four 16-lane accumulators per step:
-  // 64 columns of one row, 32 of two or 16 of four. Every output is still summed as
-  // `((0 + x₀w₀) + x₁w₁) + …` in order of the depth, so the result does not depend on the
-  // grouping or the thread count.
+  // Each task owns 64 output columns of every row and adds the rows of W into them in order.
   let blocks = (columns + 63) / 64
-  parallelForRanges(
-    blocks, threads: rowProductThreads(weights: inner * columns, tasks: blocks)
-  ) { range in
+  parallelForRanges(blocks, minimumPerThread: Swift.max(1, 4096 / Swift.max(1, inner))) {
+    range in
     let start = range.lowerBound * 64
     let end = Swift.min(columns, range.upperBound * 64)
-    var r = 0
-    while r < rows {
-      let group = rows - r >= 4 ? 4 : rows - r >= 2 ? 2 : 1
-      RowProductTile.run(
-        x + r * inner, w, into: y + r * columns, rows: group, inner: inner, columns: columns,
-        from: start, to: end)
-      r += group
+    for r in 0..<rows { (y + r * columns + start).update(repeating: 0, count: end - start) }
+    let vectorEnd = start + (end - start) / 16 * 16
+    for p in 0..<inner {
+      let weights = w + p * columns
+      for r in 0..<rows {
+        let a = x[r * inner + p]
+        let out = y + r * columns
+        var j = start
+        while j < vectorEnd {
+          VectorMath.store(VectorMath.load(out, j) + a * VectorMath.load(weights, j), out, j)
+          j += 16
+        }
+        while j < end {
+          out[j] += a * weights[j]
+          j += 1
+        }
+      }
     }
   }
 }
@@ -64,43 +68,11 @@ public func rowProductTransposed(
   rows: Int, inner: Int, columns: Int
 ) {
   // Each task owns a range of output columns: one dot product of K per (row, column), in
-  // SIMD16 lanes and then the tail. Four columns are taken together so that four independent
-  // sums are in flight (one sum alone waits on its own additions); each is summed in the same
-  // order as alone.
+  // SIMD16 lanes and then the tail.
   let vectorEnd = inner / 16 * 16
-  parallelForRanges(
-    columns, threads: rowProductThreads(weights: inner * columns, tasks: columns)
-  ) { range in
-    var n = range.lowerBound
-    while n + 4 <= range.upperBound {
-      let e0 = e + n * inner
-      let (e1, e2, e3) = (e0 + inner, e0 + 2 * inner, e0 + 3 * inner)
-      for r in 0..<rows {
-        let a = x + r * inner
-        var (l0, l1, l2, l3) = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
-        var i = 0
-        while i < vectorEnd {
-          let v = VectorMath.load(a, i)
-          l0 += v * VectorMath.load(e0, i)
-          l1 += v * VectorMath.load(e1, i)
-          l2 += v * VectorMath.load(e2, i)
-          l3 += v * VectorMath.load(e3, i)
-          i += 16
-        }
-        var (d0, d1, d2, d3) = (l0.sum(), l1.sum(), l2.sum(), l3.sum())
-        while i < inner {
-          d0 += a[i] * e0[i]
-          d1 += a[i] * e1[i]
-          d2 += a[i] * e2[i]
-          d3 += a[i] * e3[i]
-          i += 1
-        }
-        let out = y + r * columns + n
-        (out[0], out[1], out[2], out[3]) = (d0, d1, d2, d3)
-      }
-      n += 4
-    }
-    while n < range.upperBound {
+  parallelForRanges(columns, minimumPerThread: Swift.max(1, 4096 / Swift.max(1, inner))) {
+    range in
+    for n in range {
       let row = e + n * inner
       for r in 0..<rows {
         let a = x + r * inner
@@ -117,22 +89,8 @@ public func rowProductTransposed(
         }
         y[r * columns + n] = dot
       }
-      n += 1
     }
   }
-}
-
-/// The fewest weights a row product gives each thread: below it a second thread costs more to
-/// wake (several µs, and on a busy machine a wait for a free core) than its share of the product
-/// saves. With 2²⁰ (4 MB) only the vocabulary projection of one token (2 million weights in the
-/// small model) is split; splitting the `[D, F]` products too (2¹⁶) was slower on the shared
-/// development machine (batch-1 decoding 7.9–9.7 against 10.9–14.7 sentences/s).
-let rowProductWeightsPerThread = 1 << 20
-
-/// The threads a row product over `weights` weights, split into `tasks` tasks, uses.
-@inline(__always)
-func rowProductThreads(weights: Int, tasks: Int) -> Int {
-  Swift.max(1, Swift.min(Parallel.threadCount, tasks, weights / rowProductWeightsPerThread))
 }
 
 /// The product of one inference step with a fixed weight: `y = x·W`, or `x·Wᵀ` when
