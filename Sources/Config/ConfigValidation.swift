@@ -79,6 +79,12 @@ extension RunConfig {
           "\"decoder-only\" needs data.joint_vocabulary true: one stack reads source and target "
             + "pieces with one embedding table")
       }
+      if let window = model.encoderAttentionWindow {
+        throw fail(
+          "model.encoder_attention_window",
+          "\(window) has no encoder to act on in a \"decoder-only\" model; use "
+            + "model.attention_window for its one causal stack, or null")
+      }
     }
     if data.testSource.isEmpty != data.testTarget.isEmpty {
       let (empty, set) =

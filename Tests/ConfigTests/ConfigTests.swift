@@ -505,6 +505,11 @@ final class ConfigTests: XCTestCase {
         #"{"model": {"architecture": "decoder-only", "max_positions": 402, "tie_embeddings": false}, "data": {"joint_vocabulary": false}}"#),
       #"c.json: model.architecture: "decoder-only" needs data.joint_vocabulary true: one stack "#
         + "reads source and target pieces with one embedding table")
+    XCTAssertEqual(
+      message(
+        #"{"model": {"architecture": "decoder-only", "max_positions": 402, "encoder_attention_window": 16}}"#),
+      #"c.json: model.encoder_attention_window: 16 has no encoder to act on in a "decoder-only" "#
+        + "model; use model.attention_window for its one causal stack, or null")
   }
 
   func testReferenceTableListsEveryField() {
