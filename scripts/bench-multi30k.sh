@@ -12,8 +12,9 @@
 #   --data      the directory with train/val/test_2016_flickr .en/.de (default: the checkout's
 #               data/multi30k if it has them, else ../shared/data/multi30k beside the checkout)
 #   --output    the run directory (default runs/multi30k-en-de-bench); replaced if it exists
-#   --average   average the newest N step checkpoints too (default 5; 0 = off); the final
-#               model is whichever of best/ and the average scores higher on val (same beam)
+#   --average   average the newest N step checkpoints too (default 5; 0 = off; fewer if fewer
+#               were saved, none if under 2); the final model is whichever of best/ and the
+#               average scores higher on val (same beam)
 #   --beam, --alpha   test decoding (default 4 and 0.6, sacreBLEU's default 13a BLEU and chrF2)
 #   --set       more config overrides, passed to `train`
 #
@@ -49,7 +50,7 @@ while [ $# -gt 0 ]; do
     --alpha) alpha="${2:?--alpha needs a value}"; shift 2 ;;
     --threads) threads=(--threads "${2:?--threads needs a count}"); shift 2 ;;
     --set) overrides+=(--set "${2:?--set needs path=value}"); shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -104,7 +105,17 @@ bleu_of() {  # checkpoint source reference → BLEU with the test decoding setti
 
 final="$run/best"
 chosen="best"
-if [ "$average" -gt 0 ] && [ -d "$run/checkpoints" ]; then
+# A short budget may leave fewer step checkpoints than --average asks for: average those
+# there are (two at least), and say so in the line.
+saved=0
+if [ -d "$run/checkpoints" ]; then
+  saved=$(find "$run/checkpoints" -mindepth 1 -maxdepth 1 -type d | wc -l | tr -d ' ')
+fi
+if [ "$average" -gt "$saved" ]; then
+  [ "$average" -gt 0 ] && echo "bench-multi30k: only $saved step checkpoints saved; averaging $saved" >&2
+  average=$saved
+fi
+if [ "$average" -ge 2 ]; then
   "$bin" average --last "$average" --output "$run/averaged" "$run" >&2 \
     || fail "averaging the last $average checkpoints failed"
   best_val=$(bleu_of "$run/best" "$data/val.en" "$data/val.de")

@@ -253,7 +253,7 @@ extension EvalCommand {
           + "'\(sourcePath)' with beam \(search.beamSize), alpha \(search.alpha)"
           + (search.maxLength.map { ", at most \($0) pieces" } ?? ""))
     }
-    for warning in SourceLengthCheck.warnings(
+    for warning in try SourceLengthCheck.warnings(
       for: sources, input: "'\(sourcePath)'", translator: translator)
     {
       console.writeErrorLine(warning)

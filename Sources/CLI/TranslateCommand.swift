@@ -95,8 +95,8 @@ struct TranslateCommand: Command {
       if let output { output.write(line + "\n") } else { console.writeLine(line) }
     }
     var lineNumber = 0
-    func translate(_ lines: [String], input: String?) {
-      for warning in SourceLengthCheck.warnings(
+    func translate(_ lines: [String], input: String?) throws(RuntimeError) {
+      for warning in try SourceLengthCheck.warnings(
         for: lines, firstLineNumber: lineNumber + 1, input: input, translator: translator)
       {
         console.writeErrorLine(warning)
@@ -113,19 +113,21 @@ struct TranslateCommand: Command {
       }
     }
     if let text {
-      translate([text], input: nil)
+      try translate([text], input: nil)
     } else if let inputPath {
       let reader = try LineReader(path: inputPath)
       var lines: [String] = []
       while let line = try reader.nextLine() { lines.append(line) }
-      translate(lines, input: "'\(inputPath)'")
+      try translate(lines, input: "'\(inputPath)'")
     } else {
       if console.errors is FileStream, isatty(STDIN_FILENO) != 0 {
         console.writeErrorLine(Self.standardInputPrompt)
       }
       // One line at a time, so that each answer appears as soon as its line is read.
       let reader = try LineReader(path: nil)
-      while let line = try reader.nextLine() { translate([line], input: "standard input") }
+      while let line = try reader.nextLine() {
+        try translate([line], input: "standard input")
+      }
     }
     try output?.commit()
   }

@@ -31,6 +31,47 @@ final class VariantCommandTests: XCTestCase {
     }
   }
 
+  /// A learned table has no row past `max_positions`, so a longer sentence is refused in one
+  /// line naming it and the key, before anything is written; rotary positions translate its
+  /// first pieces with a warning, as the paper's sinusoids do.
+  func testASentencePastTheLearnedTableIsRefusedAndOtherPositionsWarn() throws {
+    let long = Array(repeating: "the cat sat on the mat", count: 20).joined(separator: " ")
+    for positions in [TransformerHyperparameters.Positions.learned, .rope] {
+      let fixture = try InspectionFixture(heads: 4, positions: positions, keyValueHeads: 2)
+      defer { fixture.directory.remove() }
+      let input = try fixture.directory.write("long.txt", "a dog ran home\n\(long)\n")
+      let reference = try fixture.directory.write("long.ref", "un chien\nle chat\n")
+      let output = fixture.directory.path("out.txt")
+      let translate = CLIRun(
+        "translate", "--checkpoint", fixture.checkpoint, "--quiet", "--input", input,
+        "--output", output)
+      let eval = CLIRun(
+        "eval", "--bleu", "--checkpoint", fixture.checkpoint, "--source", input,
+        "--reference", reference, "--quiet")
+      let excess = "line 2 of '\(input)' has "
+      if positions == .learned {
+        for run in [translate, eval] {
+          XCTAssertEqual(run.status, 1, run.errors)
+          XCTAssertEqual(run.errors.split(separator: "\n").count, 1, run.errors)
+          XCTAssertTrue(run.errors.hasPrefix("Error: " + excess), run.errors)
+          XCTAssertTrue(
+            run.errors.hasSuffix(
+              "the 63 the model reads (model.max_positions 64, one for </s>): model.positions "
+                + "\"learned\" has no row past position 63, so it cannot be read whole; shorten "
+                + "it, or train with a larger model.max_positions\n"), run.errors)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+      } else {
+        XCTAssertEqual(translate.status, 0, translate.errors)
+        XCTAssertTrue(translate.errors.hasPrefix("warning: " + excess), translate.errors)
+        XCTAssertEqual(
+          try fixture.directory.read("out.txt")
+            .split(separator: "\n", omittingEmptySubsequences: false).count, 3)
+        XCTAssertEqual(eval.status, 0, eval.errors)
+      }
+    }
+  }
+
   /// The heatmap's title names the key/value head a query head reads and its ALiBi slope in
   /// self-attention; cross-attention has no bias.
   func testAttentionNamesKeyValueHeadsAndALiBiSlopes() throws {
