@@ -21,8 +21,8 @@
 # The time limit counts training steps and validations; learning the BPE model before, and the
 # final validation, test decoding and averaging after, come on top (the wall time says how much).
 # With the recipe's training.max_steps "auto" the trainer plans the steps that fit the budget at
-# the end of its warm-up; the line reports the planned steps and the part of the budget used up
-# to the stop.
+# the end of its warm-up and re-plans them once halfway through the decay; the line reports the
+# final planned steps and the part of the budget used up to the stop.
 # Relative paths are taken from the current directory. The binary is the checkout's
 # .build/release/transformer-cli, built if missing; BIN=path overrides it.
 set -euo pipefail

@@ -87,6 +87,33 @@ enum ProgressLine {
     return text
   }
 
+  /// The line for the re-plan of a `max_steps: "auto"` plan, halfway through the decay:
+  /// `plan:   re-planned at step 397, halfway through the decay: 912 steps instead of 754, as a
+  /// step since the warm-up took 0.620 s (mean of 357 steps) against 0.740 s in the warm-up,
+  /// 21.0 s a validation; stop predicted at 19:30 (97.5 % of the budget); the learning rate
+  /// falls from its value at step 397 straight to 0 at step 912; training.max_steps 912
+  /// written to config.json`
+  static func replan(_ replan: StepReplan, timing: StepTiming, warmUp: StepTiming) -> String {
+    let plan = replan.plan
+    let outcome =
+      replan.totalSteps == replan.firstTotalSteps
+      ? "\(count(replan.totalSteps, "step")) as first planned"
+      : "\(count(replan.totalSteps, "step")) instead of \(replan.firstTotalSteps)"
+    var text =
+      "plan:   re-planned at step \(replan.step), halfway through the decay: \(outcome), as a "
+      + "step since the warm-up took \(fixed(plan.secondsPerStep, 3)) s (mean of "
+      + "\(count(timing.steps, "step"))) against \(fixed(warmUp.secondsPerStep, 3)) s in the "
+      + "warm-up, \(fixed(plan.secondsPerValidation, 1)) s a validation; stop predicted at "
+      + "\(TrainingFormat.duration(replan.predictedSeconds)) "
+      + "(\(fixed(100 * replan.predictedFraction, 1)) % of the budget); the learning rate falls "
+      + "from its value at step \(replan.step) straight to 0 at step \(replan.totalSteps); "
+      + "training.max_steps \(replan.totalSteps) written to config.json"
+    if plan.totalSteps <= replan.step {
+      text += "; no further step fits the budget, so the time limit may stop the run first"
+    }
+    return text
+  }
+
   /// The summary lines for stdout.
   static func summary(
     _ summary: TrainingSummary, peakResidentMegabytes: Double? = nil, resumeCommand: String
@@ -108,7 +135,11 @@ enum ProgressLine {
       lines.append("final:   step \(last.step): \(figures(last))")
     }
     if let planned = summary.plannedSteps {
-      var text = "plan:    \(count(planned, "step")) (training.max_steps \"auto\")"
+      var text = "plan:    \(count(planned, "step")) (training.max_steps \"auto\""
+      if let replan = summary.replan {
+        text += ", re-planned at step \(replan.step) from \(replan.firstTotalSteps)"
+      }
+      text += ")"
       if let fraction = summary.budgetFraction {
         text += ", training stopped at \(fixed(100 * fraction, 1)) % of the time budget"
       }

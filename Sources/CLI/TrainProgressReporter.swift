@@ -54,6 +54,8 @@ final class TrainProgressReporter {
       line("plan:   \(ProgressLine.count(steps, "step")), as planned (training.max_steps \"auto\")")
     case .planned(let plan, let timing):
       line(ProgressLine.plan(plan, timing: timing))
+    case .replanned(let replan, let timing, let warmUp):
+      line(ProgressLine.replan(replan, timing: timing, warmUp: warmUp))
     case .warning(let message):
       line("warning: \(message)")
     case .step(let progress):

@@ -19,14 +19,17 @@ import Training
 ///       "best_valid_bleu": 38.1,
 ///       "test_bleu_greedy": 36.9,
 ///       "planned_steps": 2885,
+///       "first_planned_steps": 2971,
+///       "replanned_at_step": 1685,
 ///       "budget_s": 2400.0,
 ///       "stopped_at_s": 2338.1,
 ///       "budget_used": 0.9742
 ///     }
 ///
-/// `planned_steps` is there for `max_steps: "auto"`; `stopped_at_s` is the clock when training
-/// stopped, before the final validation and test decoding that `elapsed_s` includes, and
-/// `budget_used` its fraction of `budget_s` (`max_time_minutes`).
+/// `planned_steps` is there for `max_steps: "auto"` (the final count), `first_planned_steps` and
+/// `replanned_at_step` when it re-planned halfway through the decay; `stopped_at_s` is the clock
+/// when training stopped, before the final validation and test decoding that `elapsed_s`
+/// includes, and `budget_used` its fraction of `budget_s` (`max_time_minutes`).
 ///
 /// Members without a value (no validation, no test set, no `/proc`) are left out.
 enum TrainSummaryFile {
@@ -51,6 +54,10 @@ enum TrainSummaryFile {
     }
     if let bleu = summary.testBLEU { members.append(("test_bleu_greedy", number(bleu, 2))) }
     if let planned = summary.plannedSteps { members.append(("planned_steps", .integer(planned))) }
+    if let replan = summary.replan {
+      members.append(("first_planned_steps", .integer(replan.firstTotalSteps)))
+      members.append(("replanned_at_step", .integer(replan.step)))
+    }
     if let budget = summary.budgetSeconds { members.append(("budget_s", number(budget, 1))) }
     if let stopped = summary.stoppedAtSeconds {
       members.append(("stopped_at_s", number(stopped, 1)))

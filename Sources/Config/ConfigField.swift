@@ -91,6 +91,54 @@ public struct ConfigField<Section> {
       })
   }
 
+  /// A linear decay's re-plan, `{"at_step": N, "from_max_steps": M}` (``DecayReplan``), or
+  /// `null` for none. Each member is checked like an integer field, under its own path.
+  public static func decayReplan(
+    _ key: String, _ keyPath: WritableKeyPath<Section, DecayReplan?>, _ summary: String
+  ) -> ConfigField {
+    let names = ["at_step", "from_max_steps"]
+    let shape = "{" + names.map { "\(jsonStringLiteral($0)): integer ≥ 1" }.joined(separator: ", ")
+      + "}"
+    return ConfigField(
+      key: key, type: "\(shape) \\| null", summary: summary, takesText: false,
+      read: { (section, json, path) throws(ConfigProblem) in
+        if case .null = json {
+          section[keyPath: keyPath] = nil
+          return
+        }
+        guard case .object(let members) = json else {
+          throw ConfigProblem(
+            path: path, message: "expected an object \(shape) or null, got \(json.quoted)")
+        }
+        for member in members where !names.contains(member.key) {
+          var message = "unknown key; \(key) has \(names.joined(separator: " and "))"
+          if let suggestion = ClosestMatch.suggestion(
+            for: member.key, among: names, minimumLimit: 1)
+          {
+            message = "unknown key (did you mean \(jsonStringLiteral(suggestion))?)"
+          }
+          throw ConfigProblem(path: "\(path).\(member.key)", message: message)
+        }
+        var values: [Int] = []
+        for name in names {
+          guard let value = json[name] else {
+            throw ConfigProblem(
+              path: "\(path).\(name)",
+              message: "missing; \(key) needs \(names.joined(separator: " and "))")
+          }
+          values.append(try readInteger(value, minimum: 1, path: "\(path).\(name)"))
+        }
+        section[keyPath: keyPath] = DecayReplan(step: values[0], firstTotalSteps: values[1])
+      },
+      value: { section in
+        guard let replan = section[keyPath: keyPath] else { return .null }
+        return .object([
+          (names[0], .number(String(replan.step))),
+          (names[1], .number(String(replan.firstTotalSteps))),
+        ])
+      })
+  }
+
   /// A non-negative integer stored as `UInt64` (a seed).
   public static func unsigned(
     _ key: String, _ keyPath: WritableKeyPath<Section, UInt64>, _ summary: String

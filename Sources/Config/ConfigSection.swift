@@ -117,8 +117,11 @@ public struct ConfigJSONScalar: Codable {
       json = .string(value)
     } else if container.decodeNil() {
       json = .null
+    } else if let value = try? container.decode([String: Int].self) {
+      // An object of integers (`training.replanned`), its members in key order.
+      json = .object(value.sorted { $0.key < $1.key }.map { ($0.key, .number(String($0.value))) })
     } else {
-      // Arrays and objects: the field reader says what it expected.
+      // Arrays and other objects: the field reader says what it expected.
       json = .object([])
     }
   }
@@ -134,7 +137,14 @@ public struct ConfigJSONScalar: Codable {
       } else {
         try container.encode(Double(text) ?? 0)
       }
-    case .null, .array, .object: try container.encodeNil()
+    case .object(let members):
+      var integers: [String: Int] = [:]
+      for member in members {
+        guard let value = member.value.integer else { return try container.encodeNil() }
+        integers[member.key] = value
+      }
+      try container.encode(integers)
+    case .null, .array: try container.encodeNil()
     }
   }
 }

@@ -43,6 +43,10 @@ public struct TrainingConfig: ConfigSection {
   /// Stop after this many optimiser steps (0 for no limit), or after the number of steps the
   /// trainer plans to fit `maxTimeMinutes` (`"auto"`).
   public var maxSteps: StepLimit = 100_000
+  /// Where a `max_steps: "auto"` run re-planned its step count, which bent the `linear` decay;
+  /// written by the trainer into the run's `config.json`, so that a rerun repeats the rates.
+  /// Nil for one straight decay.
+  public var replanned: DecayReplan?
   /// Stop after this many passes over the training data; 0 for no limit.
   public var maxEpochs = 0
   /// Stop after this many minutes of training; 0 for no limit.
@@ -101,7 +105,13 @@ public struct TrainingConfig: ConfigSection {
       "max_steps", \.maxSteps,
       "Stop after this many optimiser steps. 0 = no limit. `\"auto\"`: as many as fit "
         + "`max_time_minutes`, measured over the warm-up and fixed at its end (written into the "
-        + "run's `config.json`); needs `max_time_minutes` and `valid_every` ≤ `warmup_steps`."),
+        + "run's `config.json`) and re-planned once halfway through the decay; needs "
+        + "`max_time_minutes` and `valid_every` ≤ `warmup_steps`."),
+    .decayReplan(
+      "replanned", \.replanned,
+      "Written by `max_steps: \"auto\"` when it re-plans: the `linear` decay followed the line to "
+        + "0 at `from_max_steps` up to `at_step`, then a straight line from the rate there to 0 "
+        + "at `max_steps`. Other schedules ignore it. null = one straight decay."),
     .integer(
       "max_epochs", \.maxEpochs, minimum: 0,
       "Stop after this many passes over the training data. 0 = no limit."),
@@ -138,6 +148,11 @@ public struct TrainingConfig: ConfigSection {
     case .linear:
       // Before an "auto" limit is planned only the warm-up runs, which no end step changes;
       // the trainer fixes the end before the first step of the decay.
+      if let replanned, let totalSteps = maxSteps.fixedSteps {
+        return .replannedLinear(
+          peak: peakLearningRate, warmupSteps: warmupSteps, replan: replanned,
+          totalSteps: totalSteps)
+      }
       return .linear(
         peak: peakLearningRate, warmupSteps: warmupSteps, totalSteps: maxSteps.fixedSteps ?? .max)
     }

@@ -105,6 +105,39 @@ extension RunConfig {
         "\(steps), but the linear schedule decays to 0 at training.max_steps, "
           + "which must be above training.warmup_steps (\(training.warmupSteps))")
     }
+    if let replan = training.replanned {
+      // A member's value comes from wherever the whole object came from.
+      func failMember(_ member: String, _ message: String) -> ConfigError {
+        .invalid(
+          source: origin("training.replanned"), path: "training.replanned.\(member)",
+          message: message)
+      }
+      guard let steps = training.maxSteps.fixedSteps, steps > 0 else {
+        let limit = training.maxSteps == .auto ? "\"auto\", which plans afresh" : "0"
+        throw fail(
+          "training.replanned",
+          "set, but training.max_steps is \(limit); replanned goes with the number the re-plan "
+            + "chose: give max_steps that number, or set replanned to null")
+      }
+      if replan.step <= training.warmupSteps {
+        throw failMember(
+          "at_step",
+          "\(replan.step), but the re-plan comes after the warm-up, so it must be above "
+            + "training.warmup_steps (\(training.warmupSteps))")
+      }
+      if replan.firstTotalSteps <= replan.step {
+        throw failMember(
+          "from_max_steps",
+          "\(replan.firstTotalSteps), but the first line must still be above 0 at the re-plan, so "
+            + "it must be above training.replanned.at_step (\(replan.step))")
+      }
+      if steps <= replan.step {
+        throw fail(
+          "training.max_steps",
+          "\(steps), but the re-planned decay runs from training.replanned.at_step "
+            + "(\(replan.step)) to 0 at max_steps, which must be above it")
+      }
+    }
     if training.maxSteps == .auto {
       if training.maxTimeMinutes == 0 {
         throw fail(

@@ -2,7 +2,8 @@ import Foundation
 import Autograd
 
 /// How the learning rate changes with the step: a linear warm-up followed by a decay, with the
-/// inverse square root of the step (two parameterisations) or linearly to zero at a last step.
+/// inverse square root of the step (two parameterisations) or linearly to zero at a last step
+/// (in one straight line, or two when the last step was re-planned on the way).
 ///
 /// Steps count from 1 (the first optimiser step); step 0 and below give a rate of 0.
 public enum LearningRateSchedule: Equatable, Sendable {
@@ -18,6 +19,11 @@ public enum LearningRateSchedule: Equatable, Sendable {
   /// the inverse square root, which stops at a still-high rate (Li et al. 2020, "Budgeted
   /// Training"); it is fairseq's `polynomial_decay` with power 1.
   case linear(peak: Double, warmupSteps: Int, totalSteps: Int)
+  /// ``linear(peak:warmupSteps:totalSteps:)`` towards `replan.firstTotalSteps` up to
+  /// `replan.step`, then a straight line from the rate there to 0 at `totalSteps`: piecewise
+  /// linear and continuous, so re-planning the end never makes the rate jump. Equal to the one
+  /// straight line when the re-plan kept `firstTotalSteps`.
+  case replannedLinear(peak: Double, warmupSteps: Int, replan: DecayReplan, totalSteps: Int)
 
   /// The learning rate for optimiser step `step` (1-based).
   public func learningRate(atStep step: Int) -> Float {
@@ -41,6 +47,16 @@ public enum LearningRateSchedule: Equatable, Sendable {
       if t < warmup { return peak * t / warmup }
       let decaySteps = Double(max(totalSteps - max(warmupSteps, 1), 1))
       return peak * max(0, 1 - (t - warmup) / decaySteps)
+    case .replannedLinear(let peak, let warmupSteps, let replan, let totalSteps):
+      let first = Self.linear(
+        peak: peak, warmupSteps: warmupSteps, totalSteps: replan.firstTotalSteps)
+      guard step > replan.step, totalSteps != replan.firstTotalSteps else {
+        return first.exactRate(atStep: step)
+      }
+      // rate(t) = rate(t_r) · (N − t) / (N − t_r) for t > t_r: the value at t_r is where the
+      // first line left off.
+      let remaining = Double(max(totalSteps - replan.step, 1))
+      return first.exactRate(atStep: replan.step) * max(0, Double(totalSteps - step) / remaining)
     }
   }
 
@@ -48,7 +64,7 @@ public enum LearningRateSchedule: Equatable, Sendable {
   public var peakRate: Double {
     switch self {
     case .noam(_, _, let warmupSteps), .inverseSquareRoot(_, let warmupSteps),
-      .linear(_, let warmupSteps, _):
+      .linear(_, let warmupSteps, _), .replannedLinear(_, let warmupSteps, _, _):
       return exactRate(atStep: max(warmupSteps, 1))
     }
   }

@@ -16,7 +16,8 @@ import Support
 ///     {"step":3000,"test_bleu":97.3}
 ///
 /// Training lines come every `training.log_every` steps, validation lines at each validation,
-/// one plan line (`planned_steps`, …) at the end of the warm-up with `max_steps: "auto"`,
+/// one plan line (`planned_steps`, …) at the end of the warm-up with `max_steps: "auto"` and
+/// one more (with `first_planned_steps`) where it re-plans,
 /// and a test line (the best checkpoint's greedy BLEU, at that checkpoint's step) at the end
 /// when the config names a test set.
 /// Numbers are written with Swift's shortest round-trip spelling, so two runs whose losses
@@ -62,6 +63,21 @@ public struct MetricsLog: Sendable {
       ("s_per_validation", number(plan.secondsPerValidation)),
       ("budget_s", number(plan.budgetSeconds)), ("elapsed_s", number(plan.elapsedSeconds)),
       ("predicted_s", number(plan.predictedSeconds)),
+    ])
+  }
+
+  /// The line for the re-plan of a `max_steps: "auto"` plan, at the step it was made after:
+  /// `{"step":1685,"planned_steps":2890,"first_planned_steps":2971,"s_per_step":0.73,…}` with
+  /// the other members of the plan's line.
+  public static func line(for replan: StepReplan) -> String {
+    let plan = replan.plan
+    return object([
+      ("step", .integer(replan.step)), ("planned_steps", .integer(replan.totalSteps)),
+      ("first_planned_steps", .integer(replan.firstTotalSteps)),
+      ("s_per_step", number(plan.secondsPerStep)),
+      ("s_per_validation", number(plan.secondsPerValidation)),
+      ("budget_s", number(plan.budgetSeconds)), ("elapsed_s", number(plan.elapsedSeconds)),
+      ("predicted_s", number(replan.predictedSeconds)),
     ])
   }
 

@@ -34,7 +34,7 @@ import Tokenizer
 /// ```
 public final class Trainer {
   /// The run's config; once a `training.max_steps: "auto"` plan is fixed, with the planned
-  /// number in `max_steps` (see ``adopt(plannedSteps:)``).
+  /// number in `max_steps` (see ``adopt(plannedSteps:replan:)``).
   public private(set) var config: RunConfig
   /// The BPE model(s).
   public let vocabulary: TrainingVocabulary
@@ -181,27 +181,37 @@ public final class Trainer {
 
   // MARK: Planning the steps
 
-  /// Adds one measured step of `seconds` to the plan's measurements.
-  public func recordStep(seconds: Double) {
-    state.timing.steps += 1
-    state.timing.stepSeconds += seconds
+  /// The measurements of the plan (the warm-up) or, `sinceWarmUp`, of the re-plan.
+  private func timingPath(sinceWarmUp: Bool) -> WritableKeyPath<TrainerState, StepTiming> {
+    sinceWarmUp ? \.decayTiming : \.timing
   }
 
-  /// Adds `seconds` of validation to the plan's measurements; `counting` is false for the
-  /// checkpoint that follows a validation already counted.
-  public func recordValidation(seconds: Double, counting: Bool) {
+  /// Adds one measured step of `seconds` to the plan's measurements, or to the re-plan's
+  /// (`sinceWarmUp`).
+  public func recordStep(seconds: Double, sinceWarmUp: Bool = false) {
+    let path = timingPath(sinceWarmUp: sinceWarmUp)
+    state[keyPath: path].steps += 1
+    state[keyPath: path].stepSeconds += seconds
+  }
+
+  /// Adds `seconds` of validation to the plan's measurements, or to the re-plan's
+  /// (`sinceWarmUp`); `counting` is false for the checkpoint that follows a validation already
+  /// counted.
+  public func recordValidation(seconds: Double, counting: Bool, sinceWarmUp: Bool = false) {
+    let path = timingPath(sinceWarmUp: sinceWarmUp)
     if counting {
-      state.timing.validations += 1
-      state.timing.lastValidationSeconds = 0
+      state[keyPath: path].validations += 1
+      state[keyPath: path].lastValidationSeconds = 0
     }
-    state.timing.validationSeconds += seconds
-    state.timing.lastValidationSeconds += seconds
+    state[keyPath: path].validationSeconds += seconds
+    state[keyPath: path].lastValidationSeconds += seconds
   }
 
-  /// The plan's measurements as every process agrees on them: their means over the processes,
-  /// so that all plan the same step count. Identity in a one-process run.
-  public func agreedTiming() -> StepTiming {
-    var timing = state.timing
+  /// The plan's measurements (the re-plan's, `sinceWarmUp`) as every process agrees on them:
+  /// their means over the processes, so that all plan the same step count. Identity in a
+  /// one-process run.
+  public func agreedTiming(sinceWarmUp: Bool = false) -> StepTiming {
+    var timing = state[keyPath: timingPath(sinceWarmUp: sinceWarmUp)]
     guard group.size > 1 else { return timing }
     var figures = [timing.stepSeconds, timing.validationSeconds, timing.lastValidationSeconds]
     group.sum(&figures)
@@ -214,10 +224,15 @@ public final class Trainer {
   /// Fixes `training.max_steps` at `steps`, the planned number: the config (and every
   /// checkpoint written from now on) holds the number, the linear schedule decays to 0 there,
   /// and the state keeps it for `--resume`.
-  public func adopt(plannedSteps steps: Int) {
+  ///
+  /// With `replan`, the count was re-planned: the linear decay bends there
+  /// (`training.replanned`), and the state keeps the re-plan too.
+  public func adopt(plannedSteps steps: Int, replan: DecayReplan? = nil) {
     config.training.maxSteps = .steps(steps)
+    config.training.replanned = replan
     schedule = config.training.learningRateSchedule(modelWidth: config.model.modelWidth)
     state.plannedSteps = steps
+    state.replan = replan
   }
 
   /// Whether any process asks to stop; also sets every process's clock to their mean, so that

@@ -1,4 +1,5 @@
 import Data
+import NN
 import Support
 
 // The trainer state as the JSON of `trainer.safetensors`' metadata `trainer.state`, one line
@@ -41,15 +42,15 @@ extension TrainerState {
     if let plannedSteps { members.append(("planned_steps", .integer(plannedSteps))) }
     // Written only once something is measured, so a state without a plan reads and writes
     // the bytes earlier versions wrote.
-    if timing != StepTiming() {
+    if timing != StepTiming() { members.append(("timing", Self.json(timing))) }
+    if decayTiming != StepTiming() { members.append(("decay_timing", Self.json(decayTiming))) }
+    if let replan {
       members.append(
         (
-          "timing",
+          "replan",
           .object([
-            ("last_validation_seconds", Self.real(timing.lastValidationSeconds)),
-            ("step_seconds", Self.real(timing.stepSeconds)), ("steps", .integer(timing.steps)),
-            ("validation_seconds", Self.real(timing.validationSeconds)),
-            ("validations", .integer(timing.validations)),
+            ("at_step", .integer(replan.step)),
+            ("from_planned_steps", .integer(replan.firstTotalSteps)),
           ])
         ))
     }
@@ -96,22 +97,45 @@ extension TrainerState {
       guard let planned = member.integer else { return nil }
       plannedSteps = planned
     }
-    if let member = json["timing"] {
-      guard let steps = member["steps"]?.integer,
-        let stepSeconds = Self.real(member["step_seconds"]),
-        let validations = member["validations"]?.integer,
-        let validationSeconds = Self.real(member["validation_seconds"]),
-        let lastValidationSeconds = Self.real(member["last_validation_seconds"])
+    // `decay_timing` and `replan` are absent from those written before the re-plan existed.
+    for (key, value) in [("timing", \Self.timing), ("decay_timing", \Self.decayTiming)] {
+      guard let member = json[key] else { continue }
+      guard let measured = Self.timing(member) else { return nil }
+      self[keyPath: value] = measured
+    }
+    if let member = json["replan"] {
+      guard let step = member["at_step"]?.integer,
+        let first = member["from_planned_steps"]?.integer
       else { return nil }
-      timing = StepTiming(
-        steps: steps, stepSeconds: stepSeconds, validations: validations,
-        validationSeconds: validationSeconds, lastValidationSeconds: lastValidationSeconds)
+      replan = DecayReplan(step: step, firstTotalSteps: first)
     }
     for (key, value) in [("best", \Self.best), ("last_validation", \Self.lastValidation)] {
       guard let member = json[key] else { continue }
       guard let result = Self.validationResult(member) else { return nil }
       self[keyPath: value] = result
     }
+  }
+
+  /// Step and validation times, as sums.
+  private static func json(_ timing: StepTiming) -> JSONValue {
+    .object([
+      ("last_validation_seconds", real(timing.lastValidationSeconds)),
+      ("step_seconds", real(timing.stepSeconds)), ("steps", .integer(timing.steps)),
+      ("validation_seconds", real(timing.validationSeconds)),
+      ("validations", .integer(timing.validations)),
+    ])
+  }
+
+  private static func timing(_ json: JSONValue) -> StepTiming? {
+    guard let steps = json["steps"]?.integer,
+      let stepSeconds = real(json["step_seconds"]),
+      let validations = json["validations"]?.integer,
+      let validationSeconds = real(json["validation_seconds"]),
+      let lastValidationSeconds = real(json["last_validation_seconds"])
+    else { return nil }
+    return StepTiming(
+      steps: steps, stepSeconds: stepSeconds, validations: validations,
+      validationSeconds: validationSeconds, lastValidationSeconds: lastValidationSeconds)
   }
 
   /// A validation's figures under the keys of its `metrics.jsonl` line.

@@ -1,5 +1,6 @@
 import Data
 import Foundation
+import NN
 
 /// Everything about a training run that is not a tensor: where it is, what it has seen, the best
 /// validation so far and the running sums of the current log interval.
@@ -30,10 +31,15 @@ public struct TrainerState: Equatable, Sendable {
   /// value, or its saved position would point at other batches.
   public var batchFingerprint: UInt64 = 0
   /// The step count `training.max_steps: "auto"` planned, once it is fixed (at the end of the
-  /// warm-up); a resumed run keeps it. Nil for a fixed limit or before the plan.
+  /// warm-up), and re-planned halfway through the decay; a resumed run keeps it. Nil for a
+  /// fixed limit or before the plan.
   public var plannedSteps: Int?
-  /// What the plan is measured from, while it is still to be made.
+  /// What the plan is measured from: the warm-up after its first fifth.
   public var timing = StepTiming()
+  /// What the re-plan is measured from: the steps since the warm-up (``StepReplan``).
+  public var decayTiming = StepTiming()
+  /// The re-plan, once made: the first plan's count and the step it was made after.
+  public var replan: DecayReplan?
 
   /// The state before the first step.
   public init() {}

@@ -1,4 +1,5 @@
 import Data
+import NN
 
 /// What a ``TrainingRun`` reports while it works, for a progress display to render.
 ///
@@ -17,6 +18,9 @@ public enum TrainingEvent: Sendable {
   case resumedPlan(steps: Int)
   /// `max_steps: "auto"` was planned from `timing` (at the end of the warm-up).
   case planned(StepPlan, timing: StepTiming)
+  /// `max_steps: "auto"` was re-planned halfway through the decay from `timing`, the
+  /// measurements since the warm-up (`warmUp`: those the plan was made from).
+  case replanned(StepReplan, timing: StepTiming, warmUp: StepTiming)
   /// A warning that does not stop the run (a changed setting on resume).
   case warning(String)
   /// One optimiser step finished.
@@ -163,8 +167,11 @@ public struct TrainingSummary: Sendable, Equatable {
   public var testBLEU: Double?
   /// Where those translations were written.
   public var testTranslationsPath: String?
-  /// The step count `max_steps: "auto"` planned; nil for a fixed limit.
+  /// The step count `max_steps: "auto"` planned (re-planned, if it was); nil for a fixed
+  /// limit.
   public var plannedSteps: Int? = nil
+  /// The re-plan, when one was made: the first plan's count and the step it was made after.
+  public var replan: DecayReplan? = nil
   /// `max_time_minutes` in seconds; nil when there is no time limit.
   public var budgetSeconds: Double? = nil
   /// The run's clock when training stopped, before the final validation and test decoding

@@ -17,7 +17,7 @@ enum TrainingResumeCheck {
   static let freeKeys: Set<String> = [
     "data.train_source", "data.train_target", "data.valid_source", "data.valid_target",
     "data.test_source", "data.test_target", "data.max_length",
-    "model.max_positions", "training.max_steps", "training.max_epochs",
+    "model.max_positions", "training.max_steps", "training.replanned", "training.max_epochs",
     "training.max_time_minutes", "training.valid_every", "training.valid_bleu",
     "training.patience", "training.log_every", "training.keep_last_checkpoints",
     "training.allreduce_bucket_mb",

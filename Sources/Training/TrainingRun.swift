@@ -17,7 +17,9 @@ import Tokenizer
 /// - with `max_steps: "auto"`, at the end of the warm-up the steps that fit `max_time_minutes`
 ///   are planned (``StepPlan``) from the measured seconds of a step and of a validation, and
 ///   fixed: the number goes into `config.json`, the checkpoints and the state (for `--resume`),
-///   a line into `metrics.jsonl`, and the linear schedule decays to 0 there;
+///   a line into `metrics.jsonl`, and the linear schedule decays to 0 there; halfway through
+///   the decay the count is re-planned once from the speed since the warm-up (``StepReplan``),
+///   recorded the same way, and the decay bends there towards the new count;
 /// - every `valid_every` steps (0: at the end of each epoch) the model is validated and a
 ///   checkpoint installed as `last/`, as `best/` when the validation is the best so far, and
 ///   as `checkpoints/step-…/`, of which the newest `keep_last_checkpoints` are kept;
@@ -53,6 +55,9 @@ public final class TrainingRun {
   public var clock: () -> Double = TrainingRun.monotonicSeconds
   private let report: (TrainingEvent) -> Void
   private let group: ProcessGroup
+  /// Whether the run plans its steps: `max_steps` was `"auto"` as given, before the plan
+  /// replaced it with the number (a run resumed with a numbered `max_steps` never re-plans).
+  private let plansSteps: Bool
 
   /// Prepares a run: a fresh one in `output.dir`, or, with `resume`, the continuation of the
   /// run whose `last/` checkpoint is there.
@@ -67,6 +72,7 @@ public final class TrainingRun {
     self.config = config
     self.report = report
     self.group = group
+    plansSteps = config.training.maxSteps == .auto
     let directory = config.output.directory
     store = CheckpointStore(directory: directory)
     metrics = MetricsLog(directory: directory)
@@ -142,9 +148,9 @@ public final class TrainingRun {
       try trainer.restore(from: store.lastPath)
       if group.isPrimary { try metrics.truncate(afterStep: trainer.state.step) }
       report(.resumed(step: trainer.state.step, position: trainer.state.position))
-      // An "auto" run continues with the number it planned.
+      // An "auto" run continues with the number it planned (and its re-plan, if made).
       if config.training.maxSteps == .auto, let planned = trainer.state.plannedSteps {
-        trainer.adopt(plannedSteps: planned)
+        trainer.adopt(plannedSteps: planned, replan: trainer.state.replan)
         self.config = trainer.config
         if group.isPrimary {
           do {
@@ -199,8 +205,10 @@ public final class TrainingRun {
       trainer.addElapsed(now - mark)
       mark = now
     }
-    // A run resumed after its warm-up from a checkpoint saved just before the plan.
+    // A run resumed after its warm-up (or at the re-plan) from a checkpoint saved just before
+    // the plan (or the re-plan).
     try planIfDue(tick: tick)
+    try replanIfDue()
     training = config.training
     // The run's clock at the end of the previous step (and its validation), from which the
     // next step is measured.
@@ -249,8 +257,11 @@ public final class TrainingRun {
       }
       // The step's time: from the end of the previous one, its report and log line included.
       tick()
-      let measuring = isMeasuring(step: step.step)
-      if measuring { trainer.recordStep(seconds: trainer.state.elapsedSeconds - stepBegan) }
+      let measured = measurement(step: step.step)
+      if let measured {
+        trainer.recordStep(
+          seconds: trainer.state.elapsedSeconds - stepBegan, sinceWarmUp: measured == .sinceWarmUp)
+      }
       let validationDue =
         training.validationInterval > 0
         ? step.step % training.validationInterval == 0 : step.finishedEpoch
@@ -260,9 +271,10 @@ public final class TrainingRun {
           reason = .interrupted
           break
         }
-        try validateAndSave(tick: tick, measuring: measuring)
+        try validateAndSave(tick: tick, measured: measured)
       }
       if try planIfDue(tick: tick) { training = config.training }
+      if try replanIfDue() { training = config.training }
       stepBegan = trainer.state.elapsedSeconds
     }
     let stoppedAt = trainer.state.elapsedSeconds
@@ -366,10 +378,12 @@ public final class TrainingRun {
 
   /// Validates, logs the result and installs a checkpoint (`best/` too when it is the best).
   ///
-  /// - Parameter measuring: whether the validation's time counts towards the step plan. The
-  ///   validation is recorded before the checkpoint, so that a resumed run has it; the saving
-  ///   time is added after.
-  private func validateAndSave(tick: () -> Void, measuring: Bool = false) throws(TrainingError) {
+  /// - Parameter measured: the measurements the validation's time counts towards (the step
+  ///   plan's or the re-plan's), if any. The validation is recorded before the checkpoint, so
+  ///   that a resumed run has it; the saving time is added after.
+  private func validateAndSave(tick: () -> Void, measured: Measurement? = nil)
+    throws(TrainingError)
+  {
     let began = trainer.state.elapsedSeconds
     report(.validating(step: trainer.state.step))
     let (result, isBest) = trainer.validate(on: validation, bleuLimit: bleuSentenceLimit)
@@ -377,37 +391,57 @@ public final class TrainingRun {
     if group.isPrimary { try metrics.append(MetricsLog.line(for: result)) }
     report(.validation(result, isBest: isBest))
     let validated = trainer.state.elapsedSeconds
-    if measuring { trainer.recordValidation(seconds: validated - began, counting: true) }
+    if let measured {
+      trainer.recordValidation(
+        seconds: validated - began, counting: true, sinceWarmUp: measured == .sinceWarmUp)
+    }
     try save(isBest: isBest, keepingStep: true)
     tick()
-    if measuring {
+    if let measured {
       trainer.recordValidation(
-        seconds: trainer.state.elapsedSeconds - validated, counting: false)
+        seconds: trainer.state.elapsedSeconds - validated, counting: false,
+        sinceWarmUp: measured == .sinceWarmUp)
     }
   }
 
   // MARK: Planning the steps
 
-  /// Whether `step` is measured for a `max_steps: "auto"` plan still to be made: a step of
-  /// the warm-up after its first fifth.
-  private func isMeasuring(step: Int) -> Bool {
-    let training = config.training
-    return training.maxSteps == .auto && trainer.state.plannedSteps == nil
-      && step >= StepTiming.firstMeasuredStep(warmupSteps: training.warmupSteps)
-      && step <= training.warmupSteps
+  /// The measurements of a `max_steps: "auto"` run a step's time goes into.
+  enum Measurement {
+    /// The plan's, still to be made: the warm-up after its first fifth.
+    case warmUp
+    /// The re-plan's, still to be made: the steps since the warm-up.
+    case sinceWarmUp
+  }
+
+  /// What `step` is measured for: the plan still to be made (a step of the warm-up after its
+  /// first fifth), the re-plan still to be made (a step after the warm-up, up to the re-plan's),
+  /// or nothing.
+  private func measurement(step: Int) -> Measurement? {
+    guard plansSteps else { return nil }
+    let warmupSteps = config.training.warmupSteps
+    guard let planned = trainer.state.plannedSteps else {
+      let measured =
+        step >= StepTiming.firstMeasuredStep(warmupSteps: warmupSteps) && step <= warmupSteps
+      return measured ? .warmUp : nil
+    }
+    guard trainer.state.replan == nil, step > warmupSteps,
+      let replanStep = StepReplan.step(warmupSteps: warmupSteps, firstTotalSteps: planned),
+      step <= replanStep
+    else { return nil }
+    return .sinceWarmUp
   }
 
   /// Plans `max_steps: "auto"` when the warm-up has ended and no plan is made yet: fixes the
   /// number in the trainer, writes it into `config.json` and `metrics.jsonl` and reports it.
   ///
-  /// The plan is made once, before the decay starts, so that the decay is one straight line
-  /// and the recorded number alone reproduces the run (a second estimate later would bend it).
+  /// ``replanIfDue()`` re-plans it once, halfway through the decay.
   ///
   /// - Returns: whether a plan was made.
   @discardableResult
   private func planIfDue(tick: () -> Void) throws(TrainingError) -> Bool {
     let training = config.training
-    guard training.maxSteps == .auto, trainer.state.plannedSteps == nil,
+    guard plansSteps, trainer.state.plannedSteps == nil,
       trainer.state.step >= training.warmupSteps
     else { return false }
     // Every process plans from the same figures: the mean clock and the mean measurements.
@@ -415,7 +449,7 @@ public final class TrainingRun {
     var timing = trainer.agreedTiming()
     if timing.steps > 0, timing.validations == 0 {
       // Interrupted at the end of the warm-up before its validation: measure one now.
-      try validateAndSave(tick: tick, measuring: true)
+      try validateAndSave(tick: tick, measured: .warmUp)
       _ = trainer.agree(stopRequested: false)
       timing = trainer.agreedTiming()
     }
@@ -443,6 +477,49 @@ public final class TrainingRun {
       try metrics.append(MetricsLog.line(for: plan))
     }
     report(.planned(plan, timing: timing))
+    return true
+  }
+
+  /// Re-plans `max_steps: "auto"` once, after the midpoint of the first plan's decay
+  /// (``StepReplan``), from the mean step time since the warm-up, the latest validation's time
+  /// and the clock: fixes the new count and the bend of the decay in the trainer, writes them
+  /// into `config.json` and `metrics.jsonl` and reports them.
+  ///
+  /// A run resumed before that step re-plans there as an uninterrupted one does; one resumed
+  /// from a checkpoint that holds no measurements since the warm-up (written before the re-plan
+  /// existed) keeps its first plan.
+  ///
+  /// - Returns: whether the count was re-planned.
+  @discardableResult
+  private func replanIfDue() throws(TrainingError) -> Bool {
+    let training = config.training
+    guard plansSteps, trainer.state.replan == nil, let first = trainer.state.plannedSteps,
+      let replanStep = StepReplan.step(warmupSteps: training.warmupSteps, firstTotalSteps: first),
+      trainer.state.step >= replanStep, trainer.state.decayTiming.steps > 0
+    else { return false }
+    // Every process re-plans from the same figures, as for the plan.
+    _ = trainer.agree(stopRequested: false)
+    let timing = trainer.agreedTiming(sinceWarmUp: true)
+    let warmUp = trainer.agreedTiming()
+    // The latest validation: since the warm-up when one fell there, else the warm-up's last.
+    let validationSeconds =
+      timing.validations > 0 ? timing.secondsPerValidation : warmUp.secondsPerValidation
+    let replan = StepReplan(
+      firstTotalSteps: first, budgetSeconds: training.maxTimeMinutes * 60,
+      elapsedSeconds: trainer.state.elapsedSeconds, stepsDone: trainer.state.step,
+      secondsPerStep: timing.secondsPerStep, secondsPerValidation: validationSeconds,
+      validationInterval: training.validationInterval)
+    trainer.adopt(plannedSteps: replan.totalSteps, replan: replan.replan)
+    config = trainer.config
+    if group.isPrimary {
+      do {
+        try config.write(to: store.path(Checkpoint.configFileName))
+      } catch {
+        throw .config(error)
+      }
+      try metrics.append(MetricsLog.line(for: replan))
+    }
+    report(.replanned(replan, timing: timing, warmUp: warmUp))
     return true
   }
 
@@ -478,7 +555,7 @@ public final class TrainingRun {
       targetTokens: state.targetTokens, best: state.best,
       lastValidation: state.lastValidation, bestPath: store.bestPath,
       lastPath: store.lastPath, metricsPath: metrics.path, testBLEU: nil,
-      testTranslationsPath: nil, plannedSteps: state.plannedSteps,
+      testTranslationsPath: nil, plannedSteps: state.plannedSteps, replan: state.replan,
       budgetSeconds: config.training.maxTimeMinutes > 0
         ? config.training.maxTimeMinutes * 60 : nil)
   }

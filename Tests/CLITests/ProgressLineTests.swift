@@ -117,6 +117,56 @@ final class ProgressLineTests: XCTestCase {
     XCTAssertTrue(text.contains(#""budget_used": 0.9800"#), text)
   }
 
+  /// The second `plan:` line says what changed and why; the summary and `summary.json` name the
+  /// first plan.
+  func testReplanLineAndSummary() {
+    let replan = StepReplan(
+      firstTotalSteps: 754, budgetSeconds: 1200, elapsedSeconds: 600, stepsDone: 397,
+      secondsPerStep: 1.174, secondsPerValidation: 9, validationInterval: 40)
+    let timing = StepTiming(
+      steps: 357, stepSeconds: 357 * 1.174, validations: 9, validationSeconds: 81,
+      lastValidationSeconds: 9)
+    let warmUp = StepTiming(
+      steps: 32, stepSeconds: 44.8, validations: 1, validationSeconds: 9, lastValidationSeconds: 9)
+    XCTAssertEqual(
+      ProgressLine.replan(replan, timing: timing, warmUp: warmUp),
+      "plan:   re-planned at step 397, halfway through the decay: 799 steps instead of 754, as a "
+        + "step since the warm-up took 1.174 s (mean of 357 steps) against 1.400 s in the "
+        + "warm-up, 9.0 s a validation; stop predicted at 19:22 (96.8 % of the budget); the "
+        + "learning rate falls from its value at step 397 straight to 0 at step 799; "
+        + "training.max_steps 799 written to config.json")
+    let kept = StepReplan(
+      firstTotalSteps: 34, budgetSeconds: 60, elapsedSeconds: 31, stepsDone: 19,
+      secondsPerStep: 1, secondsPerValidation: 4, validationInterval: 5)
+    XCTAssertTrue(
+      ProgressLine.replan(kept, timing: timing, warmUp: warmUp).contains(
+        "halfway through the decay: 34 steps as first planned, "))
+    let over = StepReplan(
+      firstTotalSteps: 754, budgetSeconds: 1200, elapsedSeconds: 1190, stepsDone: 397,
+      secondsPerStep: 3, secondsPerValidation: 9, validationInterval: 40)
+    XCTAssertTrue(
+      ProgressLine.replan(over, timing: timing, warmUp: warmUp).hasSuffix(
+        "; no further step fits the budget, so the time limit may stop the run first"))
+
+    var summary = TrainingSummary(
+      reason: .maxSteps(799), steps: 799, epochs: 3, elapsedSeconds: 1180,
+      epochProgress: 3.2, targetTokens: 100, best: nil, lastValidation: nil, bestPath: "b",
+      lastPath: "l", metricsPath: "m", testBLEU: nil, testTranslationsPath: nil)
+    summary.plannedSteps = 799
+    summary.replan = replan.replan
+    summary.budgetSeconds = 1200
+    summary.stoppedAtSeconds = 1164
+    XCTAssertTrue(
+      ProgressLine.summary(summary, resumeCommand: "").contains(
+        "plan:    799 steps (training.max_steps \"auto\", re-planned at step 397 from 754), "
+          + "training stopped at 97.0 % of the time budget"))
+    let text = TrainSummaryFile.text(summary, peakResidentMegabytes: nil)
+    XCTAssertTrue(text.contains(#""planned_steps": 799,"#), text)
+    XCTAssertTrue(text.contains(#""first_planned_steps": 754,"#), text)
+    XCTAssertTrue(text.contains(#""replanned_at_step": 397,"#), text)
+    XCTAssertTrue(text.contains(#""budget_used": 0.9700"#), text)
+  }
+
   private var logEntry: TrainingLogEntry {
     TrainingLogEntry(
       step: 1200, epoch: 3, loss: 2.34512, perplexity: 8.123, learningRate: 0.000632,

@@ -213,6 +213,75 @@ final class ConfigTests: XCTestCase {
       #"--set training.max_steps=Auto: training.max_steps: expected an integer or "auto", got "Auto""#)
   }
 
+  /// `training.replanned`: what a re-planned `"auto"` run writes reads back equal, from a file
+  /// and from `--set`, and gives the bent schedule; every inconsistency is one line naming the
+  /// path.
+  func testReplannedKey() throws {
+    let base =
+      #"{"training": {"schedule": "linear", "warmup_steps": 40, "max_steps": 912, "#
+      + #""peak_lr": 0.001, "#
+    let config = try read(base + #""replanned": {"at_step": 397, "from_max_steps": 754}}}"#)
+    let replan = DecayReplan(step: 397, firstTotalSteps: 754)
+    XCTAssertEqual(config.training.replanned, replan)
+    XCTAssertNil(try read("{}").training.replanned)
+    XCTAssertTrue(config.jsonText.contains(#""replanned": {"#), config.jsonText)
+    XCTAssertTrue(config.jsonText.contains(#""at_step": 397,"#), config.jsonText)
+    XCTAssertTrue(try read("{}").jsonText.contains(#""replanned": null"#))
+    XCTAssertEqual(try read(config.jsonText), config)
+    XCTAssertEqual(
+      try read(
+        #"{"training": {"schedule": "linear", "warmup_steps": 40, "max_steps": 912}}"#,
+        [#"training.replanned={"from_max_steps": 754, "at_step": 397}"#]
+      ).training.replanned, replan)
+    XCTAssertNil(try read(config.jsonText, ["training.replanned=null"]).training.replanned)
+    XCTAssertEqual(
+      config.training.learningRateSchedule(modelWidth: 256),
+      .replannedLinear(peak: 0.001, warmupSteps: 40, replan: replan, totalSteps: 912))
+    // Codable carries it too.
+    let coded = try JSONEncoder().encode(config)
+    XCTAssertEqual(try JSONDecoder().decode(RunConfig.self, from: coded), config)
+
+    func member(_ text: String) -> String? { message(base + #""replanned": "# + text + "}}") }
+    XCTAssertEqual(
+      member("397"),
+      #"c.json: training.replanned: expected an object {"at_step": integer ≥ 1, "#
+        + #""from_max_steps": integer ≥ 1} or null, got 397"#)
+    XCTAssertEqual(
+      member(#"{"at_stp": 397, "from_max_steps": 754}"#),
+      #"c.json: training.replanned.at_stp: unknown key (did you mean "at_step"?)"#)
+    XCTAssertEqual(
+      member(#"{"at_step": 397}"#),
+      "c.json: training.replanned.from_max_steps: missing; replanned needs at_step and "
+        + "from_max_steps")
+    XCTAssertEqual(
+      member(#"{"at_step": 39.5, "from_max_steps": 754}"#),
+      "c.json: training.replanned.at_step: expected an integer, got 39.5")
+    XCTAssertEqual(
+      member(#"{"at_step": 40, "from_max_steps": 754}"#),
+      "c.json: training.replanned.at_step: 40, but the re-plan comes after the warm-up, so it "
+        + "must be above training.warmup_steps (40)")
+    XCTAssertEqual(
+      member(#"{"at_step": 397, "from_max_steps": 397}"#),
+      "c.json: training.replanned.from_max_steps: 397, but the first line must still be above 0 "
+        + "at the re-plan, so it must be above training.replanned.at_step (397)")
+    XCTAssertEqual(
+      message(
+        #"{"training": {"schedule": "linear", "warmup_steps": 40, "max_steps": 397, "#
+          + #""replanned": {"at_step": 397, "from_max_steps": 754}}}"#),
+      "c.json: training.max_steps: 397, but the re-planned decay runs from "
+        + "training.replanned.at_step (397) to 0 at max_steps, which must be above it")
+    XCTAssertEqual(
+      message(config.jsonText, ["training.max_steps=auto", "training.max_time_minutes=20"]),
+      #"c.json: training.replanned: set, but training.max_steps is "auto", which plans afresh; "#
+        + "replanned goes with the number the re-plan chose: give max_steps that number, or set "
+        + "replanned to null")
+    XCTAssertEqual(
+      message("{}", [#"training.replanned={"at_step": 3, "from_max_steps": 9}"#]),
+      #"--set training.replanned={"at_step": 3, "from_max_steps": 9}: training.replanned.at_step: "#
+        + "3, but the re-plan comes after the warm-up, so it must be above training.warmup_steps "
+        + "(4000)")
+  }
+
   func testAttentionKeys() throws {
     let defaults = try read("{}")
     XCTAssertEqual(defaults.model.attention, .auto)

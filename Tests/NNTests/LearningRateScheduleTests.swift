@@ -52,4 +52,51 @@ final class LearningRateScheduleTests: XCTestCase {
       XCTAssertGreaterThan(schedule.exactRate(atStep: step), schedule.exactRate(atStep: step + 1))
     }
   }
+
+  /// A decay re-planned at step 397 from 754 to 912 steps (warm-up 40, peak 1e-3): on the first
+  /// line up to 397, then straight from the rate there to 0 at 912, without a jump.
+  func testReplannedLinearBendsContinuouslyAndEndsAtZero() {
+    let first = LearningRateSchedule.linear(peak: 1e-3, warmupSteps: 40, totalSteps: 754)
+    let replan = DecayReplan(step: 397, firstTotalSteps: 754)
+    let later = LearningRateSchedule.replannedLinear(
+      peak: 1e-3, warmupSteps: 40, replan: replan, totalSteps: 912)
+    for step in 0...397 {
+      XCTAssertEqual(later.exactRate(atStep: step), first.exactRate(atStep: step), "step \(step)")
+    }
+    XCTAssertEqual(later.peakRate, 1e-3, accuracy: 1e-15)
+    // The rate at the bend: 1e-3 · (754 − 397) / (754 − 40).
+    let bend = 1e-3 * 357 / 714
+    XCTAssertEqual(later.exactRate(atStep: 397), bend, accuracy: 1e-15)
+    // After it, bend · (912 − t) / (912 − 397): the same decrement every step.
+    XCTAssertEqual(later.exactRate(atStep: 398), bend * 514 / 515, accuracy: 1e-15)
+    XCTAssertEqual(later.exactRate(atStep: 654), bend * 258 / 515, accuracy: 1e-15)
+    XCTAssertEqual(later.exactRate(atStep: 911), bend / 515, accuracy: 1e-15)
+    XCTAssertEqual(later.exactRate(atStep: 912), 0)
+    XCTAssertEqual(later.exactRate(atStep: 2000), 0)
+    for step in 398..<912 {
+      let drop = later.exactRate(atStep: step) - later.exactRate(atStep: step + 1)
+      XCTAssertEqual(drop, bend / 515, accuracy: 1e-15, "step \(step)")
+    }
+    // Continuous: the step across the bend moves the rate no more than a step of either line.
+    let acrossBend = later.exactRate(atStep: 397) - later.exactRate(atStep: 398)
+    XCTAssertLessThanOrEqual(acrossBend, 1e-3 / 714 + 1e-15)
+
+    // Re-planned shorter (a slower machine): steeper after the bend, 0 at 600.
+    let shorter = LearningRateSchedule.replannedLinear(
+      peak: 1e-3, warmupSteps: 40, replan: replan, totalSteps: 600)
+    XCTAssertEqual(shorter.exactRate(atStep: 397), bend, accuracy: 1e-15)
+    XCTAssertEqual(shorter.exactRate(atStep: 599), bend / 203, accuracy: 1e-15)
+    XCTAssertEqual(shorter.exactRate(atStep: 600), 0)
+  }
+
+  /// A re-plan that keeps the count is the one straight line, bit for bit.
+  func testReplanKeepingTheCountIsTheStraightLine() {
+    let straight = LearningRateSchedule.linear(peak: 5e-4, warmupSteps: 5, totalSteps: 34)
+    let kept = LearningRateSchedule.replannedLinear(
+      peak: 5e-4, warmupSteps: 5, replan: DecayReplan(step: 19, firstTotalSteps: 34),
+      totalSteps: 34)
+    for step in 0...40 {
+      XCTAssertEqual(kept.exactRate(atStep: step), straight.exactRate(atStep: step))
+    }
+  }
 }

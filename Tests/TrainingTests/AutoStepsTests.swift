@@ -1,4 +1,5 @@
 import Foundation
+import NN
 import XCTest
 @testable import Training
 import Config
@@ -10,6 +11,11 @@ import Config
 /// step 5, after 9 s (5 steps, 1 validation), from steps 2–5 (the first fifth left out) and
 /// the validation at 5. It aims at 97.5 % of 60 s = 58.5 s:
 /// 9 + (N − 5) · 1 + (⌊N / 5⌋ − 1) · 4 ≤ 58.5 gives N = 34 (58 s; 35 would be 63 s).
+///
+/// The re-plan comes after step 5 + ⌊29 / 2⌋ = 19, at 31 s (14 steps and the validations at 10
+/// and 15): 31 + (N − 19) + (⌊N / 5⌋ − 3) · 4 ≤ 58.5 keeps N = 34. When the steps after the
+/// warm-up take 0.5 s (a faster machine) it is at 24 s and plans 44; at 1.5 s (slower), 38 s and
+/// 27 (see `StepPlanTests.testReplanArithmeticByHand`).
 final class AutoStepsTests: XCTestCase {
   private var tiny: TinyRun!
   private static let planned = 34
@@ -31,9 +37,12 @@ final class AutoStepsTests: XCTestCase {
       ], overrides: overrides)
   }
 
-  /// A clock that moves only when the run reports a step (1 s) or a validation (4 s).
+  /// A clock that moves only when the run reports a step (1 s, or `afterWarmUp` after step 5)
+  /// or a validation (4 s).
   private final class SimulatedClock {
     var now = 0.0
+    let afterWarmUp: Double
+    init(afterWarmUp: Double = 1) { self.afterWarmUp = afterWarmUp }
   }
 
   /// Trains on the simulated clock; `stopAfter` steps of this session simulates Ctrl-C.
@@ -47,9 +56,9 @@ final class AutoStepsTests: XCTestCase {
     let run = try TrainingRun(config: config, resume: resume) { event in
       events.append(event)
       switch event {
-      case .step:
+      case .step(let progress):
         steps += 1
-        clock.now += 1
+        clock.now += progress.step > 5 ? clock.afterWarmUp : 1
       case .validating: clock.now += 4
       default: break
       }
@@ -64,10 +73,23 @@ final class AutoStepsTests: XCTestCase {
     events.compactMap { if case .planned(let plan, _) = $0 { plan } else { nil } }
   }
 
+  private func replans(in events: [TrainingEvent]) -> [StepReplan] {
+    events.compactMap { if case .replanned(let replan, _, _) = $0 { replan } else { nil } }
+  }
+
+  /// The learning rate of every step, from `metrics.jsonl` (logged every step).
+  private func rates(in run: String? = nil) throws -> [Int: Double] {
+    var rates: [Int: Double] = [:]
+    for line in try tiny.metrics(in: run) where line["loss"] != nil {
+      rates[try XCTUnwrap(line["step"] as? Int)] = try XCTUnwrap(line["lr"] as? Double)
+    }
+    return rates
+  }
+
   func testPlanIsRecordedAndTheRateReachesZeroAtThePlannedStep() throws {
     let (summary, events) = try train(try autoConfig())
     let plan = try XCTUnwrap(plans(in: events).first)
-    XCTAssertEqual(plans(in: events).count, 1, "one plan, no re-estimate")
+    XCTAssertEqual(plans(in: events).count, 1, "one plan")
     XCTAssertEqual(plan.stepsDone, 5)
     XCTAssertEqual(plan.elapsedSeconds, 9)
     XCTAssertEqual(plan.secondsPerStep, 1)
@@ -75,43 +97,153 @@ final class AutoStepsTests: XCTestCase {
     XCTAssertEqual(plan.totalSteps, Self.planned)
     XCTAssertEqual(plan.predictedSeconds, 58)
 
+    // Re-planned once, halfway through the decay: the speed held, so the count is kept.
+    let replan = try XCTUnwrap(replans(in: events).first)
+    XCTAssertEqual(replans(in: events).count, 1)
+    XCTAssertEqual(replan.step, 19)
+    XCTAssertEqual(replan.plan.elapsedSeconds, 31)
+    XCTAssertEqual(replan.plan.secondsPerStep, 1)
+    XCTAssertEqual(replan.plan.secondsPerValidation, 4)
+    XCTAssertEqual(replan.totalSteps, Self.planned)
+    XCTAssertEqual(replan.predictedSeconds, 58)
+
     XCTAssertEqual(summary.reason, .maxSteps(Self.planned))
     XCTAssertEqual(summary.steps, Self.planned)
     XCTAssertEqual(summary.plannedSteps, Self.planned)
+    XCTAssertEqual(summary.replan, DecayReplan(step: 19, firstTotalSteps: Self.planned))
     // The run stops where the plan said; the final validation (34 is off the interval) is on
     // top, as for any time-limited run.
     XCTAssertEqual(summary.stoppedAtSeconds, 58)
     XCTAssertEqual(summary.elapsedSeconds, 62)
     XCTAssertEqual(try XCTUnwrap(summary.budgetFraction), 58.0 / 60, accuracy: 1e-12)
 
-    // The linear schedule: warm-up to 0.01 at step 5, then straight down to 0 at step 34.
+    // The linear schedule: warm-up to 0.01 at step 5, then straight down to 0 at step 34 (the
+    // re-plan kept the count, so the line is not bent).
     let lines = try tiny.metrics()
-    var rates: [Int: Double] = [:]
-    for line in lines where line["loss"] != nil {
-      rates[try XCTUnwrap(line["step"] as? Int)] = try XCTUnwrap(line["lr"] as? Double)
-    }
+    let rates = try rates()
     XCTAssertEqual(rates.count, Self.planned)
     XCTAssertEqual(try XCTUnwrap(rates[5]), 0.01, accuracy: 1e-12)
     XCTAssertEqual(try XCTUnwrap(rates[20]), 0.01 * (1 - 15.0 / 29), accuracy: 1e-12)
     XCTAssertEqual(try XCTUnwrap(rates[33]), 0.01 / 29, accuracy: 1e-12)
     XCTAssertEqual(rates[Self.planned], 0)
 
-    // metrics.jsonl has the plan at the step it was made.
+    // metrics.jsonl has the plan and the re-plan at the steps they were made.
     let planLines = lines.filter { $0["planned_steps"] != nil }
-    XCTAssertEqual(planLines.count, 1)
+    XCTAssertEqual(planLines.count, 2)
     XCTAssertEqual(planLines.first?["step"] as? Int, 5)
     XCTAssertEqual(planLines.first?["planned_steps"] as? Int, Self.planned)
     XCTAssertEqual(planLines.first?["s_per_validation"] as? Double, 4)
+    XCTAssertNil(planLines.first?["first_planned_steps"])
+    XCTAssertEqual(planLines.last?["step"] as? Int, 19)
+    XCTAssertEqual(planLines.last?["planned_steps"] as? Int, Self.planned)
+    XCTAssertEqual(planLines.last?["first_planned_steps"] as? Int, Self.planned)
 
     // config.json of the run and of its checkpoints hold the number, not "auto".
     for file in ["config.json", "last/config.json"] {
       let saved = try RunConfig(
         contentsOf: "\(tiny.runDirectory)/\(file)", checkingFiles: false)
       XCTAssertEqual(saved.training.maxSteps, .steps(Self.planned), file)
+      XCTAssertEqual(saved.training.replanned, replan.replan, file)
     }
     let state = try TrainerCheckpointFile.state(
       at: "\(tiny.runDirectory)/last/\(TrainerCheckpointFile.fileName)")
     XCTAssertEqual(state.plannedSteps, Self.planned)
+    XCTAssertEqual(state.replan, replan.replan)
+  }
+
+  /// Steps twice as fast after the warm-up: the plan (34) would stop at 43.5 s, 72.5 % of the
+  /// budget; the re-plan at step 19 (24 s) moves the stop to 44, at 56.5 s, and the rate bends
+  /// there from its value at 19 straight to 0 at 44.
+  func testAFasterMachineReplansMoreStepsAndTheRateBendsWithoutAJump() throws {
+    let (summary, events) = try train(try autoConfig(), clock: SimulatedClock(afterWarmUp: 0.5))
+    XCTAssertEqual(plans(in: events).map(\.totalSteps), [Self.planned])
+    let replan = try XCTUnwrap(replans(in: events).first)
+    XCTAssertEqual(replans(in: events).count, 1)
+    XCTAssertEqual(replan.step, 19)
+    XCTAssertEqual(replan.plan.elapsedSeconds, 24)
+    XCTAssertEqual(replan.plan.secondsPerStep, 0.5)
+    XCTAssertEqual(replan.totalSteps, 44)
+    XCTAssertEqual(summary.reason, .maxSteps(44))
+    XCTAssertEqual(summary.plannedSteps, 44)
+    XCTAssertEqual(summary.stoppedAtSeconds, 56.5)
+    XCTAssertEqual(summary.replan, DecayReplan(step: 19, firstTotalSteps: Self.planned))
+
+    let rates = try rates()
+    XCTAssertEqual(rates.count, 44)
+    let bend = 0.01 * 15 / 29
+    XCTAssertEqual(try XCTUnwrap(rates[18]), 0.01 * 16 / 29, accuracy: 1e-12)
+    XCTAssertEqual(try XCTUnwrap(rates[19]), bend, accuracy: 1e-12)
+    XCTAssertEqual(try XCTUnwrap(rates[20]), bend * 24 / 25, accuracy: 1e-12)
+    XCTAssertEqual(try XCTUnwrap(rates[43]), bend / 25, accuracy: 1e-12)
+    XCTAssertEqual(rates[44], 0)
+    for step in 19..<44 {
+      XCTAssertEqual(rates[step]! - rates[step + 1]!, bend / 25, accuracy: 1e-12, "\(step)")
+    }
+
+    let saved = try RunConfig(
+      contentsOf: "\(tiny.runDirectory)/config.json", checkingFiles: false)
+    XCTAssertEqual(saved.training.maxSteps, .steps(44))
+    XCTAssertEqual(saved.training.replanned, DecayReplan(step: 19, firstTotalSteps: Self.planned))
+  }
+
+  /// Steps half as fast after the warm-up: the plan (34) would need 72.5 s and be cut by the
+  /// 60 s limit with the rate above 0; the re-plan stops at 27, at 58 s, the rate reaching 0.
+  func testASlowerMachineReplansFewerStepsAndStillEndsAtZero() throws {
+    let (summary, events) = try train(try autoConfig(), clock: SimulatedClock(afterWarmUp: 1.5))
+    let replan = try XCTUnwrap(replans(in: events).first)
+    XCTAssertEqual(replan.plan.elapsedSeconds, 38)
+    XCTAssertEqual(replan.totalSteps, 27)
+    XCTAssertEqual(summary.reason, .maxSteps(27))
+    XCTAssertEqual(summary.stoppedAtSeconds, 58)
+    XCTAssertEqual(try XCTUnwrap(summary.budgetFraction), 58.0 / 60, accuracy: 1e-12)
+    let rates = try rates()
+    XCTAssertEqual(try XCTUnwrap(rates[19]), 0.01 * 15 / 29, accuracy: 1e-12)
+    XCTAssertEqual(try XCTUnwrap(rates[26]), 0.01 * 15 / 29 / 8, accuracy: 1e-12)
+    XCTAssertEqual(rates[27], 0)
+  }
+
+  /// The re-planned run's config.json (max_steps 44 and the re-plan) reruns the same learning
+  /// rates and losses step by step, on the real clock and without planning.
+  func testRerunWithTheReplannedConfigIsTheSameRun() throws {
+    try train(try autoConfig(), clock: SimulatedClock(afterWarmUp: 0.5))
+    let expected = try tiny.trainingLosses()
+    XCTAssertEqual(expected.count, 44)
+    let rerun = tiny.path("runs/rerun")
+    let (summary, events) = try tiny.train(
+      try RunConfig(
+        contentsOf: "\(tiny.runDirectory)/config.json", overrides: ["output.dir=\(rerun)"]))
+    XCTAssertTrue(plans(in: events).isEmpty && replans(in: events).isEmpty)
+    XCTAssertEqual(summary.reason, .maxSteps(44))
+    XCTAssertEqual(try tiny.trainingLosses(in: rerun), expected)
+    XCTAssertEqual(try rates(in: rerun), try rates())
+  }
+
+  /// Interrupted before the re-plan (step 12), right after it (19) or later (23), `--resume`
+  /// with the "auto" recipe re-plans at step 19 as the uninterrupted run did, or keeps its
+  /// re-plan, and ends with the same losses and rates.
+  func testResumeAcrossTheReplanIsTheSameRun() throws {
+    let whole = tiny.path("runs/whole")
+    try train(try autoConfig(["output.dir=\(whole)"]), clock: SimulatedClock(afterWarmUp: 0.5))
+    let expected = try tiny.trainingLosses(in: whole)
+    XCTAssertEqual(expected.count, 44)
+
+    for stop in [12, 19, 23] {
+      let directory = tiny.path("runs/stopped-at-\(stop)")
+      let clock = SimulatedClock(afterWarmUp: 0.5)
+      let first = try train(
+        try autoConfig(["output.dir=\(directory)"]), clock: clock, stopAfter: stop)
+      XCTAssertEqual(first.summary.reason, .interrupted)
+      XCTAssertEqual(replans(in: first.events).count, stop >= 19 ? 1 : 0)
+      let (summary, events) = try train(
+        try autoConfig(["output.dir=\(directory)"]), clock: clock, resume: true)
+      XCTAssertEqual(summary.reason, .maxSteps(44), "stopped at \(stop)")
+      XCTAssertEqual(replans(in: events).map(\.totalSteps), stop < 19 ? [44] : [])
+      XCTAssertEqual(summary.replan, DecayReplan(step: 19, firstTotalSteps: Self.planned))
+      XCTAssertEqual(try tiny.trainingLosses(in: directory), expected, "stopped at \(stop)")
+      let saved = try RunConfig(contentsOf: "\(directory)/config.json", checkingFiles: false)
+      XCTAssertEqual(saved.training.maxSteps, .steps(44))
+      XCTAssertEqual(saved.training.replanned, DecayReplan(step: 19, firstTotalSteps: Self.planned))
+    }
   }
 
   /// A rerun with the recorded number, on the real clock, trains exactly the same steps.

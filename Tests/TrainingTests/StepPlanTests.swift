@@ -1,3 +1,4 @@
+import NN
 import XCTest
 @testable import Training
 
@@ -83,5 +84,61 @@ final class StepPlanTests: XCTestCase {
     XCTAssertEqual(timing.secondsPerStep, 1.5)
     XCTAssertEqual(timing.secondsPerValidation, 3.5)
     XCTAssertEqual(StepTiming().secondsPerStep, 0)
+  }
+
+  /// The re-plan comes at the midpoint of the first plan's decay, and only when a step lies
+  /// strictly between the end of the warm-up and the planned stop.
+  func testTheReplanStepIsTheMidpointOfTheDecay() {
+    XCTAssertEqual(StepReplan.step(warmupSteps: 40, firstTotalSteps: 754), 397)
+    XCTAssertEqual(StepReplan.step(warmupSteps: 5, firstTotalSteps: 34), 19)
+    XCTAssertEqual(StepReplan.step(warmupSteps: 5, firstTotalSteps: 7), 6)
+    XCTAssertNil(StepReplan.step(warmupSteps: 5, firstTotalSteps: 6))
+    XCTAssertNil(StepReplan.step(warmupSteps: 5, firstTotalSteps: 5))
+  }
+
+  /// The Multi30K case of steps getting faster after the warm-up (1,213 → 1,446 tok/s): planned
+  /// 754 for a 20-minute budget at 1.40 s a step, re-planned at step 397 from 1.174 s a step.
+  func testAFasterMachinePlansMoreSteps() {
+    let replan = StepReplan(
+      firstTotalSteps: 754, budgetSeconds: 1200, elapsedSeconds: 600, stepsDone: 397,
+      secondsPerStep: 1.174, secondsPerValidation: 9, validationInterval: 40)
+    let target = 0.975 * 1200
+    // 600 + (N − 397) · 1.174 + (⌊N / 40⌋ − 9) · 9 ≤ 1170: N = 799 gives 600 + 471.948 + 90
+    // = 1161.948; N = 800 adds a step and the validation at 800: 1172.122.
+    XCTAssertEqual(replan.totalSteps, 799)
+    XCTAssertEqual(replan.predictedSeconds, 1161.948, accuracy: 1e-9)
+    XCTAssertEqual(replan.plan.predictedSeconds(atTotal: 800), 1172.122, accuracy: 1e-9)
+    XCTAssertLessThanOrEqual(replan.predictedSeconds, target)
+    XCTAssertEqual(replan.step, 397)
+    XCTAssertEqual(replan.replan, DecayReplan(step: 397, firstTotalSteps: 754))
+    XCTAssertEqual(replan.predictedFraction, replan.predictedSeconds / 1200, accuracy: 1e-12)
+  }
+
+  /// Hand-worked: 60 s budget (58.5 s aimed at), at step 19 after 24 s, a validation of 4 s
+  /// every 5 steps. Faster steps (0.5 s) plan 44: 24 + 25 · 0.5 + 5 · 4 = 56.5 (45 would be
+  /// 61); slower ones (1.5 s, after 38 s) plan 27: 38 + 8 · 1.5 + 2 · 4 = 58 (28: 59.5).
+  func testReplanArithmeticByHand() {
+    let faster = StepReplan(
+      firstTotalSteps: 34, budgetSeconds: 60, elapsedSeconds: 24, stepsDone: 19,
+      secondsPerStep: 0.5, secondsPerValidation: 4, validationInterval: 5)
+    XCTAssertEqual(faster.totalSteps, 44)
+    XCTAssertEqual(faster.predictedSeconds, 56.5)
+    let slower = StepReplan(
+      firstTotalSteps: 34, budgetSeconds: 60, elapsedSeconds: 38, stepsDone: 19,
+      secondsPerStep: 1.5, secondsPerValidation: 4, validationInterval: 5)
+    XCTAssertEqual(slower.totalSteps, 27)
+    XCTAssertEqual(slower.predictedSeconds, 58)
+    XCTAssertEqual(slower.predictedFraction, 58.0 / 60, accuracy: 1e-12)
+  }
+
+  /// A machine so slow that the budget is already spent still plans one step more than taken,
+  /// so that the new line starts above 0; the time limit then stops the run.
+  func testAReplanNeverPlansFewerThanOneMoreStep() {
+    let replan = StepReplan(
+      firstTotalSteps: 754, budgetSeconds: 1200, elapsedSeconds: 1190, stepsDone: 397,
+      secondsPerStep: 3, secondsPerValidation: 9, validationInterval: 40)
+    XCTAssertEqual(replan.plan.totalSteps, 397)
+    XCTAssertEqual(replan.totalSteps, 398)
+    XCTAssertEqual(replan.predictedSeconds, 1193)
   }
 }

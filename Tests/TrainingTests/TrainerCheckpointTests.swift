@@ -1,5 +1,6 @@
 import Data
 import Foundation
+import NN
 import Support
 import XCTest
 
@@ -172,7 +173,16 @@ final class TrainerCheckpointTests: XCTestCase {
     state.window.negativeLogLikelihood = .nan
     state.best = ValidationResult(step: 40, loss: 1.5, perplexity: exp(1.5), bleu: 99.9)
     state.batchFingerprint = 0xFEDC_BA98_7654_3210
+    // A re-planned "auto" run: the plan, both windows of measurements and the re-plan.
+    state.plannedSteps = 44
+    state.timing = StepTiming(
+      steps: 4, stepSeconds: 4.5, validations: 1, validationSeconds: 4, lastValidationSeconds: 4)
+    state.decayTiming = StepTiming(
+      steps: 14, stepSeconds: 7.25, validations: 2, validationSeconds: 8.5,
+      lastValidationSeconds: 4.25)
+    state.replan = DecayReplan(step: 19, firstTotalSteps: 34)
     let json = TrainerCheckpointFile.stateJSON(state)
+    XCTAssertTrue(json.contains(#""replan":{"at_step":19,"from_planned_steps":34}"#), json)
     var decoded = try XCTUnwrap(TrainerState(json: try JSONParser.parse(json)))
     XCTAssertTrue(decoded.window.negativeLogLikelihood.isNaN)
     decoded.window.negativeLogLikelihood = state.window.negativeLogLikelihood
