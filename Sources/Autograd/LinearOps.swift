@@ -35,3 +35,42 @@ public func linear(_ x: Variable, weight: Variable, bias: Variable?) -> Variable
     product.backward(g, dx, dWeight)
   }
 }
+
+/// `max(x·W + b, 0)`: an affine map and ReLU recorded as one operation, the inner layer of the
+/// feed-forward network (Vaswani et al. §3.3).
+///
+/// The same value and gradients as `relu(linear(x, weight:, bias:))`, bit for bit, with one
+/// pass less over the `[…, out]` output: the bias and the clamp are applied together after the
+/// product, and the backward masks the output gradient where the output is 0 (exactly where the
+/// sum was ≤ 0) before the product's pullback. It keeps the output, which the next layer reads
+/// and keeps anyway, instead of a second tensor for the sum.
+///
+/// - Parameters:
+///   - x: `[…, in]`, rank ≥ 2, e.g. `[B, T, D]`.
+///   - weight: `[in, out]`.
+///   - bias: `[out]`.
+/// - Returns: `[…, out]`.
+public func linearReLU(_ x: Variable, weight: Variable, bias: Variable) -> Variable {
+  precondition(
+    weight.shape.count == 2 && bias.shape == [weight.shape[1]],
+    "linearReLU: bias \(bias.shape) must be [out] of weight \(weight.shape)")
+  var value = matmul(x.value, weight.value)  // [B, T, out]
+  addBiasReLU(&value, bias: bias.value)  // unique, so in place
+  guard let tape = Tape.active(x, weight, bias) else { return Variable(value) }
+  let product = MatmulPullback(
+    a: weight.cell == nil ? nil : x.value, b: x.cell == nil ? nil : weight.value,
+    transposeA: false, transposeB: false, alpha: 1)
+  let (dx, dWeight, dBias) = (x.cell, weight.cell, bias.cell)
+  let output = value  // [B, T, out]
+  return tape.append("linearReLU", value) { g in
+    // y = max(s, 0) with s = x·W + b: ds = dy where y > 0, else 0 (the subgradient 0 at 0).
+    var masked = Tensor(uninitializedShape: g.shape)  // [B, T, out]
+    reluBackward(input: output, outputGradient: g, into: &masked, accumulate: false)
+    if let dBias {
+      dBias.update(from: "linearReLU") { db, accumulate in
+        columnSums(of: masked, into: &db, accumulate: accumulate)
+      }
+    }
+    product.backward(masked, dx, dWeight)
+  }
+}

@@ -16,6 +16,9 @@ public enum LossReduction: Sendable {
 /// the loss or the count, and their logits get a gradient of exactly 0. Logits of any finite
 /// magnitude (±1e4) give a finite loss and gradient.
 ///
+/// Recorded, the forward also computes the gradient with respect to the logits (one pass over
+/// them instead of two), which the backward then only scales by the upstream gradient.
+///
 /// - Parameters:
 ///   - logits: `[…, V]`, e.g. `[B, T, V]`; one row per target position.
 ///   - targets: one id per row (`B·T`), in `0..<V` or equal to `ignoreIndex`.
@@ -28,25 +31,40 @@ public func crossEntropy(
   logits: Variable, targets: [Int], labelSmoothing: Float = 0, ignoreIndex: Int? = nil,
   reduction: LossReduction = .mean
 ) -> (loss: Variable, totals: CrossEntropyTotals) {
-  let output = crossEntropy(
-    logits: logits.value, targets: targets, labelSmoothing: labelSmoothing, ignoreIndex: ignoreIndex
-  )
-  let totals = output.totals
   // The mean over no counted position is defined as 0 (a batch of padding), not 0/0.
-  let divisor: Double = reduction == .sum ? 1 : Double(max(totals.count, 1))
+  let counted =
+    ignoreIndex.map { ignored in targets.count(where: { $0 != ignored }) } ?? targets.count
+  let divisor: Double = reduction == .sum ? 1 : Double(max(counted, 1))
+  guard Tape.isRecording && logits.requiresGradient else {
+    let totals = crossEntropy(
+      logits: logits.value, targets: targets, labelSmoothing: labelSmoothing,
+      ignoreIndex: ignoreIndex
+    ).totals
+    return (Variable(Tensor(shape: [], scalars: [Float(totals.loss / divisor)])), totals)
+  }
+  // Recorded, so backward will need d(loss)/d(logits) = (softmax − q)/divisor on counted rows:
+  // the forward writes it while each row is in the cache (see CrossEntropy.swift), and the
+  // logits need not be kept.
+  let (totals, gradient) = crossEntropyWithGradient(
+    logits: logits.value, targets: targets, labelSmoothing: labelSmoothing,
+    ignoreIndex: ignoreIndex, gradientScale: Float(1 / divisor))  // [N, V]
   let value = Tensor(shape: [], scalars: [Float(totals.loss / divisor)])
   guard let tape = Tape.active(logits), let dLogits = logits.cell else {
     return (Variable(value), totals)
   }
-  let (input, statistics) = (logits.value, output.statistics)  // [N, V], [N, 2]
   let loss = tape.append("crossEntropy", value) { g in
-    // d(loss)/d(logits) = (softmax − q) on counted rows, times g / divisor.
-    let scale = g[flat: 0] / Float(divisor)
-    dLogits.update(from: "crossEntropy") { dLogits, accumulate in
-      crossEntropyBackward(
-        logits: input, targets: targets, statistics: statistics,
-        labelSmoothing: labelSmoothing,
-        ignoreIndex: ignoreIndex, scale: scale, into: &dLogits, accumulate: accumulate)
+    // The upstream gradient of the scalar loss: 1 from a plain backward.
+    let upstream = g[flat: 0]
+    if upstream == 1 {
+      dLogits.accumulate(gradient, from: "crossEntropy")
+    } else {
+      dLogits.update(from: "crossEntropy") { dLogits, accumulate in
+        if accumulate {
+          dLogits.addScaled(gradient, scale: upstream)
+        } else {
+          dLogits = upstream * gradient
+        }
+      }
     }
   }
   return (loss, totals)

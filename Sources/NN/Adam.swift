@@ -87,9 +87,16 @@ public struct Adam {
   ) {
     checkCount(parameters.count)
     let rates = beginStep(learningRate: learningRate)
+    var gradients: [Tensor] = []
+    var buffers: [AdamKernel.Buffers] = []
     for (index, parameter) in parameters.enumerated() {
       guard let gradient = parameter.gradient else { continue }
-      update(index, value: &parameter.value, gradient: gradient, rates: rates, scale: gradientScale)
+      gradients.append(gradient)
+      buffers.append(prepare(index, value: &parameter.value, gradient: gradient))
+    }
+    // The gradients stay alive until the kernel has read them.
+    withExtendedLifetime(gradients) {
+      AdamKernel.run(buffers, constants: constants(rates, scale: gradientScale))
     }
   }
 
@@ -105,9 +112,13 @@ public struct Adam {
       gradients.count == values.count,
       "Adam.step: \(values.count) values but \(gradients.count) gradients")
     let rates = beginStep(learningRate: learningRate)
+    var buffers: [AdamKernel.Buffers] = []
     for index in values.indices {
       guard let gradient = gradients[index] else { continue }
-      update(index, value: &values[index], gradient: gradient, rates: rates, scale: gradientScale)
+      buffers.append(prepare(index, value: &values[index], gradient: gradient))
+    }
+    withExtendedLifetime(gradients) {
+      AdamKernel.run(buffers, constants: constants(rates, scale: gradientScale))
     }
   }
 
@@ -134,62 +145,29 @@ public struct Adam {
       firstCorrection: Float(Double(learningRate) / first), secondCorrection: Float(1 / second))
   }
 
-  /// Updates parameter `index`'s moments and value, 16 lanes at a time.
-  private mutating func update(
-    _ index: Int, value: inout Tensor, gradient: Tensor, rates: StepRates, scale: Float
-  ) {
+  /// What every element's update reads besides its own four numbers.
+  private func constants(_ rates: StepRates, scale: Float) -> AdamKernel.Constants {
+    AdamKernel.Constants(
+      beta1: beta1, beta2: beta2, epsilon: epsilon, stepSize: rates.firstCorrection,
+      secondCorrection: rates.secondCorrection, gradientScale: scale)
+  }
+
+  /// Checks parameter `index`'s shapes, gives its value and moments storage of their own (so
+  /// that the kernel writes where they live, from any thread), and returns their addresses.
+  private mutating func prepare(_ index: Int, value: inout Tensor, gradient: Tensor)
+    -> AdamKernel.Buffers
+  {
     precondition(
       value.shape == firstMoments[index].shape && gradient.shape == value.shape,
       "Adam.step: parameter \(names[index]) has shape \(value.shape), its gradient "
         + "\(gradient.shape), its moments \(firstMoments[index].shape)")
-    let (beta1, beta2, epsilon) = (beta1, beta2, epsilon)
-    let (oneMinusBeta1, oneMinusBeta2) = (1 - beta1, 1 - beta2)
-    let (stepSize, secondCorrection) = (rates.firstCorrection, rates.secondCorrection)
-    let count = value.count
-    gradient.withUnsafeBufferPointer { g in
-      firstMoments[index].withUnsafeMutableBufferPointer { m in
-        secondMoments[index].withUnsafeMutableBufferPointer { v in
-          value.withUnsafeMutableBufferPointer { theta in
-            let (g, m, v, theta) = (
-              g.baseAddress!, m.baseAddress!, v.baseAddress!, theta.baseAddress!
-            )
-            var i = 0
-            // Unaligned SIMD16 loads and stores through raw pointers: the buffers are 64-byte
-            // aligned, but offsets into them need not be in general.
-            let (rawG, rawM, rawV, rawTheta) = (
-              UnsafeRawPointer(g), UnsafeMutableRawPointer(m), UnsafeMutableRawPointer(v),
-              UnsafeMutableRawPointer(theta)
-            )
-            let stride = MemoryLayout<Float>.stride
-            while i + 16 <= count {
-              let offset = i * stride
-              let gradient =
-                rawG.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self) * scale
-              var first = rawM.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-              var second = rawV.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-              first = beta1 * first + oneMinusBeta1 * gradient
-              second = beta2 * second + oneMinusBeta2 * gradient * gradient
-              let denominator = (second * secondCorrection).squareRoot() + epsilon
-              let parameter = rawTheta.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-              rawM.storeBytes(of: first, toByteOffset: offset, as: SIMD16<Float>.self)
-              rawV.storeBytes(of: second, toByteOffset: offset, as: SIMD16<Float>.self)
-              rawTheta.storeBytes(
-                of: parameter - stepSize * first / denominator, toByteOffset: offset,
-                as: SIMD16<Float>.self)
-              i += 16
-            }
-            // The tail, with the same arithmetic one lane at a time.
-            while i < count {
-              let gradient = g[i] * scale
-              m[i] = beta1 * m[i] + oneMinusBeta1 * gradient
-              v[i] = beta2 * v[i] + oneMinusBeta2 * gradient * gradient
-              theta[i] -= stepSize * m[i] / ((v[i] * secondCorrection).squareRoot() + epsilon)
-              i += 1
-            }
-          }
-        }
-      }
-    }
+    value.makeUnique()
+    firstMoments[index].makeUnique()
+    secondMoments[index].makeUnique()
+    return AdamKernel.Buffers(
+      gradient: gradient.storage.pointer, first: firstMoments[index].storage.pointer,
+      second: secondMoments[index].storage.pointer, value: value.storage.pointer,
+      count: value.count)
   }
 
   /// Replaces the moments and the step count, as read back from a checkpoint.

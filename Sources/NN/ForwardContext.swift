@@ -37,6 +37,19 @@ public struct ForwardContext {
     Autograd.dropout(x, probability: probability, isTraining: isTraining, using: &generator)
   }
 
+  /// `residual + Dropout(x)` with probability `probability` in training (one fused op, the same
+  /// draw as `dropout`); `residual + x` otherwise.
+  ///
+  /// - Parameters:
+  ///   - x: a sub-layer's output.
+  ///   - residual: the sub-layer's input, the shape of `x`.
+  public mutating func dropout(_ x: Variable, probability: Float, addedTo residual: Variable)
+    -> Variable
+  {
+    Autograd.dropoutAdd(
+      x, residual: residual, probability: probability, isTraining: isTraining, using: &generator)
+  }
+
   /// Records a step in the trace; without a trace nothing is evaluated.
   ///
   /// - Parameters:

@@ -49,7 +49,7 @@ public struct SublayerConnection {
     switch placement {
     case .post:
       let update = sublayer(x, &context)  // [B, T, D]
-      let sum = x + context.dropout(update, probability: dropout)  // [B, T, D]
+      let sum = context.dropout(update, probability: dropout, addedTo: x)  // [B, T, D]
       context.record("residual x + Sublayer(x) (§3.1)", "[B, \(t), D]", sum.value)
       let normalized = norm(sum)  // [B, T, D]
       context.record("LayerNorm(x + Sublayer(x))", "[B, \(t), D]", normalized.value)
@@ -58,7 +58,7 @@ public struct SublayerConnection {
       let normalized = norm(x)  // [B, T, D]
       context.record("LayerNorm(x) (pre-norm)", "[B, \(t), D]", normalized.value)
       let update = sublayer(normalized, &context)  // [B, T, D]
-      let sum = x + context.dropout(update, probability: dropout)  // [B, T, D]
+      let sum = context.dropout(update, probability: dropout, addedTo: x)  // [B, T, D]
       context.record("residual x + Sublayer(LayerNorm(x))", "[B, \(t), D]", sum.value)
       return sum
     }

@@ -5,8 +5,9 @@
 //   reluBackward(input: x, outputGradient: dy, into: dx, count:, accumulate:) dx (+)= dy·[x > 0]
 //   geluForward(x, into: y, count:)                                          y = x·Φ(x)
 //   geluBackward(input: x, outputGradient: dy, into: dx, count:, accumulate:) dx (+)= dy·(Φ(x) + x·φ(x))
+//   biasReLUForward(x, bias:, into: y, rows:, columns:)                      y[r, c] = max(x[r, c] + b[c], 0)
 // Tensor level: relu(x), gelu(x), reluBackward(input:outputGradient:into:accumulate:),
-//   geluBackward(input:outputGradient:into:accumulate:).
+//   geluBackward(input:outputGradient:into:accumulate:), addBiasReLU(&x, bias:).
 // References (Double): reluReference(_:), geluReference(_:), geluDerivativeReference(_:).
 //
 // Backward kernels read the forward *input* `x` (keep it, not the output). With `accumulate`
@@ -38,6 +39,28 @@ public func reluBackward(
       }
     } else {
       VectorMath.map(x, dy, dx, range) { x, g in g.replacing(with: 0, where: x .<= 0) }
+    }
+  }
+}
+
+/// The bias of a linear layer and ReLU in one pass: `y[r, c] = max(x[r, c] + b[c], 0)` over a
+/// row-major `[rows, columns]` matrix; `y` may be `x`.
+///
+/// The same bits as `vectorAddRowVector` followed by `reluForward` (the sum is rounded, then
+/// clamped), with one read and one write of the matrix fewer: the feed-forward network's
+/// `[B·T, F]` hidden layer (Vaswani et al. §3.3).
+public func biasReLUForward(
+  _ x: UnsafePointer<Float>, bias: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+  rows: Int, columns: Int
+) {
+  let grain = Swift.max(1, VectorMath.elementwiseGrain / Swift.max(1, columns))
+  parallelForRanges(rows, minimumPerThread: grain) { rowRange in
+    for r in rowRange {
+      let offset = r * columns
+      VectorMath.map(x + offset, bias, y + offset, 0..<columns) { v, b in
+        let sum = v + b
+        return sum.replacing(with: 0, where: sum .< 0)
+      }
     }
   }
 }
@@ -108,6 +131,21 @@ public func gelu(_ x: Tensor) -> Tensor {
     geluForward(x.storage.pointer, into: out.baseAddress!, count: x.count)
   }
   return y
+}
+
+/// `x = max(x + bias, 0)` in place, the bias (`[D]`) added to every row of `x` (`[…, D]`); see
+/// `biasReLUForward`.
+public func addBiasReLU(_ x: inout Tensor, bias: Tensor) {
+  kernelPrecondition(
+    x.rank >= 1 && bias.shape == [x.shape[x.rank - 1]],
+    "addBiasReLU: the bias's shape \(bias.shape) must be [last dimension] of \(x.shape)")
+  let columns = x.shape[x.rank - 1]
+  let pb = bias.storage.pointer
+  x.withUnsafeMutableBufferPointer { y in
+    biasReLUForward(
+      y.baseAddress!, bias: pb, into: y.baseAddress!, rows: y.count / Swift.max(1, columns),
+      columns: columns)
+  }
 }
 
 /// ReLU backward on tensors of one shape: `inputGradient (+)= outputGradient · [input > 0]`.

@@ -3,11 +3,13 @@
 //
 // Pointer level:
 //   crossEntropyForward(logits:, targets:, rows:, vocabularySize:, labelSmoothing:, ignoreIndex:,
-//                       statistics:) -> CrossEntropyTotals
+//                       statistics:, gradient:, gradientScale:) -> CrossEntropyTotals
+//       (with `gradient`, also writes the backward's result for the given scale: see below)
 //   crossEntropyBackward(logits:, targets:, statistics:, rows:, vocabularySize:, labelSmoothing:,
 //                        ignoreIndex:, scale:, into: dLogits, accumulate:)
 // Tensor level: crossEntropy(logits:, targets:, labelSmoothing:, ignoreIndex:) -> CrossEntropyOutput
-//   (totals + statistics), crossEntropyBackward(logits:, targets:, statistics:, …, into: &dLogits, accumulate:).
+//   (totals + statistics), crossEntropyBackward(logits:, targets:, statistics:, …, into: &dLogits, accumulate:),
+//   crossEntropyWithGradient(logits:, targets:, …, gradientScale:) -> (totals, gradient).
 // Reference: crossEntropyForwardReference, in Double.
 //
 // Smoothing convention (PyTorch `nn.CrossEntropyLoss(label_smoothing: ε)`, Szegedy et al. 2016):
@@ -23,6 +25,13 @@
 // finite losses and gradients. The cache is two floats per row, (max, log Σ_v exp(x_v − max)),
 // rather than one log-sum-exp, so that p_v = exp((x_v − max) − logSum) keeps full precision when
 // the logits are large.
+//
+// Why the forward can write the gradient: training always differentiates the loss, and the
+// gradient scale·(p − q) needs only the row's own statistics. Written while the row (V floats,
+// 32 KB at V = 8000) is still in the cache, from the exp(x − max) the sum has just computed,
+// it saves the backward's second pass over the [N, V] logits (49 MB for the small model's
+// batch) and its second exp per element. The result equals `crossEntropyBackward`'s up to
+// rounding (p_v = e_v · (1/Σe) here, exp(x_v − max − logSum) there).
 
 import Foundation
 
@@ -51,13 +60,20 @@ public struct CrossEntropyTotals: Equatable, Sendable {
 ///   - labelSmoothing: ε in [0, 1).
 ///   - ignoreIndex: the target value (padding) whose rows are skipped; nil to count every row.
 ///   - statistics: `[N, 2]`, overwritten with (max, log Σ exp(x − max)) per row, for the backward.
+///   - gradient: `[N, V]`, or nil: overwritten with `gradientScale · (p − q)` on counted rows and
+///     0 on ignored ones, what `crossEntropyBackward(…, scale: gradientScale, accumulate: false)`
+///     writes.
+///   - gradientScale: the gradient of the final loss with respect to the summed loss.
 public func crossEntropyForward(
   logits: UnsafePointer<Float>, targets: UnsafePointer<Int>, rows: Int, vocabularySize: Int,
-  labelSmoothing: Float = 0, ignoreIndex: Int? = nil, statistics: UnsafeMutablePointer<Float>
+  labelSmoothing: Float = 0, ignoreIndex: Int? = nil, statistics: UnsafeMutablePointer<Float>,
+  gradient: UnsafeMutablePointer<Float>? = nil, gradientScale: Float = 1
 ) -> CrossEntropyTotals {
   checkTargets(targets, rows: rows, vocabularySize: vocabularySize, ignoreIndex: ignoreIndex)
   let epsilon = Double(labelSmoothing)
   let vocabulary = vocabularySize
+  let uniform = gradientScale * labelSmoothing / Float(vocabulary)
+  let onTarget = gradientScale * (1 - labelSmoothing)
   // Per-row results, added in row order afterwards so the totals do not depend on threads.
   var rowLoss = [Double](repeating: 0, count: rows)
   var rowNLL = [Double](repeating: 0, count: rows)
@@ -77,14 +93,27 @@ public func crossEntropyForward(
             let shifted = VectorMath.load(x, v, count: lanes, fill: m) - m
             var e = VectorMath.exp(shifted)
             if lanes < 16 { e.replace(with: 0, where: VectorMath.lanesPast(lanes)) }
+            // Kept for the gradient: e/Σe is p, without a second exp.
+            if let gradient { VectorMath.store(e, gradient + r * vocabulary, v, count: lanes) }
             expLanes += e
             shiftedLanes += shifted
             v += 16
           }
-          let logSum = Foundation.log(Double(VectorMath.horizontalSum(expLanes)))
+          let expSum = VectorMath.horizontalSum(expLanes)
+          let logSum = Foundation.log(Double(expSum))
           statistics[2 * r] = m
           statistics[2 * r + 1] = Float(logSum)
           let target = targets[r]
+          if let gradient {
+            let dx = gradient + r * vocabulary
+            if target == ignoreIndex {
+              dx.update(repeating: 0, count: vocabulary)
+            } else {
+              let factor = gradientScale / expSum
+              VectorMath.map(dx, dx, 0..<vocabulary) { e in e * factor - uniform }
+              dx[target] -= onTarget
+            }
+          }
           if target == ignoreIndex { continue }
           // −log p_target = log Σ exp(x − m) − (x_target − m); the smoothing term
           // −(1/V) Σ_v log p_v = log Σ exp(x − m) − (1/V) Σ_v (x_v − m).
@@ -216,6 +245,34 @@ public func crossEntropy(
     }
   }
   return CrossEntropyOutput(totals: totals, statistics: statistics)
+}
+
+/// Label-smoothed cross-entropy of `logits` (`[…, V]`) against `targets`, and at once its
+/// gradient `gradientScale · (softmax − q)` with respect to the logits (0 on ignored rows), for a
+/// loss that will certainly be differentiated; see `crossEntropyForward`.
+///
+/// - Returns: the totals and the gradient, of the logits' shape.
+public func crossEntropyWithGradient(
+  logits: Tensor, targets: [Int], labelSmoothing: Float = 0, ignoreIndex: Int? = nil,
+  gradientScale: Float
+) -> (totals: CrossEntropyTotals, gradient: Tensor) {
+  let (rows, vocabulary) = crossEntropySizes(logits, targets, "crossEntropyWithGradient")
+  var gradient = Tensor(uninitializedShape: logits.shape)
+  var statistics = Tensor(uninitializedShape: [rows, 2])
+  guard rows > 0 else {
+    return (CrossEntropyTotals(loss: 0, negativeLogLikelihood: 0, count: 0), gradient)
+  }
+  let totals = statistics.withUnsafeMutableBufferPointer { stats in
+    gradient.withUnsafeMutableBufferPointer { dx in
+      targets.withUnsafeBufferPointer { ids in
+        crossEntropyForward(
+          logits: logits.storage.pointer, targets: ids.baseAddress!, rows: rows,
+          vocabularySize: vocabulary, labelSmoothing: labelSmoothing, ignoreIndex: ignoreIndex,
+          statistics: stats.baseAddress!, gradient: dx.baseAddress!, gradientScale: gradientScale)
+      }
+    }
+  }
+  return (totals, gradient)
 }
 
 /// `logitsGradient (+)= scale · (softmax − q)` on counted rows; see `crossEntropyBackward`.

@@ -4,6 +4,7 @@
 // Pointer level:
 //   dropoutMask(into: mask, count:, probability:, seed:)                 mask[i] ∈ {0, 1/(1 − p)}
 //   dropoutApply(x, into: y, count:, probability:, seed:, accumulate:)   y (+)= x ⊙ mask, no mask stored
+//   dropoutAdd(x, residual:, into: y, count:, probability:, seed:)      y = residual + x ⊙ mask
 //   dropoutForward(x, into: y, mask:, count:, probability:, seed:)       writes the mask, y = x ⊙ mask
 //   dropoutBackward(outputGradient:, mask:, into: dx, count:, accumulate:)   dx (+)= dy ⊙ mask
 // Tensor level: dropout(x, probability:, using: &generator) -> DropoutOutput (output, mask?),
@@ -56,6 +57,31 @@ public func dropoutApply(
       var v = VectorMath.load(x, i, count: width) * lanes.mask(seed: seed, at: i)
       if accumulate { v = VectorMath.load(y, i, count: width) + v }
       VectorMath.store(v, y, i, count: width)
+      i += 16
+    }
+  }
+}
+
+/// `y = residual + x ⊙ mask` with the mask of `seed` made on the fly: the residual connection
+/// around a dropped-out sub-layer (Vaswani et al. §5.4) in one pass instead of two. The same
+/// bits as `dropoutApply` into a buffer followed by `vectorAdd` of the residual; `y` may be
+/// `residual`.
+///
+/// - Parameters:
+///   - x, residual, y: `[count]`.
+///   - probability: p in [0, 1).
+///   - seed: selects the mask.
+public func dropoutAdd(
+  _ x: UnsafePointer<Float>, residual: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+  count: Int, probability: Float, seed: UInt64
+) {
+  let lanes = MaskLanes(probability: probability)
+  VectorMath.forEachRange(count) { range in
+    var i = range.lowerBound
+    while i < range.upperBound {
+      let width = Swift.min(16, range.upperBound - i)
+      let dropped = VectorMath.load(x, i, count: width) * lanes.mask(seed: seed, at: i)
+      VectorMath.store(VectorMath.load(residual, i, count: width) + dropped, y, i, count: width)
       i += 16
     }
   }

@@ -122,4 +122,35 @@ final class AdamTests: XCTestCase {
     XCTAssertEqual(gradients[1].scalars[69], 2, accuracy: 1e-6)
     XCTAssertEqual(GradientClipping.globalNorm(gradients), 2.5, accuracy: 1e-6)
   }
+
+  func testThreadSplitGivesTheSameBits() {
+    // Parameters of awkward sizes, 99,946 elements in all, so that the two threads' share
+    // boundary falls inside a parameter and off a multiple of 16; a missing gradient between.
+    let shapes = [[7], [300, 301], [16], [3, 5], [9_608]]
+    var random = RandomGenerator(seed: 5)
+    let start = shapes.map { Tensor.uniform(shape: $0, low: -1, high: 1, using: &random) }
+    let gradients: [Tensor?] = shapes.enumerated().map { index, shape in
+      index == 2 ? nil : Tensor.uniform(shape: shape, low: -1, high: 1, using: &random)
+    }
+    func run(threads: Int) -> [[UInt32]] {
+      let saved = Parallel.threadCount
+      Parallel.threadCount = threads
+      defer { Parallel.threadCount = saved }
+      var values = start
+      var adam = Adam(parameters: shapes.map { (name: "p", shape: $0) })
+      for step in 1...3 {
+        adam.step(
+          &values, gradients: gradients, learningRate: 1e-2 * Float(step), gradientScale: 0.7)
+      }
+      return (values + adam.firstMoments + adam.secondMoments).map {
+        $0.scalars.map(\.bitPattern)
+      }
+    }
+    let one = run(threads: 1)
+    XCTAssertEqual(one, run(threads: 2))
+    XCTAssertEqual(one, run(threads: 3))
+    // The parameter without a gradient kept its value; the others moved.
+    XCTAssertEqual(one[2], start[2].scalars.map(\.bitPattern))
+    XCTAssertNotEqual(one[1], start[1].scalars.map(\.bitPattern))
+  }
 }

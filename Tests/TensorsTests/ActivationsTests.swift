@@ -77,4 +77,31 @@ final class ActivationsTests: XCTestCase {
       input: x, outputGradient: Tensor(shape: [2, 2], repeating: 1), into: &dx, accumulate: false)
     assertClose(dx.scalars, x.scalars.map { geluDerivativeReference(Double($0)) })
   }
+
+  func testBiasReLUIsBiasAddThenReLUBitForBit() {
+    // Widths with a tail, and 700 rows so that two threads split them; the in-place form too.
+    for columns in [1, 15, 16, 17, 100] {
+      let rows = 700
+      let x = randomArray(rows * columns, seed: 26, low: -3, high: 3)
+      let bias = randomArray(columns, seed: 27)
+      var separate = [Float](repeating: .nan, count: rows * columns)
+      separate = separate.mutated {
+        vectorAddRowVector(x, bias, into: $0, rows: rows, columns: columns)
+      }
+      separate = separate.mutated { reluForward($0, into: $0, count: rows * columns) }
+      let fused = x.mutated {
+        biasReLUForward($0, bias: bias, into: $0, rows: rows, columns: columns)
+      }
+      XCTAssertEqual(fused.map(\.bitPattern), separate.map(\.bitPattern), "D = \(columns)")
+      XCTAssertTrue(fused.contains(0) && fused.contains { $0 > 0 })
+      assertSameWithOneAndTwoThreads {
+        [Float](repeating: .nan, count: rows * columns).mutated {
+          biasReLUForward(x, bias: bias, into: $0, rows: rows, columns: columns)
+        }
+      }
+    }
+    var tensor = Tensor(shape: [2, 2], scalars: [-1, 2, 0.5, -3])
+    addBiasReLU(&tensor, bias: Tensor(shape: [2], scalars: [0.5, 1]))
+    XCTAssertEqual(tensor.scalars, [0, 3, 1, 0])
+  }
 }

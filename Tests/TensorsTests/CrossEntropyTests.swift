@@ -150,4 +150,42 @@ final class CrossEntropyTests: XCTestCase {
         + output.statistics.scalars + gradient.scalars
     }
   }
+
+  func testForwardWithGradientMatchesBackward() {
+    // The gradient written by the forward against the backward's, and the same totals.
+    for vocabulary in [1, 15, 16, 17, 1000] {
+      let rows = 301  // odd, split over two threads
+      let logits = Tensor(
+        shape: [rows, vocabulary],
+        scalars: randomArray(rows * vocabulary, seed: UInt64(40 + vocabulary), low: -8, high: 8))
+      let ids = targets(rows: rows, vocabulary: vocabulary, seed: 41)
+      for smoothing: Float in [0, 0.1] {
+        let plain = crossEntropy(
+          logits: logits, targets: ids, labelSmoothing: smoothing, ignoreIndex: ignore)
+        let scale = 1 / Float(max(plain.totals.count, 1))
+        var expected = Tensor(shape: [rows, vocabulary], repeating: 0)
+        crossEntropyBackward(
+          logits: logits, targets: ids, statistics: plain.statistics, labelSmoothing: smoothing,
+          ignoreIndex: ignore, scale: scale, into: &expected, accumulate: false)
+        let (totals, gradient) = crossEntropyWithGradient(
+          logits: logits, targets: ids, labelSmoothing: smoothing, ignoreIndex: ignore,
+          gradientScale: scale)
+        XCTAssertEqual(totals, plain.totals, "V = \(vocabulary)")
+        XCTAssertEqual(gradient.shape, [rows, vocabulary])
+        assertClose(
+          gradient.scalars, expected.scalars.map(Double.init), absolute: 1e-9, relative: 1e-5,
+          "V = \(vocabulary) ε = \(smoothing)")
+        // Ignored rows (every third) are exactly 0.
+        XCTAssertTrue(gradient.scalars[vocabulary..<2 * vocabulary].allSatisfy { $0 == 0 })
+      }
+    }
+    let logits = Tensor(shape: [300, 100], scalars: randomArray(30_000, seed: 42))
+    let ids = targets(rows: 300, vocabulary: 100, seed: 43)
+    assertSameWithOneAndTwoThreads {
+      crossEntropyWithGradient(
+        logits: logits, targets: ids, labelSmoothing: 0.1, ignoreIndex: ignore,
+        gradientScale: 0.01
+      ).gradient.scalars
+    }
+  }
 }

@@ -61,4 +61,33 @@ final class DropoutApplyTests: XCTestCase {
       }
     }
   }
+
+  func testAddIsResidualPlusInputTimesReferenceMask() {
+    for n in counts {
+      for (p, seed) in settings {
+        let x = randomArray(n, seed: 4)
+        let residual = randomArray(n, seed: 5)
+        let mask = [Float](repeating: 0, count: n).mutated {
+          dropoutMaskReference(into: $0, count: n, probability: p, seed: seed)
+        }
+        let y = [Float](repeating: .nan, count: n).mutated {
+          dropoutAdd(x, residual: residual, into: $0, count: n, probability: p, seed: seed)
+        }
+        let expected = (0..<n).map { residual[$0] + x[$0] * mask[$0] }
+        XCTAssertEqual(y.map(\.bitPattern), expected.map(\.bitPattern), "n = \(n), p = \(p)")
+        // In place over the residual, as the residual stream could be.
+        let inPlace = residual.mutated {
+          dropoutAdd(x, residual: $0, into: $0, count: n, probability: p, seed: seed)
+        }
+        XCTAssertEqual(inPlace.map(\.bitPattern), expected.map(\.bitPattern), "n = \(n)")
+      }
+    }
+    let n = 70_001
+    let (x, residual) = (randomArray(n, seed: 6), randomArray(n, seed: 7))
+    assertSameWithOneAndTwoThreads {
+      [Float](repeating: 0, count: n).mutated {
+        dropoutAdd(x, residual: residual, into: $0, count: n, probability: 0.3, seed: 12)
+      }
+    }
+  }
 }
