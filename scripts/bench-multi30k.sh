@@ -15,14 +15,17 @@
 #   --average   average the newest N step checkpoints too (default 5; 0 = off; fewer if fewer
 #               were saved, none if under 2); the final model is whichever of best/ and the
 #               average scores higher on val (same beam)
-#   --beam, --alpha   test decoding (default 4 and 0.6, sacreBLEU's default 13a BLEU and chrF2)
+#   --beam, --alpha   test decoding (default 4 and 0.6, sacreBLEU's default 13a BLEU and chrF2);
+#               a comma-separated --alpha (0.6,1.0) scores each α on val with every candidate
+#               checkpoint and decodes test with the pair that scores highest there
 #   --set       more config overrides, passed to `train`
 #
 # The time limit counts training steps and validations; learning the BPE model before, and the
 # final validation, test decoding and averaging after, come on top (the wall time says how much).
 # With the recipe's training.max_steps "auto" the trainer plans the steps that fit the budget at
-# the end of its warm-up and re-plans them once halfway through the decay; the line reports the
-# final planned steps and the part of the budget used up to the stop.
+# the end of its warm-up and re-plans them once halfway through the decay (earlier when the
+# first plan falls behind); the line reports the final planned steps and the part of the budget
+# used up to the stop.
 # Relative paths are taken from the current directory. The binary is the checkout's
 # .build/release/transformer-cli, built if missing; BIN=path overrides it.
 set -euo pipefail
@@ -36,7 +39,7 @@ data=""
 run=runs/multi30k-en-de-bench
 average=5
 beam=4
-alpha=0.6
+alphas=0.6
 threads=()
 overrides=()
 while [ $# -gt 0 ]; do
@@ -47,15 +50,19 @@ while [ $# -gt 0 ]; do
     --output) run="${2:?--output needs a directory}"; shift 2 ;;
     --average) average="${2:?--average needs a count}"; shift 2 ;;
     --beam) beam="${2:?--beam needs a size}"; shift 2 ;;
-    --alpha) alpha="${2:?--alpha needs a value}"; shift 2 ;;
+    --alpha) alphas="${2:?--alpha needs a value}"; shift 2 ;;
     --threads) threads=(--threads "${2:?--threads needs a count}"); shift 2 ;;
     --set) overrides+=(--set "${2:?--set needs path=value}"); shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument '$1' (see --help)" ;;
   esac
 done
 [[ "$minutes" =~ ^[0-9]+([.][0-9]+)?$ ]] || fail "--minutes must be a number, got '$minutes'"
 [[ "$average" =~ ^[0-9]+$ ]] || fail "--average must be a whole number, got '$average'"
+[[ "$alphas" =~ ^[0-9]+([.][0-9]+)?(,[0-9]+([.][0-9]+)?)*$ ]] \
+  || fail "--alpha must be a number or a comma-separated list of numbers, got '$alphas'"
+IFS=, read -r -a alpha_list <<<"$alphas"
+alpha="${alpha_list[0]}"
 [ -f "$config" ] || fail "no such config file '$config'"
 
 files="train.en train.de val.en val.de test_2016_flickr.en test_2016_flickr.de"
@@ -97,9 +104,9 @@ trained=$(date +%s)
 # A member of a one-member-a-line JSON file (summary.json) or of a one-line JSON object.
 member() { sed -n "s/.*\"$2\": *\([^,}]*\).*/\1/p" "$1" | head -1 | tr -d '"'; }
 
-bleu_of() {  # checkpoint source reference → BLEU with the test decoding settings
+bleu_of() {  # checkpoint source reference alpha → BLEU with the test beam
   "$bin" eval --bleu --json "${threads[@]}" --checkpoint "$1" --source "$2" --reference "$3" \
-    --beam "$beam" --alpha "$alpha" >"$run/eval.tmp" || fail "eval of $1 failed"
+    --beam "$beam" --alpha "$4" >"$run/eval.tmp" || fail "eval of $1 failed"
   member "$run/eval.tmp" bleu
 }
 
@@ -115,19 +122,37 @@ if [ "$average" -gt "$saved" ]; then
   [ "$average" -gt 0 ] && echo "bench-multi30k: only $saved step checkpoints saved; averaging $saved" >&2
   average=$saved
 fi
+candidates=("$run/best")
 if [ "$average" -ge 2 ]; then
   "$bin" average --last "$average" --output "$run/averaged" "$run" >&2 \
     || fail "averaging the last $average checkpoints failed"
-  best_val=$(bleu_of "$run/best" "$data/val.en" "$data/val.de")
-  averaged_val=$(bleu_of "$run/averaged" "$data/val.en" "$data/val.de")
-  echo "bench-multi30k: val BLEU (beam $beam): best/ $best_val, average of last $average $averaged_val" >&2
-  if awk -v a="$averaged_val" -v b="$best_val" 'BEGIN { exit !(a > b) }'; then
-    final="$run/averaged"
-    chosen="average of the last $average checkpoints"
-  fi
-else
-  best_val=""
-  averaged_val=""
+  candidates+=("$run/averaged")
+fi
+# Every choice on val: best/ or the average, and α when more than one is given. The first
+# candidate with the highest val BLEU wins, so a tie keeps best/ and the first α.
+best_val=""
+averaged_val=""
+val_scores=""
+if [ "${#candidates[@]}" -gt 1 ] || [ "${#alpha_list[@]}" -gt 1 ]; then
+  top=""
+  for candidate in "${candidates[@]}"; do
+    for a in "${alpha_list[@]}"; do
+      score=$(bleu_of "$candidate" "$data/val.en" "$data/val.de" "$a")
+      name=$([ "$candidate" = "$run/best" ] && echo "best/" || echo "average of last $average")
+      echo "bench-multi30k: val BLEU (beam $beam, alpha $a): $name $score" >&2
+      val_scores+="${val_scores:+, }{\"checkpoint\": \"$name\", \"alpha\": $a, \"val_bleu\": $score}"
+      if [ "$a" = "$alpha" ] || [ "${#alpha_list[@]}" -eq 1 ]; then
+        if [ "$candidate" = "$run/best" ]; then best_val=$score; else averaged_val=$score; fi
+      fi
+      if [ -z "$top" ] || awk -v s="$score" -v t="$top" 'BEGIN { exit !(s > t) }'; then
+        top=$score
+        final=$candidate
+        chosen_alpha=$a
+      fi
+    done
+  done
+  alpha=$chosen_alpha
+  if [ "$final" = "$run/averaged" ]; then chosen="average of the last $average checkpoints"; fi
 fi
 
 hypotheses="$run/test-beam$beam.txt"
@@ -177,6 +202,7 @@ cat >"$run/bench-multi30k.json.tmp" <<EOF
   "translations": "$hypotheses",
   "val_bleu_best": ${best_val:-null},
   "val_bleu_averaged": ${averaged_val:-null},
+  "val_choices": [${val_scores}],
   "epochs": $epochs,
   "steps": $steps,
   "planned_steps": ${planned:-null},

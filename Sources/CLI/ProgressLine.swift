@@ -87,7 +87,9 @@ enum ProgressLine {
     return text
   }
 
-  /// The line for the re-plan of a `max_steps: "auto"` plan, halfway through the decay:
+  /// The line for the re-plan of a `max_steps: "auto"` plan, halfway through the decay (or
+  /// earlier: "re-planned at step 120, early, as the first plan would end at 41:30 (103.8 % of
+  /// the budget): …"):
   /// `plan:   re-planned at step 397, halfway through the decay: 912 steps instead of 754, as a
   /// step since the warm-up took 0.620 s (mean of 357 steps) against 0.740 s in the warm-up,
   /// 21.0 s a validation; stop predicted at 19:30 (97.5 % of the budget); the learning rate
@@ -99,8 +101,17 @@ enum ProgressLine {
       replan.totalSteps == replan.firstTotalSteps
       ? "\(count(replan.totalSteps, "step")) as first planned"
       : "\(count(replan.totalSteps, "step")) instead of \(replan.firstTotalSteps)"
+    let why: String
+    switch replan.trigger {
+    case .midpoint: why = "halfway through the decay"
+    case .behind(let fraction):
+      why =
+        "early, as the first plan would end at "
+        + "\(TrainingFormat.duration(fraction * replan.plan.budgetSeconds)) "
+        + "(\(fixed(100 * fraction, 1)) % of the budget)"
+    }
     var text =
-      "plan:   re-planned at step \(replan.step), halfway through the decay: \(outcome), as a "
+      "plan:   re-planned at step \(replan.step), \(why): \(outcome), as a "
       + "step since the warm-up took \(fixed(plan.secondsPerStep, 3)) s (mean of "
       + "\(count(timing.steps, "step"))) against \(fixed(warmUp.secondsPerStep, 3)) s in the "
       + "warm-up, \(fixed(plan.secondsPerValidation, 1)) s a validation; stop predicted at "

@@ -24,12 +24,12 @@ enum SourceLengthCheck {
     let limit = translator.maxSourcePieces
     let c = translator.model.configuration
     let learned = c.positions == .learned
+    let decoderOnlyPositions = c.isDecoderOnly ? c.maxPositions : nil
     var warnings: [String] = []
     for (offset, line) in lines.enumerated() {
       let count = translator.sourcePieceCount(line)
       guard count > limit else { continue }
       let place = input.map { "line \(firstLineNumber + offset) of \($0)" } ?? "the sentence"
-      let decoderOnlyPositions = c.isDecoderOnly ? c.maxPositions : nil
       if learned {
         throw RuntimeError(
           refusal(

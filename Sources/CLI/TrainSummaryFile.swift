@@ -27,7 +27,7 @@ import Training
 ///     }
 ///
 /// `planned_steps` is there for `max_steps: "auto"` (the final count), `first_planned_steps` and
-/// `replanned_at_step` when it re-planned halfway through the decay; `stopped_at_s` is the clock
+/// `replanned_at_step` when it re-planned (halfway through the decay, or earlier when behind); `stopped_at_s` is the clock
 /// when training stopped, before the final validation and test decoding that `elapsed_s`
 /// includes, and `budget_used` its fraction of `budget_s` (`max_time_minutes`).
 ///

@@ -144,6 +144,30 @@ func storeRow(
   }
 }
 
+/// Writes the dK and dV of a key tile's `rows` keys, accumulated in rows of `paddedSize`, into
+/// the gradients' rows of `headSize` from `offset` (adding to them when `accumulate…`); a nil
+/// gradient is not wanted. The two-pass and the fused backward end each key tile with it.
+@inline(__always)
+func storeKeyValueRows(
+  key keyAccumulator: UnsafeMutablePointer<Float>,
+  value valueAccumulator: UnsafeMutablePointer<Float>, rows: Int, paddedSize: Int, headSize: Int,
+  into keyGradient: UnsafeMutablePointer<Float>?, accumulateKey: Bool,
+  _ valueGradient: UnsafeMutablePointer<Float>?, accumulateValue: Bool, at offset: Int
+) {
+  for r in 0..<rows {
+    if let keyGradient {
+      storeRow(
+        keyAccumulator + r * paddedSize, into: keyGradient + offset + r * headSize,
+        count: headSize, accumulate: accumulateKey)
+    }
+    if let valueGradient {
+      storeRow(
+        valueAccumulator + r * paddedSize, into: valueGradient + offset + r * headSize,
+        count: headSize, accumulate: accumulateValue)
+    }
+  }
+}
+
 /// The inputs every pass reads.
 struct BackwardPass {
   let visibility: AttentionVisibility
@@ -411,18 +435,10 @@ struct BackwardPass {
             t0 += tileQueries
           }
         }
-        for r in 0..<keyRows {
-          if let keyGradient {
-            storeRow(
-              keyAccumulator + r * paddedSize, into: keyGradient + kvOffset + r * headSize,
-              count: headSize, accumulate: accumulateKey)
-          }
-          if let valueGradient {
-            storeRow(
-              valueAccumulator + r * paddedSize, into: valueGradient + kvOffset + r * headSize,
-              count: headSize, accumulate: accumulateValue)
-          }
-        }
+        storeKeyValueRows(
+          key: keyAccumulator, value: valueAccumulator, rows: keyRows, paddedSize: paddedSize,
+          headSize: headSize, into: keyGradient, accumulateKey: accumulateKey, valueGradient,
+          accumulateValue: accumulateValue, at: kvOffset)
       }
     }
   }

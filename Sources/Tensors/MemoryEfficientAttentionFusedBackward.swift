@@ -115,18 +115,10 @@ extension BackwardPass {
               t0 += tileRows
             }
           }
-          for r in 0..<keyRows {
-            if let keyGradient {
-              storeRow(
-                keyAccumulator + r * paddedSize, into: keyGradient + kvOffset + r * headSize,
-                count: headSize, accumulate: accumulateKey)
-            }
-            if let valueGradient {
-              storeRow(
-                valueAccumulator + r * paddedSize, into: valueGradient + kvOffset + r * headSize,
-                count: headSize, accumulate: accumulateValue)
-            }
-          }
+          storeKeyValueRows(
+            key: keyAccumulator, value: valueAccumulator, rows: keyRows, paddedSize: paddedSize,
+            headSize: headSize, into: keyGradient, accumulateKey: accumulateKey, valueGradient,
+            accumulateValue: accumulateValue, at: kvOffset)
         }
         guard let queryGradient else { continue }
         for h in (g * group)..<((g + 1) * group) {

@@ -68,17 +68,22 @@ public struct MetricsLog: Sendable {
 
   /// The line for the re-plan of a `max_steps: "auto"` plan, at the step it was made after:
   /// `{"step":1685,"planned_steps":2890,"first_planned_steps":2971,"s_per_step":0.73,…}` with
-  /// the other members of the plan's line.
+  /// the other members of the plan's line, and for an early re-plan `"first_predicted_s"`, the
+  /// clock at which the first plan would have ended.
   public static func line(for replan: StepReplan) -> String {
     let plan = replan.plan
-    return object([
+    var members: [(String, JSONValue)] = [
       ("step", .integer(replan.step)), ("planned_steps", .integer(replan.totalSteps)),
       ("first_planned_steps", .integer(replan.firstTotalSteps)),
       ("s_per_step", number(plan.secondsPerStep)),
       ("s_per_validation", number(plan.secondsPerValidation)),
       ("budget_s", number(plan.budgetSeconds)), ("elapsed_s", number(plan.elapsedSeconds)),
       ("predicted_s", number(replan.predictedSeconds)),
-    ])
+    ]
+    if case .behind(let fraction) = replan.trigger {
+      members.append(("first_predicted_s", number(fraction * plan.budgetSeconds)))
+    }
+    return object(members)
   }
 
   /// The line for the test set's score after training.

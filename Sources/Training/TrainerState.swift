@@ -31,7 +31,7 @@ public struct TrainerState: Equatable, Sendable {
   /// value, or its saved position would point at other batches.
   public var batchFingerprint: UInt64 = 0
   /// The step count `training.max_steps: "auto"` planned, once it is fixed (at the end of the
-  /// warm-up), and re-planned halfway through the decay; a resumed run keeps it. Nil for a
+  /// warm-up), and re-planned once in the decay; a resumed run keeps it. Nil for a
   /// fixed limit or before the plan.
   public var plannedSteps: Int?
   /// What the plan is measured from: the warm-up after its first fifth.

@@ -18,7 +18,8 @@ public enum TrainingEvent: Sendable {
   case resumedPlan(steps: Int)
   /// `max_steps: "auto"` was planned from `timing` (at the end of the warm-up).
   case planned(StepPlan, timing: StepTiming)
-  /// `max_steps: "auto"` was re-planned halfway through the decay from `timing`, the
+  /// `max_steps: "auto"` was re-planned (at the midpoint of the decay, or earlier when behind) from
+  /// `timing`, the
   /// measurements since the warm-up (`warmUp`: those the plan was made from).
   case replanned(StepReplan, timing: StepTiming, warmUp: StepTiming)
   /// A warning that does not stop the run (a changed setting on resume).

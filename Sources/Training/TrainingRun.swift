@@ -18,7 +18,8 @@ import Tokenizer
 ///   are planned (``StepPlan``) from the measured seconds of a step and of a validation, and
 ///   fixed: the number goes into `config.json`, the checkpoints and the state (for `--resume`),
 ///   a line into `metrics.jsonl`, and the linear schedule decays to 0 there; halfway through
-///   the decay the count is re-planned once from the speed since the warm-up (``StepReplan``),
+///   the decay (or earlier, when the first plan would overrun the budget) the count is
+///   re-planned once from the speed since the warm-up (``StepReplan``),
 ///   recorded the same way, and the decay bends there towards the new count;
 /// - every `valid_every` steps (0: at the end of each epoch) the model is validated and a
 ///   checkpoint installed as `last/`, as `best/` when the validation is the best so far, and
@@ -435,7 +436,7 @@ public final class TrainingRun {
   /// Plans `max_steps: "auto"` when the warm-up has ended and no plan is made yet: fixes the
   /// number in the trainer, writes it into `config.json` and `metrics.jsonl` and reports it.
   ///
-  /// ``replanIfDue()`` re-plans it once, halfway through the decay.
+  /// ``replanIfDue()`` re-plans it once, halfway through the decay or earlier when behind.
   ///
   /// - Returns: whether a plan was made.
   @discardableResult
@@ -480,8 +481,8 @@ public final class TrainingRun {
     return true
   }
 
-  /// Re-plans `max_steps: "auto"` once, after the midpoint of the first plan's decay
-  /// (``StepReplan``), from the mean step time since the warm-up, the latest validation's time
+  /// Re-plans `max_steps: "auto"` once, after the midpoint of the first plan's decay, or at an
+  /// earlier tenth of it when the first plan would overrun the budget (``StepReplan``), from the mean step time since the warm-up, the latest validation's time
   /// and the clock: fixes the new count and the bend of the decay in the trainer, writes them
   /// into `config.json` and `metrics.jsonl` and reports them.
   ///
@@ -493,22 +494,40 @@ public final class TrainingRun {
   @discardableResult
   private func replanIfDue() throws(TrainingError) -> Bool {
     let training = config.training
+    let step = trainer.state.step
     guard plansSteps, trainer.state.replan == nil, let first = trainer.state.plannedSteps,
-      let replanStep = StepReplan.step(warmupSteps: training.warmupSteps, firstTotalSteps: first),
-      trainer.state.step >= replanStep, trainer.state.decayTiming.steps > 0
+      let midpoint = StepReplan.step(warmupSteps: training.warmupSteps, firstTotalSteps: first),
+      trainer.state.decayTiming.steps > 0
     else { return false }
-    // Every process re-plans from the same figures, as for the plan.
+    let atMidpoint = step >= midpoint
+    guard
+      atMidpoint
+        || StepReplan.isEarlyCheck(
+          step: step, warmupSteps: training.warmupSteps, firstTotalSteps: first)
+    else { return false }
+    // Every process re-plans from the same figures, as for the plan (and decides to re-plan
+    // early from them, so that all do or none does).
     _ = trainer.agree(stopRequested: false)
     let timing = trainer.agreedTiming(sinceWarmUp: true)
     let warmUp = trainer.agreedTiming()
     // The latest validation: since the warm-up when one fell there, else the warm-up's last.
     let validationSeconds =
       timing.validations > 0 ? timing.secondsPerValidation : warmUp.secondsPerValidation
+    let budget = training.maxTimeMinutes * 60
+    let elapsed = trainer.state.elapsedSeconds
+    var trigger = StepReplan.Trigger.midpoint
+    if !atMidpoint {
+      let fraction = StepReplan.firstPlanFraction(
+        firstTotalSteps: first, budgetSeconds: budget, elapsedSeconds: elapsed, stepsDone: step,
+        secondsPerStep: timing.secondsPerStep, secondsPerValidation: validationSeconds,
+        validationInterval: training.validationInterval)
+      guard fraction > 1 else { return false }
+      trigger = .behind(firstPlanFraction: fraction)
+    }
     let replan = StepReplan(
-      firstTotalSteps: first, budgetSeconds: training.maxTimeMinutes * 60,
-      elapsedSeconds: trainer.state.elapsedSeconds, stepsDone: trainer.state.step,
+      firstTotalSteps: first, budgetSeconds: budget, elapsedSeconds: elapsed, stepsDone: step,
       secondsPerStep: timing.secondsPerStep, secondsPerValidation: validationSeconds,
-      validationInterval: training.validationInterval)
+      validationInterval: training.validationInterval, trigger: trigger)
     trainer.adopt(plannedSteps: replan.totalSteps, replan: replan.replan)
     config = trainer.config
     if group.isPrimary {

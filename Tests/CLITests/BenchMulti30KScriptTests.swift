@@ -110,6 +110,43 @@ final class BenchMulti30KScriptTests: XCTestCase {
     XCTAssertTrue(FileManager.default.fileExists(atPath: averaged))
   }
 
+  /// A list of α: every (checkpoint, α) pair is scored on val, and the test set is decoded with
+  /// the pair that scored highest there (the first one on a tie), which the line and the JSON
+  /// name.
+  func testAlphaIsChosenOnVal() throws {
+    try writeTinyBench()
+    let run = try runScript([
+      "--config", "tiny.json", "--data", "m30k", "--output", "runs/alpha", "--average", "2",
+      "--alpha", "0.6,1.0", "--minutes", "5", "--threads", "1",
+    ])
+    XCTAssertEqual(run.status, 0, run.errors)
+    let json = try Data(
+      contentsOf: URL(fileURLWithPath: directory.path("runs/alpha/bench-multi30k.json")))
+    let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: json) as? [String: Any])
+    let choices = try XCTUnwrap(summary["val_choices"] as? [[String: Any]])
+    XCTAssertEqual(
+      choices.map { "\($0["checkpoint"]!) \($0["alpha"]!)" },
+      ["best/ 0.6", "best/ 1", "average of last 2 0.6", "average of last 2 1"])
+    let scores = try choices.map { try XCTUnwrap($0["val_bleu"] as? Double) }
+    let top = try XCTUnwrap(scores.max())
+    let first = try XCTUnwrap(scores.firstIndex(of: top))
+    let alpha = try XCTUnwrap(summary["alpha"] as? Double)
+    XCTAssertEqual(alpha, first % 2 == 0 ? 0.6 : 1.0)
+    XCTAssertEqual(
+      summary["checkpoint"] as? String,
+      first < 2 ? "best" : "average of the last 2 checkpoints")
+    XCTAssertEqual(summary["val_bleu_best"] as? Double, scores[0])
+    XCTAssertEqual(summary["val_bleu_averaged"] as? Double, scores[2])
+    XCTAssertTrue(run.output.contains("(beam 4, alpha \(first % 2 == 0 ? "0.6" : "1.0"), "), run.output)
+
+    let bad = try runScript(["--data", "m30k", "--alpha", "0.6,,1"])
+    XCTAssertEqual(bad.status, 1)
+    XCTAssertEqual(
+      bad.errors,
+      "bench-multi30k: --alpha must be a number or a comma-separated list of numbers, got "
+        + "'0.6,,1'\n")
+  }
+
   /// With `max_steps` "auto" on a budget of 6 seconds the line and the JSON report the plan.
   func testAutoStepsAreReported() throws {
     try writeTinyBench()

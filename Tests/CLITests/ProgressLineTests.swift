@@ -147,6 +147,19 @@ final class ProgressLineTests: XCTestCase {
     XCTAssertTrue(
       ProgressLine.replan(over, timing: timing, warmUp: warmUp).hasSuffix(
         "; no further step fits the budget, so the time limit may stop the run first"))
+    let early = StepReplan(
+      firstTotalSteps: 34, budgetSeconds: 60, elapsedSeconds: 13.5, stepsDone: 8,
+      secondsPerStep: 1.5, secondsPerValidation: 4, validationInterval: 5,
+      trigger: .behind(firstPlanFraction: 72.5 / 60))
+    // 72.5 s: the clock's rounding of the half second is not what is tested.
+    let earlyLine = ProgressLine.replan(early, timing: timing, warmUp: warmUp)
+    XCTAssertTrue(
+      earlyLine.hasPrefix("plan:   re-planned at step 8, early, as the first plan would end at 1:1"),
+      earlyLine)
+    XCTAssertTrue(
+      earlyLine.contains(
+        " (120.8 % of the budget): 27 steps instead of 34, as a step since the warm-up took "
+          + "1.500 s"), earlyLine)
 
     var summary = TrainingSummary(
       reason: .maxSteps(799), steps: 799, epochs: 3, elapsedSeconds: 1180,

@@ -186,20 +186,66 @@ final class AutoStepsTests: XCTestCase {
     XCTAssertEqual(saved.training.replanned, DecayReplan(step: 19, firstTotalSteps: Self.planned))
   }
 
-  /// Steps half as fast after the warm-up: the plan (34) would need 72.5 s and be cut by the
-  /// 60 s limit with the rate above 0; the re-plan stops at 27, at 58 s, the rate reaching 0.
-  func testASlowerMachineReplansFewerStepsAndStillEndsAtZero() throws {
+  /// Steps 1.5× slower after the warm-up: at the first early check (step 8, 13.5 s) the plan
+  /// (34) would end at 72.5 s, past the 60 s limit, so the run re-plans there instead of at the
+  /// midpoint (19): 27 steps, stopping at 58 s with the rate reaching 0
+  /// (`StepPlanTests.testFirstPlanFractionByHand`).
+  func testASlowerMachineReplansEarlyForFewerStepsAndStillEndsAtZero() throws {
     let (summary, events) = try train(try autoConfig(), clock: SimulatedClock(afterWarmUp: 1.5))
     let replan = try XCTUnwrap(replans(in: events).first)
-    XCTAssertEqual(replan.plan.elapsedSeconds, 38)
+    XCTAssertEqual(replans(in: events).count, 1)
+    XCTAssertEqual(replan.step, 8)
+    XCTAssertEqual(replan.plan.elapsedSeconds, 13.5)
+    XCTAssertEqual(replan.trigger, .behind(firstPlanFraction: 72.5 / 60))
     XCTAssertEqual(replan.totalSteps, 27)
     XCTAssertEqual(summary.reason, .maxSteps(27))
     XCTAssertEqual(summary.stoppedAtSeconds, 58)
     XCTAssertEqual(try XCTUnwrap(summary.budgetFraction), 58.0 / 60, accuracy: 1e-12)
+    XCTAssertEqual(summary.replan, DecayReplan(step: 8, firstTotalSteps: Self.planned))
     let rates = try rates()
-    XCTAssertEqual(try XCTUnwrap(rates[19]), 0.01 * 15 / 29, accuracy: 1e-12)
-    XCTAssertEqual(try XCTUnwrap(rates[26]), 0.01 * 15 / 29 / 8, accuracy: 1e-12)
+    let bend = 0.01 * 26 / 29
+    XCTAssertEqual(try XCTUnwrap(rates[8]), bend, accuracy: 1e-12)
+    XCTAssertEqual(try XCTUnwrap(rates[9]), bend * 18 / 19, accuracy: 1e-12)
+    XCTAssertEqual(try XCTUnwrap(rates[26]), bend / 19, accuracy: 1e-12)
     XCTAssertEqual(rates[27], 0)
+    let line = try XCTUnwrap(try tiny.metrics().last { $0["first_planned_steps"] != nil })
+    XCTAssertEqual(line["step"] as? Int, 8)
+    XCTAssertEqual(try XCTUnwrap(line["first_predicted_s"] as? Double), 72.5, accuracy: 1e-9)
+  }
+
+  /// Steps 3× slower right after the warm-up (the loaded machine that cut a 6-minute run at
+  /// step 52 of 67, before its midpoint re-plan): the midpoint (19) would come at 59 s and leave
+  /// no step, so the time limit would cut the decay with the rate at half its peak. The early
+  /// check at step 8 (18 s; the first plan would end at 116 s) re-plans 18 steps:
+  /// 18 + 10 · 3 + 2 validations · 4 = 56 s (19 would be 59 s). A run stopped at step 7 and
+  /// resumed re-plans at step 8 all the same, and trains the same steps.
+  func testAMuchSlowerMachineReplansEarlyAndIsNotCut() throws {
+    let whole = tiny.path("runs/whole")
+    let (summary, events) = try train(
+      try autoConfig(["output.dir=\(whole)"]), clock: SimulatedClock(afterWarmUp: 3))
+    let replan = try XCTUnwrap(replans(in: events).first)
+    XCTAssertEqual(replan.step, 8)
+    XCTAssertEqual(replan.trigger, .behind(firstPlanFraction: 116.0 / 60))
+    XCTAssertEqual(replan.totalSteps, 18)
+    XCTAssertEqual(summary.reason, .maxSteps(18))
+    XCTAssertEqual(summary.stoppedAtSeconds, 56)
+    XCTAssertEqual(try rates(in: whole)[18], 0)
+    let expected = try tiny.trainingLosses(in: whole)
+    XCTAssertEqual(expected.count, 18)
+
+    let resumed = tiny.path("runs/resumed")
+    let clock = SimulatedClock(afterWarmUp: 3)
+    let first = try train(
+      try autoConfig(["output.dir=\(resumed)"]), clock: clock, stopAfter: 7)
+    XCTAssertEqual(first.summary.reason, .interrupted)
+    XCTAssertTrue(replans(in: first.events).isEmpty)
+    let (again, againEvents) = try train(
+      try autoConfig(["output.dir=\(resumed)"]), clock: clock, resume: true)
+    XCTAssertEqual(replans(in: againEvents).map(\.step), [8])
+    XCTAssertEqual(again.reason, .maxSteps(18))
+    XCTAssertEqual(try tiny.trainingLosses(in: resumed), expected)
+    let saved = try RunConfig(contentsOf: "\(resumed)/config.json", checkingFiles: false)
+    XCTAssertEqual(saved.training.replanned, DecayReplan(step: 8, firstTotalSteps: Self.planned))
   }
 
   /// The re-planned run's config.json (max_steps 44 and the re-plan) reruns the same learning

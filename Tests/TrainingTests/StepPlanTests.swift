@@ -96,6 +96,51 @@ final class StepPlanTests: XCTestCase {
     XCTAssertNil(StepReplan.step(warmupSteps: 5, firstTotalSteps: 5))
   }
 
+  /// Before the midpoint a run asks after every ⌈(N₁ − w) / 10⌉ steps of the decay whether its
+  /// first plan still fits: for w 5, N₁ 34 (midpoint 19) after steps 8, 11, 14 and 17.
+  func testEarlyChecksFallOnTenthsOfTheDecayBeforeTheMidpoint() {
+    let checks = (0...40).filter {
+      StepReplan.isEarlyCheck(step: $0, warmupSteps: 5, firstTotalSteps: 34)
+    }
+    XCTAssertEqual(checks, [8, 11, 14, 17])
+    // The Multi30K recipe's scale: 400 warm-up steps, 2,900 planned; every 250 steps.
+    let recipe = (0...3000).filter {
+      StepReplan.isEarlyCheck(step: $0, warmupSteps: 400, firstTotalSteps: 2900)
+    }
+    XCTAssertEqual(recipe, [650, 900, 1150, 1400])
+    XCTAssertEqual(StepReplan.step(warmupSteps: 400, firstTotalSteps: 2900), 1650)
+    // A decay of one step has no midpoint and no check; one of two steps checks nowhere
+    // before its midpoint.
+    XCTAssertFalse((0...10).contains {
+      StepReplan.isEarlyCheck(step: $0, warmupSteps: 5, firstTotalSteps: 6)
+    })
+    XCTAssertFalse((0...10).contains {
+      StepReplan.isEarlyCheck(step: $0, warmupSteps: 5, firstTotalSteps: 7)
+    })
+  }
+
+  /// Hand-worked: steps 1.5 s after the warm-up, at step 8 after 13.5 s (5 steps of 1 s, the
+  /// 4 s validation at 5, 3 steps of 1.5 s). The first plan, 34 steps, would end at
+  /// 13.5 + 26 · 1.5 + 5 validations · 4 = 72.5 s, 120.8 % of 60 s; at 1 s a step it would end
+  /// at 13.5 + 26 + 20 = 59.5 s (99.2 %), still inside the budget.
+  func testFirstPlanFractionByHand() {
+    func fraction(_ secondsPerStep: Double) -> Double {
+      StepReplan.firstPlanFraction(
+        firstTotalSteps: 34, budgetSeconds: 60, elapsedSeconds: 13.5, stepsDone: 8,
+        secondsPerStep: secondsPerStep, secondsPerValidation: 4, validationInterval: 5)
+    }
+    XCTAssertEqual(fraction(1.5), 72.5 / 60, accuracy: 1e-12)
+    XCTAssertEqual(fraction(1), 59.5 / 60, accuracy: 1e-12)
+    let early = StepReplan(
+      firstTotalSteps: 34, budgetSeconds: 60, elapsedSeconds: 13.5, stepsDone: 8,
+      secondsPerStep: 1.5, secondsPerValidation: 4, validationInterval: 5,
+      trigger: .behind(firstPlanFraction: fraction(1.5)))
+    // 13.5 + 19 · 1.5 + 4 · 4 = 58 for 27 steps; 28 would be 59.5.
+    XCTAssertEqual(early.totalSteps, 27)
+    XCTAssertEqual(early.predictedSeconds, 58)
+    XCTAssertEqual(early.replan, DecayReplan(step: 8, firstTotalSteps: 34))
+  }
+
   /// The Multi30K case of steps getting faster after the warm-up (1,213 → 1,446 tok/s): planned
   /// 754 for a 20-minute budget at 1.40 s a step, re-planned at step 397 from 1.174 s a step.
   func testAFasterMachinePlansMoreSteps() {
