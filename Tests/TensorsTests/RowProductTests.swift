@@ -39,6 +39,51 @@ final class RowProductTests: XCTestCase {
     }
   }
 
+  /// The tiles, the four-row steps and their tails change no rounding: every output is the
+  /// in-order Float sum `((x₀w₀ + x₁w₁) + x₂w₂) + …`, bit for bit.
+  func testRowProductIsTheInOrderSum() {
+    for (rows, inner, columns) in [(1, 258, 1100), (2, 6, 600), (3, 3, 40), (1, 256, 256)] {
+      let x = randomArray(rows * inner, seed: 8)
+      let w = randomArray(inner * columns, seed: 9)
+      let product = [Float](repeating: .nan, count: rows * columns).mutated {
+        rowProduct(x, w, into: $0, rows: rows, inner: inner, columns: columns)
+      }
+      var differing = 0
+      for r in 0..<rows {
+        for j in 0..<columns {
+          var sum: Float = 0
+          for p in 0..<inner { sum = sum + x[r * inner + p] * w[p * columns + j] }
+          if product[r * columns + j].bitPattern != sum.bitPattern { differing += 1 }
+        }
+      }
+      XCTAssertEqual(differing, 0, "\(rows)×\(inner)×\(columns): outputs not the in-order sum")
+    }
+  }
+
+  /// Four columns side by side sum each column exactly as one column alone is summed.
+  func testTransposedColumnsAsIfAlone() {
+    for (rows, inner, columns) in [(1, 256, 11), (3, 37, 9), (2, 16, 4)] {
+      let x = randomArray(rows * inner, seed: 10)
+      let e = randomArray(columns * inner, seed: 11)
+      let together = [Float](repeating: .nan, count: rows * columns).mutated {
+        rowProductTransposed(x, e, into: $0, rows: rows, inner: inner, columns: columns)
+      }
+      var differing = 0
+      for n in 0..<columns {
+        let alone = [Float](repeating: .nan, count: rows).mutated { y in
+          e.withUnsafeBufferPointer {
+            rowProductTransposed(
+              x, $0.baseAddress! + n * inner, into: y, rows: rows, inner: inner, columns: 1)
+          }
+        }
+        for r in 0..<rows where together[r * columns + n].bitPattern != alone[r].bitPattern {
+          differing += 1
+        }
+      }
+      XCTAssertEqual(differing, 0, "\(rows)×\(inner)×\(columns): columns differ from alone")
+    }
+  }
+
   func testSameWithOneAndTwoThreads() {
     // 1000 columns of depth 70: enough tasks to split over two threads.
     let (rows, inner, columns) = (3, 70, 1000)
