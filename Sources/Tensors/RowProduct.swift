@@ -15,7 +15,9 @@
 // row, keeping the M output rows in L1. Threads split the output columns, so every element is
 // summed in the same order whatever the thread count. Handing a share to the second thread costs
 // about a microsecond (`WorkerPool`'s spinning workers), so even a [1, 256]·[256, 256] product
-// is split: at one row, two cores stream the weights faster than one.
+// is split, at one row, two cores stream the weights faster than one; but only while the
+// workers answer at once (`WorkerResponsiveness`): on a machine busy with other work small
+// products keep to one thread.
 
 /// The most rows `stepProduct` sends to the row products; larger products go to the blocked
 /// GEMM.
@@ -38,8 +40,9 @@ public func rowProduct(
   // the tiling or the thread count. A tile's outputs (≤ 8 rows × 512 columns, 16 KB) stay in
   // L1 while W streams through once, each row of the tile a contiguous run of up to 2 KB.
   let blocks = (columns + 63) / 64
+  let minimumWork = rowProductMinimumWork(total: columns * inner * rows)
   parallelForRanges(
-    blocks, minimumPerThread: Swift.max(1, rowProductMinimumWork / Swift.max(1, 64 * inner * rows))
+    blocks, minimumPerThread: Swift.max(1, minimumWork / Swift.max(1, 64 * inner * rows))
   ) { range in
     var tileStart = range.lowerBound * 64
     let rangeEnd = Swift.min(columns, range.upperBound * 64)
@@ -51,9 +54,16 @@ public func rowProduct(
   }
 }
 
-/// Below this many multiply–adds a thread's share of a row product is not worth handing to a
-/// second thread (~32 KB of weights, a few microseconds against a hand-off of about one).
-let rowProductMinimumWork = 8192
+/// The fewest multiply–adds per thread for which a row product of `total` multiply–adds splits:
+/// 8,192 (~32 KB of weights, a few microseconds against a hand-off of about one) while the
+/// pool's workers answer at once; 262,144, the rule from before the spinning pool, while they
+/// do not (see the file header). Work that splits under either rule does not ask, so that only
+/// small products count towards the pool's probes.
+func rowProductMinimumWork(total: Int, threads: Int = Parallel.threadCount) -> Int {
+  let contended = 262_144
+  guard threads > 1, total / threads < contended else { return 8192 }
+  return WorkerPool.shared.responsiveness.splitsSmallWork() ? 8192 : contended
+}
 
 /// Columns `tile` of `rowProduct`.
 @inline(__always)
@@ -127,8 +137,9 @@ public func rowProductTransposed(
   // Each task owns a range of output columns: one dot product of K per (row, column), in
   // SIMD16 lanes and then the tail. Four columns go side by side, so that four independent
   // sums hide the latency of the additions; each is summed as it would be alone.
+  let minimumWork = rowProductMinimumWork(total: columns * inner * rows)
   parallelForRanges(
-    columns, minimumPerThread: Swift.max(1, rowProductMinimumWork / Swift.max(1, inner * rows))
+    columns, minimumPerThread: Swift.max(1, minimumWork / Swift.max(1, inner * rows))
   ) { range in
     var n = range.lowerBound
     while n + 4 <= range.upperBound {

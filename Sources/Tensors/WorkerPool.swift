@@ -21,6 +21,9 @@
 // the caller runs part 0 and then any part no worker has started, so a worker that is slow to
 // wake (a loaded machine) never holds the caller up; the caller waits only for parts in progress.
 //
+// Whether small work is worth the hand-off depends on whether a second core is free; the pool
+// keeps score (`WorkerResponsiveness`), and the row products ask it.
+//
 // One caller at a time owns the pool. A `parallelForRanges` inside a job (nested), or from a
 // second thread while the pool is busy, takes the old path, `concurrentPerform`, so any use that
 // was correct before stays correct. Ranges are cut as before (`count·t/parts`), so every kernel's
@@ -48,6 +51,10 @@ final class WorkerPool: @unchecked Sendable {
     /// Signalled by a caller that finds the worker asleep.
     let wake = DispatchSemaphore(value: 0)
   }
+
+  /// Whether the workers have recently joined jobs in time, which decides whether small
+  /// products split (`rowProductMinimumWork`).
+  let responsiveness = WorkerResponsiveness()
 
   /// Whether a caller owns the pool.
   private let owned = Atomic<Bool>(false)
@@ -96,6 +103,8 @@ final class WorkerPool: @unchecked Sendable {
         }
       }
       job!(0)
+      // A worker that joined while part 0 ran had a core to itself (WorkerResponsiveness).
+      responsiveness.record(prompt: state.load(ordering: .acquiring) & 0xFF > 1)
       runClaimedParts(of: id)
       var spins = 0
       while pending.load(ordering: .acquiring) > 0 {
