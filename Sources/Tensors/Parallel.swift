@@ -28,6 +28,9 @@ public enum Parallel {
     return max(1, ProcessInfo.processInfo.activeProcessorCount)
   }()
 
+  /// The active processors, read once.
+  static let processorCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
   /// Reads `TRANSFORMER_THREADS` and reports a malformed value (nil when unset or valid).
   public static func environmentProblem() -> String? {
     guard let value = ProcessInfo.processInfo.environment["TRANSFORMER_THREADS"] else { return nil }
@@ -51,6 +54,10 @@ public func parallelFor(
 /// Splits `0..<count` into at most `threads` contiguous ranges and runs `body` on each range
 /// concurrently. Ranges smaller than `minimumPerThread` are merged to save the dispatch cost on
 /// small work.
+///
+/// The ranges run on the calling thread and the spinning workers of `WorkerPool` (a hand-off of
+/// about a microsecond); a nested or concurrent call, or more threads than processors, takes
+/// `DispatchQueue.concurrentPerform` instead. Either way the ranges are the same.
 public func parallelForRanges(
   _ count: Int, threads requestedThreads: Int = Parallel.threadCount, minimumPerThread: Int = 1,
   _ body: (Range<Int>) -> Void
@@ -59,6 +66,13 @@ public func parallelForRanges(
   let threads = min(requestedThreads, max(1, count / max(1, minimumPerThread)))
   if threads == 1 {
     body(0..<count)
+    return
+  }
+  // Spinning workers on more threads than processors would spin while the thread they wait
+  // for is not running.
+  if threads <= Parallel.processorCount
+    && WorkerPool.shared.run(parts: threads, count: count, body)
+  {
     return
   }
   DispatchQueue.concurrentPerform(iterations: threads) { t in

@@ -13,7 +13,11 @@
 // speed is that of streaming the weights from memory. The blocked GEMM first packs the weights
 // into panels, which doubles that traffic; these loops read each weight once, straight from its
 // row, keeping the M output rows in L1. Threads split the output columns, so every element is
-// summed in the same order whatever the thread count.
+// summed in the same order whatever the thread count. Handing a share to the second thread costs
+// about a microsecond (`WorkerPool`'s spinning workers), so even a [1, 256]·[256, 256] product
+// is split, at one row, two cores stream the weights faster than one; but only while the
+// workers answer at once (`WorkerResponsiveness`): on a machine busy with other work small
+// products keep to one thread.
 
 /// The most rows `stepProduct` sends to the row products; larger products go to the blocked
 /// GEMM.
@@ -29,30 +33,93 @@ public func rowProduct(
   _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
   rows: Int, inner: Int, columns: Int
 ) {
-  // Each task owns 64 output columns of every row and adds the rows of W into them in order.
+  // Threads own ranges of 64-column blocks; a thread walks its range in tiles of up to 512
+  // columns, adding the rows of W into the tile's outputs in order, four rows of W at a time
+  // with the outputs held in registers across the four. Every output is the same sum in the
+  // same order as `y[r, j] += x[r, p]·W[p, j]` for p = 0, 1, …: the result does not depend on
+  // the tiling or the thread count. A tile's outputs (≤ 8 rows × 512 columns, 16 KB) stay in
+  // L1 while W streams through once, each row of the tile a contiguous run of up to 2 KB.
   let blocks = (columns + 63) / 64
-  parallelForRanges(blocks, minimumPerThread: Swift.max(1, 4096 / Swift.max(1, inner))) {
-    range in
-    let start = range.lowerBound * 64
-    let end = Swift.min(columns, range.upperBound * 64)
-    for r in 0..<rows { (y + r * columns + start).update(repeating: 0, count: end - start) }
-    let vectorEnd = start + (end - start) / 16 * 16
-    for p in 0..<inner {
-      let weights = w + p * columns
-      for r in 0..<rows {
-        let a = x[r * inner + p]
-        let out = y + r * columns
-        var j = start
-        while j < vectorEnd {
-          VectorMath.store(VectorMath.load(out, j) + a * VectorMath.load(weights, j), out, j)
-          j += 16
-        }
-        while j < end {
-          out[j] += a * weights[j]
-          j += 1
-        }
+  let minimumWork = rowProductMinimumWork(total: columns * inner * rows)
+  parallelForRanges(
+    blocks, minimumPerThread: Swift.max(1, minimumWork / Swift.max(1, 64 * inner * rows))
+  ) { range in
+    var tileStart = range.lowerBound * 64
+    let rangeEnd = Swift.min(columns, range.upperBound * 64)
+    while tileStart < rangeEnd {
+      let tileEnd = Swift.min(rangeEnd, tileStart + 512)
+      rowProductTile(x, w, into: y, rows: rows, inner: inner, columns: columns, tileStart..<tileEnd)
+      tileStart = tileEnd
+    }
+  }
+}
+
+/// The fewest multiply–adds per thread for which a row product of `total` multiply–adds splits:
+/// 8,192 (~32 KB of weights, a few microseconds against a hand-off of about one) while the
+/// pool's workers answer at once; 262,144, the rule from before the spinning pool, while they
+/// do not (see the file header). Work that splits under either rule does not ask, so that only
+/// small products count towards the pool's probes.
+func rowProductMinimumWork(total: Int, threads: Int = Parallel.threadCount) -> Int {
+  let contended = 262_144
+  guard threads > 1, total / threads < contended else { return 8192 }
+  return WorkerPool.shared.responsiveness.splitsSmallWork() ? 8192 : contended
+}
+
+/// Columns `tile` of `rowProduct`.
+@inline(__always)
+private func rowProductTile(
+  _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+  rows: Int, inner: Int, columns: Int, _ tile: Range<Int>
+) {
+  let (start, end) = (tile.lowerBound, tile.upperBound)
+  let vectorEnd = start + (end - start) / 16 * 16
+  for r in 0..<rows { (y + r * columns + start).update(repeating: 0, count: end - start) }
+  var p = 0
+  while p + 4 <= inner {
+    let w0 = w + p * columns
+    let (w1, w2, w3) = (w0 + columns, w0 + 2 * columns, w0 + 3 * columns)
+    for r in 0..<rows {
+      let a = x + r * inner + p
+      let (a0, a1, a2, a3) = (a[0], a[1], a[2], a[3])
+      let out = y + r * columns
+      var j = start
+      while j < vectorEnd {
+        var sum = VectorMath.load(out, j)
+        sum = sum + a0 * VectorMath.load(w0, j)
+        sum = sum + a1 * VectorMath.load(w1, j)
+        sum = sum + a2 * VectorMath.load(w2, j)
+        sum = sum + a3 * VectorMath.load(w3, j)
+        VectorMath.store(sum, out, j)
+        j += 16
+      }
+      while j < end {
+        var sum = out[j]
+        sum = sum + a0 * w0[j]
+        sum = sum + a1 * w1[j]
+        sum = sum + a2 * w2[j]
+        sum = sum + a3 * w3[j]
+        out[j] = sum
+        j += 1
       }
     }
+    p += 4
+  }
+  while p < inner {
+    let weights = w + p * columns
+    for r in 0..<rows {
+      let a = x[r * inner + p]
+      let out = y + r * columns
+      var j = start
+      while j < vectorEnd {
+        VectorMath.store(VectorMath.load(out, j) + a * VectorMath.load(weights, j), out, j)
+        j += 16
+      }
+      while j < end {
+        out[j] += a * weights[j]
+        j += 1
+      }
+    }
+    p += 1
   }
 }
 
@@ -68,29 +135,75 @@ public func rowProductTransposed(
   rows: Int, inner: Int, columns: Int
 ) {
   // Each task owns a range of output columns: one dot product of K per (row, column), in
-  // SIMD16 lanes and then the tail.
-  let vectorEnd = inner / 16 * 16
-  parallelForRanges(columns, minimumPerThread: Swift.max(1, 4096 / Swift.max(1, inner))) {
-    range in
-    for n in range {
-      let row = e + n * inner
+  // SIMD16 lanes and then the tail. Four columns go side by side, so that four independent
+  // sums hide the latency of the additions; each is summed as it would be alone.
+  let minimumWork = rowProductMinimumWork(total: columns * inner * rows)
+  parallelForRanges(
+    columns, minimumPerThread: Swift.max(1, minimumWork / Swift.max(1, inner * rows))
+  ) { range in
+    var n = range.lowerBound
+    while n + 4 <= range.upperBound {
+      let e0 = e + n * inner
       for r in 0..<rows {
-        let a = x + r * inner
-        var lanes = SIMD16<Float>()
-        var i = 0
-        while i < vectorEnd {
-          lanes += VectorMath.load(a, i) * VectorMath.load(row, i)
-          i += 16
-        }
-        var dot = lanes.sum()
-        while i < inner {
-          dot += a[i] * row[i]
-          i += 1
-        }
-        y[r * columns + n] = dot
+        let dots = dotProducts(x + r * inner, e0, e0 + inner, e0 + 2 * inner, e0 + 3 * inner, inner)
+        let out = y + r * columns + n
+        (out[0], out[1], out[2], out[3]) = dots
       }
+      n += 4
+    }
+    while n < range.upperBound {
+      for r in 0..<rows { y[r * columns + n] = dotProduct(x + r * inner, e + n * inner, inner) }
+      n += 1
     }
   }
+}
+
+/// `a·b` over `count` elements: SIMD16 lanes, their sum, then the tail.
+@inline(__always)
+private func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int)
+  -> Float
+{
+  let vectorEnd = count / 16 * 16
+  var lanes = SIMD16<Float>()
+  var i = 0
+  while i < vectorEnd {
+    lanes += VectorMath.load(a, i) * VectorMath.load(b, i)
+    i += 16
+  }
+  var dot = lanes.sum()
+  while i < count {
+    dot += a[i] * b[i]
+    i += 1
+  }
+  return dot
+}
+
+/// `a·b0 … a·b3`, each summed exactly as `dotProduct` sums it.
+@inline(__always)
+private func dotProducts(
+  _ a: UnsafePointer<Float>, _ b0: UnsafePointer<Float>, _ b1: UnsafePointer<Float>,
+  _ b2: UnsafePointer<Float>, _ b3: UnsafePointer<Float>, _ count: Int
+) -> (Float, Float, Float, Float) {
+  let vectorEnd = count / 16 * 16
+  var (l0, l1, l2, l3) = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+  var i = 0
+  while i < vectorEnd {
+    let v = VectorMath.load(a, i)
+    l0 += v * VectorMath.load(b0, i)
+    l1 += v * VectorMath.load(b1, i)
+    l2 += v * VectorMath.load(b2, i)
+    l3 += v * VectorMath.load(b3, i)
+    i += 16
+  }
+  var (d0, d1, d2, d3) = (l0.sum(), l1.sum(), l2.sum(), l3.sum())
+  while i < count {
+    d0 += a[i] * b0[i]
+    d1 += a[i] * b1[i]
+    d2 += a[i] * b2[i]
+    d3 += a[i] * b3[i]
+    i += 1
+  }
+  return (d0, d1, d2, d3)
 }
 
 /// The product of one inference step with a fixed weight: `y = x·W`, or `x·Wᵀ` when

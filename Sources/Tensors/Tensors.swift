@@ -11,4 +11,5 @@
 // - Attention beyond the batched GEMM + softmax: the tiled, online-softmax memory-efficient
 //   kernel (`MemoryEfficientAttention*`), and for cached decoding the one-query attention over
 //   the cache (`SingleQueryAttention`) and the few-row products (`RowProduct`).
-// - `parallelFor` and `RandomGenerator` (xoshiro256**, seeded through `SplitMix64`).
+// - `parallelFor` (on the spinning threads of `WorkerPool`) and `RandomGenerator`
+//   (xoshiro256**, seeded through `SplitMix64`).
