@@ -42,6 +42,13 @@ final class WorkerPool: @unchecked Sendable {
   /// of a decoding step, short enough not to hold a core through a pause.
   static let spinNanoseconds: UInt64 = 200_000
 
+  /// How long a worker spins now: `spinNanoseconds` while small work splits; while it does
+  /// not (a busy machine, see `WorkerResponsiveness`) only the large jobs come, for which a
+  /// wake-up is cheap, and a spinning worker would take a core from the threads that have work.
+  private var spinNanoseconds: UInt64 {
+    responsiveness.isSplitting ? Self.spinNanoseconds : 2_000
+  }
+
   /// One persistent thread and its mailbox.
   private final class Worker: @unchecked Sendable {
     /// The id of the last job posted to this worker.
@@ -102,16 +109,21 @@ final class WorkerPool: @unchecked Sendable {
           worker.wake.signal()
         }
       }
+      let began = DispatchTime.now().uptimeNanoseconds
       job!(0)
-      // A worker that joined while part 0 ran had a core to itself (WorkerResponsiveness).
-      responsiveness.record(prompt: state.load(ordering: .acquiring) & 0xFF > 1)
+      let joined = state.load(ordering: .acquiring) & 0xFF > 1
       runClaimedParts(of: id)
+      let ownEnd = DispatchTime.now().uptimeNanoseconds
       var spins = 0
       while pending.load(ordering: .acquiring) > 0 {
         // A part runs on a worker; on a loaded machine that thread may wait for a processor.
         spins &+= 1
         if spins > 1000 { sched_yield() }
       }
+      // In time: a worker joined while part 0 ran and did not then keep the caller waiting
+      // longer than its own share took (a worker preempted mid-part does).
+      let waited = spins == 0 ? 0 : DispatchTime.now().uptimeNanoseconds - ownEnd
+      responsiveness.record(prompt: joined && waited <= ownEnd - began)
       job = nil
     }
     return true
@@ -168,7 +180,7 @@ final class WorkerPool: @unchecked Sendable {
   /// `spinNanoseconds` without a post; returns the posted job's id. The spin yields the
   /// processor now and then, so that on a loaded machine it does not hold it from others.
   private func waitForPost(_ worker: Worker, after seen: Int) -> Int {
-    var deadline = DispatchTime.now().uptimeNanoseconds + Self.spinNanoseconds
+    var deadline = DispatchTime.now().uptimeNanoseconds + spinNanoseconds
     var spins = 0
     while true {
       let posted = worker.posted.load(ordering: .acquiring)
@@ -185,7 +197,7 @@ final class WorkerPool: @unchecked Sendable {
       }
       // Asleep, or the caller saw it asleep and signals: either way one signal is due.
       worker.wake.wait()
-      deadline = DispatchTime.now().uptimeNanoseconds + Self.spinNanoseconds
+      deadline = DispatchTime.now().uptimeNanoseconds + spinNanoseconds
     }
   }
 }

@@ -8,13 +8,14 @@
 // 8–13 on 2 cores): 12–14 sentences/s with every small product split, 19–23 with the old rule
 // of one thread below 262,144 multiply–adds per thread.
 //
-// So the pool records, for every job, whether a worker had claimed a part by the time the
-// caller finished its own (``record(prompt:)``): a clock-free sign that a second core was free.
-// Small products split while most recent jobs found one (``splitsSmallWork``); once more than
-// half of them did not, small products run on the calling thread, and only larger work (the
-// vocabulary projection, the GEMM) uses the pool, its jobs still recording, so that the pool is
-// trusted again when the machine quietens. Without larger work every 32nd small product is
-// split anyway, as a probe.
+// So the pool records, for every job, whether it went as on an idle machine
+// (``record(prompt:)``): a worker had claimed a part by the time the caller finished part 0,
+// and the caller, done with its share, then waited for the workers no longer than that share
+// took. Small products split while most recent jobs went so (``splitsSmallWork``); once more
+// than half of them did not, small products run on the calling thread, the workers stop
+// spinning, and only larger work (the vocabulary projection, the GEMM) uses the pool, its jobs
+// still recording, so that the pool is trusted again when the machine quietens. Without larger
+// work every 32nd small product is split anyway, as a probe.
 
 import Synchronization
 
@@ -41,8 +42,8 @@ struct WorkerResponsiveness: ~Copyable {
 
   init() {}
 
-  /// Records one job: `prompt` when a worker had claimed a part before the caller finished its
-  /// own. Called by the pool's owner only, so a plain load and store suffice.
+  /// Records one job: `prompt` when it went as on an idle machine (see the file header). Called
+  /// by the pool's owner only, so a plain load and store suffice.
   func record(prompt: Bool) {
     let score = missScore.load(ordering: .relaxed)
     let target = prompt ? 0 : Self.unit
@@ -65,6 +66,6 @@ struct WorkerResponsiveness: ~Copyable {
 
   /// The mean of misses as a fraction, for tests.
   var missFraction: Double { Double(missScore.load(ordering: .relaxed)) / Double(Self.unit) }
-  /// Whether small products split (no probe counted), for tests.
+  /// Whether small products split (no probe counted).
   var isSplitting: Bool { splitting.load(ordering: .relaxed) }
 }
