@@ -15,9 +15,10 @@
 #   --average   average the newest N step checkpoints too (default 5; 0 = off; fewer if fewer
 #               were saved, none if under 2); the final model is whichever of best/ and the
 #               average scores higher on val (same beam)
-#   --beam, --alpha   test decoding (default 4 and 0.6, sacreBLEU's default 13a BLEU and chrF2);
-#               a comma-separated --alpha (0.6,1.0) scores each α on val with every candidate
-#               checkpoint and decodes test with the pair that scores highest there
+#   --beam, --alpha   test decoding: beam size (default 4) and length penalty α, or a
+#               comma-separated list of them (default 0.6,1.0,1.5,2.0): each α is scored on val
+#               with every candidate checkpoint and test is decoded with the pair that scores
+#               highest there (sacreBLEU's default 13a BLEU and chrF2)
 #   --set       more config overrides, passed to `train`
 #
 # The time limit counts training steps and validations; learning the BPE model before, and the
@@ -39,7 +40,7 @@ data=""
 run=runs/multi30k-en-de-bench
 average=5
 beam=4
-alphas=0.6
+alphas=0.6,1.0,1.5,2.0
 threads=()
 overrides=()
 while [ $# -gt 0 ]; do
@@ -53,7 +54,7 @@ while [ $# -gt 0 ]; do
     --alpha) alphas="${2:?--alpha needs a value}"; shift 2 ;;
     --threads) threads=(--threads "${2:?--threads needs a count}"); shift 2 ;;
     --set) overrides+=(--set "${2:?--set needs path=value}"); shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument '$1' (see --help)" ;;
   esac
 done

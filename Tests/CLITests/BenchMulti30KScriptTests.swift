@@ -88,7 +88,10 @@ final class BenchMulti30KScriptTests: XCTestCase {
     let lines = run.output.split(separator: "\n")
     XCTAssertEqual(lines.count, 1, run.output)
     XCTAssertTrue(run.output.hasPrefix("multi30k en-de test_2016_flickr: BLEU "), run.output)
-    XCTAssertTrue(run.output.contains("(beam 4, alpha 0.6, "), run.output)
+    // α is chosen on val from the default list.
+    let alpha = try XCTUnwrap(
+      ["0.6", "1.0", "1.5", "2.0"].first { run.output.contains("(beam 4, alpha \($0), ") },
+      run.output)
     XCTAssertTrue(run.output.contains(" 6 steps (planned: no, max_steps fixed), "), run.output)
 
     let json = try Data(
@@ -99,6 +102,8 @@ final class BenchMulti30KScriptTests: XCTestCase {
     XCTAssertNotNil(summary["test_chrf"] as? Double)
     XCTAssertEqual(summary["steps"] as? Int, 6)
     XCTAssertEqual(summary["beam"] as? Int, 4)
+    XCTAssertEqual(summary["alpha"] as? Double, Double(alpha))
+    XCTAssertEqual((summary["val_choices"] as? [Any])?.count, 8)
     XCTAssertNotNil(summary["val_bleu_best"] as? Double)
     XCTAssertNotNil(summary["val_bleu_averaged"] as? Double)
     XCTAssertEqual(
@@ -125,8 +130,9 @@ final class BenchMulti30KScriptTests: XCTestCase {
     let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: json) as? [String: Any])
     let choices = try XCTUnwrap(summary["val_choices"] as? [[String: Any]])
     XCTAssertEqual(
-      choices.map { "\($0["checkpoint"]!) \($0["alpha"]!)" },
-      ["best/ 0.6", "best/ 1", "average of last 2 0.6", "average of last 2 1"])
+      choices.map { $0["checkpoint"] as? String },
+      ["best/", "best/", "average of last 2", "average of last 2"])
+    XCTAssertEqual(choices.map { $0["alpha"] as? Double }, [0.6, 1.0, 0.6, 1.0])
     let scores = try choices.map { try XCTUnwrap($0["val_bleu"] as? Double) }
     let top = try XCTUnwrap(scores.max())
     let first = try XCTUnwrap(scores.firstIndex(of: top))

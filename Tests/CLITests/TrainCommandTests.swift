@@ -36,7 +36,8 @@ final class TrainCommandTests: XCTestCase {
         --set training.max_steps=2000
     With training.max_steps "auto" the steps that fit max_time_minutes are
     planned at the end of the warm-up, from its measured speed, and re-planned
-    once halfway through the decay from the speed since then; the number
+    once halfway through the decay from the speed since then (earlier, at a
+    tenth of the decay, if the first plan would overrun the budget); the number
     replaces "auto" in config.json; --resume keeps it.
 
     Progress goes to stderr: a line every training.log_every steps (with the
