@@ -482,9 +482,10 @@ public final class TrainingRun {
   }
 
   /// Re-plans `max_steps: "auto"` once, after the midpoint of the first plan's decay, or at an
-  /// earlier tenth of it when the first plan would overrun the budget (``StepReplan``), from the mean step time since the warm-up, the latest validation's time
-  /// and the clock: fixes the new count and the bend of the decay in the trainer, writes them
-  /// into `config.json` and `metrics.jsonl` and reports them.
+  /// earlier tenth of it when the first plan would overrun the budget (``StepReplan``), from
+  /// the mean step time since the warm-up, the latest validation's time and the clock: fixes
+  /// the new count and the bend of the decay in the trainer, writes them into `config.json`
+  /// and `metrics.jsonl` and reports them.
   ///
   /// A run resumed before that step re-plans there as an uninterrupted one does; one resumed
   /// from a checkpoint that holds no measurements since the warm-up (written before the re-plan
