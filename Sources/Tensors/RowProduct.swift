@@ -158,9 +158,10 @@ public func rowProductTransposed(
   }
 }
 
-/// `a·b` over `count` elements: SIMD16 lanes, their sum, then the tail.
+/// `a·b` over `count` elements: SIMD16 lanes, their sum, then the tail. Cached decoding's
+/// products and its one-query attention scores sum in this order.
 @inline(__always)
-private func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int)
+func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int)
   -> Float
 {
   let vectorEnd = count / 16 * 16

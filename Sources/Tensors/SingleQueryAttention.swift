@@ -117,22 +117,7 @@ private func dots(
   _ q: UnsafePointer<Float>, _ keys: UnsafePointer<Float>, count: Int, headSize: Int,
   into scores: UnsafeMutablePointer<Float>
 ) {
-  let vectorEnd = headSize / 16 * 16
-  for s in 0..<count {
-    let k = keys + s * headSize
-    var lanes = SIMD16<Float>()
-    var i = 0
-    while i < vectorEnd {
-      lanes += VectorMath.load(q, i) * VectorMath.load(k, i)
-      i += 16
-    }
-    var dot = lanes.sum()
-    while i < headSize {
-      dot += q[i] * k[i]
-      i += 1
-    }
-    scores[s] = dot
-  }
+  for s in 0..<count { scores[s] = dotProduct(q, keys + s * headSize, headSize) }
 }
 
 /// `output = Σ_s p_s·v_s` over `count` values.
