@@ -534,7 +534,7 @@ final class ConfigTests: XCTestCase {
     let multi30k = try RunConfig(
       contentsOf: root.appendingPathComponent("configs/multi30k-en-de.json").path,
       checkingFiles: false)
-    XCTAssertEqual(multi30k.model.modelWidth, 256)
+    XCTAssertEqual(multi30k.model.modelWidth, 192)
     XCTAssertEqual(multi30k.data.vocabularySize, 8000)
     XCTAssertEqual(multi30k.data.trainSource, "data/multi30k/train.en")
     let long = try RunConfig(
