@@ -23,28 +23,35 @@ while [ $# -gt 0 ]; do
     *) echo "bench-matmul-rounds: unknown argument '$1' (see --help)" >&2; exit 1 ;;
   esac
 done
+for value in "$rounds" "$threads"; do
+  [[ "$value" =~ ^[1-9][0-9]*$ ]] \
+    || { echo "bench-matmul-rounds: --rounds and --threads need a positive integer, got '$value'" >&2; exit 1; }
+done
 [ -x "$bin" ] || { echo "bench-matmul-rounds: no binary at $bin (swift build -c release)" >&2; exit 1; }
-# The shapes are `bench matmul`'s own defaults, read from one quick pass of it.
-mapfile -t shapes < <("$bin" bench matmul --json --no-peak --repeats 1 --threads "$threads" \
+# The shapes are `bench matmul`'s own defaults, and the FMA peak its measurement, read from one
+# quick pass of it: the first line printed is the peak, then one spec per shape.
+mapfile -t listing < <("$bin" bench matmul --json --repeats 1 --threads "$threads" \
   | python3 -c '
 import json, sys
-for line in sys.stdin:
+for i, line in enumerate(sys.stdin):
     r = json.loads(line)
+    if i == 0:
+        print(r["peak_gflops"])
     flags = ",".join(f for f, on in (("ta", r["trans_a"]), ("tb", r["trans_b"])) if on)
     m, k, n, b = r["m"], r["k"], r["n"], r["batch"]
     batch = f"x{b}" if b > 1 else ""
     print(f"{m}x{k}x{n}{batch}" + (f":{flags}" if flags else ""))
 ')
-[ "${#shapes[@]}" -gt 0 ] || { echo "bench-matmul-rounds: bench matmul listed no shapes" >&2; exit 1; }
+[ "${#listing[@]}" -gt 1 ] || { echo "bench-matmul-rounds: bench matmul listed no shapes" >&2; exit 1; }
+peak="${listing[0]}"
+shapes=("${listing[@]:1}")
 log="$(mktemp)"
 trap 'rm -f "$log" "$log.err"' EXIT
-peak="$("$bin" bench matmul --json --threads "$threads" --shape 512x512x512 \
-  | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["peak_gflops"])')"
 for round in $(seq 1 "$rounds"); do
   for shape in "${shapes[@]}"; do
     ours="$("$bin" bench matmul --json --no-peak --threads "$threads" --shape "$shape")"
     theirs="$(printf '%s\n' "$ours" | python3 "$root/scripts/bench-matmul-numpy.py" 2>"$log.err")" \
-      || { cat "$log.err" >&2; exit 1; }
+      || { echo "bench-matmul-rounds: numpy failed on $shape: $(tail -n 1 "$log.err")" >&2; exit 1; }
     printf '%s\t%s\t%s\t%s\n' "$round" "$shape" "$ours" "$theirs" >> "$log"
   done
   echo "bench-matmul-rounds: round $round of $rounds done" >&2
