@@ -11,11 +11,12 @@
 ///   accumulators are twelve registers; with two B halves and a broadcast that is 15 of the 16
 ///   vector registers, and nothing spills.
 /// - AVX-512 (`-D GEMM_WIDE_TILE`, defined when the build machine's /proc/cpuinfo lists
-///   `avx512f`): NR = 32. A `SIMD32<Float>` is two 512-bit registers: twelve accumulators of the
-///   32 registers, twelve FMAs in flight per step, twice the arithmetic per load of A. (A 6×16
-///   tile there would be six 512-bit accumulators, fewer than the eight in flight two pipes
-///   need.) Zen 4 runs each 512-bit FMA as two 256-bit halves, which this tile also keeps busy.
-///
+///   `avx512f`): NR = 32, each row held as two `SIMD16<Float>` halves, each one 512-bit
+///   register: twelve accumulators of the 32 registers, twelve FMAs in flight per step, twice
+///   the arithmetic per load of A. (A 6×16 tile there would be six 512-bit accumulators, fewer
+///   than the eight in flight two pipes need.) The row is not one `SIMD32<Float>`: Swift 6.3
+///   builds that type's multiply-add lane by lane through the stack (0.4 GFLOPS measured on a
+///   Zen 4), while a `SIMD16<Float>` multiply-add is one `vfmadd231ps`.
 /// The narrow form serves panels at most NR/2 wide, so a width of 24 (attention over 24 tokens)
 /// wastes no lanes with NR = 16. The choice changes only the tile's shape, never the
 /// instructions: those come from `-target-cpu`, so forcing the wide tile on an AVX2 machine
@@ -23,9 +24,7 @@
 /// is how its packing and edge handling are tested there.
 enum MicroKernel {
   #if GEMM_WIDE_TILE
-    /// One row of the tile.
-    typealias Wide = SIMD32<Float>
-    /// One row of a narrow edge tile.
+    /// One row of a narrow edge tile, and half a row of the tile.
     typealias Narrow = SIMD16<Float>
   #else
     /// One row of the tile.
@@ -34,7 +33,7 @@ enum MicroKernel {
     typealias Narrow = SIMD8<Float>
   #endif
   static let rows = 6
-  static let columns = Wide.scalarCount
+  static let columns = 2 * Narrow.scalarCount
   static let narrowColumns = Narrow.scalarCount
 
   /// `C[0..<height, 0..<width] (+)= alpha · Apanel · Bpanel`.
@@ -51,9 +50,15 @@ enum MicroKernel {
     alpha: Float, accumulate: Bool
   ) {
     if width > narrowColumns {
-      tile(
-        Wide.self, depth: depth, a: a, b: b, c: c, ldc: ldc, height: height,
-        width: width, alpha: alpha, accumulate: accumulate)
+      #if GEMM_WIDE_TILE
+        pairedTile(
+          depth: depth, a: a, b: b, c: c, ldc: ldc, height: height, width: width,
+          alpha: alpha, accumulate: accumulate)
+      #else
+        tile(
+          Wide.self, depth: depth, a: a, b: b, c: c, ldc: ldc, height: height,
+          width: width, alpha: alpha, accumulate: accumulate)
+      #endif
     } else {
       tile(
         Narrow.self, depth: depth, a: a, b: b, c: c, ldc: ldc, height: height,
@@ -64,6 +69,90 @@ enum MicroKernel {
   /// The panel width `packB` must use for a panel whose real width is `width`.
   @inline(__always)
   static func panelWidth(_ width: Int) -> Int { width > narrowColumns ? columns : narrowColumns }
+
+  /// Copies one depth step of a full-width panel (`columns` floats) from `source` (any
+  /// alignment) into a packed panel.
+  @inline(__always)
+  static func copyPanelRow(from source: UnsafeRawPointer, to target: UnsafeMutableRawPointer) {
+    let half = MemoryLayout<Narrow>.stride
+    target.storeBytes(of: source.loadUnaligned(as: Narrow.self), as: Narrow.self)
+    target.storeBytes(
+      of: source.loadUnaligned(fromByteOffset: half, as: Narrow.self), toByteOffset: half,
+      as: Narrow.self)
+  }
+
+  #if GEMM_WIDE_TILE
+    /// The 6×32 tile as twelve 512-bit accumulators: row r's columns 0–15 in `cr0`, 16–31 in
+    /// `cr1`.
+    @inline(__always)
+    private static func pairedTile(
+      depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+      c: UnsafeMutablePointer<Float>, ldc: Int, height: Int, width: Int,
+      alpha: Float, accumulate: Bool
+    ) {
+      typealias V = Narrow
+      let half = MemoryLayout<V>.stride
+      var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+      var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+      var ap = a
+      var bp = UnsafeRawPointer(b)
+      for _ in 0..<depth {
+        let b0 = bp.load(as: V.self)
+        let b1 = bp.load(fromByteOffset: half, as: V.self)
+        let a0 = V(repeating: ap[0]), a1 = V(repeating: ap[1]), a2 = V(repeating: ap[2])
+        c00.addProduct(a0, b0); c01.addProduct(a0, b1)
+        c10.addProduct(a1, b0); c11.addProduct(a1, b1)
+        c20.addProduct(a2, b0); c21.addProduct(a2, b1)
+        let a3 = V(repeating: ap[3]), a4 = V(repeating: ap[4]), a5 = V(repeating: ap[5])
+        c30.addProduct(a3, b0); c31.addProduct(a3, b1)
+        c40.addProduct(a4, b0); c41.addProduct(a4, b1)
+        c50.addProduct(a5, b0); c51.addProduct(a5, b1)
+        ap += 6
+        bp += 2 * half
+      }
+      let n = V.scalarCount
+      if height == rows && width == columns {
+        store(c00, c, alpha, accumulate); store(c01, c + n, alpha, accumulate)
+        store(c10, c + ldc, alpha, accumulate); store(c11, c + ldc + n, alpha, accumulate)
+        store(c20, c + 2 * ldc, alpha, accumulate); store(c21, c + 2 * ldc + n, alpha, accumulate)
+        store(c30, c + 3 * ldc, alpha, accumulate); store(c31, c + 3 * ldc + n, alpha, accumulate)
+        store(c40, c + 4 * ldc, alpha, accumulate); store(c41, c + 4 * ldc + n, alpha, accumulate)
+        store(c50, c + 5 * ldc, alpha, accumulate); store(c51, c + 5 * ldc + n, alpha, accumulate)
+        return
+      }
+      // An edge tile: the padded lanes hold products with packed zeros; write only the real
+      // ones.
+      if height > 0 { storeEdge(c00, c01, c, width, alpha, accumulate) }
+      if height > 1 { storeEdge(c10, c11, c + ldc, width, alpha, accumulate) }
+      if height > 2 { storeEdge(c20, c21, c + 2 * ldc, width, alpha, accumulate) }
+      if height > 3 { storeEdge(c30, c31, c + 3 * ldc, width, alpha, accumulate) }
+      if height > 4 { storeEdge(c40, c41, c + 4 * ldc, width, alpha, accumulate) }
+      if height > 5 { storeEdge(c50, c51, c + 5 * ldc, width, alpha, accumulate) }
+    }
+
+    /// The first `width` columns of one row of the paired tile. The first half is whole when
+    /// the tile is at least 16 wide (attention over 24 tokens), so only the rest goes lane by
+    /// lane.
+    @inline(__always)
+    private static func storeEdge(
+      _ first: Narrow, _ second: Narrow, _ row: UnsafeMutablePointer<Float>, _ width: Int,
+      _ alpha: Float, _ accumulate: Bool
+    ) {
+      let n = Narrow.scalarCount
+      var values = first * alpha
+      var start = 0
+      if width >= n {
+        store(first, row, alpha, accumulate)
+        values = second * alpha
+        start = n
+      }
+      if accumulate {
+        for j in start..<width { row[j] += values[j - start] }
+      } else {
+        for j in start..<width { row[j] = values[j - start] }
+      }
+    }
+  #endif
 
   @inline(__always)
   private static func tile<Vector: SIMD>(

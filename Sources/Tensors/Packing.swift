@@ -109,9 +109,9 @@ enum Packing {
       // B is stored K×N: each depth step is a contiguous run of columns.
       if width == MicroKernel.columns {
         for q in 0..<depth {
-          let source = UnsafeRawPointer(b + (row + q) * ldb + column)
-          UnsafeMutableRawPointer(destination + q * width).storeBytes(
-            of: source.loadUnaligned(as: MicroKernel.Wide.self), as: MicroKernel.Wide.self)
+          MicroKernel.copyPanelRow(
+            from: UnsafeRawPointer(b + (row + q) * ldb + column),
+            to: UnsafeMutableRawPointer(destination + q * width))
         }
       } else {
         for q in 0..<depth {
