@@ -142,6 +142,13 @@ public func rowProductTransposed(
     columns, minimumPerThread: Swift.max(1, minimumWork / Swift.max(1, inner * rows))
   ) { range in
     var n = range.lowerBound
+    while n + 8 <= range.upperBound {
+      let e0 = e + n * inner
+      for r in 0..<rows {
+        dotProducts8(x + r * inner, e0, inner, into: y + r * columns + n)
+      }
+      n += 8
+    }
     while n + 4 <= range.upperBound {
       let e0 = e + n * inner
       for r in 0..<rows {
@@ -205,6 +212,48 @@ private func dotProducts(
     i += 1
   }
   return (d0, d1, d2, d3)
+}
+
+/// `a·b[0] … a·b[7]` for eight consecutive rows `b[i] = b + i·count`, into `out[0..<8]`, each
+/// summed exactly as `dotProduct` sums it.
+@inline(__always)
+private func dotProducts8(
+  _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int,
+  into out: UnsafeMutablePointer<Float>
+) {
+  let vectorEnd = count / 16 * 16
+  var (l0, l1, l2, l3) = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+  var (l4, l5, l6, l7) = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+  let (b0, b1, b2, b3) = (b, b + count, b + 2 * count, b + 3 * count)
+  let (b4, b5, b6, b7) = (b + 4 * count, b + 5 * count, b + 6 * count, b + 7 * count)
+  var i = 0
+  while i < vectorEnd {
+    let v = VectorMath.load(a, i)
+    l0 += v * VectorMath.load(b0, i)
+    l1 += v * VectorMath.load(b1, i)
+    l2 += v * VectorMath.load(b2, i)
+    l3 += v * VectorMath.load(b3, i)
+    l4 += v * VectorMath.load(b4, i)
+    l5 += v * VectorMath.load(b5, i)
+    l6 += v * VectorMath.load(b6, i)
+    l7 += v * VectorMath.load(b7, i)
+    i += 16
+  }
+  var (d0, d1, d2, d3) = (l0.sum(), l1.sum(), l2.sum(), l3.sum())
+  var (d4, d5, d6, d7) = (l4.sum(), l5.sum(), l6.sum(), l7.sum())
+  while i < count {
+    d0 += a[i] * b0[i]
+    d1 += a[i] * b1[i]
+    d2 += a[i] * b2[i]
+    d3 += a[i] * b3[i]
+    d4 += a[i] * b4[i]
+    d5 += a[i] * b5[i]
+    d6 += a[i] * b6[i]
+    d7 += a[i] * b7[i]
+    i += 1
+  }
+  (out[0], out[1], out[2], out[3]) = (d0, d1, d2, d3)
+  (out[4], out[5], out[6], out[7]) = (d4, d5, d6, d7)
 }
 
 /// The product of one inference step with a fixed weight: `y = x·W`, or `x·Wᵀ` when
