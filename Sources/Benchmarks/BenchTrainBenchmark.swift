@@ -63,12 +63,17 @@ public struct BenchTrainBenchmark {
         adamSeconds: update.seconds, loss: loss.value[flat: 0])
     }
 
-    for _ in 0..<warmUpSteps { _ = step() }
+    // Every step runs the same products; the last warm-up step counts them.
+    for _ in 0..<warmUpSteps - 1 { _ = step() }
+    let multiplyAdds = MatmulTally.count { step() }.multiplyAdds
     let timed = (0..<steps).map { _ in step() }
+    // After the steps, so that the peak loop does not warm or heat the steps it is compared with.
+    let peak = FMAPeakBenchmark(threads: Parallel.threadCount).measure()
     return BenchTrainMeasurement(
       preset: preset, threads: Parallel.threadCount, parameterCount: model.parameterCount,
       targetTokens: batchSize * targetLength, steps: timed,
-      peakResidentMegabytes: ProcessMemory.peakResidentMegabytes())
+      peakResidentMegabytes: ProcessMemory.peakResidentMegabytes(),
+      matmulMultiplyAdds: multiplyAdds, peakGFLOPS: peak.gflops)
   }
 
   /// Source, target input and target output ids `[B, S]` and `[B, T]`, no padding.

@@ -30,6 +30,20 @@ public struct BenchTrainMeasurement {
   public var steps: [Step]
   /// The process's peak resident set size, in MB (10⁶ bytes); nil where it cannot be read.
   public var peakResidentMegabytes: Double?
+  /// The multiply–adds of one step's matrix products (`MatmulTally`), forward and backward.
+  public var matmulMultiplyAdds: Int
+  /// The machine's FMA peak on the same threads (`FMAPeakBenchmark`), in 10⁹ FLOP/s.
+  public var peakGFLOPS: Double
+
+  /// The matrix products' floating-point operations per step (2 per multiply–add), in 10⁹.
+  public var matmulGFLOP: Double { 2 * Double(matmulMultiplyAdds) / 1e9 }
+  /// The products' operations per second of step time, in 10⁹: what the step would reach if
+  /// nothing but its products took time.
+  public var matmulGFLOPS: Double { medianStepSeconds > 0 ? matmulGFLOP / medianStepSeconds : 0 }
+  /// `matmulGFLOPS` as a fraction of the FMA peak.
+  public var peakFraction: Double { peakGFLOPS > 0 ? matmulGFLOPS / peakGFLOPS : 0 }
+  /// The shortest step the products allow: all of them at the FMA peak, nothing else.
+  public var stepSecondsAtPeak: Double { peakGFLOPS > 0 ? matmulGFLOP / peakGFLOPS : 0 }
 
   /// The median time of a whole step.
   public var medianStepSeconds: Double { Self.median(steps.map(\.totalSeconds)) }
@@ -44,13 +58,17 @@ public struct BenchTrainMeasurement {
   }
 
   /// One JSON object, keys in a fixed order: `{"preset":"small","threads":2,`
-  /// `"ms_per_step":703.12,"tokens_per_s":2184.5,"peak_rss_mb":512.3}`.
+  /// `"ms_per_step":703.12,"tokens_per_s":2184.5,"peak_rss_mb":512.3,"matmul_gflop":69.6,`
+  /// `"peak_gflops":236.4,"peak_fraction":0.67}`.
   public var jsonLine: String {
     JSONValue.object([
       ("preset", .string(preset.rawValue)), ("threads", .integer(threads)),
       ("ms_per_step", .fixed(medianStepSeconds * 1000, digits: 2)),
       ("tokens_per_s", .fixed(tokensPerSecond, digits: 1)),
       ("peak_rss_mb", peakResidentMegabytes.map { .fixed($0, digits: 1) } ?? .null),
+      ("matmul_gflop", .fixed(matmulGFLOP, digits: 3)),
+      ("peak_gflops", .fixed(peakGFLOPS, digits: 1)),
+      ("peak_fraction", .fixed(peakFraction, digits: 3)),
     ]).compactText()
   }
 

@@ -14,7 +14,11 @@ struct BenchTrainCommand: Command {
         label-smoothed loss, backward pass and Adam update. After 3 warm-up steps it
         reports the median over the timed steps of the milliseconds per step, target
         tokens per second (64·24 / median seconds), and the peak resident memory of
-        the process (VmHWM).
+        the process (VmHWM). It also counts the multiply-adds of one step's matrix
+        products (forward and backward) and, after the steps, measures the machine's FMA
+        peak on the same threads as 'bench matmul' does: the products' GFLOP per step,
+        their GFLOPS over the median step and that as a fraction of the peak, and the
+        step the products allow at the peak (a lower bound on the step time).
 
         Presets:
           tiny    d_model 128, 4 heads, d_ff 512, 2+2 layers, vocabulary 1000
@@ -22,7 +26,7 @@ struct BenchTrainCommand: Command {
           base    d_model 512, 8 heads, d_ff 2048, 6+6 layers, vocabulary 8000
 
         With --json the result is one line {"preset","threads","ms_per_step",
-        "tokens_per_s","peak_rss_mb"}.
+        "tokens_per_s","peak_rss_mb","matmul_gflop","peak_gflops","peak_fraction"}.
         """,
       options: BenchModelOptions.options(
         defaultPreset: .tiny,
@@ -70,6 +74,14 @@ struct BenchTrainCommand: Command {
     console.writeLine("  adam        \(milliseconds(measurement.medianAdamSeconds))")
     console.writeLine("tokens/s      \(String(format: "%10.1f", measurement.tokensPerSecond))")
     console.writeLine("peak RSS      \(memory ?? "   unknown") MB")
+    console.writeLine(
+      "matmul        \(String(format: "%10.2f", measurement.matmulGFLOP)) GFLOP/step, "
+        + String(format: "%.1f GFLOPS, ", measurement.matmulGFLOPS)
+        + String(format: "%.1f%% of the FMA peak ", 100 * measurement.peakFraction)
+        + String(format: "(%.1f GFLOPS)", measurement.peakGFLOPS))
+    console.writeLine(
+      "step at peak  \(milliseconds(measurement.stepSecondsAtPeak))  "
+        + "(the products alone, at the FMA peak)")
     console.writeLine(
       "loss          \(String(format: "%10.4f", losses.first ?? 0)) → "
         + String(format: "%.4f", losses.last ?? 0))

@@ -55,6 +55,7 @@ enum GEMM {
   static let parallelThreshold = 1 << 17
 
   static func run(_ p: GEMMProblem, batch: Int, strideA: Int, strideB: Int, strideC: Int) {
+    MatmulTally.add(m: p.m, n: p.n, k: p.k, batch: batch)
     let threads = Parallel.threadCount
     let work = p.m * p.n * max(p.k, 1)
     if batch == 1 {

@@ -33,6 +33,7 @@ public func rowProduct(
   _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
   rows: Int, inner: Int, columns: Int
 ) {
+  MatmulTally.add(m: rows, n: columns, k: inner)
   // Threads own ranges of 64-column blocks; a thread walks its range in tiles of up to 512
   // columns, adding the rows of W into the tile's outputs in order, four rows of W at a time
   // with the outputs held in registers across the four. Every output is the same sum in the
@@ -134,6 +135,7 @@ public func rowProductTransposed(
   _ x: UnsafePointer<Float>, _ e: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
   rows: Int, inner: Int, columns: Int
 ) {
+  MatmulTally.add(m: rows, n: columns, k: inner)
   // Each task owns a range of output columns: one dot product of K per (row, column), in
   // SIMD16 lanes and then the tail. Four columns go side by side, so that four independent
   // sums hide the latency of the additions; each is summed as it would be alone.

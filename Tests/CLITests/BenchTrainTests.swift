@@ -20,7 +20,11 @@ final class BenchTrainTests: XCTestCase {
     let object = try XCTUnwrap(
       JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
     XCTAssertEqual(
-      Set(object.keys), ["preset", "threads", "ms_per_step", "tokens_per_s", "peak_rss_mb"])
+      Set(object.keys),
+      [
+        "preset", "threads", "ms_per_step", "tokens_per_s", "peak_rss_mb", "matmul_gflop",
+        "peak_gflops", "peak_fraction",
+      ])
     let milliseconds = try XCTUnwrap(object["ms_per_step"] as? NSNumber).doubleValue
     let tokensPerSecond = try XCTUnwrap(object["tokens_per_s"] as? NSNumber).doubleValue
     XCTAssertGreaterThan(milliseconds, 0)
@@ -46,7 +50,36 @@ final class BenchTrainTests: XCTestCase {
     }
     XCTAssertEqual(
       labels,
-      ["parameters", "ms/step", "forward", "backward", "adam", "tokens/s", "peak RSS", "loss"])
+      [
+        "parameters", "ms/step", "forward", "backward", "adam", "tokens/s", "peak RSS", "matmul",
+        "step at peak", "loss",
+      ])
+  }
+
+  /// The counted products of a step are the model's, forward and backward: every product of
+  /// the forward pass, and two of the same size for its two operands' gradients.
+  func testCountedMultiplyAddsAreThreeForwardPasses() {
+    let benchmark = BenchTrainBenchmark(preset: .tiny, steps: 1)
+    let c = BenchTrainPreset.tiny.configuration
+    let (d, f, v) = (c.modelWidth, c.feedForwardWidth, c.vocabularySize)
+    let (b, s, t) = (benchmark.batchSize, benchmark.sourceLength, benchmark.targetLength)
+    let (sourceRows, targetRows) = (b * s, b * t)
+    // Per encoder layer: Q, K, V and output [D, D] on every source token, the two
+    // feed-forward products, and the scores QKᵀ and the weighted values, S·S·D each per pair.
+    let encoderLayer = 4 * sourceRows * d * d + 2 * sourceRows * d * f + 2 * b * s * s * d
+    // Per decoder layer: self-attention as above over the target; cross-attention's Q and output
+    // on the target, K and V on the source, T·S·D twice per pair; the feed-forward products.
+    let decoderLayer =
+      4 * targetRows * d * d + 2 * b * t * t * d + 2 * targetRows * d * d
+      + 2 * sourceRows * d * d + 2 * b * t * s * d + 2 * targetRows * d * f
+    let forward =
+      c.encoderLayerCount * encoderLayer + c.decoderLayerCount * decoderLayer + targetRows * d * v
+    let measurement = benchmark.measure()
+    XCTAssertEqual(measurement.matmulMultiplyAdds, 3 * forward)
+    XCTAssertGreaterThan(measurement.peakGFLOPS, 0)
+    XCTAssertEqual(
+      measurement.stepSecondsAtPeak, measurement.matmulGFLOP / measurement.peakGFLOPS,
+      accuracy: 1e-12)
   }
 
   func testBadValuesAreUsageErrors() {

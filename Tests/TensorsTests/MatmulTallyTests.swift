@@ -1,0 +1,34 @@
+import XCTest
+
+@testable import Tensors
+
+final class MatmulTallyTests: XCTestCase {
+  /// Each form adds M·N·K per product while counting, and nothing outside a count.
+  func testCountsEveryFormOnlyWhileCounting() {
+    let a = [Float](repeating: 1, count: 2 * 5 * 7)
+    let b = [Float](repeating: 1, count: 2 * 7 * 3)
+    var c = [Float](repeating: 0, count: 2 * 5 * 3)
+    func products() {
+      a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+          c.withUnsafeMutableBufferPointer { c in
+            let (a, b, c) = (a.baseAddress!, b.baseAddress!, c.baseAddress!)
+            gemm(
+              m: 5, n: 3, k: 7, a: a, lda: 7, transposeA: false, b: b, ldb: 3,
+              transposeB: false, c: c, ldc: 3)  // 105
+            gemmBatched(
+              batch: 2, m: 5, n: 3, k: 7, a: a, strideA: 35, lda: 7, transposeA: false,
+              b: b, strideB: 21, ldb: 3, transposeB: false, c: c, strideC: 15, ldc: 3)  // 210
+            rowProduct(a, b, into: c, rows: 2, inner: 7, columns: 3)  // 42
+            rowProductTransposed(a, b, into: c, rows: 2, inner: 7, columns: 3)  // 42
+          }
+        }
+      }
+    }
+    products()  // not counted
+    let counted = MatmulTally.count { products() }.multiplyAdds
+    XCTAssertEqual(counted, 105 + 210 + 42 + 42)
+    products()
+    XCTAssertEqual(MatmulTally.count {}.multiplyAdds, 0)
+  }
+}
