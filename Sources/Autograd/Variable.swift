@@ -15,7 +15,14 @@ import Tensors
 public final class Variable {
   /// The forward value. An optimiser updates a parameter's value in place between steps; a
   /// recorded operation keeps the values its backward reads (sharing, not copying, storage).
-  public var value: Tensor
+  public var value: Tensor {
+    // Without `oldValue`, an in-place change through `value` stays in place (SE-0268).
+    didSet { generation &+= 1 }
+  }
+  /// Counts the changes made through `value` (assignments and in-place changes such as an
+  /// optimiser's step): copies made of a value for speed (`PackedWeights`) are current while
+  /// it is unchanged.
+  public private(set) var generation = 0
   /// Whether this variable is the output of a recorded operation (its gradient is transient).
   public let isIntermediate: Bool
   /// A label for messages and checkpoints; parameters carry their checkpoint name here.

@@ -75,6 +75,8 @@ public struct Embedding {
   ///   - packed: where the table's packed transpose is looked up, for products of many rows.
   /// - Returns: `[R, V]`.
   public func asLinear(step x: Tensor, packed: PackedWeights? = nil) -> Tensor {
-    stepProduct(x, weight: weight.value, transposeWeight: true, packed: packed?[weight])  // [R, V]
+    stepProduct(
+      x, weight: weight.value, transposeWeight: true, packed: packed?[weight],
+      rowPanels: packed?.rowPanels(weight))  // [R, V]
   }
 }

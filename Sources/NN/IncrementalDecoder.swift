@@ -46,8 +46,8 @@ public final class IncrementalDecoder {
   /// Per decoder layer, the encoder–decoder keys and values `[B, H, S, K]` of the active
   /// sentences.
   private var memory: [KeyValueCache.Layer]
-  /// The weights packed for the blocked GEMM when the rows are many; nil for the row
-  /// products, which read the weights themselves.
+  /// The weights packed for the blocked GEMM when the rows are many, else the model's row
+  /// panels for the row products.
   private let packedWeights: PackedWeights?
 
   /// A decoder positioned before the first target token.
@@ -81,7 +81,8 @@ public final class IncrementalDecoder {
       layerCount: c.decoderLayerCount, headCount: c.keyValueHeadCount, headSize: c.headWidth,
       rowCount: rows, capacity: maxLength)
     self.memory = model.decoder.layers.map { $0.crossAttention!.cachedKeysAndValues(of: memory) }
-    packedWeights = rows > rowProductMaxRows ? PackedWeights(decoderOf: model) : nil
+    packedWeights =
+      rows > rowProductMaxRows ? PackedWeights(decoderOf: model) : model.rowPanelWeights()
     prefixLength = 0
   }
 
@@ -120,7 +121,8 @@ public final class IncrementalDecoder {
       layerCount: c.decoderLayerCount, headCount: c.keyValueHeadCount, headSize: c.headWidth,
       rowCount: rows, capacity: sourceLength + maxLength)
     memory = []
-    packedWeights = rows > rowProductMaxRows ? PackedWeights(decoderOf: model) : nil
+    packedWeights =
+      rows > rowProductMaxRows ? PackedWeights(decoderOf: model) : model.rowPanelWeights()
     prefixLength = sourceLength
     // The W rows of a sentence share its source: run it on one row per sentence, then copy.
     cache.reorder(Array(0..<sentences))

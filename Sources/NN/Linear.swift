@@ -59,10 +59,12 @@ public struct Linear {
   ///
   /// - Parameters:
   ///   - x: `[R, in]`.
-  ///   - packed: where the weight's packed copy is looked up, for products of many rows.
+  ///   - packed: where the weight's packed copy (products of many rows) or row panels (of a
+  ///     few) are looked up.
   /// - Returns: `[R, out]`.
   public func callAsFunction(step x: Tensor, packed: PackedWeights? = nil) -> Tensor {
-    var y = stepProduct(x, weight: weight.value, packed: packed?[weight])  // [R, out]
+    var y = stepProduct(
+      x, weight: weight.value, packed: packed?[weight], rowPanels: packed?.rowPanels(weight))  // [R, out]
     if let bias { y.addRowVector(bias.value) }  // unique, so in place
     return y
   }

@@ -1,46 +1,106 @@
 import Autograd
+import Foundation
 import Tensors
 
-/// The weight matrices of a decoding step packed once for the blocked GEMM (`PackedMatrix`),
-/// so that the products of a step with many rows do not re-pack them at every step.
+/// The weight matrices of a decoding step laid out once for the products a step makes, so that
+/// a step does not lay them out again.
 ///
-/// A step of ~100 rows multiplies each weight by only ~100 rows: packing the weight again is
-/// then about a tenth of the product. One `IncrementalDecoder` packs them once, for all its
-/// steps; the weights are read, never changed, while it decodes. A layer's step looks its
+/// - `.gemmPanels`, for steps of many rows: op(W) packed for the blocked GEMM (`PackedMatrix`).
+///   A step of ~100 rows multiplies each weight by only ~100 rows: packing the weight again is
+///   then about a tenth of the product. One `IncrementalDecoder` packs them once, for all its
+///   steps.
+/// - `.rowPanels`, for steps of at most `rowProductMaxRows` rows (one sentence, one beam): op(W)
+///   in contiguous 64-column panels (`RowPanelMatrix`), which stream into the cores about twice
+///   as fast as W's own rows. Such a decoder makes few steps, so these are made once per set of
+///   weight values and kept by the model (`Transformer.rowPanelWeights()`).
+///
+/// The weights are read, never changed, while a decoder decodes. A layer's step looks its
 /// weight up (`Linear.callAsFunction(step:packed:)`) and multiplies unpacked when it is absent.
 ///
 /// Shapes: D model width, F feed-forward width, V vocabulary.
 public struct PackedWeights {
-  /// Per weight variable, its packed op(W).
-  private var matrices: [ObjectIdentifier: PackedMatrix] = [:]
+  /// How the weights are laid out.
+  public enum Layout: Sendable {
+    /// `PackedMatrix`, for the blocked GEMM of steps of many rows.
+    case gemmPanels
+    /// `RowPanelMatrix`, for the row products of steps of a few rows.
+    case rowPanels
+  }
 
-  /// Packs the weights every decoding step of `model` multiplies by: per decoder layer the
+  public let layout: Layout
+  /// Per weight variable, its packed op(W) (`.gemmPanels`).
+  private var matrices: [ObjectIdentifier: PackedMatrix] = [:]
+  /// Per weight variable, its op(W) in row panels (`.rowPanels`).
+  private var panelMatrices: [ObjectIdentifier: RowPanelMatrix] = [:]
+
+  /// Lays out the weights every decoding step of `model` multiplies by: per decoder layer the
   /// self-attention's four `[D, D]`, the cross-attention's query and output `[D, D]` (its keys
   /// and values are projected once per batch), the feed-forward network's `[D, F]` and
-  /// `[F, D]`; and the pre-softmax projection Eᵀ `[D, V]`, packed from the `[V, D]` table.
-  public init(decoderOf model: Transformer) {
+  /// `[F, D]`; and the pre-softmax projection Eᵀ `[D, V]`, from the `[V, D]` table.
+  public init(decoderOf model: Transformer, layout: Layout = .gemmPanels) {
+    self.layout = layout
+    for weight in Self.stepWeights(of: model) {
+      add(weight.variable, transposed: weight.transposed)
+    }
+  }
+
+  /// The packed op(W) of `weight`, or nil when it was not packed for the GEMM.
+  public subscript(weight: Variable) -> PackedMatrix? { matrices[ObjectIdentifier(weight)] }
+
+  /// op(W) of `weight` in row panels, or nil when it was not laid out so.
+  public func rowPanels(_ weight: Variable) -> RowPanelMatrix? {
+    panelMatrices[ObjectIdentifier(weight)]
+  }
+
+  /// The weights a decoding step multiplies by, each with whether the step uses its transpose.
+  static func stepWeights(of model: Transformer) -> [(variable: Variable, transposed: Bool)] {
+    var weights: [(variable: Variable, transposed: Bool)] = []
     for layer in model.decoder.layers {
       let cross = layer.crossAttention.map { [$0.query, $0.output] } ?? []  // decoder-only: none
       for linear in [
         layer.selfAttention.query, layer.selfAttention.key, layer.selfAttention.value,
         layer.selfAttention.output, layer.feedForward.inner, layer.feedForward.outer,
       ] + cross {
-        add(linear.weight, transposed: false)  // [in, out]
+        weights.append((linear.weight, false))  // [in, out]
       }
     }
-    add(model.outputProjection.weight, transposed: true)  // [V, D] as [D, V]
+    weights.append((model.outputProjection.weight, true))  // [V, D] as [D, V]
+    return weights
   }
-
-  /// The packed op(W) of `weight`, or nil when it was not packed.
-  public subscript(weight: Variable) -> PackedMatrix? { matrices[ObjectIdentifier(weight)] }
 
   private mutating func add(_ weight: Variable, transposed: Bool) {
     let key = ObjectIdentifier(weight)
-    guard matrices[key] == nil else { return }
+    guard matrices[key] == nil, panelMatrices[key] == nil else { return }
     let value = weight.value
     let (rows, columns) = (value.shape[0], value.shape[1])
-    matrices[key] = PackedMatrix(
-      value.storage.pointer, k: transposed ? columns : rows, n: transposed ? rows : columns,
-      ldb: columns, transposeB: transposed)
+    let (k, n) = transposed ? (columns, rows) : (rows, columns)
+    switch layout {
+    case .gemmPanels:
+      matrices[key] = PackedMatrix(
+        value.storage.pointer, k: k, n: n, ldb: columns, transposeB: transposed)
+    case .rowPanels:
+      panelMatrices[key] = withExtendedLifetime(value) {
+        RowPanelMatrix(value.storage.pointer, k: k, n: n, ldb: columns, transposeB: transposed)
+      }
+    }
+  }
+}
+
+/// The model's row-panel weights, kept from one decoder to the next while the weights do not
+/// change (`Variable.generation`).
+final class RowPanelWeightCache: @unchecked Sendable {
+  private let lock = NSLock()
+  private var generations: [Int] = []
+  private var weights: PackedWeights?
+
+  /// The weights laid out for `model`'s current values, made now if they changed since.
+  func weights(for model: Transformer) -> PackedWeights {
+    let current = PackedWeights.stepWeights(of: model).map(\.variable.generation)
+    lock.lock()
+    defer { lock.unlock() }
+    if let weights, generations == current { return weights }
+    let made = PackedWeights(decoderOf: model, layout: .rowPanels)
+    (weights, generations) = (made, current)
+    return made
   }
 }

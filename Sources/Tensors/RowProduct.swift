@@ -6,7 +6,8 @@
 //   rowProduct(x, w, into: y, rows:, inner:, columns:)             y[M, N] = x[M, K]·W[K, N]
 //   rowProductTransposed(x, e, into: y, rows:, inner:, columns:)   y[M, N] = x[M, K]·E[N, K]ᵀ
 //   stepProduct(x, rows:, weight:, transposeWeight:, packed:, inner:, columns:, into: y)
-// Tensor level: stepProduct(x, weight:, transposeWeight:, packed:) -> [M, N]
+// Tensor level: stepProduct(x, weight:, transposeWeight:, packed:, rowPanels:) -> [M, N]
+// Weights laid out for few rows beforehand: RowPanelMatrix.swift.
 // Reference: gemmReference (Matmul.swift), checked on odd sizes in RowProductTests.
 //
 // With M this small a product reads every weight once and does M multiply–adds with it, so its
@@ -259,20 +260,28 @@ private func dotProducts8(
 }
 
 /// The product of one inference step with a fixed weight: `y = x·W`, or `x·Wᵀ` when
-/// `transposeWeight`. Up to `rowProductMaxRows` rows take the row products; more take the
-/// blocked GEMM, on `packed` when the weight was packed beforehand.
+/// `transposeWeight`. Up to `rowProductMaxRows` rows take the row products, on `rowPanels`
+/// when the weight was laid out for them beforehand; more take the blocked GEMM, on `packed`
+/// when the weight was packed beforehand.
 ///
 /// - Parameters:
 ///   - x: `[M, K]`.
 ///   - weight: `[K, N]`, or `[N, K]` when `transposeWeight`.
 ///   - packed: op(W) packed (`PackedMatrix`, K×N), or nil.
+///   - rowPanels: op(W) in row panels (`RowPanelMatrix`, K×N), or nil.
 ///   - y: `[M, N]`, overwritten.
 public func stepProduct(
   _ x: UnsafePointer<Float>, rows: Int, weight: UnsafePointer<Float>, transposeWeight: Bool,
-  packed: PackedMatrix?, inner: Int, columns: Int, into y: UnsafeMutablePointer<Float>
+  packed: PackedMatrix?, rowPanels: RowPanelMatrix? = nil, inner: Int, columns: Int,
+  into y: UnsafeMutablePointer<Float>
 ) {
   if rows <= rowProductMaxRows {
-    if transposeWeight {
+    if let rowPanels {
+      kernelPrecondition(
+        rowPanels.k == inner && rowPanels.n == columns,
+        "stepProduct: row panels \(rowPanels.k)×\(rowPanels.n) for a \(inner)×\(columns) product")
+      rowPanelProduct(x, rows: rows, rowPanels, into: y)
+    } else if transposeWeight {
       rowProductTransposed(x, weight, into: y, rows: rows, inner: inner, columns: columns)
     } else {
       rowProduct(x, weight, into: y, rows: rows, inner: inner, columns: columns)
@@ -296,7 +305,8 @@ public func stepProduct(
 ///   - weight: `[K, N]`, or `[N, K]` when `transposeWeight`.
 /// - Returns: `[M, N]`.
 public func stepProduct(
-  _ x: Tensor, weight: Tensor, transposeWeight: Bool = false, packed: PackedMatrix? = nil
+  _ x: Tensor, weight: Tensor, transposeWeight: Bool = false, packed: PackedMatrix? = nil,
+  rowPanels: RowPanelMatrix? = nil
 ) -> Tensor {
   kernelPrecondition(
     x.rank == 2 && weight.rank == 2
@@ -310,8 +320,8 @@ public func stepProduct(
   y.withUnsafeMutableBufferPointer { y in
     stepProduct(
       x.storage.pointer, rows: rows, weight: weight.storage.pointer,
-      transposeWeight: transposeWeight, packed: packed, inner: inner, columns: columns,
-      into: y.baseAddress!)
+      transposeWeight: transposeWeight, packed: packed, rowPanels: rowPanels, inner: inner,
+      columns: columns, into: y.baseAddress!)
   }
   return y
 }

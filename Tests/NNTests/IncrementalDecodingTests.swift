@@ -87,6 +87,28 @@ final class IncrementalDecodingTests: XCTestCase {
     }
   }
 
+  /// A decoder of a few rows multiplies by the model's row panels, which are made once and
+  /// made again when a weight has changed, in place as an optimiser changes it.
+  func testRowPanelsFollowChangedWeights() {
+    let model = Self.model(.post)
+    let weight = model.decoder.layers[0].feedForward.inner.weight
+    let first = model.rowPanelWeights()
+    XCTAssertEqual(first.layout, .rowPanels)
+    XCTAssertTrue(model.rowPanelWeights().rowPanels(weight) === first.rowPanels(weight))
+    weight.value.withUnsafeMutableBufferPointer { values in
+      for i in values.indices { values[i] *= -1.5 }
+    }
+    XCTAssertFalse(model.rowPanelWeights().rowPanels(weight) === first.rowPanels(weight))
+    let decoder = model.incrementalDecoder(
+      sourceIDs: Self.sourceIDs, sourceLengths: Self.sourceLengths, rowsPerSentence: 1,
+      maxLength: 4)
+    let logits = decoder.step([1, 1])
+    let expected = referenceLogits(model, prefixes: [[1], [1]], sentenceOfRow: [0, 1])
+    for (actual, wanted) in zip(logits.scalars, expected) {
+      XCTAssertEqual(actual, wanted, accuracy: 2e-4)
+    }
+  }
+
   func testCachedStepsEqualFullPrefixPostNorm() {
     checkSteps(.post, width: 3)
     checkSteps(.post, width: 6)
