@@ -10,8 +10,9 @@
 /// - AVX2 (the default): NR = 16. A `SIMD16<Float>` is two 256-bit registers, so the six
 ///   accumulators are twelve registers; with two B halves and a broadcast that is 15 of the 16
 ///   vector registers, and nothing spills.
-/// - AVX-512 (`-D GEMM_WIDE_TILE`, defined when the build machine's /proc/cpuinfo lists
-///   `avx512f`): NR = 32, each row held as two `SIMD16<Float>` halves, each one 512-bit
+/// - AVX-512 with full-width FMA units (`-D GEMM_WIDE_TILE`, defined when the build machine's
+///   /proc/cpuinfo lists `avx512f` and it is not a Zen 4, which splits each 512-bit FMA in two
+///   and takes the 6×16 tile; see Package.swift): NR = 32, each row held as two `SIMD16<Float>` halves, each one 512-bit
 ///   register: twelve accumulators of the 32 registers, twelve FMAs in flight per step, twice
 ///   the arithmetic per load of A. (A 6×16 tile there would be six 512-bit accumulators, fewer
 ///   than the eight in flight two pipes need.) The row is not one `SIMD32<Float>`: Swift 6.3
