@@ -65,6 +65,38 @@ public struct BenchDecodeBenchmark {
     /// self-attention cache for the search's steps and the cross-attention keys and values.
     public var cacheBytes: Int
     public var cacheMegabytes: Double { Double(cacheBytes) / 1_048_576 }
+    /// The multiply–adds of the matrix products of one batch (`MatmulTally`, counted on the
+    /// warm-up batch): the encoder's, the decoder's steps' and the output projection's.
+    public var batchMultiplyAdds: Int
+    /// Sentences per batch.
+    public var batchSize: Int
+    /// The machine's FMA peak on the same threads, in 10⁹ FLOP/s.
+    public var peakGFLOPS: Double
+    /// The bytes of the weights one decoding step multiplies by (`PackedWeights.stepWeights`):
+    /// what a step of a few rows streams from memory.
+    public var stepWeightBytes: Int
+    /// Decoder steps per batch: one per output piece.
+    public var stepsPerBatch: Int
+    /// How fast the same threads read a buffer of `stepWeightBytes` (`ReadBandwidthBenchmark`),
+    /// in 10⁹ bytes per second.
+    public var readGigabytesPerSecond: Double
+
+    /// The products' operations per sentence, in 10⁹.
+    public var matmulGFLOPPerSentence: Double {
+      2 * Double(batchMultiplyAdds) / Double(max(1, batchSize)) / 1e9
+    }
+    /// The products' operations per second of decoding time, in 10⁹.
+    public var matmulGFLOPS: Double { matmulGFLOPPerSentence * sentencesPerSecond }
+    /// `matmulGFLOPS` as a fraction of the FMA peak.
+    public var peakFraction: Double { peakGFLOPS > 0 ? matmulGFLOPS / peakGFLOPS : 0 }
+    /// The step weights' bytes read per second of decoding time, in 10⁹: a floor under the rate
+    /// the products stream them at, since the time also holds the encoder, the attention and
+    /// the search.
+    public var weightGigabytesPerSecond: Double {
+      seconds > 0
+        ? Double(stepWeightBytes) * Double(stepsPerBatch) * Double(sentences)
+          / Double(max(1, batchSize)) / seconds / 1e9 : 0
+    }
     public var sentencesPerSecond: Double { seconds > 0 ? Double(sentences) / seconds : 0 }
     public var millisecondsPerToken: Double { tokens > 0 ? seconds * 1000 / Double(tokens) : 0 }
   }
@@ -101,7 +133,7 @@ public struct BenchDecodeBenchmark {
       rowsPerSentence: beamSize,
       maxLength: min(configuration.maxPositions, outputLength + 1)
     ).cacheByteCount
-    _ = decode(warmUp)
+    let multiplyAdds = MatmulTally.count { decode(warmUp) }.multiplyAdds
     let rounds = max(1, (minimumSentences + batchSize - 1) / batchSize)
     let inputs = (0..<rounds).map { _ in batch() }
     var tokens = 0
@@ -110,14 +142,22 @@ public struct BenchDecodeBenchmark {
     let elapsed = ContinuousClock.now - start
     let seconds =
       Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    // After the timing, so that neither loop warms or heats what it is compared with.
+    let peak = FMAPeakBenchmark(threads: Parallel.threadCount).measure()
+    let weightBytes =
+      PackedWeights.stepWeights(of: model).reduce(0) { $0 + $1.variable.value.count } * 4
+    let read = ReadBandwidthBenchmark(threads: Parallel.threadCount, bytes: weightBytes).measure()
     return Measurement(
       sentences: rounds * batchSize, tokens: tokens, seconds: seconds,
-      threads: Parallel.threadCount, cacheBytes: cacheBytes)
+      threads: Parallel.threadCount, cacheBytes: cacheBytes, batchMultiplyAdds: multiplyAdds,
+      batchSize: batchSize, peakGFLOPS: peak.gflops, stepWeightBytes: weightBytes,
+      stepsPerBatch: outputLength, readGigabytesPerSecond: read)
   }
 
   /// One JSON object: `{"preset":"small","batch":1,"beam":1,"threads":2,"kv_heads":8,`
   /// `"positions":"sinusoidal","sentences_per_s":12.34,"ms_per_token":3.2101,`
-  /// `"kv_cache_mb":0.287}`.
+  /// `"kv_cache_mb":0.287,"matmul_gflop_per_sentence":0.3623,"peak_gflops":236.4,`
+  /// `"peak_fraction":0.2,"weight_mb_per_step":19.2,"weight_gb_per_s":57.1,"read_gb_per_s":145.2}`.
   public func jsonLine(_ measurement: Measurement) -> String {
     JSONValue.object([
       ("preset", .string(preset.rawValue)), ("batch", .integer(batchSize)),
@@ -127,6 +167,12 @@ public struct BenchDecodeBenchmark {
       ("sentences_per_s", .fixed(measurement.sentencesPerSecond, digits: 2)),
       ("ms_per_token", .fixed(measurement.millisecondsPerToken, digits: 4)),
       ("kv_cache_mb", .fixed(measurement.cacheMegabytes, digits: 3)),
+      ("matmul_gflop_per_sentence", .fixed(measurement.matmulGFLOPPerSentence, digits: 4)),
+      ("peak_gflops", .fixed(measurement.peakGFLOPS, digits: 1)),
+      ("peak_fraction", .fixed(measurement.peakFraction, digits: 3)),
+      ("weight_mb_per_step", .fixed(Double(measurement.stepWeightBytes) / 1e6, digits: 2)),
+      ("weight_gb_per_s", .fixed(measurement.weightGigabytesPerSecond, digits: 1)),
+      ("read_gb_per_s", .fixed(measurement.readGigabytesPerSecond, digits: 1)),
     ]).compactText()
   }
 }

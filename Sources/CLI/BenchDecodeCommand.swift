@@ -22,9 +22,19 @@ struct BenchDecodeCommand: Command {
         query heads (grouped-query attention; 1 is multi-query), which shrinks that
         cache by heads/G; --positions picks sinusoidal, learned, rope or alibi.
 
+        It also counts the multiply-adds of one batch's matrix products and measures
+        the FMA peak as 'bench matmul' does (GFLOP per sentence, GFLOPS over the
+        decoding time, fraction of the peak), and holds the weights a decoder step
+        multiplies by (MB per step; at one sentence a step reads every one of them)
+        against a plain read of as many bytes on the same threads: the weights are
+        read at least at (MB per step x steps / decoding time), a floor, since that
+        time also holds the encoder, the attention and the search.
+
         With --json the result is one line {"preset","batch","beam","threads",
         "kv_heads","positions","sentences","sentences_per_s","ms_per_token",
-        "kv_cache_mb"}, "sentences" being those timed.
+        "kv_cache_mb","matmul_gflop_per_sentence","peak_gflops","peak_fraction",
+        "weight_mb_per_step","weight_gb_per_s","read_gb_per_s"}, "sentences" being
+        those timed.
         """,
       options: BenchModelOptions.options(
         defaultPreset: .small,
@@ -96,5 +106,14 @@ struct BenchDecodeCommand: Command {
     console.writeLine("sentences/s   \(String(format: "%10.2f", measurement.sentencesPerSecond))")
     console.writeLine("ms/token      \(String(format: "%10.4f", measurement.millisecondsPerToken))")
     console.writeLine("KV cache MiB  \(String(format: "%10.3f", measurement.cacheMegabytes))")
+    console.writeLine(
+      "matmul        \(String(format: "%10.4f", measurement.matmulGFLOPPerSentence)) "
+        + String(format: "GFLOP/sentence, %.1f GFLOPS, ", measurement.matmulGFLOPS)
+        + String(format: "%.1f%% of the FMA peak ", 100 * measurement.peakFraction)
+        + String(format: "(%.1f GFLOPS)", measurement.peakGFLOPS))
+    console.writeLine(
+      "weights/step  \(String(format: "%10.2f", Double(measurement.stepWeightBytes) / 1e6)) MB, "
+        + String(format: "read at %.1f GB/s or more; ", measurement.weightGigabytesPerSecond)
+        + String(format: "a plain read of as many bytes: %.1f GB/s", measurement.readGigabytesPerSecond))
   }
 }

@@ -4,7 +4,8 @@ import Synchronization
 /// while a `count` is running: what `bench train` divides by the step time to say how close a
 /// step comes to the machine's FMA peak.
 ///
-/// A product adds `M·N·K·batch` when it starts. Off (the usual state) a product pays one relaxed
+/// A product adds `M·N·K·batch` when it starts. The one-query attention of cached decoding
+/// (`singleQueryAttention`) is dot products, not a matrix product, and is not counted. Off (the usual state) a product pays one relaxed
 /// load of a flag. Counting is process-wide: products on any thread count, so time one thing at a
 /// time.
 public enum MatmulTally {

@@ -33,6 +33,30 @@ final class BenchDecodeTests: XCTestCase {
     XCTAssertTrue(bad.errors.contains("--sentences"), bad.errors)
   }
 
+  /// The counted products of a greedy batch are the encoder's over the source and, per
+  /// output piece, one decoder step's: the step's weights (whose size is the step's weight
+  /// bytes) times the rows. A step's attention over the cache and the memory is dot products
+  /// (`singleQueryAttention`), not a matrix product, and is not counted.
+  func testCountsTheProductsAndTheStepWeights() {
+    let benchmark = BenchDecodeBenchmark(
+      preset: .tiny, batchSize: 2, beamSize: 1, minimumSentences: 2)
+    let c = benchmark.configuration
+    let (d, f, v) = (c.modelWidth, c.feedForwardWidth, c.vocabularySize)
+    let (b, s, t) = (benchmark.batchSize, benchmark.sourceLength, benchmark.outputLength)
+    let stepWeights = c.decoderLayerCount * (6 * d * d + 2 * d * f) + v * d
+    // Per encoder layer over the B·S source rows, as in `bench train`; then the
+    // cross-attention's keys and values of the memory, once per batch.
+    let encoder =
+      c.encoderLayerCount * (4 * b * s * d * d + 2 * b * s * d * f + 2 * b * s * s * d)
+      + c.decoderLayerCount * 2 * b * s * d * d
+    let steps = t * b * stepWeights
+    let measurement = benchmark.measure()
+    XCTAssertEqual(measurement.stepWeightBytes, 4 * stepWeights)
+    XCTAssertEqual(measurement.batchMultiplyAdds, encoder + steps)
+    XCTAssertGreaterThan(measurement.readGigabytesPerSecond, 0)
+    XCTAssertGreaterThan(measurement.peakGFLOPS, 0)
+  }
+
   /// Every sentence yields exactly the output length, whatever the beam.
   func testEverySentenceProducesTheOutputLength() {
     for beam in [1, 3] {

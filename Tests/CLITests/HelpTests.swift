@@ -198,9 +198,19 @@ final class HelpTests: XCTestCase {
     query heads (grouped-query attention; 1 is multi-query), which shrinks that
     cache by heads/G; --positions picks sinusoidal, learned, rope or alibi.
 
+    It also counts the multiply-adds of one batch's matrix products and measures
+    the FMA peak as 'bench matmul' does (GFLOP per sentence, GFLOPS over the
+    decoding time, fraction of the peak), and holds the weights a decoder step
+    multiplies by (MB per step; at one sentence a step reads every one of them)
+    against a plain read of as many bytes on the same threads: the weights are
+    read at least at (MB per step x steps / decoding time), a floor, since that
+    time also holds the encoder, the attention and the search.
+
     With --json the result is one line {"preset","batch","beam","threads",
     "kv_heads","positions","sentences","sentences_per_s","ms_per_token",
-    "kv_cache_mb"}, "sentences" being those timed.
+    "kv_cache_mb","matmul_gflop_per_sentence","peak_gflops","peak_fraction",
+    "weight_mb_per_step","weight_gb_per_s","read_gb_per_s"}, "sentences" being
+    those timed.
 
     USAGE: transformer-cli bench decode [--preset <name>] [--batch <count>]
       [--beam <size>] [--sentences <count>] [--kv-heads <count>]
