@@ -18,7 +18,8 @@
 // model). A batched GEMM pays its packing for each of these tiny products, which costs more than
 // the arithmetic (≈ 0.5 ms per call for 800 items, twelve calls per step); here the products are
 // SIMD loops over the items, split over threads by ownership of their outputs, and the softmax
-// between them is the fused `softmaxForward` kernel, masks and scale included.
+// between them is `softmaxForward`'s row kernel, masks and scale included, all three in one pass
+// per item.
 
 import Foundation
 
@@ -74,38 +75,38 @@ public func singleQueryAttention(
   }
   let visible = (0..<groups).map { mask.visibleEnd(batch: $0, query: 0, keys: keyCount) }
   let grain = Swift.max(1, 16_384 / Swift.max(1, size * keyCount))
+  let scale = attentionScale(headSize: size)
+  let position = mask.causalOffset ?? 0
+  // The padding matrix as 0/1 floats, as `softmaxForward` reads it.
+  let keep: [Float]? = mask.keyIsPadding.map { padding in padding.map { $0 ? 0 : 1 } }
+  // One pass per item: its scores, their masked softmax and the weighted sum of the values, with
+  // the scores in L1 throughout and one hand-off between the threads per call. Each item's
+  // arithmetic is that of the three separate passes (`softmaxForward`'s row kernel), so the
+  // results are the same bits.
   ScratchPool.withBuffer(count: items * keyCount) { scores in  // [G, H, W, L]
-    parallelForRanges(items, minimumPerThread: grain) { range in
-      for item in range {
-        let (row, head, group) = place(item)
-        dots(
-          query + row * width + head * size,
-          keys + (group * keyValueHeads + head / sharing) * capacity * size,
-          count: visible[group], headSize: size, into: scores + item * keyCount)
-      }
-    }
-    let scale = attentionScale(headSize: size)
-    if let alibiSlopes {
-      // Scaled and biased here, so the softmax scales by 1 (as the batched op does).
-      let position = mask.causalOffset ?? 0
+    keep.withOptionalPointer { keepBase in
       parallelForRanges(items, minimumPerThread: grain) { range in
         for item in range {
-          let slope = alibiSlopes[place(item).head]
+          let (row, head, group) = place(item)
           let x = scores + item * keyCount
-          for s in 0..<keyCount { x[s] = scale * x[s] - slope * Float(abs(position - s)) }
+          let base = (group * keyValueHeads + head / sharing) * capacity * size
+          dots(
+            query + row * width + head * size, keys + base, count: visible[group],
+            headSize: size, into: x)
+          var rowScale = scale
+          if let alibiSlopes {
+            // Scaled and biased here, so the softmax scales by 1 (as the batched op does).
+            let slope = alibiSlopes[head]
+            for s in 0..<keyCount { x[s] = scale * x[s] - slope * Float(abs(position - s)) }
+            rowScale = 1
+          }
+          softmaxRow(
+            x, x, keys: keyCount, visible: visible[group],
+            keep: keepBase.map { $0 + group * keyCount }, scale: rowScale)
+          weightedSum(
+            x, values + base, count: visible[group], headSize: size,
+            into: output + row * width + head * size)
         }
-      }
-    }
-    softmaxForward(
-      scores, into: scores, batch: groups, heads: heads * members, queries: 1, keys: keyCount,
-      scale: alibiSlopes == nil ? scale : 1, mask: mask)
-    parallelForRanges(items, minimumPerThread: grain) { range in
-      for item in range {
-        let (row, head, group) = place(item)
-        weightedSum(
-          scores + item * keyCount,
-          values + (group * keyValueHeads + head / sharing) * capacity * size,
-          count: visible[group], headSize: size, into: output + row * width + head * size)
       }
     }
   }

@@ -108,7 +108,7 @@ public func softmaxForward(
 
 /// One row: softmax of `scale·x[0..<visible]` where `keep` (if any) is 1, zeros elsewhere.
 @inline(__always)
-private func softmaxRow(
+func softmaxRow(
   _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, keys: Int, visible: Int,
   keep: UnsafePointer<Float>?, scale: Float
 ) {
@@ -272,7 +272,7 @@ public func softmaxBackward(
 
 extension Optional where Wrapped == [Float] {
   /// Calls `body` with a pointer to the array's elements, or nil.
-  fileprivate func withOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+  func withOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
     switch self {
     case .some(let array): return array.withUnsafeBufferPointer { body($0.baseAddress) }
     case .none: return body(nil)
