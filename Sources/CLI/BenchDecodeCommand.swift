@@ -107,13 +107,14 @@ struct BenchDecodeCommand: Command {
     console.writeLine("ms/token      \(String(format: "%10.4f", measurement.millisecondsPerToken))")
     console.writeLine("KV cache MiB  \(String(format: "%10.3f", measurement.cacheMegabytes))")
     console.writeLine(
-      "matmul        \(String(format: "%10.4f", measurement.matmulGFLOPPerSentence)) "
-        + String(format: "GFLOP/sentence, %.1f GFLOPS, ", measurement.matmulGFLOPS)
-        + String(format: "%.1f%% of the FMA peak ", 100 * measurement.peakFraction)
-        + String(format: "(%.1f GFLOPS)", measurement.peakGFLOPS))
+      BenchModelOptions.matmulLine(
+        amount: String(format: "%10.4f", measurement.matmulGFLOPPerSentence),
+        unit: "GFLOP/sentence", gflops: measurement.matmulGFLOPS,
+        peakFraction: measurement.peakFraction, peakGFLOPS: measurement.peakGFLOPS))
     console.writeLine(
       "weights/step  \(String(format: "%10.2f", Double(measurement.stepWeightBytes) / 1e6)) MB, "
         + String(format: "read at %.1f GB/s or more; ", measurement.weightGigabytesPerSecond)
-        + String(format: "a plain read of as many bytes: %.1f GB/s", measurement.readGigabytesPerSecond))
+        + String(
+          format: "a plain read of as many bytes: %.1f GB/s", measurement.readGigabytesPerSecond))
   }
 }

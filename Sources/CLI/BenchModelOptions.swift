@@ -33,3 +33,17 @@ struct BenchModelOptions {
     json = arguments.contains("json")
   }
 }
+
+extension BenchModelOptions {
+  /// The table line `bench train` and `bench decode` both print about their matrix products:
+  /// `matmul  <amount> <unit>, <rate> GFLOPS, <fraction>% of the FMA peak (<peak> GFLOPS)`,
+  /// `amount` already formatted to the table's column.
+  static func matmulLine(
+    amount: String, unit: String, gflops: Double, peakFraction: Double, peakGFLOPS: Double
+  ) -> String {
+    "matmul        \(amount) \(unit), "
+      + String(format: "%.1f GFLOPS, ", gflops)
+      + String(format: "%.1f%% of the FMA peak ", 100 * peakFraction)
+      + String(format: "(%.1f GFLOPS)", peakGFLOPS)
+  }
+}

@@ -75,10 +75,10 @@ struct BenchTrainCommand: Command {
     console.writeLine("tokens/s      \(String(format: "%10.1f", measurement.tokensPerSecond))")
     console.writeLine("peak RSS      \(memory ?? "   unknown") MB")
     console.writeLine(
-      "matmul        \(String(format: "%10.2f", measurement.matmulGFLOP)) GFLOP/step, "
-        + String(format: "%.1f GFLOPS, ", measurement.matmulGFLOPS)
-        + String(format: "%.1f%% of the FMA peak ", 100 * measurement.peakFraction)
-        + String(format: "(%.1f GFLOPS)", measurement.peakGFLOPS))
+      BenchModelOptions.matmulLine(
+        amount: String(format: "%10.2f", measurement.matmulGFLOP), unit: "GFLOP/step",
+        gflops: measurement.matmulGFLOPS, peakFraction: measurement.peakFraction,
+        peakGFLOPS: measurement.peakGFLOPS))
     console.writeLine(
       "step at peak  \(milliseconds(measurement.stepSecondsAtPeak))  "
         + "(the products alone, at the FMA peak)")

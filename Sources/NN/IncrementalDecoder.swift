@@ -48,7 +48,7 @@ public final class IncrementalDecoder {
   private var memory: [KeyValueCache.Layer]
   /// The weights packed for the blocked GEMM when the rows are many, else the model's row
   /// panels for the row products.
-  private let packedWeights: PackedWeights?
+  private let packedWeights: PackedWeights
 
   /// A decoder positioned before the first target token.
   ///
@@ -81,8 +81,7 @@ public final class IncrementalDecoder {
       layerCount: c.decoderLayerCount, headCount: c.keyValueHeadCount, headSize: c.headWidth,
       rowCount: rows, capacity: maxLength)
     self.memory = model.decoder.layers.map { $0.crossAttention!.cachedKeysAndValues(of: memory) }
-    packedWeights =
-      rows > rowProductMaxRows ? PackedWeights(decoderOf: model) : model.rowPanelWeights()
+    packedWeights = PackedWeights.forSteps(of: model, rows: rows)
     prefixLength = 0
   }
 
@@ -121,8 +120,7 @@ public final class IncrementalDecoder {
       layerCount: c.decoderLayerCount, headCount: c.keyValueHeadCount, headSize: c.headWidth,
       rowCount: rows, capacity: sourceLength + maxLength)
     memory = []
-    packedWeights =
-      rows > rowProductMaxRows ? PackedWeights(decoderOf: model) : model.rowPanelWeights()
+    packedWeights = PackedWeights.forSteps(of: model, rows: rows)
     prefixLength = sourceLength
     // The W rows of a sentence share its source: run it on one row per sentence, then copy.
     cache.reorder(Array(0..<sentences))

@@ -44,6 +44,12 @@ public struct PackedWeights {
     }
   }
 
+  /// The weights a decoder of `rows` rows multiplies by: packed for the GEMM when the rows are
+  /// more than `rowProductMaxRows`, else the model's kept row panels.
+  public static func forSteps(of model: Transformer, rows: Int) -> PackedWeights {
+    rows > rowProductMaxRows ? PackedWeights(decoderOf: model) : model.rowPanelWeights()
+  }
+
   /// The packed op(W) of `weight`, or nil when it was not packed for the GEMM.
   public subscript(weight: Variable) -> PackedMatrix? { matrices[ObjectIdentifier(weight)] }
 

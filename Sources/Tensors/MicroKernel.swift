@@ -12,12 +12,13 @@
 ///   vector registers, and nothing spills.
 /// - AVX-512 with full-width FMA units (`-D GEMM_WIDE_TILE`, defined when the build machine's
 ///   /proc/cpuinfo lists `avx512f` and it is not a Zen 4, which splits each 512-bit FMA in two
-///   and takes the 6×16 tile; see Package.swift): NR = 32, each row held as two `SIMD16<Float>` halves, each one 512-bit
-///   register: twelve accumulators of the 32 registers, twelve FMAs in flight per step, twice
+///   and takes the 6×16 tile; see Package.swift): NR = 32, each row held as two
+///   `SIMD16<Float>` halves, each one 512-bit register: twelve accumulators of the 32 registers, twelve FMAs in flight per step, twice
 ///   the arithmetic per load of A. (A 6×16 tile there would be six 512-bit accumulators, fewer
 ///   than the eight in flight two pipes need.) The row is not one `SIMD32<Float>`: Swift 6.3
 ///   builds that type's multiply-add lane by lane through the stack (0.4 GFLOPS measured on a
 ///   Zen 4), while a `SIMD16<Float>` multiply-add is one `vfmadd231ps`.
+///
 /// The narrow form serves panels at most NR/2 wide, so a width of 24 (attention over 24 tokens)
 /// wastes no lanes with NR = 16. The choice changes only the tile's shape, never the
 /// instructions: those come from `-target-cpu`, so forcing the wide tile on an AVX2 machine

@@ -138,8 +138,9 @@ public func rowProductTransposed(
 ) {
   MatmulTally.add(m: rows, n: columns, k: inner)
   // Each task owns a range of output columns: one dot product of K per (row, column), in
-  // SIMD16 lanes and then the tail. Four columns go side by side, so that four independent
-  // sums hide the latency of the additions; each is summed as it would be alone.
+  // SIMD16 lanes and then the tail. Eight columns go side by side, eight rows of E streaming
+  // at once and eight independent sums hiding the latency of the additions; each is summed as
+  // it would be alone, and the last few columns one at a time.
   let minimumWork = rowProductMinimumWork(total: columns * inner * rows)
   parallelForRanges(
     columns, minimumPerThread: Swift.max(1, minimumWork / Swift.max(1, inner * rows))
@@ -148,18 +149,9 @@ public func rowProductTransposed(
     while n + 8 <= range.upperBound {
       let e0 = e + n * inner
       for r in 0..<rows {
-        dotProducts8(x + r * inner, e0, inner, into: y + r * columns + n)
+        dotProducts(x + r * inner, e0, inner, into: y + r * columns + n)
       }
       n += 8
-    }
-    while n + 4 <= range.upperBound {
-      let e0 = e + n * inner
-      for r in 0..<rows {
-        let dots = dotProducts(x + r * inner, e0, e0 + inner, e0 + 2 * inner, e0 + 3 * inner, inner)
-        let out = y + r * columns + n
-        (out[0], out[1], out[2], out[3]) = dots
-      }
-      n += 4
     }
     while n < range.upperBound {
       for r in 0..<rows { y[r * columns + n] = dotProduct(x + r * inner, e + n * inner, inner) }
@@ -189,38 +181,10 @@ func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: I
   return dot
 }
 
-/// `a·b0 … a·b3`, each summed exactly as `dotProduct` sums it.
-@inline(__always)
-private func dotProducts(
-  _ a: UnsafePointer<Float>, _ b0: UnsafePointer<Float>, _ b1: UnsafePointer<Float>,
-  _ b2: UnsafePointer<Float>, _ b3: UnsafePointer<Float>, _ count: Int
-) -> (Float, Float, Float, Float) {
-  let vectorEnd = count / 16 * 16
-  var (l0, l1, l2, l3) = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
-  var i = 0
-  while i < vectorEnd {
-    let v = VectorMath.load(a, i)
-    l0 += v * VectorMath.load(b0, i)
-    l1 += v * VectorMath.load(b1, i)
-    l2 += v * VectorMath.load(b2, i)
-    l3 += v * VectorMath.load(b3, i)
-    i += 16
-  }
-  var (d0, d1, d2, d3) = (l0.sum(), l1.sum(), l2.sum(), l3.sum())
-  while i < count {
-    d0 += a[i] * b0[i]
-    d1 += a[i] * b1[i]
-    d2 += a[i] * b2[i]
-    d3 += a[i] * b3[i]
-    i += 1
-  }
-  return (d0, d1, d2, d3)
-}
-
 /// `a·b[0] … a·b[7]` for eight consecutive rows `b[i] = b + i·count`, into `out[0..<8]`, each
 /// summed exactly as `dotProduct` sums it.
 @inline(__always)
-private func dotProducts8(
+private func dotProducts(
   _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int,
   into out: UnsafeMutablePointer<Float>
 ) {
