@@ -7,12 +7,14 @@ import Tensors
 ///
 /// - `.gemmPanels`, for steps of many rows: op(W) packed for the blocked GEMM (`PackedMatrix`).
 ///   A step of ~100 rows multiplies each weight by only ~100 rows: packing the weight again is
-///   then about a tenth of the product. One `IncrementalDecoder` packs them once, for all its
-///   steps.
+///   then about a tenth of the product.
 /// - `.rowPanels`, for steps of at most `rowProductMaxRows` rows (one sentence, one beam): op(W)
 ///   in contiguous 64-column panels (`RowPanelMatrix`), which stream into the cores about twice
-///   as fast as W's own rows. Such a decoder makes few steps, so these are made once per set of
-///   weight values and kept by the model (`Transformer.rowPanelWeights()`).
+///   as fast as W's own rows.
+///
+/// Either layout is made once per set of weight values and kept by the model
+/// (`Transformer.stepWeights(layout:)`): laying out the small preset's 19 MB costs about as much
+/// as a step of 100 rows, and every batch of a translation run would pay it again.
 ///
 /// The weights are read, never changed, while a decoder decodes. A layer's step looks its
 /// weight up (`Linear.callAsFunction(step:packed:)`) and multiplies unpacked when it is absent.
@@ -47,7 +49,7 @@ public struct PackedWeights {
   /// The weights a decoder of `rows` rows multiplies by: packed for the GEMM when the rows are
   /// more than `rowProductMaxRows`, else the model's kept row panels.
   public static func forSteps(of model: Transformer, rows: Int) -> PackedWeights {
-    rows > rowProductMaxRows ? PackedWeights(decoderOf: model) : model.rowPanelWeights()
+    model.stepWeights(layout: rows > rowProductMaxRows ? .gemmPanels : .rowPanels)
   }
 
   /// The packed op(W) of `weight`, or nil when it was not packed for the GEMM.
@@ -92,21 +94,21 @@ public struct PackedWeights {
   }
 }
 
-/// The model's row-panel weights, kept from one decoder to the next while the weights do not
-/// change (`Variable.generation`).
-final class RowPanelWeightCache: @unchecked Sendable {
+/// The model's laid-out step weights, one set per layout, kept from one decoder to the next
+/// while the weights do not change (`Variable.generation`).
+final class StepWeightCache: @unchecked Sendable {
   private let lock = NSLock()
-  private var generations: [Int] = []
-  private var weights: PackedWeights?
+  private var kept: [PackedWeights.Layout: (generations: [Int], weights: PackedWeights)] = [:]
 
-  /// The weights laid out for `model`'s current values, made now if they changed since.
-  func weights(for model: Transformer) -> PackedWeights {
+  /// The weights laid out as `layout` for `model`'s current values, made now if they changed
+  /// since.
+  func weights(for model: Transformer, layout: PackedWeights.Layout) -> PackedWeights {
     let current = PackedWeights.stepWeights(of: model).map(\.variable.generation)
     lock.lock()
     defer { lock.unlock() }
-    if let weights, generations == current { return weights }
-    let made = PackedWeights(decoderOf: model, layout: .rowPanels)
-    (weights, generations) = (made, current)
+    if let entry = kept[layout], entry.generations == current { return entry.weights }
+    let made = PackedWeights(decoderOf: model, layout: layout)
+    kept[layout] = (current, made)
     return made
   }
 }

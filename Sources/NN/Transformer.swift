@@ -54,9 +54,9 @@ public final class Transformer {
   public let decoder: TransformerDecoder
   /// Whether `loss` applies dropout. `encode` and `decodeLogits` never do.
   public var isTraining = true
-  /// The decoder's weights in row panels for decoders of a few rows, kept while they do not
-  /// change (`rowPanelWeights()`).
-  let rowPanelCache = RowPanelWeightCache()
+  /// The decoder's step weights in each layout, kept while they do not change
+  /// (`stepWeights(layout:)`).
+  let stepWeightCache = StepWeightCache()
   /// Where `loss` draws its dropout masks; advanced by every training forward pass. Save its
   /// `state` to resume the exact stream.
   public var dropoutGenerator: RandomGenerator
@@ -398,10 +398,11 @@ public final class Transformer {
       step: x, cache: &cache, memory: [], memoryMask: AttentionMask(), packed: packed)  // [R, D]
   }
 
-  /// The decoder's step weights in row panels (`PackedWeights.Layout.rowPanels`), laid out at
-  /// the first call and again only after a weight has changed: what decoders of at most
-  /// `rowProductMaxRows` rows multiply by.
-  public func rowPanelWeights() -> PackedWeights { rowPanelCache.weights(for: self) }
+  /// The decoder's step weights laid out as `layout`, at the first call and again only after a
+  /// weight has changed: what every `IncrementalDecoder` multiplies by (`PackedWeights.forSteps`).
+  public func stepWeights(layout: PackedWeights.Layout) -> PackedWeights {
+    stepWeightCache.weights(for: self, layout: layout)
+  }
 
   // MARK: Pieces
 

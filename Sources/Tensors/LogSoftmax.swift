@@ -31,8 +31,9 @@ public func logSoftmaxForward(
 /// logit among `firstColumn(r)..<columns` (ties go to the lower column) and its
 /// log-probability over the whole row, as `logSoftmaxForward` computes it, bit for bit.
 ///
-/// Two reading passes instead of the log-softmax's three and a write of every log-probability:
-/// greedy search needs one value per row.
+/// Two reading passes (the maximum, the sum of exponentials) and a scan that stops at the pick,
+/// instead of the log-softmax's three passes and a write of every log-probability: greedy
+/// search needs one value per row.
 public func logSoftmaxArgMax(
   _ x: UnsafePointer<Float>, rows: Int, columns: Int, firstColumn: (Int) -> Int
 ) -> [(column: Int, logProbability: Float)] {
@@ -48,9 +49,12 @@ public func logSoftmaxArgMax(
       for r in range {
         let xr = x + r * columns
         let first = firsts[r]
-        let (m, logSum) = maxAndLogSumExp(xr, columns)
-        // The first column holding the candidates' maximum: scan 16 at a time for a match.
+        // The candidates' maximum, and the row's from it and the few columns before `first`
+        // (a maximum is exact, so it is the row maximum `logSoftmaxForward` finds).
         let best = rowMax(xr, first..<columns)
+        let m = first > 0 ? Swift.max(best, rowMax(xr, 0..<first)) : best
+        let logSum = logSumExp(xr, columns, maximum: m)
+        // The first column holding the candidates' maximum: scan 16 at a time for a match.
         var column = first
         while column + 16 <= columns
           && !any(VectorMath.load(xr, column) .== SIMD16<Float>(repeating: best))
@@ -69,6 +73,12 @@ public func logSoftmaxArgMax(
 @inline(__always)
 private func maxAndLogSumExp(_ xr: UnsafePointer<Float>, _ columns: Int) -> (Float, Float) {
   let m = rowMax(xr, 0..<columns)
+  return (m, logSumExp(xr, columns, maximum: m))
+}
+
+/// `log Σ exp(x − m)` over a row whose maximum is m.
+@inline(__always)
+private func logSumExp(_ xr: UnsafePointer<Float>, _ columns: Int, maximum m: Float) -> Float {
   var total = SIMD16<Float>()
   var c = 0
   while c < columns {
@@ -77,7 +87,7 @@ private func maxAndLogSumExp(_ xr: UnsafePointer<Float>, _ columns: Int) -> (Flo
     total += VectorMath.exp(VectorMath.load(xr, c, count: lanes, fill: -.infinity) - m)
     c += 16
   }
-  return (m, Float(Foundation.log(Double(VectorMath.horizontalSum(total)))))
+  return Float(Foundation.log(Double(VectorMath.horizontalSum(total))))
 }
 
 /// `dx (+)= dy − exp(y) · Σ_c dy` per row, with `y` the forward's log-probabilities.

@@ -3,7 +3,8 @@
 ///
 /// `gemm` packs op(B) afresh on every call, a full copy of B per product. A decoding step of
 /// ~100 sentences multiplies only ~100 rows by each weight matrix, so that copy is about a tenth
-/// of the step; packed once per batch, a product packs only its small A.
+/// of the step; packed once (the model keeps its packed step weights while they do not change),
+/// a product packs only its small A.
 ///
 /// Layout: for each depth block of `GEMM.kc` rows of op(B), the panels of NR = `GEMM.nr` columns
 /// (16, or 32 with the wide tile; the last one NR/2 wide when at most NR/2 columns are left),
@@ -43,6 +44,10 @@ public struct PackedMatrix {
   }
 
   /// The operand as `GEMM` reads it.
+  /// The identity of the packed copy: equal for copies of one `PackedMatrix`, different for
+  /// every packing (what a cache of packed weights is checked by).
+  public var storageIdentity: ObjectIdentifier { ObjectIdentifier(storage) }
+
   var panels: PackedPanels {
     PackedPanels(base: storage.pointer, panelCount: panelCount, firstPanel: 0)
   }

@@ -17,9 +17,10 @@
 // Each (row, head) is a handful of K-wide dot products and axpys (L ≈ 25, K = 32 in the small
 // model). A batched GEMM pays its packing for each of these tiny products, which costs more than
 // the arithmetic (≈ 0.5 ms per call for 800 items, twelve calls per step); here the products are
-// SIMD loops over the items, split over threads by ownership of their outputs, and the softmax
-// between them is `softmaxForward`'s row kernel, masks and scale included, all three in one pass
-// per item.
+// SIMD loops over the items, split over threads by ownership of their outputs, all three steps
+// in one pass per item. The softmax works on whole 16-lane vectors (the scores' tail padded with
+// −∞) and leaves the division by the sum to the end: `output = (Σ_s e_s·v_s) / Σ_s e_s`, one
+// multiply per output rather than one per key.
 
 import Foundation
 
@@ -29,8 +30,8 @@ import Foundation
 public func attentionScale(headSize: Int) -> Float { 1 / Float(headSize).squareRoot() }
 
 /// `output[r, h] = softmax(q[r, h]·K[g, h]ᵀ/√K, mask)·V[g, h]` over the first `keyCount`
-/// positions of group g = r / (R/G), in three passes: the scores of every (row, head), the fused
-/// masked softmax over all of them, then the weighted sums of the values.
+/// positions of group g = r / (R/G): per (row, head) its scores, their masked softmax and the
+/// weighted sum of the values.
 ///
 /// - Parameters:
 ///   - query: `[R, H, K]`, which is also `[R, D]`: one query position, its heads side by side.
@@ -65,82 +66,206 @@ public func singleQueryAttention(
   mask.check(batch: groups, keys: keyCount)
   let items = rows * heads
   guard items > 0 else { return }
-  let (members, size, width) = (rows / groups, headSize, heads * headSize)
-  // Item i = (group g, head h, member w), w fastest so that neighbouring items read the same
-  // keys; it reads row r = g·W + w of the query and writes the same place of the output.
-  @inline(__always) func place(_ item: Int) -> (row: Int, head: Int, group: Int) {
-    let (group, rest) = item.quotientAndRemainder(dividingBy: heads * members)
-    let (head, member) = rest.quotientAndRemainder(dividingBy: members)
-    return (group * members + member, head, group)
-  }
+  let (members, size) = (rows / groups, headSize)
   let visible = (0..<groups).map { mask.visibleEnd(batch: $0, query: 0, keys: keyCount) }
   let grain = Swift.max(1, 16_384 / Swift.max(1, size * keyCount))
-  let scale = attentionScale(headSize: size)
-  let position = mask.causalOffset ?? 0
   // The padding matrix as 0/1 floats, as `softmaxForward` reads it.
   let keep: [Float]? = mask.keyIsPadding.map { padding in padding.map { $0 ? 0 : 1 } }
+  // Each item's scores get a row of whole 16-lane vectors, so that the softmax never loads or
+  // stores part of a vector (the tail lanes hold −∞).
+  let stride = (keyCount + 15) / 16 * 16
   // One pass per item: its scores, their masked softmax and the weighted sum of the values, with
-  // the scores in L1 throughout and one hand-off between the threads per call. Each item's
-  // arithmetic is that of the three separate passes (`softmaxForward`'s row kernel), so the
-  // results are the same bits.
-  ScratchPool.withBuffer(count: items * keyCount) { scores in  // [G, H, W, L]
+  // the scores in L1 throughout and one hand-off between the threads per call. Every item's
+  // arithmetic is fixed, so any thread count gives the same bits.
+  ScratchPool.withBuffer(count: Swift.max(1, items * stride)) { scores in  // [G, H, W, L']
     keep.withOptionalPointer { keepBase in
-      parallelForRanges(items, minimumPerThread: grain) { range in
-        for item in range {
-          let (row, head, group) = place(item)
-          let x = scores + item * keyCount
-          let base = (group * keyValueHeads + head / sharing) * capacity * size
-          dots(
-            query + row * width + head * size, keys + base, count: visible[group],
-            headSize: size, into: x)
-          var rowScale = scale
-          if let alibiSlopes {
-            // Scaled and biased here, so the softmax scales by 1 (as the batched op does).
-            let slope = alibiSlopes[head]
-            for s in 0..<keyCount { x[s] = scale * x[s] - slope * Float(abs(position - s)) }
-            rowScale = 1
-          }
-          softmaxRow(
-            x, x, keys: keyCount, visible: visible[group],
-            keep: keepBase.map { $0 + group * keyCount }, scale: rowScale)
-          weightedSum(
-            x, values + base, count: visible[group], headSize: size,
-            into: output + row * width + head * size)
-        }
+      visible.withUnsafeBufferPointer { visible in
+        let work = SingleQueryItems(
+          query: query, keys: keys, values: values, output: output, scores: scores,
+          keep: keepBase, visible: visible.baseAddress!, alibiSlopes: alibiSlopes,
+          heads: heads, members: members, keyValueHeads: keyValueHeads, sharing: sharing,
+          headSize: size, capacity: capacity, keyCount: keyCount, stride: stride,
+          scale: attentionScale(headSize: size), position: mask.causalOffset ?? 0)
+        parallelForRanges(items, minimumPerThread: grain) { range in work.run(range) }
       }
     }
   }
 }
 
+/// The items of one `singleQueryAttention` call and everything they read: `run` is one
+/// compiled loop, whichever thread (or the caller alone) runs a range of them.
+private struct SingleQueryItems {
+  let query: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>
+  let output: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>
+  let keep: UnsafePointer<Float>?, visible: UnsafePointer<Int>
+  let alibiSlopes: [Float]?
+  let heads: Int, members: Int, keyValueHeads: Int, sharing: Int
+  let headSize: Int, capacity: Int, keyCount: Int, stride: Int
+  let scale: Float, position: Int
+
+  /// Items `range`: item i = (group g, head h, member w), w fastest so that neighbouring items
+  /// read the same keys; it reads row r = g·W + w of the query and writes the same place of
+  /// the output.
+  @inline(never)
+  func run(_ range: Range<Int>) {
+    let width = heads * headSize
+    let negativeInfinity = SIMD16<Float>(repeating: -.infinity)
+    for item in range {
+      let (group, rest) = item.quotientAndRemainder(dividingBy: heads * members)
+      let (head, member) = rest.quotientAndRemainder(dividingBy: members)
+      let row = group * members + member
+      let seen = visible[group]
+      let x = scores + item * stride  // [L']
+      let base = (group * keyValueHeads + head / sharing) * capacity * headSize
+      let out = output + row * width + head * headSize
+      guard seen > 0 else {
+        out.update(repeating: 0, count: headSize)
+        continue
+      }
+      dots(query + row * width + head * headSize, keys + base, count: seen, headSize: headSize,
+        into: x)
+      // Scaled (and biased) scores; the keys past `seen`, to the end of the vector, are −∞.
+      if let alibiSlopes {
+        let slope = alibiSlopes[head]
+        for s in 0..<seen { x[s] = scale * x[s] - slope * Float(abs(position - s)) }
+      } else {
+        for s in Swift.stride(from: 0, to: seen, by: 16) {
+          VectorMath.store(scale * VectorMath.load(x, s), x, s)
+        }
+      }
+      let end = (seen + 15) / 16 * 16
+      for s in seen..<end { x[s] = -.infinity }
+      if let keep {
+        let keepRow = keep + group * keyCount
+        for s in 0..<seen where keepRow[s] == 0 { x[s] = -.infinity }
+      }
+      var best = negativeInfinity
+      for s in Swift.stride(from: 0, to: end, by: 16) {
+        best = VectorMath.maximum(best, VectorMath.load(x, s))
+      }
+      let largest = VectorMath.horizontalMax(best)
+      guard largest > -.infinity else {  // every key hidden
+        out.update(repeating: 0, count: headSize)
+        continue
+      }
+      // exp(−∞ − max) is exactly 0 (VectorMath.exp flushes below −87.3): hidden keys add
+      // nothing, to the total or to the sum of the values.
+      var total = SIMD16<Float>()
+      for s in Swift.stride(from: 0, to: end, by: 16) {
+        let e = VectorMath.exp(VectorMath.load(x, s) - largest)
+        total += e
+        VectorMath.store(e, x, s)
+      }
+      weightedSum(x, values + base, count: seen, headSize: headSize, into: out)
+      let inverse = 1 / VectorMath.horizontalSum(total)
+      for c in 0..<headSize { out[c] *= inverse }
+    }
+  }
+}
+
 /// `scores[s] = q·k_s` for `count` keys.
+///
+/// Four keys at a time, each summed in 16 lanes and then halved three times: the loop is bound
+/// by its loads and FMAs, where summing the lanes one after another (`SIMD16.sum()`) made every
+/// score a chain of 16 dependent additions.
 @inline(__always)
 private func dots(
   _ q: UnsafePointer<Float>, _ keys: UnsafePointer<Float>, count: Int, headSize: Int,
   into scores: UnsafeMutablePointer<Float>
 ) {
-  for s in 0..<count { scores[s] = dotProduct(q, keys + s * headSize, headSize) }
+  guard headSize % 16 == 0 else {
+    for s in 0..<count { scores[s] = dotProduct(q, keys + s * headSize, headSize) }
+    return
+  }
+  var s = 0
+  while s + 4 <= count {
+    let k0 = keys + s * headSize
+    let (k1, k2, k3) = (k0 + headSize, k0 + 2 * headSize, k0 + 3 * headSize)
+    var (a0, a1, a2, a3) = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+    var i = 0
+    while i < headSize {
+      let v = VectorMath.load(q, i)
+      a0 = a0.addingProduct(v, VectorMath.load(k0, i))
+      a1 = a1.addingProduct(v, VectorMath.load(k1, i))
+      a2 = a2.addingProduct(v, VectorMath.load(k2, i))
+      a3 = a3.addingProduct(v, VectorMath.load(k3, i))
+      i += 16
+    }
+    scores[s] = halvingSum(a0)
+    scores[s + 1] = halvingSum(a1)
+    scores[s + 2] = halvingSum(a2)
+    scores[s + 3] = halvingSum(a3)
+    s += 4
+  }
+  while s < count {
+    let k = keys + s * headSize
+    var a = SIMD16<Float>()
+    var i = 0
+    while i < headSize {
+      a = a.addingProduct(VectorMath.load(q, i), VectorMath.load(k, i))
+      i += 16
+    }
+    scores[s] = halvingSum(a)
+    s += 1
+  }
+}
+
+/// The sum of 16 lanes as a tree of depth four (low half plus high half, three times).
+@inline(__always)
+private func halvingSum(_ a: SIMD16<Float>) -> Float {
+  let h8 = a.lowHalf + a.highHalf
+  let h4 = h8.lowHalf + h8.highHalf
+  let h2 = h4.lowHalf + h4.highHalf
+  return h2[0] + h2[1]
 }
 
 /// `output = Σ_s p_s·v_s` over `count` values.
+///
+/// Thirty-two columns at a time in registers, even and odd keys in separate accumulators so
+/// that two FMA chains are in flight per vector; accumulating through `output` itself made every
+/// key wait for the previous key's store.
 @inline(__always)
 private func weightedSum(
   _ p: UnsafePointer<Float>, _ values: UnsafePointer<Float>, count: Int, headSize: Int,
   into output: UnsafeMutablePointer<Float>
 ) {
-  let vectorEnd = headSize / 16 * 16
-  output.update(repeating: 0, count: headSize)
-  for s in 0..<count {
-    let weight = p[s]
-    let v = values + s * headSize
-    var i = 0
-    while i < vectorEnd {
-      VectorMath.store(VectorMath.load(output, i) + weight * VectorMath.load(v, i), output, i)
-      i += 16
+  var c = 0
+  while c + 32 <= headSize {
+    var (e0, e1, o0, o1) = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+    var s = 0
+    while s + 2 <= count {
+      let v0 = values + s * headSize + c
+      let v1 = v0 + headSize
+      let (w0, w1) = (SIMD16<Float>(repeating: p[s]), SIMD16<Float>(repeating: p[s + 1]))
+      e0 = e0.addingProduct(w0, VectorMath.load(v0, 0))
+      e1 = e1.addingProduct(w0, VectorMath.load(v0, 16))
+      o0 = o0.addingProduct(w1, VectorMath.load(v1, 0))
+      o1 = o1.addingProduct(w1, VectorMath.load(v1, 16))
+      s += 2
     }
-    while i < headSize {
-      output[i] += weight * v[i]
-      i += 1
+    if s < count {
+      let v = values + s * headSize + c
+      let w = SIMD16<Float>(repeating: p[s])
+      e0 = e0.addingProduct(w, VectorMath.load(v, 0))
+      e1 = e1.addingProduct(w, VectorMath.load(v, 16))
     }
+    VectorMath.store(e0 + o0, output, c)
+    VectorMath.store(e1 + o1, output, c + 16)
+    c += 32
+  }
+  while c + 16 <= headSize {
+    var a = SIMD16<Float>()
+    for s in 0..<count {
+      a = a.addingProduct(SIMD16(repeating: p[s]), VectorMath.load(values + s * headSize, c))
+    }
+    VectorMath.store(a, output, c)
+    c += 16
+  }
+  while c < headSize {
+    var a: Float = 0
+    for s in 0..<count { a += p[s] * values[s * headSize + c] }
+    output[c] = a
+    c += 1
   }
 }
 

@@ -87,25 +87,43 @@ final class IncrementalDecodingTests: XCTestCase {
     }
   }
 
-  /// A decoder of a few rows multiplies by the model's row panels, which are made once and
-  /// made again when a weight has changed, in place as an optimiser changes it.
-  func testRowPanelsFollowChangedWeights() {
+  /// Decoders multiply by the model's laid-out step weights (row panels for a few rows, GEMM
+  /// panels for many), which are made once and made again when a weight has changed, in place
+  /// as an optimiser changes it.
+  func testStepWeightsFollowChangedWeights() {
     let model = Self.model(.post)
     let weight = model.decoder.layers[0].feedForward.inner.weight
-    let first = model.rowPanelWeights()
+    let first = model.stepWeights(layout: .rowPanels)
+    let firstPacked = model.stepWeights(layout: .gemmPanels)
     XCTAssertEqual(first.layout, .rowPanels)
-    XCTAssertTrue(model.rowPanelWeights().rowPanels(weight) === first.rowPanels(weight))
+    XCTAssertEqual(firstPacked.layout, .gemmPanels)
+    XCTAssertTrue(model.stepWeights(layout: .rowPanels).rowPanels(weight) === first.rowPanels(weight))
+    XCTAssertEqual(
+      model.stepWeights(layout: .gemmPanels)[weight]?.storageIdentity,
+      firstPacked[weight]?.storageIdentity)
+    XCTAssertTrue(
+      PackedWeights.forSteps(of: model, rows: rowProductMaxRows + 1)[weight]?.storageIdentity
+        == firstPacked[weight]?.storageIdentity)
     weight.value.withUnsafeMutableBufferPointer { values in
       for i in values.indices { values[i] *= -1.5 }
     }
-    XCTAssertFalse(model.rowPanelWeights().rowPanels(weight) === first.rowPanels(weight))
-    let decoder = model.incrementalDecoder(
-      sourceIDs: Self.sourceIDs, sourceLengths: Self.sourceLengths, rowsPerSentence: 1,
-      maxLength: 4)
-    let logits = decoder.step([1, 1])
-    let expected = referenceLogits(model, prefixes: [[1], [1]], sentenceOfRow: [0, 1])
-    for (actual, wanted) in zip(logits.scalars, expected) {
-      XCTAssertEqual(actual, wanted, accuracy: 2e-4)
+    XCTAssertFalse(model.stepWeights(layout: .rowPanels).rowPanels(weight) === first.rowPanels(weight))
+    XCTAssertNotEqual(
+      model.stepWeights(layout: .gemmPanels)[weight]?.storageIdentity,
+      firstPacked[weight]?.storageIdentity)
+    // Two rows (row panels) and 2·5 > rowProductMaxRows rows (GEMM panels) see the new values.
+    for width in [1, 5] {
+      XCTAssertEqual(width * 2 > rowProductMaxRows, width == 5)
+      let decoder = model.incrementalDecoder(
+        sourceIDs: Self.sourceIDs, sourceLengths: Self.sourceLengths, rowsPerSentence: width,
+        maxLength: 4)
+      let logits = decoder.step([Int](repeating: 1, count: 2 * width))
+      let expected = referenceLogits(
+        model, prefixes: [[Int]](repeating: [1], count: 2 * width),
+        sentenceOfRow: (0..<(2 * width)).map { $0 / width })
+      for (actual, wanted) in zip(logits.scalars, expected) {
+        XCTAssertEqual(actual, wanted, accuracy: 2e-4)
+      }
     }
   }
 

@@ -30,9 +30,13 @@ final class SingleQueryAttentionTests: XCTestCase {
   }
 
   /// Self-attention over a cache: one group per row, the causal offset of the new position.
+  /// Head sizes cover the 32-column register blocks (32, 64), a 16-column rest (48) and a
+  /// scalar rest; key counts an odd count, one past a vector (17) and three vectors (33).
   func testCacheOfEveryRowOnAwkwardSizes() {
-    for headSize in [1, 15, 16, 17, 33] {
-      for (rows, heads, capacity, keyCount) in [(1, 1, 1, 1), (3, 2, 9, 7), (5, 3, 4, 4)] {
+    for headSize in [1, 15, 16, 17, 32, 33, 48, 64] {
+      for (rows, heads, capacity, keyCount) in [
+        (1, 1, 1, 1), (3, 2, 9, 7), (5, 3, 4, 4), (2, 2, 20, 17), (2, 1, 40, 33),
+      ] {
         check(
           rows: rows, groups: rows, heads: heads, headSize: headSize, capacity: capacity,
           keyCount: keyCount, mask: .causal(offset: keyCount - 1))
