@@ -75,18 +75,20 @@ public func singleQueryAttention(
   // stores part of a vector (the tail lanes hold −∞).
   let stride = (keyCount + 15) / 16 * 16
   // One pass per item: its scores, their masked softmax and the weighted sum of the values, with
-  // the scores in L1 throughout and one hand-off between the threads per call. Every item's
-  // arithmetic is fixed, so any thread count gives the same bits.
-  ScratchPool.withBuffer(count: Swift.max(1, items * stride)) { scores in  // [G, H, W, L']
-    keep.withOptionalPointer { keepBase in
-      visible.withUnsafeBufferPointer { visible in
-        let work = SingleQueryItems(
-          query: query, keys: keys, values: values, output: output, scores: scores,
-          keep: keepBase, visible: visible.baseAddress!, alibiSlopes: alibiSlopes,
-          heads: heads, members: members, keyValueHeads: keyValueHeads, sharing: sharing,
-          headSize: size, capacity: capacity, keyCount: keyCount, stride: stride,
-          scale: attentionScale(headSize: size), position: mask.causalOffset ?? 0)
-        parallelForRanges(items, minimumPerThread: grain) { range in work.run(range) }
+  // the scores in L1 throughout (one row per thread) and one hand-off between the threads per
+  // call. Every item's arithmetic is fixed, so any thread count gives the same bits.
+  keep.withOptionalPointer { keepBase in
+    visible.withUnsafeBufferPointer { visible in
+      let work = SingleQueryItems(
+        query: query, keys: keys, values: values, output: output, keep: keepBase,
+        visible: visible.baseAddress!, alibiSlopes: alibiSlopes, heads: heads, members: members,
+        keyValueHeads: keyValueHeads, sharing: sharing, headSize: size, capacity: capacity,
+        keyCount: keyCount, stride: stride, scale: attentionScale(headSize: size),
+        position: mask.causalOffset ?? 0)
+      parallelForRanges(items, minimumPerThread: grain) { range in
+        ScratchPool.withBuffer(count: Swift.max(1, stride)) { scores in  // [L']
+          work.run(range, scores: scores)
+        }
       }
     }
   }
@@ -96,7 +98,7 @@ public func singleQueryAttention(
 /// compiled loop, whichever thread (or the caller alone) runs a range of them.
 private struct SingleQueryItems {
   let query: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>
-  let output: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>
+  let output: UnsafeMutablePointer<Float>
   let keep: UnsafePointer<Float>?, visible: UnsafePointer<Int>
   let alibiSlopes: [Float]?
   let heads: Int, members: Int, keyValueHeads: Int, sharing: Int
@@ -105,9 +107,9 @@ private struct SingleQueryItems {
 
   /// Items `range`: item i = (group g, head h, member w), w fastest so that neighbouring items
   /// read the same keys; it reads row r = g·W + w of the query and writes the same place of
-  /// the output.
+  /// the output. `scores` holds one item's scores at a time, `stride` floats.
   @inline(never)
-  func run(_ range: Range<Int>) {
+  func run(_ range: Range<Int>, scores x: UnsafeMutablePointer<Float>) {
     let width = heads * headSize
     let negativeInfinity = SIMD16<Float>(repeating: -.infinity)
     for item in range {
@@ -115,7 +117,6 @@ private struct SingleQueryItems {
       let (head, member) = rest.quotientAndRemainder(dividingBy: members)
       let row = group * members + member
       let seen = visible[group]
-      let x = scores + item * stride  // [L']
       let base = (group * keyValueHeads + head / sharing) * capacity * headSize
       let out = output + row * width + head * headSize
       guard seen > 0 else {
