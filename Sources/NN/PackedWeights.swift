@@ -61,7 +61,8 @@ public struct PackedWeights {
   }
 
   /// The weights a decoding step multiplies by, each with whether the step uses its transpose.
-  public static func stepWeights(of model: Transformer) -> [(variable: Variable, transposed: Bool)] {
+  public static func stepWeights(of model: Transformer) -> [(variable: Variable, transposed: Bool)]
+  {
     var weights: [(variable: Variable, transposed: Bool)] = []
     for layer in model.decoder.layers {
       let cross = layer.crossAttention.map { [$0.query, $0.output] } ?? []  // decoder-only: none

@@ -123,19 +123,21 @@ private struct SingleQueryItems {
         out.update(repeating: 0, count: headSize)
         continue
       }
-      dots(query + row * width + head * headSize, keys + base, count: seen, headSize: headSize,
+      dots(
+        query + row * width + head * headSize, keys + base, count: seen, headSize: headSize,
         into: x)
-      // Scaled (and biased) scores; the keys past `seen`, to the end of the vector, are −∞.
+      // Scaled (and biased) scores; the keys past `seen`, to the end of the vector, are −∞
+      // (and stay so when scaled).
+      let end = (seen + 15) / 16 * 16
+      for s in seen..<end { x[s] = -.infinity }
       if let alibiSlopes {
         let slope = alibiSlopes[head]
         for s in 0..<seen { x[s] = scale * x[s] - slope * Float(abs(position - s)) }
       } else {
-        for s in Swift.stride(from: 0, to: seen, by: 16) {
+        for s in Swift.stride(from: 0, to: end, by: 16) {
           VectorMath.store(scale * VectorMath.load(x, s), x, s)
         }
       }
-      let end = (seen + 15) / 16 * 16
-      for s in seen..<end { x[s] = -.infinity }
       if let keep {
         let keepRow = keep + group * keyCount
         for s in 0..<seen where keepRow[s] == 0 { x[s] = -.infinity }
@@ -166,9 +168,9 @@ private struct SingleQueryItems {
 
 /// `scores[s] = q·k_s` for `count` keys.
 ///
-/// Four keys at a time, each summed in 16 lanes and then halved three times: the loop is bound
-/// by its loads and FMAs, where summing the lanes one after another (`SIMD16.sum()`) made every
-/// score a chain of 16 dependent additions.
+/// Four keys at a time, each summed in 16 lanes and then as a tree (`halvingSum`): the loop is
+/// bound by its loads and FMAs, where summing the lanes one after another (`SIMD16.sum()`) made
+/// every score a chain of 16 dependent additions.
 @inline(__always)
 private func dots(
   _ q: UnsafePointer<Float>, _ keys: UnsafePointer<Float>, count: Int, headSize: Int,

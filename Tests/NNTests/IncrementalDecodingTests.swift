@@ -97,7 +97,8 @@ final class IncrementalDecodingTests: XCTestCase {
     let firstPacked = model.stepWeights(layout: .gemmPanels)
     XCTAssertEqual(first.layout, .rowPanels)
     XCTAssertEqual(firstPacked.layout, .gemmPanels)
-    XCTAssertTrue(model.stepWeights(layout: .rowPanels).rowPanels(weight) === first.rowPanels(weight))
+    XCTAssertTrue(
+      model.stepWeights(layout: .rowPanels).rowPanels(weight) === first.rowPanels(weight))
     XCTAssertEqual(
       model.stepWeights(layout: .gemmPanels)[weight]?.storageIdentity,
       firstPacked[weight]?.storageIdentity)
@@ -107,7 +108,8 @@ final class IncrementalDecodingTests: XCTestCase {
     weight.value.withUnsafeMutableBufferPointer { values in
       for i in values.indices { values[i] *= -1.5 }
     }
-    XCTAssertFalse(model.stepWeights(layout: .rowPanels).rowPanels(weight) === first.rowPanels(weight))
+    XCTAssertFalse(
+      model.stepWeights(layout: .rowPanels).rowPanels(weight) === first.rowPanels(weight))
     XCTAssertNotEqual(
       model.stepWeights(layout: .gemmPanels)[weight]?.storageIdentity,
       firstPacked[weight]?.storageIdentity)
