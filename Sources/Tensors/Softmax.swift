@@ -113,25 +113,36 @@ func softmaxRow(
   keep: UnsafePointer<Float>?, scale: Float
 ) {
   let negativeInfinity = SIMD16<Float>(repeating: -.infinity)
-  // Loads 16 scaled scores at s, hidden lanes (past `visible`, or padding) as −∞.
-  @inline(__always) func scaled(_ s: Int) -> SIMD16<Float> {
-    let lanes = Swift.min(16, visible - s)
-    var v = VectorMath.load(x, s, count: lanes) * scale
+  // Whole vectors in the loops and the last, partial one (if any) on its own, kept in a
+  // register from pass 1 to pass 2: one loop body for both made the compiler split `exp` into
+  // lane-by-lane pieces for every vector (3.6 ns a key on 25-key rows, 2.3 on 32-key ones).
+  let whole = visible / 16 * 16
+  let tailLanes = visible - whole
+  // 16 scaled scores at s (`lanes` of them valid, the rest −∞), hidden keys −∞.
+  @inline(__always) func scaled(_ v: SIMD16<Float>, _ s: Int, lanes: Int) -> SIMD16<Float> {
+    var v = v * scale
     if lanes < 16 { v.replace(with: negativeInfinity, where: VectorMath.lanesPast(lanes)) }
     if let keep {
-      v.replace(with: negativeInfinity, where: VectorMath.load(keep, s, count: lanes) .== 0)
+      let kept =
+        lanes < 16 ? VectorMath.loadPartial(keep, s, count: lanes) : VectorMath.load(keep, s)
+      v.replace(with: negativeInfinity, where: kept .== 0)
     }
     return v
   }
 
-  // Pass 1: the scaled, masked scores go to y (hidden lanes −∞) while the maximum is found.
+  // Pass 1: the scaled, masked scores go to y while the maximum is found.
   var best = negativeInfinity
   var s = 0
-  while s < visible {
-    let v = scaled(s)
-    VectorMath.store(v, y, s, count: Swift.min(16, visible - s))
+  while s < whole {
+    let v = scaled(VectorMath.load(x, s), s, lanes: 16)
+    VectorMath.store(v, y, s)
     best = VectorMath.maximum(best, v)
     s += 16
+  }
+  var tail = negativeInfinity
+  if tailLanes > 0 {
+    tail = scaled(VectorMath.loadPartial(x, whole, count: tailLanes), whole, lanes: tailLanes)
+    best = VectorMath.maximum(best, tail)
   }
   let rowMax = VectorMath.horizontalMax(best)
   guard rowMax > -.infinity else {
@@ -139,19 +150,27 @@ func softmaxRow(
     return
   }
   // Pass 2: exponentiate in place. exp(−∞ − max) is exactly 0 (VectorMath.exp flushes below
-  // −87.3), so hidden keys and the lanes past `visible` (loaded as −∞) add nothing.
+  // −87.3), so hidden keys and the lanes past `visible` add nothing.
   var total = SIMD16<Float>()
   s = 0
-  while s < visible {
-    let lanes = Swift.min(16, visible - s)
-    let e = VectorMath.exp(VectorMath.load(y, s, count: lanes, fill: -.infinity) - rowMax)
+  while s < whole {
+    let e = VectorMath.exp(VectorMath.load(y, s) - rowMax)
     total += e
-    VectorMath.store(e, y, s, count: lanes)
+    VectorMath.store(e, y, s)
     s += 16
+  }
+  if tailLanes > 0 {
+    tail = VectorMath.exp(tail - rowMax)
+    total += tail
   }
   // Pass 3: normalise; keys past `visible` get exactly 0.
   let inverse = 1 / VectorMath.horizontalSum(total)
-  VectorMath.map(y, y, 0..<visible) { $0 * inverse }
+  s = 0
+  while s < whole {
+    VectorMath.store(VectorMath.load(y, s) * inverse, y, s)
+    s += 16
+  }
+  if tailLanes > 0 { VectorMath.storePartial(tail * inverse, y, whole, count: tailLanes) }
   if visible < keys { (y + visible).update(repeating: 0, count: keys - visible) }
 }
 
