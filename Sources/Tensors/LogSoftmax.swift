@@ -80,12 +80,17 @@ private func maxAndLogSumExp(_ xr: UnsafePointer<Float>, _ columns: Int) -> (Flo
 @inline(__always)
 private func logSumExp(_ xr: UnsafePointer<Float>, _ columns: Int, maximum m: Float) -> Float {
   var total = SIMD16<Float>()
+  // Whole vectors in the loop, the partial last one on its own, as `softmaxRow` does.
+  let whole = columns / 16 * 16
   var c = 0
-  while c < columns {
-    // Lanes past the row load −∞, whose exp is exactly 0.
-    let lanes = Swift.min(16, columns - c)
-    total += VectorMath.exp(VectorMath.load(xr, c, count: lanes, fill: -.infinity) - m)
+  while c < whole {
+    total += VectorMath.exp(VectorMath.load(xr, c) - m)
     c += 16
+  }
+  if whole < columns {
+    // Lanes past the row load −∞, whose exp is exactly 0.
+    total += VectorMath.exp(
+      VectorMath.loadPartial(xr, whole, count: columns - whole, fill: -.infinity) - m)
   }
   return Float(Foundation.log(Double(VectorMath.horizontalSum(total))))
 }
