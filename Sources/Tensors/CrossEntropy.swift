@@ -86,18 +86,30 @@ public func crossEntropyForward(
           let m = rowMax(x, 0..<vocabulary)
           var expLanes = SIMD16<Float>()
           var shiftedLanes = SIMD16<Float>()
+          // Whole vectors in the loop, the partial last one on its own (as `softmaxRow` does:
+          // one loop body for both had the compiler split `exp` into lane-wise pieces).
+          let whole = vocabulary / 16 * 16
           var v = 0
-          while v < vocabulary {
-            // Lanes past the row load m: shifted 0, and their exp(0) = 1 is masked out.
-            let lanes = Swift.min(16, vocabulary - v)
-            let shifted = VectorMath.load(x, v, count: lanes, fill: m) - m
-            var e = VectorMath.exp(shifted)
-            if lanes < 16 { e.replace(with: 0, where: VectorMath.lanesPast(lanes)) }
+          while v < whole {
+            let shifted = VectorMath.load(x, v) - m
+            let e = VectorMath.exp(shifted)
             // Kept for the gradient: e/Σe is p, without a second exp.
-            if let gradient { VectorMath.store(e, gradient + r * vocabulary, v, count: lanes) }
+            if let gradient { VectorMath.store(e, gradient + r * vocabulary, v) }
             expLanes += e
             shiftedLanes += shifted
             v += 16
+          }
+          if whole < vocabulary {
+            // Lanes past the row load m: shifted 0, and their exp(0) = 1 is masked out.
+            let lanes = vocabulary - whole
+            let shifted = VectorMath.loadPartial(x, whole, count: lanes, fill: m) - m
+            var e = VectorMath.exp(shifted)
+            e.replace(with: 0, where: VectorMath.lanesPast(lanes))
+            if let gradient {
+              VectorMath.storePartial(e, gradient + r * vocabulary, whole, count: lanes)
+            }
+            expLanes += e
+            shiftedLanes += shifted
           }
           let expSum = VectorMath.horizontalSum(expLanes)
           let logSum = Foundation.log(Double(expSum))
