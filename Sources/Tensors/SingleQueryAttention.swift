@@ -168,9 +168,9 @@ private struct SingleQueryItems {
 
 /// `scores[s] = q·k_s` for `count` keys.
 ///
-/// Four keys at a time, each summed in 16 lanes and then as a tree (`halvingSum`): the loop is
-/// bound by its loads and FMAs, where summing the lanes one after another (`SIMD16.sum()`) made
-/// every score a chain of 16 dependent additions.
+/// Four keys at a time, each summed in 16 lanes and then as a tree
+/// (`VectorMath.horizontalSum`): the loop is bound by its loads and FMAs, where summing the
+/// lanes one after another (`SIMD16.sum()`) made every score a chain of 16 dependent additions.
 @inline(__always)
 private func dots(
   _ q: UnsafePointer<Float>, _ keys: UnsafePointer<Float>, count: Int, headSize: Int,
@@ -194,10 +194,10 @@ private func dots(
       a3 = a3.addingProduct(v, VectorMath.load(k3, i))
       i += 16
     }
-    scores[s] = halvingSum(a0)
-    scores[s + 1] = halvingSum(a1)
-    scores[s + 2] = halvingSum(a2)
-    scores[s + 3] = halvingSum(a3)
+    scores[s] = VectorMath.horizontalSum(a0)
+    scores[s + 1] = VectorMath.horizontalSum(a1)
+    scores[s + 2] = VectorMath.horizontalSum(a2)
+    scores[s + 3] = VectorMath.horizontalSum(a3)
     s += 4
   }
   while s < count {
@@ -208,18 +208,9 @@ private func dots(
       a = a.addingProduct(VectorMath.load(q, i), VectorMath.load(k, i))
       i += 16
     }
-    scores[s] = halvingSum(a)
+    scores[s] = VectorMath.horizontalSum(a)
     s += 1
   }
-}
-
-/// The sum of 16 lanes as a tree of depth four (low half plus high half, three times).
-@inline(__always)
-private func halvingSum(_ a: SIMD16<Float>) -> Float {
-  let h8 = a.lowHalf + a.highHalf
-  let h4 = h8.lowHalf + h8.highHalf
-  let h2 = h4.lowHalf + h4.highHalf
-  return h2[0] + h2[1]
 }
 
 /// `output = Σ_s p_s·v_s` over `count` values.
