@@ -9,7 +9,8 @@ random weights), sources of 24 tokens, greedy search that generates exactly 24 t
 sentence (end of sentence suppressed), `--batch` sentences decoded together, batches repeated
 until at least 20 sentences are timed, after one untimed warm-up batch. The decoder keeps a
 preallocated key-value cache per layer and projects the encoder output to keys and values once
-per batch, as ours does; every step scores the whole vocabulary with a log-softmax. Prints
+per batch, as ours does. Each step takes the largest logit, as `bench decode` does unless
+`--scores`; with `--scores` both score the whole vocabulary with a log-softmax first. Prints
 sentences/s and ms per generated token (--json: one object like `bench decode --json`).
 Only for side-by-side figures: the project never needs torch.
 """
@@ -69,7 +70,7 @@ class Model(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, enc, enable_nested_tensor=False)
         self.decoder = nn.ModuleList(CachedDecoderLayer(d, heads, ff) for _ in range(dec))
 
-    def greedy(self, source, steps, end_id=2):
+    def greedy(self, source, steps, end_id=2, scores=False):
         b = source.shape[0]
         memory = self.encoder(self.embed(source))
         memory_kv = [layer.memory(memory) for layer in self.decoder]
@@ -82,10 +83,12 @@ class Model(nn.Module):
             x = self.embed(token, position)
             for layer, (ck, cv), (mk, mv) in zip(self.decoder, caches, memory_kv):
                 x = layer(x, ck, cv, position, mk, mv, memory_mask)
-            log_probabilities = F.log_softmax(self.embed.logits(x[:, 0]), dim=-1)
-            log_probabilities[:, end_id] = -math.inf  # exactly `steps` tokens, as the bench
-            best, token = log_probabilities.max(dim=-1, keepdim=True)
-            score += best[:, 0]
+            logits = self.embed.logits(x[:, 0])
+            if scores:
+                logits = F.log_softmax(logits, dim=-1)
+            logits[:, end_id] = -math.inf  # exactly `steps` tokens, as the bench
+            best, token = logits.max(dim=-1, keepdim=True)
+            score += best[:, 0]  # the log-probability only with `scores`
             output.append(token)
         return torch.cat(output, dim=1), score
 
@@ -95,6 +98,8 @@ def main():
     parser.add_argument("--preset", choices=PRESETS, default="small")
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--scores", action="store_true",
+                        help="score each step with a log-softmax (as bench decode --scores)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -110,13 +115,14 @@ def main():
 
     rounds = max(1, (20 + args.batch - 1) // args.batch)
     with torch.inference_mode():
-        model.greedy(batch(), steps)
+        model.greedy(batch(), steps, scores=args.scores)
         inputs = [batch() for _ in range(rounds)]
         start = time.perf_counter()
-        tokens = sum(model.greedy(source, steps)[0].numel() for source in inputs)
+        tokens = sum(model.greedy(source, steps, scores=args.scores)[0].numel() for source in inputs)
         seconds = time.perf_counter() - start
     sentences = rounds * args.batch
     result = {"preset": args.preset, "batch": args.batch, "beam": 1, "threads": args.threads,
+              "scores": args.scores,
               "sentences_per_s": round(sentences / seconds, 2),
               "ms_per_token": round(seconds * 1000 / tokens, 4), "torch": torch.__version__}
     if args.json:

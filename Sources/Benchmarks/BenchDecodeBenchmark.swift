@@ -31,6 +31,10 @@ public struct BenchDecodeBenchmark {
   public var keyValueHeads: Int?
   /// How positions enter (`model.positions`).
   public var positions = TransformerConfiguration.Positions.sinusoidal
+  /// Whether greedy search computes the hypotheses' log-probabilities
+  /// (`DecodingOptions.scores`); off, as in CTranslate2's benchmark call. Beam search always
+  /// does.
+  public var scores = false
 
   /// A benchmark of `preset` decoding `batchSize` sentences together with `beamSize`
   /// hypotheses each, timing at least `minimumSentences` sentences.
@@ -108,7 +112,7 @@ public struct BenchDecodeBenchmark {
     model.isTraining = false
     let options = DecodingOptions(
       beamSize: beamSize, alpha: 0.6, maxLength: outputLength, minLength: outputLength,
-      batchSize: batchSize)
+      batchSize: batchSize, scores: scores)
     var generator = RandomGenerator(seed: seed)
     func batch() -> [[Int]] {
       (0..<batchSize).map { _ in
@@ -155,7 +159,7 @@ public struct BenchDecodeBenchmark {
   }
 
   /// One JSON object: `{"preset":"small","batch":1,"beam":1,"threads":2,"kv_heads":8,`
-  /// `"positions":"sinusoidal","sentences_per_s":12.34,"ms_per_token":3.2101,`
+  /// `"positions":"sinusoidal","scores":false,"sentences_per_s":12.34,"ms_per_token":3.2101,`
   /// `"kv_cache_mb":0.287,"matmul_gflop_per_sentence":0.3623,"peak_gflops":236.4,`
   /// `"peak_fraction":0.2,"weight_mb_per_step":19.2,"weight_gb_per_s":57.1,"read_gb_per_s":145.2}`.
   public func jsonLine(_ measurement: Measurement) -> String {
@@ -163,7 +167,8 @@ public struct BenchDecodeBenchmark {
       ("preset", .string(preset.rawValue)), ("batch", .integer(batchSize)),
       ("beam", .integer(beamSize)), ("threads", .integer(measurement.threads)),
       ("kv_heads", .integer(configuration.keyValueHeadCount)),
-      ("positions", .string(positions.rawValue)), ("sentences", .integer(measurement.sentences)),
+      ("positions", .string(positions.rawValue)), ("scores", .boolean(scores || beamSize > 1)),
+      ("sentences", .integer(measurement.sentences)),
       ("sentences_per_s", .fixed(measurement.sentencesPerSecond, digits: 2)),
       ("ms_per_token", .fixed(measurement.millisecondsPerToken, digits: 4)),
       ("kv_cache_mb", .fixed(measurement.cacheMegabytes, digits: 3)),

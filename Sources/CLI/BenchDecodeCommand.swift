@@ -21,6 +21,10 @@ struct BenchDecodeCommand: Command {
         the source, in MiB. --kv-heads G shares each key/value head among heads/G
         query heads (grouped-query attention; 1 is multi-query), which shrinks that
         cache by heads/G; --positions picks sinusoidal, learned, rope or alibi.
+        Greedy search takes each step's largest logit and computes no scores, as
+        CTranslate2's translate_batch with return_scores=False; --scores adds each
+        step's log-softmax over the vocabulary, as 'translate --nbest' needs (beam
+        search always computes it).
 
         It also counts the multiply-adds of one batch's matrix products and measures
         the FMA peak as 'bench matmul' does (GFLOP per sentence, GFLOPS over the
@@ -31,7 +35,7 @@ struct BenchDecodeCommand: Command {
         time also holds the encoder, the attention and the search.
 
         With --json the result is one line {"preset","batch","beam","threads",
-        "kv_heads","positions","sentences","sentences_per_s","ms_per_token",
+        "kv_heads","positions","scores","sentences","sentences_per_s","ms_per_token",
         "kv_cache_mb","matmul_gflop_per_sentence","peak_gflops","peak_fraction",
         "weight_mb_per_step","weight_gb_per_s","read_gb_per_s"}, "sentences" being
         those timed.
@@ -50,6 +54,7 @@ struct BenchDecodeCommand: Command {
           .option(
             "positions", value: "kind",
             help: "sinusoidal, learned, rope or alibi (default: sinusoidal)."),
+          .flag("scores", help: "Greedy search computes the hypotheses' log-probabilities."),
         ]))
   }
 
@@ -65,6 +70,8 @@ struct BenchDecodeCommand: Command {
   var positions = TransformerHyperparameters.Positions.sinusoidal
   /// The fewest sentences timed.
   var sentences = 20
+  /// Whether greedy search computes scores.
+  var scores = false
 
   mutating func parse(_ arguments: Arguments) throws {
     try model.parse(arguments)
@@ -72,6 +79,7 @@ struct BenchDecodeCommand: Command {
     beam = try arguments.positiveInteger("beam") ?? beam
     sentences = try arguments.positiveInteger("sentences") ?? sentences
     keyValueHeads = try arguments.positiveInteger("kv-heads")
+    scores = arguments.contains("scores")
     let names = TransformerHyperparameters.Positions.allCases.map(\.rawValue)
     positions =
       try arguments.value(of: "positions", expected: "one of \(names.joined(separator: ", "))") {
@@ -91,6 +99,7 @@ struct BenchDecodeCommand: Command {
       preset: preset, batchSize: batch, beamSize: beam, minimumSentences: sentences)
     benchmark.keyValueHeads = keyValueHeads
     benchmark.positions = positions
+    benchmark.scores = scores
     let measurement = benchmark.measure()
     let threads = measurement.threads
     let kv = benchmark.configuration.keyValueHeadCount
@@ -101,7 +110,8 @@ struct BenchDecodeCommand: Command {
     console.writeLine(
       "bench decode: preset \(preset.rawValue), batch \(batch), beam \(beam), "
         + "kv_heads \(kv) of \(benchmark.configuration.headCount), positions "
-        + "\(positions.rawValue), \(threads) threads, \(measurement.sentences) sentences of "
+        + "\(positions.rawValue), \(beam == 1 && !scores ? "no " : "")scores, "
+        + "\(threads) threads, \(measurement.sentences) sentences of "
         + "\(benchmark.outputLength) pieces")
     console.writeLine("sentences/s   \(String(format: "%10.2f", measurement.sentencesPerSecond))")
     console.writeLine("ms/token      \(String(format: "%10.4f", measurement.millisecondsPerToken))")

@@ -89,7 +89,10 @@ struct TranslateCommand: Command {
 
   mutating func run(_ console: inout Console) throws {
     if let outputPath { try OutputPolicy.check(outputPath, force: force) }
-    let translator = try search.translator(nbest: nbest ?? 1) { console.writeErrorLine($0) }
+    // Scores are printed only with --nbest.
+    let translator = try search.translator(nbest: nbest ?? 1, scores: nbest != nil) {
+      console.writeErrorLine($0)
+    }
     let output = try outputPath.map { path throws(RuntimeError) in try OutputFile(path: path) }
     func emit(_ line: String) {
       if let output { output.write(line + "\n") } else { console.writeLine(line) }

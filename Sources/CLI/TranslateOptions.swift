@@ -47,24 +47,26 @@ struct TranslateOptions: OptionGroup {
     if alpha < 0 { throw UsageError("invalid value '\(alpha)' for '--alpha': expected α ≥ 0") }
   }
 
-  /// The search options these values describe.
-  func decodingOptions(nbest: Int = 1) -> DecodingOptions {
+  /// The search options these values describe; `scores`: whether the hypotheses' scores are
+  /// printed (greedy search skips the log-softmax without them).
+  func decodingOptions(nbest: Int = 1, scores: Bool = true) -> DecodingOptions {
     DecodingOptions(
-      beamSize: beamSize, alpha: Float(alpha), maxLength: maxLength, nbest: nbest)
+      beamSize: beamSize, alpha: Float(alpha), maxLength: maxLength, nbest: nbest,
+      scores: scores)
   }
 
   /// The translator of the chosen checkpoint (see ``CheckpointLocation``); once it is loaded,
   /// `report` gets the line naming it, unless `--quiet`.
   ///
   /// - Throws: `RuntimeError` with the checkpoint's one-line problem (`TranslatorError`).
-  func translator(nbest: Int = 1, report: (String) -> Void = { _ in }) throws(RuntimeError)
-    -> Translator
-  {
+  func translator(
+    nbest: Int = 1, scores: Bool = true, report: (String) -> Void = { _ in }
+  ) throws(RuntimeError) -> Translator {
     let location = try CheckpointLocation.resolve(checkpoint)
     let translator: Translator
     do {
       translator = try Translator(
-        checkpoint: location.directory, options: decodingOptions(nbest: nbest))
+        checkpoint: location.directory, options: decodingOptions(nbest: nbest, scores: scores))
     } catch {
       throw RuntimeError(error.description)
     }

@@ -4,7 +4,8 @@ public struct DecodingHypothesis: Sendable, Equatable {
   /// The output piece ids, without `<s>` and `</s>`.
   public var tokens: [Int]
   /// `log P(Y|X)`: the sum of the log-probabilities of the tokens, `</s>` included when the
-  /// hypothesis ended with it.
+  /// hypothesis ended with it; NaN from a greedy search told not to compute it
+  /// (`DecodingOptions.scores`).
   public var logProbability: Float
   /// The ranking score: `logProbability / lp(Y)` (`LengthPenalty`); `logProbability` for
   /// greedy search.

@@ -16,11 +16,17 @@ public struct DecodingOptions: Sendable, Equatable {
   public var nbest: Int
   /// The most sentences decoded together.
   public var batchSize: Int
+  /// Whether hypotheses carry their log-probability (true by default). Without it greedy
+  /// search takes each step's largest logit and skips the log-softmax over the vocabulary, as
+  /// CTranslate2 does with `return_scores=False`; the tokens are the same (the log-softmax
+  /// subtracts one constant per row), and `logProbability` and `score` are NaN. Beam search
+  /// ranks by the scores, so it always computes them.
+  public var scores: Bool
 
   /// Options; the defaults are the paper's beam 4 and α 0.6.
   public init(
     beamSize: Int = 4, alpha: Float = 0.6, extraLength: Int = 50, maxLength: Int? = nil,
-    minLength: Int = 0, nbest: Int = 1, batchSize: Int = 32
+    minLength: Int = 0, nbest: Int = 1, batchSize: Int = 32, scores: Bool = true
   ) {
     self.beamSize = max(1, beamSize)
     self.lengthPenalty = LengthPenalty(alpha: alpha)
@@ -29,6 +35,7 @@ public struct DecodingOptions: Sendable, Equatable {
     self.minLength = max(0, minLength)
     self.nbest = max(1, nbest)
     self.batchSize = max(1, batchSize)
+    self.scores = scores
   }
 
   /// The most output tokens for a source of `sourceLength` pieces (without `</s>`), within the

@@ -26,7 +26,8 @@ public struct GreedySearch {
   /// The best-first translation of each source, decoded as one batch.
   ///
   /// - Parameter sources: `[B]` piece-id sequences without `</s>` (appended here).
-  /// - Returns: `[B]` hypotheses scored by their log-probability.
+  /// - Returns: `[B]` hypotheses scored by their log-probability (NaN without
+  ///   `options.scores`).
   public func search(_ sources: [[Int]]) -> [DecodingHypothesis] {
     guard !sources.isEmpty else { return [] }
     if let results = DecodingBatch.searchByLength(sources, model: model, search) {
@@ -45,11 +46,21 @@ public struct GreedySearch {
     while !active.isEmpty {
       let logits = decoder.step(tokens)  // [B, V]
       // `</s>` is a candidate once the sentence has its minimum length.
+      let firstCandidate = { (row: Int) in
+        results[active[row]].tokens.count >= options.minLength
+          ? Vocabulary.endID : Vocabulary.endID + 1
+      }
       let picks = logits.withUnsafeBufferPointer { values in
-        logSoftmaxArgMax(values.baseAddress!, rows: active.count, columns: vocabularySize) {
-          results[active[$0]].tokens.count >= options.minLength
-            ? Vocabulary.endID : Vocabulary.endID + 1
+        // [B] (id, log-probability); NaN when no scores are wanted.
+        if options.scores {
+          return logSoftmaxArgMax(
+            values.baseAddress!, rows: active.count, columns: vocabularySize,
+            firstColumn: firstCandidate)
         }
+        return argMax(
+          values.baseAddress!, rows: active.count, columns: vocabularySize,
+          firstColumn: firstCandidate
+        ).map { (column: $0, logProbability: Float.nan) }
       }
       var keep: [Int] = []
       for (row, sentence) in active.enumerated() {

@@ -62,13 +62,17 @@ public struct Translator {
     }
   }
 
-  /// The best translation of each line.
+  /// The best translation of each line. No scores are computed: greedy search skips the
+  /// log-softmax (`DecodingOptions.scores`).
   public func translate(_ lines: [String]) -> [String] {
-    translateNBest(lines).map { $0.first?.text ?? "" }
+    var textOnly = self
+    textOnly.options.scores = false
+    return textOnly.translateNBest(lines).map { $0.first?.text ?? "" }
   }
 
-  /// The `options.nbest` best translations of each line with their scores, best first; an
-  /// empty line gives one empty translation of score 0.
+  /// The `options.nbest` best translations of each line with their scores, best first (NaN
+  /// from greedy search without `options.scores`); an empty line gives one empty translation
+  /// of score 0.
   public func translateNBest(_ lines: [String]) -> [[(text: String, score: Float)]] {
     let sources = lines.map { vocabulary.source.encodeIDs($0) }
     var results = [[(text: String, score: Float)]](repeating: [("", 0)], count: lines.count)

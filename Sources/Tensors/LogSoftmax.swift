@@ -6,7 +6,8 @@
 //   logSoftmaxBackward(output:, outputGradient:, into: dx, rows:, columns:, accumulate:)
 //       dx (+)= dy − exp(y) · Σ dy, from the forward's output y.
 //   logSoftmaxArgMax(x, rows:, columns:, firstColumn:)                      greedy search's pick
-//       and its log-probability per row, without writing y.
+//       and its log-probability per row, without writing y (the pick alone: argMax, in
+//       Reductions.swift).
 // Tensor level: logSoftmax(x), logSoftmaxBackward(output:, outputGradient:, into: &dx, accumulate:).
 // Reference: logSoftmaxForwardReference, in Double.
 // Stable for any finite logits (the row maximum is subtracted first). For training, the fused
@@ -49,19 +50,11 @@ public func logSoftmaxArgMax(
       for r in range {
         let xr = x + r * columns
         let first = firsts[r]
-        // The candidates' maximum, and the row's from it and the few columns before `first`
-        // (a maximum is exact, so it is the row maximum `logSoftmaxForward` finds).
-        let best = rowMax(xr, first..<columns)
+        let (column, best) = rowArgMax(xr, first..<columns)
+        // The row's maximum from the candidates' and the few columns before `first` (a
+        // maximum is exact, so it is the row maximum `logSoftmaxForward` finds).
         let m = first > 0 ? Swift.max(best, rowMax(xr, 0..<first)) : best
         let logSum = logSumExp(xr, columns, maximum: m)
-        // The first column holding the candidates' maximum: scan 16 at a time for a match.
-        var column = first
-        while column + 16 <= columns
-          && !any(VectorMath.load(xr, column) .== SIMD16<Float>(repeating: best))
-        {
-          column += 16
-        }
-        while column < columns - 1 && xr[column] != best { column += 1 }
         picks[r] = (column, (xr[column] - m) - logSum)
       }
     }

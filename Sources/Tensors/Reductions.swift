@@ -6,6 +6,8 @@
 //   vectorSumOfSquares(x, count:) -> Float   Σ x²        (gradient-norm clipping)
 //   vectorDot(a, b, count:) -> Float         Σ a·b
 //   vectorMax(x, count:) -> Float            max x, −∞ for count 0
+//   argMax(x, rows:, columns:, firstColumn:) -> [Int]   each row's first largest column
+//       among firstColumn(r)..<columns: greedy search's pick when no score is wanted
 //   columnSums(x, rows:, columns:, into: y, accumulate:)   y[c] (+)= Σ_r x[r, c]   [N, D] → [D]
 // Tensor level: t.sum(), t.mean(), t.sumOfSquares(), t.max(), t.columnSums() ([…, D] → [D]),
 //   columnSums(of: x, into: &y, accumulate:).
@@ -109,6 +111,41 @@ func rowMax(_ x: UnsafePointer<Float>, _ range: Range<Int>) -> Float {
       best, VectorMath.loadPartial(x, i, count: range.upperBound - i, fill: -.infinity))
   }
   return VectorMath.horizontalMax(best)
+}
+
+/// Greedy decoding's pick from each row of `[rows, columns]` logits when its log-probability
+/// is not wanted: the column of the largest logit among `firstColumn(r)..<columns`, ties to
+/// the lower column. The same column `logSoftmaxArgMax` picks (that subtracts one constant per
+/// row, so its order is the logits'), from one reading pass and no exponentials.
+public func argMax(
+  _ x: UnsafePointer<Float>, rows: Int, columns: Int, firstColumn: (Int) -> Int
+) -> [Int] {
+  let firsts = (0..<rows).map(firstColumn)
+  kernelPrecondition(
+    firsts.allSatisfy { (0..<columns).contains($0) },
+    "argMax: first columns \(firsts) outside 0..<\(columns)")
+  return [Int](unsafeUninitializedCapacity: rows) { picks, initialized in
+    let picks = picks.baseAddress!
+    parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / Swift.max(1, columns))) { range in
+      for r in range { picks[r] = rowArgMax(x + r * columns, firsts[r]..<columns).column }
+    }
+    initialized = rows
+  }
+}
+
+/// The first column of `range` holding its largest element, and that element: one pass for
+/// the maximum, then a scan, 16 columns at a time, that stops at the first match.
+@inline(__always)
+func rowArgMax(_ x: UnsafePointer<Float>, _ range: Range<Int>) -> (column: Int, value: Float) {
+  let best = rowMax(x, range)
+  var column = range.lowerBound
+  while column + 16 <= range.upperBound
+    && !any(VectorMath.load(x, column) .== SIMD16<Float>(repeating: best))
+  {
+    column += 16
+  }
+  while column < range.upperBound - 1 && x[column] != best { column += 1 }
+  return (column, best)
 }
 
 /// Column sums of a row-major `[rows, columns]` matrix: `y[c] = Σ_r x[r, c]`, or

@@ -16,8 +16,26 @@ final class BenchDecodeTests: XCTestCase {
     XCTAssertEqual(object["batch"] as? Int, 3)
     XCTAssertEqual(object["beam"] as? Int, 2)
     XCTAssertEqual(object["threads"] as? Int, 1)
+    // Beam search ranks by its scores, so it always computes them.
+    XCTAssertEqual(object["scores"] as? Bool, true)
     XCTAssertGreaterThan(try XCTUnwrap(object["sentences_per_s"] as? Double), 0)
     XCTAssertGreaterThan(try XCTUnwrap(object["ms_per_token"] as? Double), 0)
+  }
+
+  /// Greedy search computes no scores unless --scores asks, as CTranslate2's benchmark call.
+  func testGreedyScoresOnlyWithTheFlag() throws {
+    for (flags, expected) in [([String](), false), (["--scores"], true)] {
+      let run = CLIRun(
+        ["bench", "decode", "--preset", "tiny", "--batch", "2", "--threads", "1", "--json"]
+          + flags)
+      XCTAssertEqual(run.status, 0, run.errors)
+      let object = try XCTUnwrap(
+        JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+      XCTAssertEqual(object["scores"] as? Bool, expected, "\(flags)")
+    }
+    let table = CLIRun("bench", "decode", "--preset", "tiny", "--threads", "1")
+    XCTAssertEqual(table.status, 0, table.errors)
+    XCTAssertTrue(table.output.contains("no scores"), table.output)
   }
 
   func testSentencesSetsHowManyAreTimedInWholeBatches() throws {

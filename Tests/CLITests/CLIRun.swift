@@ -8,6 +8,11 @@ struct CLIRun {
 
   /// Runs the command line `arguments` (without the program name), capturing both streams.
   init(_ arguments: String...) {
+    self.init(arguments)
+  }
+
+  /// Runs the command line `arguments` given as an array.
+  init(_ arguments: [String]) {
     var output = ""
     var errors = ""
     status = TransformerCLI.run(arguments, output: &output, errors: &errors)

@@ -197,6 +197,10 @@ final class HelpTests: XCTestCase {
     the source, in MiB. --kv-heads G shares each key/value head among heads/G
     query heads (grouped-query attention; 1 is multi-query), which shrinks that
     cache by heads/G; --positions picks sinusoidal, learned, rope or alibi.
+    Greedy search takes each step's largest logit and computes no scores, as
+    CTranslate2's translate_batch with return_scores=False; --scores adds each
+    step's log-softmax over the vocabulary, as 'translate --nbest' needs (beam
+    search always computes it).
 
     It also counts the multiply-adds of one batch's matrix products and measures
     the FMA peak as 'bench matmul' does (GFLOP per sentence, GFLOPS over the
@@ -207,14 +211,14 @@ final class HelpTests: XCTestCase {
     time also holds the encoder, the attention and the search.
 
     With --json the result is one line {"preset","batch","beam","threads",
-    "kv_heads","positions","sentences","sentences_per_s","ms_per_token",
+    "kv_heads","positions","scores","sentences","sentences_per_s","ms_per_token",
     "kv_cache_mb","matmul_gflop_per_sentence","peak_gflops","peak_fraction",
     "weight_mb_per_step","weight_gb_per_s","read_gb_per_s"}, "sentences" being
     those timed.
 
     USAGE: transformer-cli bench decode [--preset <name>] [--batch <count>]
       [--beam <size>] [--sentences <count>] [--kv-heads <count>]
-      [--positions <kind>] [--json] [--threads <count>]
+      [--positions <kind>] [--scores] [--json] [--threads <count>]
 
     OPTIONS:
       --preset <name>         tiny, small or base (default: small).
@@ -226,6 +230,8 @@ final class HelpTests: XCTestCase {
                               the heads).
       --positions <kind>      sinusoidal, learned, rope or alibi (default:
                               sinusoidal).
+      --scores                Greedy search computes the hypotheses'
+                              log-probabilities.
       --json                  Print one JSON object instead of a table.
       --threads <count>       Threads the kernels use (default:
                               $TRANSFORMER_THREADS, else one per processor).

@@ -114,6 +114,24 @@ final class GreedySearchTests: XCTestCase {
     }
   }
 
+  func testWithoutScoresPicksTheSameTokens() {
+    // Without scores each step takes the largest logit instead of the largest log-probability:
+    // the same tokens, ends and lengths, with NaN where the scores would be. A minimum length
+    // checks that `</s>` stays out of the candidates until then.
+    for (placement, model) in SearchFixtures.models {
+      for minLength in [0, 3] {
+        var options = DecodingOptions(beamSize: 1, extraLength: 6, minLength: minLength)
+        let scored = GreedySearch(model: model, options: options).search(SearchFixtures.sources)
+        options.scores = false
+        let plain = GreedySearch(model: model, options: options).search(SearchFixtures.sources)
+        XCTAssertEqual(plain.map(\.tokens), scored.map(\.tokens), "\(placement) \(minLength)")
+        XCTAssertEqual(plain.map(\.isComplete), scored.map(\.isComplete), placement)
+        XCTAssertTrue(plain.allSatisfy { $0.logProbability.isNaN && $0.score.isNaN }, placement)
+        XCTAssertTrue(scored.allSatisfy { $0.logProbability.isFinite }, placement)
+      }
+    }
+  }
+
   func testMinimumLengthSuppressesEnd() {
     let model = SearchFixtures.model(.post)
     let options = DecodingOptions(beamSize: 1, maxLength: 10, minLength: 10)

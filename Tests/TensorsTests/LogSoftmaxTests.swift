@@ -32,6 +32,10 @@ final class LogSoftmaxTests: XCTestCase {
       }
       let first: (Int) -> Int = { r in columns > 20 ? [0, 2, 1, 5, 17, 3][r] : 0 }
       let picks = logSoftmaxArgMax(x, rows: rows, columns: columns, firstColumn: first)
+      // Greedy search's pick without a score: the same columns.
+      XCTAssertEqual(
+        argMax(x, rows: rows, columns: columns, firstColumn: first), picks.map(\.column),
+        "V = \(columns)")
       let logProbabilities = [Float](repeating: .nan, count: x.count).mutated {
         logSoftmaxForward(x, into: $0, rows: rows, columns: columns)
       }
