@@ -3,7 +3,7 @@ import Tensors
 /// An affine map on the last dimension, `y = x·W + b`, recorded as one operation.
 ///
 /// The same value and gradients as `matmul(x, weight) + bias`, bit for bit, without the second
-/// node: the forward adds the bias in place to the product (no second `[…, out]` tensor), and
+/// node: the product adds the bias as it stores its output (no pass over `[…, out]`), and
 /// the backward writes `dx = dy·Wᵀ` and `dW = xᵀ·dy` as `matmul` does and the column sums of
 /// `dy` into `db`.
 ///
@@ -17,8 +17,7 @@ public func linear(_ x: Variable, weight: Variable, bias: Variable?) -> Variable
   precondition(
     weight.shape.count == 2 && bias.shape == [weight.shape[1]],
     "linear: bias \(bias.shape) must be [out] of weight \(weight.shape)")
-  var value = matmul(x.value, weight.value)  // [B, T, out]
-  value.addRowVector(bias.value)  // unique, so in place
+  let value = matmul(x.value, weight.value, bias: bias.value)  // [B, T, out]
   guard let tape = Tape.active(x, weight, bias) else { return Variable(value) }
   let product = MatmulPullback(
     a: weight.cell == nil ? nil : x.value, b: x.cell == nil ? nil : weight.value,
@@ -40,8 +39,8 @@ public func linear(_ x: Variable, weight: Variable, bias: Variable?) -> Variable
 /// feed-forward network (Vaswani et al. §3.3).
 ///
 /// The same value and gradients as `relu(linear(x, weight:, bias:))`, bit for bit, with one
-/// pass less over the `[…, out]` output: the bias and the clamp are applied together after the
-/// product, and the backward masks the output gradient where the output is 0 (exactly where the
+/// pass less over the `[…, out]` output: the product applies the bias and the clamp as it stores
+/// its output, and the backward masks the output gradient where the output is 0 (exactly where the
 /// sum was ≤ 0) before the product's pullback. It keeps the output, which the next layer reads
 /// and keeps anyway, instead of a second tensor for the sum.
 ///
@@ -54,8 +53,7 @@ public func linearReLU(_ x: Variable, weight: Variable, bias: Variable) -> Varia
   precondition(
     weight.shape.count == 2 && bias.shape == [weight.shape[1]],
     "linearReLU: bias \(bias.shape) must be [out] of weight \(weight.shape)")
-  var value = matmul(x.value, weight.value)  // [B, T, out]
-  addBiasReLU(&value, bias: bias.value)  // unique, so in place
+  let value = matmul(x.value, weight.value, bias: bias.value, relu: true)  // [B, T, out]
   guard let tape = Tape.active(x, weight, bias) else { return Variable(value) }
   let product = MatmulPullback(
     a: weight.cell == nil ? nil : x.value, b: x.cell == nil ? nil : weight.value,

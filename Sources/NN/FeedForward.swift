@@ -78,8 +78,11 @@ public struct FeedForward {
   ///   - packed: where W₁'s and W₂'s packed copies are looked up.
   /// - Returns: `[R, D]`.
   public func callAsFunction(step x: Tensor, packed: PackedWeights? = nil) -> Tensor {
+    if activation == .relu {
+      // ReLU as the product stores x·W₁ + b₁, as the training forward's `linearReLU` does.
+      return outer(step: inner(step: x, packed: packed, relu: true), packed: packed)  // [R, D]
+    }
     let hidden = inner(step: x, packed: packed)  // [R, F]
-    let activated = activation == .relu ? relu(hidden) : gelu(hidden)  // [R, F]
-    return outer(step: activated, packed: packed)  // [R, D]
+    return outer(step: gelu(hidden), packed: packed)  // [R, D]
   }
 }

@@ -62,10 +62,13 @@ public struct Linear {
   ///   - packed: where the weight's packed copy (products of many rows) or row panels (of a
   ///     few) are looked up.
   /// - Returns: `[R, out]`.
-  public func callAsFunction(step x: Tensor, packed: PackedWeights? = nil) -> Tensor {
-    var y = stepProduct(
-      x, weight: weight.value, packed: packed?[weight], rowPanels: packed?.rowPanels(weight))  // [R, out]
-    if let bias { y.addRowVector(bias.value) }  // unique, so in place
-    return y
+  /// With `relu` the result is clamped at 0 (the feed-forward network's inner map); the bias
+  /// and the clamp are applied as the product stores y.
+  public func callAsFunction(step x: Tensor, packed: PackedWeights? = nil, relu: Bool = false)
+    -> Tensor
+  {
+    stepProduct(
+      x, weight: weight.value, packed: packed?[weight], rowPanels: packed?.rowPanels(weight),
+      bias: bias?.value, relu: relu)  // [R, out]
   }
 }

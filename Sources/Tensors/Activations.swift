@@ -7,7 +7,8 @@
 //   geluBackward(input: x, outputGradient: dy, into: dx, count:, accumulate:) dx (+)= dy·(Φ(x) + x·φ(x))
 //   biasReLUForward(x, bias:, into: y, rows:, columns:)                      y[r, c] = max(x[r, c] + b[c], 0)
 // Tensor level: relu(x), gelu(x), reluBackward(input:outputGradient:into:accumulate:),
-//   geluBackward(input:outputGradient:into:accumulate:), addBiasReLU(&x, bias:).
+//   geluBackward(input:outputGradient:into:accumulate:). (A linear layer's bias and ReLU are
+//   applied by its product: matmul(x, w, bias:, relu:).)
 // References (Double): reluReference(_:), geluReference(_:), geluDerivativeReference(_:).
 //
 // Backward kernels read the forward *input* `x` (keep it, not the output). With `accumulate`
@@ -133,20 +134,6 @@ public func gelu(_ x: Tensor) -> Tensor {
   return y
 }
 
-/// `x = max(x + bias, 0)` in place, the bias (`[D]`) added to every row of `x` (`[…, D]`); see
-/// `biasReLUForward`.
-public func addBiasReLU(_ x: inout Tensor, bias: Tensor) {
-  kernelPrecondition(
-    x.rank >= 1 && bias.shape == [x.shape[x.rank - 1]],
-    "addBiasReLU: the bias's shape \(bias.shape) must be [last dimension] of \(x.shape)")
-  let columns = x.shape[x.rank - 1]
-  let pb = bias.storage.pointer
-  x.withUnsafeMutableBufferPointer { y in
-    biasReLUForward(
-      y.baseAddress!, bias: pb, into: y.baseAddress!, rows: y.count / Swift.max(1, columns),
-      columns: columns)
-  }
-}
 
 /// ReLU backward on tensors of one shape: `inputGradient (+)= outputGradient · [input > 0]`.
 public func reluBackward(

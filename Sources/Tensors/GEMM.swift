@@ -10,6 +10,10 @@ struct GEMMProblem {
   /// op(B) already in panels (a `PackedMatrix`): B is then not packed again, and `b`/`ldb`
   /// are not read.
   var packedB: PackedPanels? = nil
+  /// Added to every row of C after the product (`[N]`): a linear layer's bias.
+  var bias: UnsafePointer<Float>? = nil
+  /// C clamped at 0 after the bias: the feed-forward network's ReLU.
+  var relu = false
 }
 
 /// Where the panels of a `PackedMatrix` are, and which of them a product's column 0 is.
@@ -39,6 +43,9 @@ struct PackedPanels {
 /// L1, and the packed B block in L3.
 /// Slabs start on panel boundaries, so every element of C is summed in the same order whatever
 /// the thread count: results are identical for any number of threads.
+/// With the last depth block the micro-kernel also adds the problem's bias and clamps at 0 as
+/// it stores its tile from registers (the epilogue): `C + bias` after the whole sum, the same
+/// numbers as a separate pass over C, without that pass.
 enum GEMM {
   /// Rows of the micro-kernel's register tile.
   static let mr = MicroKernel.rows
@@ -117,6 +124,7 @@ enum GEMM {
           slab.b = p.transposeB ? p.b + first * p.ldb : p.b + first
           slab.c = p.c + first
           slab.packedB?.firstPanel += first / nr
+          slab.bias = p.bias.map { $0 + first }
         }
         computeSerially({ _ in slab }, count: 1)
       }
@@ -140,9 +148,12 @@ enum GEMM {
     packedB: UnsafeMutablePointer<Float>
   ) {
     if p.k == 0 {
-      // An empty sum: C = 0 (or C unchanged when accumulating).
-      if !p.accumulate {
-        for i in 0..<p.m { (p.c + i * p.ldc).update(repeating: 0, count: p.n) }
+      // An empty sum: C = 0 (or C unchanged when accumulating), then the epilogue.
+      for i in 0..<p.m {
+        let row = p.c + i * p.ldc
+        if !p.accumulate { row.update(repeating: 0, count: p.n) }
+        let epilogue = MicroKernel.Epilogue(bias: p.bias, relu: p.relu)
+        for j in 0..<p.n { row[j] = epilogue.apply(row[j], j) }
       }
       return
     }
@@ -154,6 +165,10 @@ enum GEMM {
       while pc < p.k {
         let kcBlock = min(kc, p.k - pc)
         let accumulate = p.accumulate || pc > 0
+        // The bias and the clamp go on once C holds the whole sum: after the last depth block.
+        let lastBlock = pc + kcBlock == p.k
+        let bias = lastBlock ? p.bias.map { $0 + jc } : nil
+        let relu = lastBlock && p.relu
         let bBlock: UnsafePointer<Float>
         if let packed = p.packedB {
           bBlock = packed.block(row: pc, depth: kcBlock, column: jc)
@@ -189,7 +204,8 @@ enum GEMM {
               MicroKernel.run(
                 depth: kcBlock, a: packedA + rowPanel * kcBlock * mr, b: bPanel,
                 c: p.c + (i0 + i) * p.ldc + jc + j, ldc: p.ldc, height: min(mr, mcBlock - i),
-                width: min(nr, ncBlock - j), alpha: p.alpha, accumulate: accumulate)
+                width: min(nr, ncBlock - j), alpha: p.alpha, accumulate: accumulate,
+                epilogue: MicroKernel.Epilogue(bias: bias.map { $0 + j }, relu: relu))
             }
           }
         }

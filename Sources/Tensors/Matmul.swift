@@ -16,6 +16,31 @@ public func matmul(
   return c
 }
 
+/// A linear layer's forward: `A·B + bias`, clamped at 0 when `relu`, with the bias and the
+/// clamp applied as the product stores C (the same numbers as `addRowVector` and
+/// `biasReLUForward` after `matmul`, without their pass over C).
+///
+/// - Parameters:
+///   - a: `[…, K]`.
+///   - b: `[K, N]`.
+///   - bias: `[N]`.
+/// - Returns: `[…, N]`.
+public func matmul(_ a: Tensor, _ b: Tensor, bias: Tensor, relu: Bool = false) -> Tensor {
+  let plan = MatmulPlan(a.shape, b.shape, transposeA: false, transposeB: false)
+  kernelPrecondition(
+    plan.batch == 1 && bias.shape == [plan.n],
+    "matmul: bias \(bias.shape) must be [\(plan.n)] for A \(a.shape) and B \(b.shape)")
+  var c = Tensor(uninitializedShape: plan.outputShape)
+  c.withUnsafeMutableBufferPointer { cBuffer in
+    guard let pc = cBuffer.baseAddress else { return }
+    gemm(
+      m: plan.m, n: plan.n, k: plan.k, a: a.storage.pointer, lda: plan.k, transposeA: false,
+      b: b.storage.pointer, ldb: plan.n, transposeB: false, c: pc, ldc: plan.n,
+      bias: bias.storage.pointer, relu: relu)
+  }
+  return c
+}
+
 /// Writes (or, with `accumulate`, adds) `alpha · op(A) · op(B)` into `c`, whose shape must be the
 /// product's shape.
 public func matmul(
@@ -84,24 +109,30 @@ struct MatmulPlan {
   }
 }
 
-/// `C = alpha · op(A) · op(B)` (+ C when `accumulate`) on raw row-major matrices.
+/// `C = alpha · op(A) · op(B)` (+ C when `accumulate`) (+ bias) (clamped at 0 when `relu`) on
+/// raw row-major matrices.
 ///
 /// - Parameters:
 ///   - a: M×K row-major with leading dimension `lda`, or K×M when `transposeA`.
 ///   - b: K×N row-major with leading dimension `ldb`, or N×K when `transposeB`.
 ///   - c: M×N row-major with leading dimension `ldc`.
+///   - bias: N values added to every row of C after the product, or nil.
+///   - relu: whether C is then clamped at 0.
 public func gemm(
   m: Int, n: Int, k: Int,
   a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
   b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
   c: UnsafeMutablePointer<Float>, ldc: Int,
-  alpha: Float = 1, accumulate: Bool = false
+  alpha: Float = 1, accumulate: Bool = false, bias: UnsafePointer<Float>? = nil,
+  relu: Bool = false
 ) {
-  gemmBatched(
-    batch: 1, m: m, n: n, k: k,
-    a: a, strideA: 0, lda: lda, transposeA: transposeA,
-    b: b, strideB: 0, ldb: ldb, transposeB: transposeB,
-    c: c, strideC: 0, ldc: ldc, alpha: alpha, accumulate: accumulate)
+  kernelPrecondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size")
+  guard m > 0, n > 0 else { return }
+  let problem = GEMMProblem(
+    m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb,
+    transposeB: transposeB, c: c, ldc: ldc, alpha: alpha, accumulate: accumulate, bias: bias,
+    relu: relu)
+  GEMM.run(problem, batch: 1, strideA: 0, strideB: 0, strideC: 0)
 }
 
 /// `batch` independent products `C[i] = alpha · op(A[i]) · op(B[i])` (+ C[i]), the i-th operands

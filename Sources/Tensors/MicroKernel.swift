@@ -45,26 +45,27 @@ enum MicroKernel {
   ///   - b: packed B panel, `depth × columns`, or `depth × narrowColumns` when
   ///     `width <= narrowColumns`.
   ///   - c: the tile's top-left element in C, rows `ldc` apart.
+  ///   - epilogue: the bias (from the tile's first column) and clamp applied as C is stored.
   @inline(__always)
   static func run(
     depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
     c: UnsafeMutablePointer<Float>, ldc: Int, height: Int, width: Int,
-    alpha: Float, accumulate: Bool
+    alpha: Float, accumulate: Bool, epilogue: Epilogue = Epilogue()
   ) {
     if width > narrowColumns {
       #if GEMM_WIDE_TILE
         pairedTile(
           depth: depth, a: a, b: b, c: c, ldc: ldc, height: height, width: width,
-          alpha: alpha, accumulate: accumulate)
+          alpha: alpha, accumulate: accumulate, epilogue)
       #else
         tile(
           Wide.self, depth: depth, a: a, b: b, c: c, ldc: ldc, height: height,
-          width: width, alpha: alpha, accumulate: accumulate)
+          width: width, alpha: alpha, accumulate: accumulate, epilogue)
       #endif
     } else {
       tile(
         Narrow.self, depth: depth, a: a, b: b, c: c, ldc: ldc, height: height,
-        width: width, alpha: alpha, accumulate: accumulate)
+        width: width, alpha: alpha, accumulate: accumulate, epilogue)
     }
   }
 
@@ -90,7 +91,7 @@ enum MicroKernel {
     private static func pairedTile(
       depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
       c: UnsafeMutablePointer<Float>, ldc: Int, height: Int, width: Int,
-      alpha: Float, accumulate: Bool
+      alpha: Float, accumulate: Bool, _ e: Epilogue
     ) {
       typealias V = Narrow
       let half = MemoryLayout<V>.stride
@@ -114,22 +115,27 @@ enum MicroKernel {
       }
       let n = V.scalarCount
       if height == rows && width == columns {
-        store(c00, c, alpha, accumulate); store(c01, c + n, alpha, accumulate)
-        store(c10, c + ldc, alpha, accumulate); store(c11, c + ldc + n, alpha, accumulate)
-        store(c20, c + 2 * ldc, alpha, accumulate); store(c21, c + 2 * ldc + n, alpha, accumulate)
-        store(c30, c + 3 * ldc, alpha, accumulate); store(c31, c + 3 * ldc + n, alpha, accumulate)
-        store(c40, c + 4 * ldc, alpha, accumulate); store(c41, c + 4 * ldc + n, alpha, accumulate)
-        store(c50, c + 5 * ldc, alpha, accumulate); store(c51, c + 5 * ldc + n, alpha, accumulate)
+        store(c00, c, alpha, accumulate, e, 0); store(c01, c + n, alpha, accumulate, e, n)
+        store(c10, c + ldc, alpha, accumulate, e, 0)
+        store(c11, c + ldc + n, alpha, accumulate, e, n)
+        store(c20, c + 2 * ldc, alpha, accumulate, e, 0)
+        store(c21, c + 2 * ldc + n, alpha, accumulate, e, n)
+        store(c30, c + 3 * ldc, alpha, accumulate, e, 0)
+        store(c31, c + 3 * ldc + n, alpha, accumulate, e, n)
+        store(c40, c + 4 * ldc, alpha, accumulate, e, 0)
+        store(c41, c + 4 * ldc + n, alpha, accumulate, e, n)
+        store(c50, c + 5 * ldc, alpha, accumulate, e, 0)
+        store(c51, c + 5 * ldc + n, alpha, accumulate, e, n)
         return
       }
       // An edge tile: the padded lanes hold products with packed zeros; write only the real
       // ones.
-      if height > 0 { storeEdge(c00, c01, c, width, alpha, accumulate) }
-      if height > 1 { storeEdge(c10, c11, c + ldc, width, alpha, accumulate) }
-      if height > 2 { storeEdge(c20, c21, c + 2 * ldc, width, alpha, accumulate) }
-      if height > 3 { storeEdge(c30, c31, c + 3 * ldc, width, alpha, accumulate) }
-      if height > 4 { storeEdge(c40, c41, c + 4 * ldc, width, alpha, accumulate) }
-      if height > 5 { storeEdge(c50, c51, c + 5 * ldc, width, alpha, accumulate) }
+      if height > 0 { storeEdge(c00, c01, c, width, alpha, accumulate, e) }
+      if height > 1 { storeEdge(c10, c11, c + ldc, width, alpha, accumulate, e) }
+      if height > 2 { storeEdge(c20, c21, c + 2 * ldc, width, alpha, accumulate, e) }
+      if height > 3 { storeEdge(c30, c31, c + 3 * ldc, width, alpha, accumulate, e) }
+      if height > 4 { storeEdge(c40, c41, c + 4 * ldc, width, alpha, accumulate, e) }
+      if height > 5 { storeEdge(c50, c51, c + 5 * ldc, width, alpha, accumulate, e) }
     }
 
     /// The first `width` columns of one row of the paired tile. The first half is whole when
@@ -138,30 +144,28 @@ enum MicroKernel {
     @inline(__always)
     private static func storeEdge(
       _ first: Narrow, _ second: Narrow, _ row: UnsafeMutablePointer<Float>, _ width: Int,
-      _ alpha: Float, _ accumulate: Bool
+      _ alpha: Float, _ accumulate: Bool, _ e: Epilogue
     ) {
       let n = Narrow.scalarCount
       var values = first * alpha
       var start = 0
       if width >= n {
-        store(first, row, alpha, accumulate)
+        store(first, row, alpha, accumulate, e, 0)
         values = second * alpha
         start = n
       }
-      if accumulate {
-        for j in start..<width { row[j] += values[j - start] }
-      } else {
-        for j in start..<width { row[j] = values[j - start] }
+      for j in start..<width {
+        row[j] = e.apply(accumulate ? row[j] + values[j - start] : values[j - start], j)
       }
     }
   #endif
 
   @inline(__always)
-  private static func tile<Vector: SIMD>(
+  private static func tile<Vector: TileVector>(
     _: Vector.Type, depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
     c: UnsafeMutablePointer<Float>, ldc: Int, height: Int, width: Int,
-    alpha: Float, accumulate: Bool
-  ) where Vector.Scalar == Float {
+    alpha: Float, accumulate: Bool, _ e: Epilogue
+  ) {
     var c0 = Vector(), c1 = Vector(), c2 = Vector()
     var c3 = Vector(), c4 = Vector(), c5 = Vector()
     var ap = a
@@ -178,12 +182,12 @@ enum MicroKernel {
       bp += MemoryLayout<Vector>.stride
     }
     if height == rows && width == Vector.scalarCount {
-      store(c0, c, alpha, accumulate)
-      store(c1, c + ldc, alpha, accumulate)
-      store(c2, c + 2 * ldc, alpha, accumulate)
-      store(c3, c + 3 * ldc, alpha, accumulate)
-      store(c4, c + 4 * ldc, alpha, accumulate)
-      store(c5, c + 5 * ldc, alpha, accumulate)
+      store(c0, c, alpha, accumulate, e, 0)
+      store(c1, c + ldc, alpha, accumulate, e, 0)
+      store(c2, c + 2 * ldc, alpha, accumulate, e, 0)
+      store(c3, c + 3 * ldc, alpha, accumulate, e, 0)
+      store(c4, c + 4 * ldc, alpha, accumulate, e, 0)
+      store(c5, c + 5 * ldc, alpha, accumulate, e, 0)
       return
     }
     // An edge tile: the padded lanes hold products with packed zeros; write only the real ones.
@@ -197,23 +201,56 @@ enum MicroKernel {
       for r in 0..<height {
         let row = c + r * ldc
         let values = tile[r]
-        if accumulate {
-          for j in 0..<width { row[j] += values[j] }
-        } else {
-          for j in 0..<width { row[j] = values[j] }
-        }
+        for j in 0..<width { row[j] = e.apply(accumulate ? row[j] + values[j] : values[j], j) }
       }
     }
   }
 
+  /// Stores one row of a tile: `alpha·value` (+ what C holds), then the epilogue on columns
+  /// `offset ..< offset + Vector.scalarCount` of the tile.
   @inline(__always)
-  private static func store<Vector: SIMD>(
+  private static func store<Vector: TileVector>(
     _ value: Vector, _ destination: UnsafeMutablePointer<Float>, _ alpha: Float,
-    _ accumulate: Bool
-  ) where Vector.Scalar == Float {
+    _ accumulate: Bool, _ e: Epilogue, _ offset: Int
+  ) {
     let raw = UnsafeMutableRawPointer(destination)
     var result = value * alpha
     if accumulate { result += raw.loadUnaligned(as: Vector.self) }
+    if let bias = e.bias { result += UnsafeRawPointer(bias + offset).loadUnaligned(as: Vector.self) }
+    if e.relu { result = result.clampedAtZero() }
     raw.storeBytes(of: result, as: Vector.self)
   }
+
+  /// What is done to a tile's sums as they are stored: the bias added, then the clamp at 0
+  /// (`biasReLUForward`'s order, so the same numbers as that pass after the product).
+  struct Epilogue {
+    /// The tile's first column of the bias, or nil.
+    var bias: UnsafePointer<Float>? = nil
+    var relu = false
+
+    /// One stored value of column `column` of the tile.
+    @inline(__always)
+    func apply(_ value: Float, _ column: Int) -> Float {
+      var result = value
+      if let bias { result += bias[column] }
+      return relu && result < 0 ? 0 : result
+    }
+  }
+}
+
+/// The vector types of the micro-kernel's rows, with the clamp at 0 written for each concrete
+/// type: on a generic `SIMD` the mask operations compile lane by lane.
+protocol TileVector: SIMD where Scalar == Float {
+  /// `max(x, 0)` lane-wise as `reluForward` computes it (−0 and NaN kept).
+  func clampedAtZero() -> Self
+}
+
+extension SIMD8: TileVector where Scalar == Float {
+  @inline(__always)
+  func clampedAtZero() -> Self { replacing(with: 0, where: self .< 0) }
+}
+
+extension SIMD16: TileVector where Scalar == Float {
+  @inline(__always)
+  func clampedAtZero() -> Self { replacing(with: 0, where: self .< 0) }
 }

@@ -53,15 +53,19 @@ public struct PackedMatrix {
   }
 }
 
-/// `C = alpha · op(A) · B` (+ C when `accumulate`) with B packed beforehand.
+/// `C = alpha · op(A) · B` (+ C when `accumulate`) (+ bias) (clamped at 0 when `relu`) with B
+/// packed beforehand.
 ///
 /// - Parameters:
 ///   - a: M×K row-major with leading dimension `lda`, or K×M when `transposeA`; K is `b.k`.
 ///   - b: op(B), K×N.
 ///   - c: M×N row-major with leading dimension `ldc`.
+///   - bias: N values added to every row of C after the product, or nil.
+///   - relu: whether C is then clamped at 0.
 public func gemm(
   m: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool, b: PackedMatrix,
-  c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, accumulate: Bool = false
+  c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, accumulate: Bool = false,
+  bias: UnsafePointer<Float>? = nil, relu: Bool = false
 ) {
   kernelPrecondition(m >= 0, "gemm: negative size")
   guard m > 0, b.n > 0 else { return }
@@ -70,7 +74,7 @@ public func gemm(
     let problem = GEMMProblem(
       m: m, n: b.n, k: b.k, a: a, lda: lda, transposeA: transposeA,
       b: UnsafePointer(b.storage.pointer), ldb: b.n, transposeB: false, c: c, ldc: ldc,
-      alpha: alpha, accumulate: accumulate, packedB: b.panels)
+      alpha: alpha, accumulate: accumulate, packedB: b.panels, bias: bias, relu: relu)
     GEMM.run(problem, batch: 1, strideA: 0, strideB: 0, strideC: 0)
   }
 }

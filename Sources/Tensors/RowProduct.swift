@@ -5,8 +5,10 @@
 // Pointer level:
 //   rowProduct(x, w, into: y, rows:, inner:, columns:)             y[M, N] = x[M, K]·W[K, N]
 //   rowProductTransposed(x, e, into: y, rows:, inner:, columns:)   y[M, N] = x[M, K]·E[N, K]ᵀ
-//   stepProduct(x, rows:, weight:, transposeWeight:, packed:, inner:, columns:, into: y)
-// Tensor level: stepProduct(x, weight:, transposeWeight:, packed:, rowPanels:) -> [M, N]
+//   stepProduct(x, rows:, weight:, transposeWeight:, packed:, inner:, columns:, bias:, relu:,
+//               into: y)                                        y[M, N] = x·W (+ b) (max 0)
+// Tensor level: stepProduct(x, weight:, transposeWeight:, packed:, rowPanels:, bias:, relu:)
+//   -> [M, N]
 // Weights laid out for few rows beforehand: RowPanelMatrix.swift.
 // Reference: gemmReference (Matmul.swift), checked on odd sizes in RowProductTests.
 //
@@ -224,20 +226,22 @@ private func dotProducts(
 }
 
 /// The product of one inference step with a fixed weight: `y = x·W`, or `x·Wᵀ` when
-/// `transposeWeight`. Up to `rowProductMaxRows` rows take the row products, on `rowPanels`
-/// when the weight was laid out for them beforehand; more take the blocked GEMM, on `packed`
-/// when the weight was packed beforehand.
+/// `transposeWeight`, plus `bias` and clamped at 0 when `relu`. Up to `rowProductMaxRows` rows
+/// take the row products, on `rowPanels` when the weight was laid out for them beforehand, and
+/// the bias and clamp follow as one pass over the few rows; more take the blocked GEMM, on
+/// `packed` when the weight was packed beforehand, which applies them as it stores y.
 ///
 /// - Parameters:
 ///   - x: `[M, K]`.
 ///   - weight: `[K, N]`, or `[N, K]` when `transposeWeight`.
 ///   - packed: op(W) packed (`PackedMatrix`, K×N), or nil.
 ///   - rowPanels: op(W) in row panels (`RowPanelMatrix`, K×N), or nil.
+///   - bias: `[N]`, or nil.
 ///   - y: `[M, N]`, overwritten.
 public func stepProduct(
   _ x: UnsafePointer<Float>, rows: Int, weight: UnsafePointer<Float>, transposeWeight: Bool,
   packed: PackedMatrix?, rowPanels: RowPanelMatrix? = nil, inner: Int, columns: Int,
-  into y: UnsafeMutablePointer<Float>
+  bias: UnsafePointer<Float>? = nil, relu: Bool = false, into y: UnsafeMutablePointer<Float>
 ) {
   if rows <= rowProductMaxRows {
     if let rowPanels {
@@ -250,27 +254,39 @@ public func stepProduct(
     } else {
       rowProduct(x, weight, into: y, rows: rows, inner: inner, columns: columns)
     }
+    if let bias, relu {
+      biasReLUForward(y, bias: bias, into: y, rows: rows, columns: columns)
+    } else if let bias {
+      vectorAddRowVector(y, bias, into: y, rows: rows, columns: columns)
+    } else if relu {
+      reluForward(y, into: y, count: rows * columns)
+    }
   } else if let packed {
     kernelPrecondition(
       packed.k == inner && packed.n == columns,
       "stepProduct: packed \(packed.k)×\(packed.n) for a \(inner)×\(columns) product")
-    gemm(m: rows, a: x, lda: inner, transposeA: false, b: packed, c: y, ldc: columns)
+    gemm(
+      m: rows, a: x, lda: inner, transposeA: false, b: packed, c: y, ldc: columns, bias: bias,
+      relu: relu)
   } else {
     gemm(
       m: rows, n: columns, k: inner, a: x, lda: inner, transposeA: false, b: weight,
-      ldb: transposeWeight ? inner : columns, transposeB: transposeWeight, c: y, ldc: columns)
+      ldb: transposeWeight ? inner : columns, transposeB: transposeWeight, c: y, ldc: columns,
+      bias: bias, relu: relu)
   }
 }
 
-/// `x·W` (or `x·Wᵀ`) for the rows of an inference step; see the pointer form.
+/// `x·W` (or `x·Wᵀ`) (+ bias) (clamped at 0 when `relu`) for the rows of an inference step; see
+/// the pointer form.
 ///
 /// - Parameters:
 ///   - x: `[M, K]`.
 ///   - weight: `[K, N]`, or `[N, K]` when `transposeWeight`.
+///   - bias: `[N]`, or nil.
 /// - Returns: `[M, N]`.
 public func stepProduct(
   _ x: Tensor, weight: Tensor, transposeWeight: Bool = false, packed: PackedMatrix? = nil,
-  rowPanels: RowPanelMatrix? = nil
+  rowPanels: RowPanelMatrix? = nil, bias: Tensor? = nil, relu: Bool = false
 ) -> Tensor {
   kernelPrecondition(
     x.rank == 2 && weight.rank == 2
@@ -279,13 +295,16 @@ public func stepProduct(
       + (transposeWeight ? " transposed" : ""))
   let (rows, inner) = (x.shape[0], x.shape[1])
   let columns = weight.shape[transposeWeight ? 0 : 1]
+  kernelPrecondition(
+    bias == nil || bias!.shape == [columns],
+    "stepProduct: bias \(bias?.shape ?? []) must be [\(columns)]")
   var y = Tensor(uninitializedShape: [rows, columns])
   guard rows > 0 else { return y }
   y.withUnsafeMutableBufferPointer { y in
     stepProduct(
       x.storage.pointer, rows: rows, weight: weight.storage.pointer,
       transposeWeight: transposeWeight, packed: packed, rowPanels: rowPanels, inner: inner,
-      columns: columns, into: y.baseAddress!)
+      columns: columns, bias: bias?.storage.pointer, relu: relu, into: y.baseAddress!)
   }
   return y
 }
