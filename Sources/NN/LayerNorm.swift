@@ -44,4 +44,14 @@ public struct LayerNorm {
   public func callAsFunction(step x: Tensor) -> Tensor {
     layerNorm(x, gamma: weight.value, beta: bias.value, epsilon: epsilon).output
   }
+
+  /// Normalises every row of `x + residual` without recording (a post-norm sublayer
+  /// connection's step), without writing the sum as a tensor of its own.
+  ///
+  /// - Parameters:
+  ///   - x, residual: `[…, D]`.
+  /// - Returns: `[…, D]`.
+  public func callAsFunction(step x: Tensor, adding residual: Tensor) -> Tensor {
+    layerNorm(x, adding: residual, gamma: weight.value, beta: bias.value, epsilon: epsilon)
+  }
 }

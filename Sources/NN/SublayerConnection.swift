@@ -49,6 +49,11 @@ public struct SublayerConnection {
     switch placement {
     case .post:
       let update = sublayer(x, &context)  // [B, T, D]
+      if !context.isTraining && context.trace == nil && !Tape.isRecording {
+        // Inference (the encoder of a translation): no dropout, nothing to differentiate, so
+        // the sum goes straight into the norm, without a pass over [B, T, D] of its own.
+        return Variable(norm(step: x.value, adding: update.value))  // [B, T, D]
+      }
       let sum = context.dropout(update, probability: dropout, addedTo: x)  // [B, T, D]
       context.record("residual x + Sublayer(x) (§3.1)", "[B, \(t), D]", sum.value)
       let normalized = norm(sum)  // [B, T, D]
@@ -73,7 +78,7 @@ public struct SublayerConnection {
   /// - Returns: `[R, D]`.
   public func callAsFunction(step x: Tensor, _ sublayer: (Tensor) -> Tensor) -> Tensor {
     switch placement {
-    case .post: return norm(step: x + sublayer(x))  // [R, D]
+    case .post: return norm(step: x, adding: sublayer(x))  // LayerNorm(x + Sublayer(x)), [R, D]
     case .pre: return x + sublayer(norm(step: x))  // [R, D]
     }
   }

@@ -2,12 +2,14 @@
 // `nn.LayerNorm(D, eps)`: biased variance, eps inside the square root.
 //
 // Pointer level (rows N, width D):
-//   layerNormForward(x, gamma:, beta:, into: y, mean:, rstd:, rows:, width:, epsilon:)
-//       writes y [N, D] and the caches mean [N], rstd [N] that the backward reads.
+//   layerNormForward(x, residual:, gamma:, beta:, into: y, mean:, rstd:, rows:, width:, epsilon:)
+//       writes y [N, D] (of x + residual when given) and the caches mean [N], rstd [N] that the
+//       backward reads.
 //   layerNormBackwardInput(outputGradient:, input:, gamma:, mean:, rstd:, into: dx, rows:, width:, accumulate:)
 //   layerNormBackwardGamma(outputGradient:, input:, mean:, rstd:, into: dgamma, rows:, width:, accumulate:)
 //   dbeta is columnSums(dy, rows:, columns:, into: dbeta, accumulate:) (Reductions.swift).
 // Tensor level: layerNorm(x, gamma:, beta:, epsilon:) -> LayerNormOutput (output, mean, rstd);
+//   layerNorm(x, adding: residual, gamma:, beta:, epsilon:) -> LayerNorm(x + residual), inference;
 //   layerNormBackwardInput(…into: &dx…), layerNormBackwardGamma(…into: &dgamma…).
 // Reference: layerNormForwardReference, in Double.
 //
@@ -16,22 +18,30 @@
 // dx is parallel over rows; dgamma over column blocks, adding the rows in order: deterministic.
 
 /// y = (x − mean)·rstd·gamma + beta per row, rstd = 1/√(var + epsilon), var the biased variance.
+/// With `residual`, the rows normalised are `x + residual` (a post-norm sublayer connection's
+/// `LayerNorm(x + Sublayer(x))`): each row's sum is written to y and normalised there while it
+/// is in L1, the same numbers as `vectorAdd` then the layer norm, without the pass between.
 ///
 /// - Parameters:
 ///   - x: `[N, D]`.
+///   - residual: `[N, D]` added to x first, or nil.
 ///   - gamma, beta: `[D]`.
-///   - y: `[N, D]`, overwritten; may be `x`.
+///   - y: `[N, D]`, overwritten; may be `x` (or `residual`).
 ///   - mean, rstd: `[N]`, overwritten: the caches for the backward.
 public func layerNormForward(
-  _ x: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
-  into y: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
-  rstd: UnsafeMutablePointer<Float>,
+  _ x: UnsafePointer<Float>, residual: UnsafePointer<Float>? = nil, gamma: UnsafePointer<Float>,
+  beta: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+  mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
   rows: Int, width: Int, epsilon: Float = 1e-5
 ) {
   parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / Swift.max(1, width))) { range in
     for r in range {
-      let xr = x + r * width
       let yr = y + r * width
+      var xr = x + r * width
+      if let residual {
+        VectorMath.map(xr, residual + r * width, yr, 0..<width) { $0 + $1 }
+        xr = UnsafePointer(yr)
+      }
       let mu = VectorMath.sum(xr, 0..<width) { v, _ in v } / Float(width)
       // Two passes (mean, then squared deviations): stable when |mean| ≫ standard deviation.
       let variance =
@@ -178,6 +188,33 @@ public func layerNorm(_ x: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float =
     }
   }
   return LayerNormOutput(output: y, mean: mean, rstd: rstd)
+}
+
+/// `layerNorm(x + residual)` for inference, the sum never written as a tensor of its own (see
+/// the pointer form); the caches are not kept.
+///
+/// - Parameters:
+///   - x, residual: `[…, D]`, the same shape.
+///   - gamma, beta: `[D]`.
+/// - Returns: `[…, D]`.
+public func layerNorm(
+  _ x: Tensor, adding residual: Tensor, gamma: Tensor, beta: Tensor, epsilon: Float = 1e-5
+) -> Tensor {
+  let (rows, width) = layerNormSizes(x, gamma, "layerNorm")
+  kernelPrecondition(
+    beta.shape == [width] && residual.shape == x.shape,
+    "layerNorm: beta \(beta.shape) must be [\(width)] and the residual \(residual.shape) "
+      + "the input's shape \(x.shape)")
+  var y = Tensor(uninitializedShape: x.shape)
+  withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * Swift.max(1, rows)) { caches in
+    y.withUnsafeMutableBufferPointer { py in
+      layerNormForward(
+        x.storage.pointer, residual: residual.storage.pointer, gamma: gamma.storage.pointer,
+        beta: beta.storage.pointer, into: py.baseAddress!, mean: caches.baseAddress!,
+        rstd: caches.baseAddress! + rows, rows: rows, width: width, epsilon: epsilon)
+    }
+  }
+  return y
 }
 
 /// `inputGradient (+)=` the gradient of the layer norm's input (see the pointer form).

@@ -128,6 +128,32 @@ final class LayerNormTests: XCTestCase {
     }
   }
 
+  /// LayerNorm(x + residual) in one call is the sum, then the norm, bit for bit: on widths
+  /// with a tail, over rows that two threads split, and written over the residual.
+  func testAddingAResidualEqualsTheSumThenTheNorm() {
+    for width in [1, 15, 16, 17, 256] {
+      let rows = 300
+      let x = Tensor(shape: [rows, width], scalars: randomArray(rows * width, seed: 41))
+      let residual = Tensor(shape: [rows, width], scalars: randomArray(rows * width, seed: 42))
+      let gamma = Tensor(shape: [width], scalars: randomArray(width, seed: 43))
+      let beta = Tensor(shape: [width], scalars: randomArray(width, seed: 44))
+      let expected = layerNorm(x + residual, gamma: gamma, beta: beta).output.scalars
+      let fused = layerNorm(x, adding: residual, gamma: gamma, beta: beta).scalars
+      XCTAssertEqual(fused.map(\.bitPattern), expected.map(\.bitPattern), "D = \(width)")
+      var inPlace = residual.scalars
+      var caches = [Float](repeating: 0, count: 2 * rows)
+      inPlace.withUnsafeMutableBufferPointer { y in
+        caches.withUnsafeMutableBufferPointer { c in
+          layerNormForward(
+            x.scalars, residual: y.baseAddress!, gamma: gamma.scalars, beta: beta.scalars,
+            into: y.baseAddress!, mean: c.baseAddress!, rstd: c.baseAddress! + rows, rows: rows,
+            width: width)
+        }
+      }
+      XCTAssertEqual(inPlace.map(\.bitPattern), expected.map(\.bitPattern), "in place, D = \(width)")
+    }
+  }
+
   func testTensorForms() {
     let x = Tensor(shape: [2, 1, 4], scalars: [1, 2, 3, 4, -1, -1, -1, -1])
     let gamma = Tensor(shape: [4], repeating: 2)
