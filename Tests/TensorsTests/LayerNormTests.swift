@@ -150,7 +150,8 @@ final class LayerNormTests: XCTestCase {
             width: width)
         }
       }
-      XCTAssertEqual(inPlace.map(\.bitPattern), expected.map(\.bitPattern), "in place, D = \(width)")
+      XCTAssertEqual(
+        inPlace.map(\.bitPattern), expected.map(\.bitPattern), "in place, D = \(width)")
     }
   }
 
