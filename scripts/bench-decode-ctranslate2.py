@@ -16,6 +16,10 @@ intra-op threads, one warm-up batch first. This is the work of
 
     transformer-cli bench decode --preset small --beam 1 --batch B --sentences 100 --threads 2
 
+Without scores (`return_scores=False`, CTranslate2's default) each step takes the largest logit,
+as `bench decode` does; `--scores` asks for them (`return_scores=True`: a log-softmax over the
+vocabulary every step), the work of `bench decode --scores`.
+
 Prints sentences/s and ms per generated token per (compute type, batch); --json prints one
 object per line like `bench decode --json` with "engine" and "compute_type" added.
 
@@ -53,6 +57,8 @@ def parse_arguments():
     parser.add_argument("--sentences", type=int, default=100, help="sentences timed (default 100)")
     parser.add_argument("--threads", type=int, default=2, help="intra-op threads (default 2)")
     parser.add_argument("--seed", type=int, default=0x5EED)
+    parser.add_argument("--scores", action="store_true",
+                        help="return_scores=True: a log-softmax every step (bench decode --scores)")
     parser.add_argument("--json", action="store_true", help="print JSON lines")
     arguments = parser.parse_args()
     for name in ("sentences", "threads"):
@@ -150,13 +156,13 @@ def sources(numpy, count, size, seed):
     return [[f"w{i}" for i in row] + ["</s>"] for row in ids]
 
 
-def measure(translator, inputs, batch):
+def measure(translator, inputs, batch, scores):
     """(sentences/s, ms per generated token) of greedy decoding `inputs` `batch` at a time."""
 
     def decode(chunk):
         results = translator.translate_batch(
             chunk, beam_size=1, max_batch_size=batch, min_decoding_length=OUTPUT_LENGTH,
-            max_decoding_length=OUTPUT_LENGTH, return_scores=False)
+            max_decoding_length=OUTPUT_LENGTH, return_scores=scores)
         lengths = {len(result.hypotheses[0]) for result in results}
         if lengths != {OUTPUT_LENGTH}:
             sys.exit(f"Error: expected {OUTPUT_LENGTH} output tokens, got lengths {lengths}")
@@ -196,11 +202,11 @@ def main():
             spec.save(path)
             translator = load(ctranslate2, path, compute_type, arguments.threads)
             for batch in arguments.batch:
-                per_second, per_token = measure(translator, inputs, batch)
+                per_second, per_token = measure(translator, inputs, batch, arguments.scores)
                 record = {
                     "engine": "ctranslate2", "compute_type": compute_type,
                     "preset": arguments.preset, "batch": batch, "beam": 1,
-                    "threads": arguments.threads,
+                    "threads": arguments.threads, "scores": arguments.scores,
                     "sentences_per_s": round(per_second, 2), "ms_per_token": round(per_token, 4),
                 }
                 if arguments.json:

@@ -5,8 +5,10 @@
 # The 2-core cloud VMs this project is measured on drift by tens of per cent from minute to
 # minute; alternating keeps each pair within a few seconds of each other.
 #
-#   scripts/bench-decode-rounds.sh [--rounds N] [--threads N] [--batch B ...]
+#   scripts/bench-decode-rounds.sh [--rounds N] [--threads N] [--batch B ...] [--scores]
 #                                  (defaults: 5 rounds, 2 threads, batches 1 and 100)
+# --scores makes both sides compute each step's log-softmax (bench decode --scores,
+# return_scores=True); without it neither does.
 #
 # Needs ctranslate2 (pip install ctranslate2==4.8.5). The binary is the checkout's
 # .build/release/transformer-cli; BIN=path overrides it.
@@ -16,12 +18,14 @@ bin="${BIN:-$root/.build/release/transformer-cli}"
 rounds=5
 threads=2
 batches=()
+scores=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds="${2:?--rounds needs a count}"; shift 2 ;;
     --threads) threads="${2:?--threads needs a count}"; shift 2 ;;
     --batch) batches+=("${2:?--batch needs a size}"); shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --scores) scores=(--scores); shift ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-decode-rounds: unknown argument '$1' (see --help)" >&2; exit 1 ;;
   esac
 done
@@ -38,9 +42,10 @@ trap 'rm -f "$log" "$log.err"' EXIT
 for round in $(seq 1 "$rounds"); do
   for batch in "${batches[@]}"; do
     ours="$("$bin" bench decode --preset small --beam 1 --batch "$batch" --sentences 100 \
-      --threads "$threads" --json)"
+      --threads "$threads" --json ${scores[@]+"${scores[@]}"})"
     theirs="$(python3 "$root/scripts/bench-decode-ctranslate2.py" --preset small --batch "$batch" \
-      --compute-type float32 --threads "$threads" --json 2>"$log.err" | grep '^{')" \
+      --compute-type float32 --threads "$threads" --json ${scores[@]+"${scores[@]}"} \
+      2>"$log.err" | grep '^{')" \
       || { echo "bench-decode-rounds: CTranslate2 failed at batch $batch: $(tail -n 1 "$log.err")" >&2; exit 1; }
     printf '%s\t%s\t%s\t%s\n' "$round" "$batch" "$ours" "$theirs" >> "$log"
   done
@@ -56,7 +61,9 @@ for line in open(log):
         order.append(batch); ours[batch] = []; theirs[batch] = []
     ours[batch].append(json.loads(a)["sentences_per_s"])
     theirs[batch].append(json.loads(b)["sentences_per_s"])
-print(f"greedy decoding, small preset, sentences/s, medians of {rounds} alternating rounds")
+with_scores = any(json.loads(line.split("\t")[2]).get("scores") for line in open(log))
+print(f"greedy decoding, small preset, {'with' if with_scores else 'no'} scores, sentences/s, "
+      f"medians of {rounds} alternating rounds")
 print(f"{'batch':>6}{'ours':>9}{'CT2 f32':>9}{'ratio':>7}  rounds (ours/CT2)")
 for batch in order:
     a, b = statistics.median(ours[batch]), statistics.median(theirs[batch])

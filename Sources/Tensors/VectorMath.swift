@@ -128,19 +128,22 @@ enum VectorMath {
     // Adding 1.5·2²³ rounds c·log₂e to the nearest integer and leaves that integer in the low
     // mantissa bits, avoiding the (scalarised) generic float → int conversion.
     let magic = SIMD16<Float>(repeating: 12_582_912)
-    let shifted = magic.addingProduct(c, 1.442_695_04)
+    let shifted = c * 1.442_695_04 + magic
     let n = shifted - magic
-    // r = c − n·ln2 in two steps (Cody–Waite) so that r keeps its low bits. `addingProduct` is
-    // one fused multiply-add (vfmadd): faster, and rounded once.
-    var r = c.addingProduct(n, -0.693_359_375)
-    r = r.addingProduct(n, 2.121_944_4e-4)
+    // r = c − n·ln2 in two steps (Cody–Waite): the first constant has few bits, so n times it
+    // is exact and r keeps its low bits. Separate multiplies and adds, as Cephes writes them:
+    // on SIMD16 they compile to whole-vector instructions, while `addingProduct` inside this
+    // polynomial was rebuilt lane by lane, some lanes as chains of scalar `vfmadd213ss`, the
+    // slowest part of the log-softmax (`perf annotate`).
+    var r = c - n * 0.693_359_375
+    r = r + n * 2.121_944_4e-4
     var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
-    p = SIMD16(repeating: 1.398_199_950_7e-3).addingProduct(p, r)
-    p = SIMD16(repeating: 8.333_451_907_3e-3).addingProduct(p, r)
-    p = SIMD16(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
-    p = SIMD16(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
-    p = SIMD16(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
-    let er = (r + 1).addingProduct(p * r, r)
+    p = p * r + 1.398_199_950_7e-3
+    p = p * r + 8.333_451_907_3e-3
+    p = p * r + 4.166_579_589_4e-2
+    p = p * r + 1.666_666_545_9e-1
+    p = p * r + 5.000_000_120_1e-1
+    let er = p * (r * r) + r + 1
     let exponent =
       unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- unsafeBitCast(magic, to: SIMD16<Int32>.self)
     let twoToN = unsafeBitCast((exponent &+ 127) &<< 23, to: SIMD16<Float>.self)
