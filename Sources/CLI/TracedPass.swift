@@ -40,7 +40,8 @@ struct TracedPass {
     text: String, reference: String?, options: TranslateOptions,
     report: (String) -> Void = { _ in }
   ) throws {
-    let translator = try options.translator(report: report)
+    // The trace shows the tokens, not their scores.
+    let translator = try options.translator(scores: false, report: report)
     let vocabulary = translator.vocabulary
     let model = translator.model
     let source = vocabulary.source.encodeIDs(text)

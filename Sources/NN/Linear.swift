@@ -49,21 +49,21 @@ public struct Linear {
   /// - Parameter x: `[…, in]`, e.g. `[B, T, D]`.
   /// - Returns: `[…, out]`.
   public func callAsFunction(_ x: Variable) -> Variable {
-    // One recorded op: the bias is added in place to the product, and its gradient is the
-    // column sums of the output gradient.
+    // One recorded op: the product adds the bias as it stores its output, and the bias's
+    // gradient is the column sums of the output gradient.
     linear(x, weight: weight, bias: bias)  // [B, T, out]
   }
 
   /// Applies the map to the rows of one inference step, without recording: the same `x·W + b`,
-  /// with the product a decoding step of few or many rows wants (`stepProduct`).
+  /// with the product a decoding step of few or many rows wants (`stepProduct`). With `relu`
+  /// the result is clamped at 0 (the feed-forward network's inner map); the bias and the clamp
+  /// are applied as the product stores y.
   ///
   /// - Parameters:
   ///   - x: `[R, in]`.
   ///   - packed: where the weight's packed copy (products of many rows) or row panels (of a
   ///     few) are looked up.
   /// - Returns: `[R, out]`.
-  /// With `relu` the result is clamped at 0 (the feed-forward network's inner map); the bias
-  /// and the clamp are applied as the product stores y.
   public func callAsFunction(step x: Tensor, packed: PackedWeights? = nil, relu: Bool = false)
     -> Tensor
   {

@@ -134,7 +134,6 @@ public func gelu(_ x: Tensor) -> Tensor {
   return y
 }
 
-
 /// ReLU backward on tensors of one shape: `inputGradient (+)= outputGradient · [input > 0]`.
 public func reluBackward(
   input: Tensor, outputGradient: Tensor, into inputGradient: inout Tensor, accumulate: Bool

@@ -216,7 +216,9 @@ enum MicroKernel {
     let raw = UnsafeMutableRawPointer(destination)
     var result = value * alpha
     if accumulate { result += raw.loadUnaligned(as: Vector.self) }
-    if let bias = e.bias { result += UnsafeRawPointer(bias + offset).loadUnaligned(as: Vector.self) }
+    if let bias = e.bias {
+      result += UnsafeRawPointer(bias + offset).loadUnaligned(as: Vector.self)
+    }
     if e.relu { result = result.clampedAtZero() }
     raw.storeBytes(of: result, as: Vector.self)
   }

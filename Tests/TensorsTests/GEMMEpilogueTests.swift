@@ -12,7 +12,7 @@ final class GEMMEpilogueTests: XCTestCase {
   /// `vectorAddRowVector` and `reluForward` row by row; C's padding columns stay untouched.
   private func check(
     m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, relu: Bool, threads: Int,
-    file: StaticString = #filePath, line: UInt = #line
+    accumulate: Bool = false, file: StaticString = #filePath, line: UInt = #line
   ) {
     let padding = 3
     let lda = (transposeA ? m : k) + padding
@@ -34,7 +34,8 @@ final class GEMMEpilogueTests: XCTestCase {
           let c = pc.baseAddress!
           gemm(
             m: m, n: n, k: k, a: pa.baseAddress!, lda: lda, transposeA: transposeA,
-            b: pb.baseAddress!, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc)
+            b: pb.baseAddress!, ldb: ldb, transposeB: transposeB, c: c, ldc: ldc,
+            accumulate: accumulate)
           for row in 0..<m {
             vectorAddRowVector(c + row * ldc, bias, into: c + row * ldc, rows: 1, columns: n)
             if relu { reluForward(c + row * ldc, into: c + row * ldc, count: n) }
@@ -44,17 +45,19 @@ final class GEMMEpilogueTests: XCTestCase {
           gemm(
             m: m, n: n, k: k, a: pa.baseAddress!, lda: lda, transposeA: transposeA,
             b: pb.baseAddress!, ldb: ldb, transposeB: transposeB, c: pc.baseAddress!,
-            ldc: ldc, bias: bias, relu: relu)
+            ldc: ldc, accumulate: accumulate, bias: bias, relu: relu)
         }
         let packed = PackedMatrix(pb.baseAddress!, k: k, n: n, ldb: ldb, transposeB: transposeB)
         packedFused.withUnsafeMutableBufferPointer { pc in
           gemm(
             m: m, a: pa.baseAddress!, lda: lda, transposeA: transposeA, b: packed,
-            c: pc.baseAddress!, ldc: ldc, bias: bias, relu: relu)
+            c: pc.baseAddress!, ldc: ldc, accumulate: accumulate, bias: bias, relu: relu)
         }
       }
     }
-    let label = "m \(m) n \(n) k \(k) tA \(transposeA) tB \(transposeB) relu \(relu) t \(threads)"
+    let label =
+      "m \(m) n \(n) k \(k) tA \(transposeA) tB \(transposeB) relu \(relu) t \(threads) "
+      + "acc \(accumulate)"
     XCTAssertEqual(
       fused.map(\.bitPattern), separate.map(\.bitPattern), label, file: file, line: line)
     XCTAssertEqual(
@@ -85,6 +88,29 @@ final class GEMMEpilogueTests: XCTestCase {
           }
         }
       }
+    }
+  }
+
+  /// C += A·B, then the bias: the sum C held before is part of what the bias is added to.
+  func testAccumulatingAddsTheBiasOnce() {
+    for (m, n, k) in [(7, 17, 5), (100, 256, 300)] {
+      for relu in [false, true] {
+        check(
+          m: m, n: n, k: k, transposeA: false, transposeB: false, relu: relu, threads: 2,
+          accumulate: true)
+      }
+    }
+  }
+
+  /// More columns than one column block (`GEMM.nc`) in a thread's slab, so the bias follows
+  /// the block's offset too; large enough that two threads split it.
+  func testColumnsPastOneColumnBlock() {
+    let n = 2 * GEMM.nc + 37
+    for threads in [1, 2] {
+      check(
+        m: 9, n: n, k: 20, transposeA: false, transposeB: false, relu: true, threads: threads)
+      check(
+        m: 9, n: n, k: 20, transposeA: false, transposeB: true, relu: false, threads: threads)
     }
   }
 
