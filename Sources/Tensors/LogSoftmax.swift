@@ -38,10 +38,7 @@ public func logSoftmaxForward(
 public func logSoftmaxArgMax(
   _ x: UnsafePointer<Float>, rows: Int, columns: Int, firstColumn: (Int) -> Int
 ) -> [(column: Int, logProbability: Float)] {
-  let firsts = (0..<rows).map(firstColumn)
-  kernelPrecondition(
-    firsts.allSatisfy { (0..<columns).contains($0) },
-    "logSoftmaxArgMax: first columns \(firsts) outside 0..<\(columns)")
+  let firsts = firstCandidates(rows: rows, columns: columns, firstColumn, "logSoftmaxArgMax")
   var result = [(column: Int, logProbability: Float)](
     repeating: (0, -.infinity), count: rows)
   result.withUnsafeMutableBufferPointer { picks in

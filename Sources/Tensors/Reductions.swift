@@ -120,10 +120,7 @@ func rowMax(_ x: UnsafePointer<Float>, _ range: Range<Int>) -> Float {
 public func argMax(
   _ x: UnsafePointer<Float>, rows: Int, columns: Int, firstColumn: (Int) -> Int
 ) -> [Int] {
-  let firsts = (0..<rows).map(firstColumn)
-  kernelPrecondition(
-    firsts.allSatisfy { (0..<columns).contains($0) },
-    "argMax: first columns \(firsts) outside 0..<\(columns)")
+  let firsts = firstCandidates(rows: rows, columns: columns, firstColumn, "argMax")
   return [Int](unsafeUninitializedCapacity: rows) { picks, initialized in
     let picks = picks.baseAddress!
     parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / Swift.max(1, columns))) { range in
@@ -131,6 +128,18 @@ public func argMax(
     }
     initialized = rows
   }
+}
+
+/// Each row's first candidate column for greedy search's pick (`argMax`, `logSoftmaxArgMax`),
+/// checked to lie in the row.
+func firstCandidates(
+  rows: Int, columns: Int, _ firstColumn: (Int) -> Int, _ name: String
+) -> [Int] {
+  let firsts = (0..<rows).map(firstColumn)
+  kernelPrecondition(
+    firsts.allSatisfy { (0..<columns).contains($0) },
+    "\(name): first columns \(firsts) outside 0..<\(columns)")
+  return firsts
 }
 
 /// The first column of `range` holding its largest element, and that element: one pass for

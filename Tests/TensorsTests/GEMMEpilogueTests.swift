@@ -14,14 +14,12 @@ final class GEMMEpilogueTests: XCTestCase {
     m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, relu: Bool, threads: Int,
     accumulate: Bool = false, file: StaticString = #filePath, line: UInt = #line
   ) {
-    let padding = 3
-    let lda = (transposeA ? m : k) + padding
-    let ldb = (transposeB ? k : n) + padding
-    let ldc = n + padding
-    let a = generator.floats((transposeA ? k : m) * lda)
-    let b = generator.floats((transposeB ? n : k) * ldb)
+    let operands = ProductOperands(
+      m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, padding: 3,
+      using: &generator)
+    let (lda, ldb, ldc) = (operands.lda, operands.ldb, operands.ldc)
+    let (a, b, initial) = (operands.a, operands.b, operands.c)
     let bias = generator.floats(n)
-    let initial = generator.floats(m * ldc)
     let previousThreads = Parallel.threadCount
     Parallel.threadCount = threads
     defer { Parallel.threadCount = previousThreads }

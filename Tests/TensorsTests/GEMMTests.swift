@@ -14,12 +14,11 @@ final class GEMMTests: XCTestCase {
     line: UInt = #line
   ) {
     // Leading dimensions wider than the rows check that no kernel assumes packed operands.
-    let lda = (transposeA ? m : k) + padding
-    let ldb = (transposeB ? k : n) + padding
-    let ldc = n + padding
-    let a = generator.floats((transposeA ? k : m) * lda)
-    let b = generator.floats((transposeB ? n : k) * ldb)
-    let initial = generator.floats(m * ldc)
+    let operands = ProductOperands(
+      m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, padding: padding,
+      using: &generator)
+    let (lda, ldb, ldc) = (operands.lda, operands.ldb, operands.ldc)
+    let (a, b, initial) = (operands.a, operands.b, operands.c)
     var fast = initial
     var reference = initial
     let previousThreads = Parallel.threadCount
@@ -184,6 +183,30 @@ final class GEMMTests: XCTestCase {
     let five = matmul(a, b).scalars
     XCTAssertEqual(one, two)
     XCTAssertEqual(one, five)
+  }
+}
+
+/// Random operands of one product `C (+)= op(A)·op(B)` in [-1, 1), each row `padding` floats
+/// longer than the matrix is wide, so that a kernel assuming packed operands shows.
+struct ProductOperands {
+  let lda: Int, ldb: Int, ldc: Int
+  /// op(A) is M×K: stored M×K, or K×M when transposed.
+  let a: [Float]
+  /// op(B) is K×N: stored K×N, or N×K when transposed.
+  let b: [Float]
+  /// C's starting values, M×N with leading dimension `ldc`.
+  let c: [Float]
+
+  init(
+    m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, padding: Int,
+    using generator: inout TestRandom
+  ) {
+    lda = (transposeA ? m : k) + padding
+    ldb = (transposeB ? k : n) + padding
+    ldc = n + padding
+    a = generator.floats((transposeA ? k : m) * lda)
+    b = generator.floats((transposeB ? n : k) * ldb)
+    c = generator.floats(m * ldc)
   }
 }
 

@@ -12,13 +12,11 @@ final class PackedMatrixTests: XCTestCase {
     m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool,
     alpha: Float = 1, threads: Int = 2, file: StaticString = #filePath, line: UInt = #line
   ) {
-    let padding = 3
-    let lda = (transposeA ? m : k) + padding
-    let ldb = (transposeB ? k : n) + padding
-    let ldc = n + padding
-    let a = generator.floats((transposeA ? k : m) * lda)
-    let b = generator.floats((transposeB ? n : k) * ldb)
-    let initial = generator.floats(m * ldc)
+    let operands = ProductOperands(
+      m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, padding: 3,
+      using: &generator)
+    let (lda, ldb, ldc) = (operands.lda, operands.ldb, operands.ldc)
+    let (a, b, initial) = (operands.a, operands.b, operands.c)
     var packedResult = initial
     var plainResult = initial
     let previousThreads = Parallel.threadCount
