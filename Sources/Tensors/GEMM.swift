@@ -149,10 +149,10 @@ enum GEMM {
   ) {
     if p.k == 0 {
       // An empty sum: C = 0 (or C unchanged when accumulating), then the epilogue.
+      let epilogue = MicroKernel.Epilogue(bias: p.bias, relu: p.relu)
       for i in 0..<p.m {
         let row = p.c + i * p.ldc
         if !p.accumulate { row.update(repeating: 0, count: p.n) }
-        let epilogue = MicroKernel.Epilogue(bias: p.bias, relu: p.relu)
         for j in 0..<p.n { row[j] = epilogue.apply(row[j], j) }
       }
       return

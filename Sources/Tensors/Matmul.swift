@@ -126,29 +126,30 @@ public func gemm(
   alpha: Float = 1, accumulate: Bool = false, bias: UnsafePointer<Float>? = nil,
   relu: Bool = false
 ) {
-  kernelPrecondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size")
-  guard m > 0, n > 0 else { return }
-  let problem = GEMMProblem(
-    m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb,
-    transposeB: transposeB, c: c, ldc: ldc, alpha: alpha, accumulate: accumulate, bias: bias,
-    relu: relu)
-  GEMM.run(problem, batch: 1, strideA: 0, strideB: 0, strideC: 0)
+  gemmBatched(
+    batch: 1, m: m, n: n, k: k,
+    a: a, strideA: 0, lda: lda, transposeA: transposeA,
+    b: b, strideB: 0, ldb: ldb, transposeB: transposeB,
+    c: c, strideC: 0, ldc: ldc, alpha: alpha, accumulate: accumulate, bias: bias, relu: relu)
 }
 
-/// `batch` independent products `C[i] = alpha · op(A[i]) · op(B[i])` (+ C[i]), the i-th operands
-/// starting `i · stride` elements after the first. A stride of 0 reuses one operand for all.
+/// `batch` independent products `C[i] = alpha · op(A[i]) · op(B[i])` (+ C[i]) (+ bias) (clamped
+/// at 0 when `relu`), the i-th operands starting `i · stride` elements after the first. A
+/// stride of 0 reuses one operand for all; the bias (N values, or nil) is the same for all.
 public func gemmBatched(
   batch: Int, m: Int, n: Int, k: Int,
   a: UnsafePointer<Float>, strideA: Int, lda: Int, transposeA: Bool,
   b: UnsafePointer<Float>, strideB: Int, ldb: Int, transposeB: Bool,
   c: UnsafeMutablePointer<Float>, strideC: Int, ldc: Int,
-  alpha: Float = 1, accumulate: Bool = false
+  alpha: Float = 1, accumulate: Bool = false, bias: UnsafePointer<Float>? = nil,
+  relu: Bool = false
 ) {
   kernelPrecondition(batch >= 0 && m >= 0 && n >= 0 && k >= 0, "gemm: negative size")
   guard batch > 0, m > 0, n > 0 else { return }
   let problem = GEMMProblem(
     m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb,
-    transposeB: transposeB, c: c, ldc: ldc, alpha: alpha, accumulate: accumulate)
+    transposeB: transposeB, c: c, ldc: ldc, alpha: alpha, accumulate: accumulate, bias: bias,
+    relu: relu)
   GEMM.run(problem, batch: batch, strideA: strideA, strideB: strideB, strideC: strideC)
 }
 
