@@ -4,21 +4,24 @@
     pip install ctranslate2==4.8.5
     python3 scripts/bench-decode-ctranslate2.py                      # batch 1 and 100, float32, int8
     python3 scripts/bench-decode-ctranslate2.py --batch 1 --compute-type float32 --json
+    python3 scripts/bench-decode-ctranslate2.py --beam 4 --batch 1 --batch 25   # beam search
 
 CTranslate2 is the engine people pick for fast CPU inference of Transformer translation models.
 The script builds a CTranslate2 `TransformerSpec` of a `bench train` preset (small: 3 + 3
 layers, 8 heads, d_model 256, d_ff 1024, vocabulary 8000, post-norm, ReLU, the target embedding
 tied to the output projection) with random weights, saves it once per compute type in a
-temporary directory, and times greedy decoding (beam 1) of `--sentences` random sources of 24
-tokens (23 random pieces and </s>) with exactly 24 output tokens (min and max decoding length
-24, so </s> is never produced), `--batch` sentences per `translate_batch` call, `--threads`
-intra-op threads, one warm-up batch first. This is the work of
+temporary directory, and times greedy decoding (beam 1; `--beam K` for beam search with K
+hypotheses a sentence) of `--sentences` random sources of 24 tokens (23 random pieces and </s>)
+with exactly 24 output tokens (min and max decoding length 24, so </s> is never produced),
+`--batch` sentences per `translate_batch` call, `--threads` intra-op threads, one warm-up batch
+first. This is the work of
 
-    transformer-cli bench decode --preset small --beam 1 --batch B --sentences 100 --threads 2
+    transformer-cli bench decode --preset small --beam K --batch B --sentences 100 --threads 2
 
 Without scores (`return_scores=False`, CTranslate2's default) each step takes the largest logit,
 as `bench decode` does; `--scores` asks for them (`return_scores=True`: a log-softmax over the
-vocabulary every step), the work of `bench decode --scores`.
+vocabulary every step), the work of `bench decode --scores`. Beam search always scores its
+hypotheses (both engines), so `--beam` above 1 implies `--scores`.
 
 Prints sentences/s and ms per generated token per (compute type, batch); --json prints one
 object per line like `bench decode --json` with "engine" and "compute_type" added.
@@ -56,14 +59,18 @@ def parse_arguments():
                         help="CTranslate2 compute type; repeatable (default: float32 and int8)")
     parser.add_argument("--sentences", type=int, default=100, help="sentences timed (default 100)")
     parser.add_argument("--threads", type=int, default=2, help="intra-op threads (default 2)")
+    parser.add_argument("--beam", type=int, default=1,
+                        help="hypotheses a sentence: 1 greedy search (default), above 1 beam search")
     parser.add_argument("--seed", type=int, default=0x5EED)
     parser.add_argument("--scores", action="store_true",
                         help="return_scores=True: a log-softmax every step (bench decode --scores)")
     parser.add_argument("--json", action="store_true", help="print JSON lines")
     arguments = parser.parse_args()
-    for name in ("sentences", "threads"):
+    for name in ("sentences", "threads", "beam"):
         if getattr(arguments, name) < 1:
             parser.error(f"--{name} must be a positive integer")
+    # Beam search ranks hypotheses by their scores: it computes them whatever is asked.
+    arguments.scores = arguments.scores or arguments.beam > 1
     arguments.batch = arguments.batch or [1, 100]
     if any(b < 1 for b in arguments.batch):
         parser.error("--batch must be a positive integer")
@@ -156,12 +163,13 @@ def sources(numpy, count, size, seed):
     return [[f"w{i}" for i in row] + ["</s>"] for row in ids]
 
 
-def measure(translator, inputs, batch, scores):
-    """(sentences/s, ms per generated token) of greedy decoding `inputs` `batch` at a time."""
+def measure(translator, inputs, batch, beam, scores):
+    """(sentences/s, ms per generated token) of decoding `inputs` `batch` at a time with `beam`
+    hypotheses each (the best one returned)."""
 
     def decode(chunk):
         results = translator.translate_batch(
-            chunk, beam_size=1, max_batch_size=batch, min_decoding_length=OUTPUT_LENGTH,
+            chunk, beam_size=beam, max_batch_size=batch, min_decoding_length=OUTPUT_LENGTH,
             max_decoding_length=OUTPUT_LENGTH, return_scores=scores)
         lengths = {len(result.hypotheses[0]) for result in results}
         if lengths != {OUTPUT_LENGTH}:
@@ -202,10 +210,11 @@ def main():
             spec.save(path)
             translator = load(ctranslate2, path, compute_type, arguments.threads)
             for batch in arguments.batch:
-                per_second, per_token = measure(translator, inputs, batch, arguments.scores)
+                per_second, per_token = measure(
+                    translator, inputs, batch, arguments.beam, arguments.scores)
                 record = {
                     "engine": "ctranslate2", "compute_type": compute_type,
-                    "preset": arguments.preset, "batch": batch, "beam": 1,
+                    "preset": arguments.preset, "batch": batch, "beam": arguments.beam,
                     "threads": arguments.threads, "scores": arguments.scores,
                     "sentences_per_s": round(per_second, 2), "ms_per_token": round(per_token, 4),
                 }

@@ -27,13 +27,6 @@ public struct BeamSearch {
     self.options = options
   }
 
-  /// One candidate extension: live row, next id, and the prefix's log-probability with it.
-  private struct Candidate {
-    var row: Int
-    var id: Int
-    var score: Float
-  }
-
   /// The `options.nbest` best hypotheses of each source, best first, decoded as one batch.
   ///
   /// - Parameter sources: `[B]` piece-id sequences without `</s>` (appended here).
@@ -60,58 +53,60 @@ public struct BeamSearch {
     var tokens = [Int](repeating: Vocabulary.startID, count: sources.count * width)
     var step = 0
     while !active.isEmpty {
-      var logits = decoder.step(tokens)  // [R, V]
+      let logits = decoder.step(tokens)  // [R, V]
       step += 1
       var rows: [Int] = []
       var survivors: [Int] = []
       var nextPrefixes: [[Int]] = []
       var nextScores: [Float] = []
       var nextTokens: [Int] = []
-      logits.withUnsafeMutableBufferPointer { values in
-        let base = values.baseAddress!
-        logSoftmaxForward(base, into: base, rows: decoder.rowCount, columns: vocabularySize)
-        for (sentence, source) in active.enumerated() {
-          let firstRow = sentence * width
-          let candidates = Self.topCandidates(
-            base, rows: firstRow..<(firstRow + width), scores: scores,
-            vocabularySize: vocabularySize, count: 2 * width,
-            allowsEnd: step - 1 >= options.minLength)
-          var live: [Candidate] = []
-          for (rank, candidate) in candidates.enumerated() where live.count < width {
-            if candidate.id == Vocabulary.endID {
-              if rank < width {
-                finished[source].append(
-                  DecodingHypothesis(
-                    tokens: prefixes[candidate.row], logProbability: candidate.score,
-                    score: penalty.normalized(candidate.score, length: step), isComplete: true))
-              }
-            } else {
-              live.append(candidate)
-            }
-          }
-          let atLimit = step >= batch.limits[source]
-          if atLimit {
-            for candidate in live {
+      // Per sentence, its best 2W extensions `scores[row] + log P(id | row)`: `<pad>` and `<s>`
+      // never, `</s>` only past the minimum length.
+      let ranked = logits.withUnsafeBufferPointer { values in
+        logSoftmaxTopCandidates(
+          values.baseAddress!, rows: decoder.rowCount, columns: vocabularySize, groupSize: width,
+          offsets: scores,
+          firstColumn: step - 1 >= options.minLength ? Vocabulary.endID : Vocabulary.endID + 1,
+          count: 2 * width)
+      }
+      for (sentence, source) in active.enumerated() {
+        // A candidate: live row, next id (its column), the prefix's log-probability with it.
+        let candidates = ranked[sentence]
+        var live: [ScoredCandidate] = []
+        for (rank, candidate) in candidates.enumerated() where live.count < width {
+          if candidate.column == Vocabulary.endID {
+            if rank < width {
               finished[source].append(
                 DecodingHypothesis(
-                  tokens: prefixes[candidate.row] + [candidate.id],
-                  logProbability: candidate.score,
-                  score: penalty.normalized(candidate.score, length: step), isComplete: false))
+                  tokens: prefixes[candidate.row], logProbability: candidate.score,
+                  score: penalty.normalized(candidate.score, length: step), isComplete: true))
             }
+          } else {
+            live.append(candidate)
           }
-          if atLimit || live.isEmpty || finished[source].count >= width { continue }
-          // Fewer live extensions than W only when the rest are impossible (−∞): repeat the
-          // last one, which can never be chosen again.
-          while live.count < width {
-            live.append(Candidate(row: live[0].row, id: live[0].id, score: -.infinity))
-          }
-          survivors.append(sentence)
+        }
+        let atLimit = step >= batch.limits[source]
+        if atLimit {
           for candidate in live {
-            rows.append(candidate.row)
-            nextPrefixes.append(prefixes[candidate.row] + [candidate.id])
-            nextScores.append(candidate.score)
-            nextTokens.append(candidate.id)
+            finished[source].append(
+              DecodingHypothesis(
+                tokens: prefixes[candidate.row] + [candidate.column],
+                logProbability: candidate.score,
+                score: penalty.normalized(candidate.score, length: step), isComplete: false))
           }
+        }
+        if atLimit || live.isEmpty || finished[source].count >= width { continue }
+        // Fewer live extensions than W only when the rest are impossible (−∞): repeat the
+        // last one, which can never be chosen again.
+        while live.count < width {
+          live.append(ScoredCandidate(row: live[0].row, column: live[0].column, score: -.infinity))
+        }
+        survivors.append(sentence)
+        for candidate in live {
+          rows.append(candidate.row)
+          nextPrefixes.append(prefixes[candidate.row] + [candidate.column])
+          nextScores.append(candidate.score)
+          nextTokens.append(candidate.column)
         }
       }
       guard !survivors.isEmpty else { break }
@@ -128,35 +123,5 @@ public struct BeamSearch {
       }
       return ranked.prefix(options.nbest).map(\.element)
     }
-  }
-
-  /// The `count` best extensions `scores[row] + logP[row, id]` of `rows`, best first; ties go
-  /// to the lower (row, id). `<pad>` and `<s>` are never extensions, nor `</s>` unless
-  /// `allowsEnd`; impossible (−∞) extensions are left out.
-  private static func topCandidates(
-    _ logProbabilities: UnsafePointer<Float>, rows: Range<Int>, scores: [Float],
-    vocabularySize: Int, count: Int, allowsEnd: Bool
-  ) -> [Candidate] {
-    var best: [Candidate] = []
-    best.reserveCapacity(count + 1)
-    let first = allowsEnd ? Vocabulary.endID : Vocabulary.endID + 1
-    for row in rows {
-      let base = scores[row]
-      guard base > -.infinity else { continue }
-      let values = logProbabilities + row * vocabularySize
-      for id in first..<vocabularySize {
-        let score = base + values[id]
-        // Strictly better than the worst kept: an equal later candidate never displaces.
-        if best.count == count {
-          guard score > best[count - 1].score else { continue }
-          best.removeLast()
-        }
-        guard score > -.infinity else { continue }
-        var position = best.count
-        while position > 0 && best[position - 1].score < score { position -= 1 }
-        best.insert(Candidate(row: row, id: id, score: score), at: position)
-      }
-    }
-    return best
   }
 }

@@ -8,8 +8,9 @@ import Tensors
 /// Each layer's `Layer` holds two buffers `[R, H, C, K]` (R rows, C the capacity in positions);
 /// `MultiHeadAttention.callAsFunction(step:cache:mask:packed:)` appends the new position of
 /// every row to it. `reorder` gathers rows (beam search keeps the rows of the surviving
-/// hypotheses, or drops finished sentences): increasing rows compact in place, any other order
-/// goes through a spare pair of buffers that is allocated once and then swapped in and out.
+/// hypotheses, or drops finished sentences) in place, writing only the rows that change; rows
+/// that are read after being written over are first saved in a spare pair of buffers,
+/// allocated by the first reorder that needs it.
 ///
 /// Shapes: R rows (sentences × beams), H heads, C capacity, K head size, D = H·K. With
 /// grouped-query attention (`model.kv_heads` G < H) the layers hold G heads, so "H" below is G
@@ -37,8 +38,8 @@ public struct KeyValueCache {
     /// `[maxRows, H, C, K]`.
     private(set) var keys: TensorStorage
     private(set) var values: TensorStorage
-    /// Where `reorder` gathers into before swapping, allocated by the first reorder that
-    /// cannot compact in place.
+    /// Where `reorder` saves the rows it reads after writing over them, allocated by the first
+    /// reorder that needs it.
     private var spare: (keys: TensorStorage, values: TensorStorage)?
 
     /// An empty layer of `rowCount` rows and `capacity` positions.
@@ -116,32 +117,55 @@ public struct KeyValueCache {
         rows.count <= maxRowCount && rows.allSatisfy { (0..<rowCount).contains($0) },
         "KeyValueCache.reorder: rows \(rows) do not fit \(rowCount) rows")
       defer { rowCount = rows.count }
-      if rows == Array(0..<rowCount) { return }
+      // Only the rows that change are written: in beam search most hypotheses extend the one
+      // in their own row.
+      let moved = rows.indices.filter { rows[$0] != $0 }
+      guard !moved.isEmpty && length > 0 else { return }
       let (rowStride, headStride, used) = (self.rowStride, self.headStride, length * headSize)
-      func copy(_ source: TensorStorage, _ target: TensorStorage) {
-        for (newRow, oldRow) in rows.enumerated() where source !== target || newRow != oldRow {
-          for head in 0..<headCount {
-            let offset = head * headStride
-            (target.pointer + newRow * rowStride + offset).update(
-              from: source.pointer + oldRow * rowStride + offset, count: used)
-          }
+      /// Row `from` of `source`'s keys and values into row `to` of `target`'s.
+      func copy(
+        _ from: Int, of source: (keys: TensorStorage, values: TensorStorage), to: Int,
+        of target: (keys: TensorStorage, values: TensorStorage)
+      ) {
+        for head in 0..<headCount {
+          let read = from * rowStride + head * headStride
+          let write = to * rowStride + head * headStride
+          (target.keys.pointer + write).update(from: source.keys.pointer + read, count: used)
+          (target.values.pointer + write).update(from: source.values.pointer + read, count: used)
         }
       }
-      // Increasing rows (dropping finished ones) compact forward in place: rows[i] ≥ i, so a
-      // row is read before anything is written over it.
+      let cache = (keys: keys, values: values)
+      // Increasing rows (dropping finished ones) compact forward in place, in order: rows[i] ≥ i,
+      // so a row is read before anything is written over it.
       if zip(rows, rows.dropFirst()).allSatisfy({ $0 < $1 }) {
-        copy(keys, keys)
-        copy(values, values)
+        for row in moved { copy(rows[row], of: cache, to: row, of: cache) }
         return
       }
+      // Any other order may read a row after writing over it (two hypotheses taking each
+      // other's parents): such rows are saved in the spare buffers first; then each moved row
+      // is copied from there or from its own place, which nothing writes over. Both passes
+      // write disjoint rows, so they are spread over threads.
+      let written = Set(moved)
+      let saved = Set(moved.map { rows[$0] }).intersection(written).sorted()
+      let slots = Dictionary(
+        uniqueKeysWithValues: saved.enumerated().map { ($0.element, $0.offset) })
       let count = maxRowCount * rowStride
       let spare =
         self.spare
         ?? (TensorStorage(count: count, zeroed: false), TensorStorage(count: count, zeroed: false))
-      copy(keys, spare.keys)
-      copy(values, spare.values)
-      self.spare = (keys, values)
-      (keys, values) = spare
+      self.spare = spare
+      let grain = Swift.max(1, 16_384 / (headCount * used))
+      parallelFor(saved.count, minimumPerThread: grain) { slot in
+        copy(saved[slot], of: cache, to: slot, of: spare)
+      }
+      parallelFor(moved.count, minimumPerThread: grain) { index in
+        let (row, parent) = (moved[index], rows[moved[index]])
+        if let slot = slots[parent] {
+          copy(slot, of: spare, to: row, of: cache)
+        } else {
+          copy(parent, of: cache, to: row, of: cache)
+        }
+      }
     }
   }
 

@@ -8,6 +8,9 @@
 //   logSoftmaxArgMax(x, rows:, columns:, firstColumn:)                      greedy search's pick
 //       and its log-probability per row, without writing y (the pick alone: argMax, in
 //       Reductions.swift).
+//   logSoftmaxTopCandidates(x, rows:, columns:, groupSize:, offsets:, firstColumn:, count:)
+//       beam search's pick: per group of rows, the `count` best offset + log-probability,
+//       without writing y.
 // Tensor level: logSoftmax(x), logSoftmaxBackward(output:, outputGradient:, into: &dx, accumulate:).
 // Reference: logSoftmaxForwardReference, in Double.
 // Stable for any finite logits (the row maximum is subtracted first). For training, the fused
@@ -53,6 +56,89 @@ public func logSoftmaxArgMax(
         let m = first > 0 ? Swift.max(best, rowMax(xr, 0..<first)) : best
         let logSum = logSumExp(xr, columns, maximum: m)
         picks[r] = (column, (xr[column] - m) - logSum)
+      }
+    }
+  }
+  return result
+}
+
+/// One extension beam search may keep: a row, a column of it, and its score.
+public struct ScoredCandidate: Equatable, Sendable {
+  public var row: Int
+  public var column: Int
+  public var score: Float
+
+  public init(row: Int, column: Int, score: Float) {
+    self.row = row
+    self.column = column
+    self.score = score
+  }
+}
+
+/// Beam search's pick from `[rows, columns]` logits cut into groups of `groupSize` consecutive
+/// rows (one sentence's hypotheses): per group, the `count` best scores `offsets[r] + y[r, c]`
+/// over its rows r and the columns `firstColumn..<columns`, best first, with y the log-softmax
+/// `logSoftmaxForward` writes, bit for bit. Ties go to the lower (row, column); rows whose
+/// offset is −∞, and −∞ (or NaN) scores, are left out, so a group may get fewer than `count`.
+///
+/// y is never written: per row, two reading passes (the maximum, the sum of exponentials),
+/// then one that compares 16 scores at a time with the worst one kept and looks at single
+/// columns only where one beats it, which after the first few vectors is almost nowhere.
+/// Groups are spread over threads.
+public func logSoftmaxTopCandidates(
+  _ x: UnsafePointer<Float>, rows: Int, columns: Int, groupSize: Int, offsets: [Float],
+  firstColumn: Int, count: Int
+) -> [[ScoredCandidate]] {
+  kernelPrecondition(
+    groupSize > 0 && rows % groupSize == 0 && offsets.count == rows && count > 0
+      && (0...columns).contains(firstColumn),
+    "logSoftmaxTopCandidates: \(rows) rows in groups of \(groupSize), \(offsets.count) offsets, "
+      + "first column \(firstColumn) of \(columns), count \(count)")
+  let groups = rows / groupSize
+  var result = [[ScoredCandidate]](repeating: [], count: groups)
+  result.withUnsafeMutableBufferPointer { result in
+    let result = result.baseAddress!
+    let rowsPerThread = Swift.max(1, 8192 / Swift.max(1, columns))
+    parallelForRanges(groups, minimumPerThread: Swift.max(1, rowsPerThread / groupSize)) {
+      range in
+      for group in range {
+        var best: [ScoredCandidate] = []
+        best.reserveCapacity(count + 1)
+        for r in (group * groupSize)..<((group + 1) * groupSize) {
+          let offset = offsets[r]
+          guard offset > -.infinity else { continue }
+          let xr = x + r * columns
+          let (m, logSum) = maxAndLogSumExp(xr, columns)
+          var c = firstColumn
+          while c < columns {
+            let width = Swift.min(16, columns - c)
+            if best.count == count {
+              // The same operations, lane by lane, as the scalar score below.
+              let scores =
+                SIMD16(repeating: offset)
+                + ((VectorMath.load(xr, c, count: width, fill: -.infinity) - m) - logSum)
+              // A lane-wise `.>` and `any` compile lane by lane here; the maximum is vector code.
+              if !(VectorMath.horizontalMax(scores) > best[count - 1].score) {
+                c += 16
+                continue
+              }
+            }
+            for column in c..<(c + width) {
+              let score = offset + ((xr[column] - m) - logSum)
+              // Strictly better than the worst kept: an equal later candidate never displaces.
+              if best.count == count {
+                guard score > best[count - 1].score else { continue }
+                best.removeLast()
+              }
+              guard score > -.infinity else { continue }
+              var position = best.count
+              while position > 0 && best[position - 1].score < score { position -= 1 }
+              best.insert(ScoredCandidate(row: r, column: column, score: score), at: position)
+            }
+            c += 16
+          }
+        }
+        result[group] = best
       }
     }
   }

@@ -27,4 +27,56 @@ final class KeyValueCacheTests: XCTestCase {
     XCTAssertEqual(cache.rowCount, 1)
     XCTAssertEqual(cache.layers[0].keys.pointer[1 * layer.headStride + 2], 205)
   }
+
+  /// Random reorders (repeats, swaps, cycles, drops, compactions) against a list of which old
+  /// row each row holds, checking every written element; enough rows that both passes of a
+  /// reorder split over threads.
+  func testRandomReordersMatchGatheredRows() {
+    let (rowCount, heads, headSize, capacity) = (96, 4, 16, 8)
+    var cache = KeyValueCache(
+      layerCount: 2, headCount: heads, headSize: headSize, rowCount: rowCount, capacity: capacity)
+    var origin = Array(0..<rowCount)  // row i holds the positions first written to row origin[i]
+    func element(_ row: Int, _ position: Int, _ j: Int) -> Float {
+      Float(row * 10_000 + position * 1_000 + j)
+    }
+    var generator = SystemRandomNumberGenerator()
+    for position in 0..<capacity {
+      let count = cache.rowCount
+      // Row i appends values named after the row it started as, so the check below can tell.
+      let keys = (0..<count).flatMap { i in
+        (0..<(heads * headSize)).map { element(origin[i], position, $0) }
+      }
+      for layer in cache.layers.indices {
+        cache.layers[layer].append(
+          keys: Tensor(shape: [count, heads * headSize], scalars: keys),
+          values: Tensor(shape: [count, heads * headSize], scalars: keys.map { -$0 }))
+      }
+      let rows: [Int]
+      switch position % 4 {
+      case 0: rows = (0..<count).map { _ in Int.random(in: 0..<count, using: &generator) }
+      case 1: rows = Array((0..<count).shuffled(using: &generator))
+      case 2: rows = (0..<count).filter { _ in Bool.random(using: &generator) }  // increasing
+      default: rows = (0..<count).map { $0 ^ 1 < count ? $0 ^ 1 : $0 }  // neighbours swap
+      }
+      guard !rows.isEmpty else { break }
+      cache.reorder(rows)
+      origin = rows.map { origin[$0] }
+      XCTAssertEqual(cache.rowCount, rows.count)
+      for layer in cache.layers {
+        for (row, start) in origin.enumerated() {
+          for head in 0..<heads {
+            for p in 0...position {
+              for k in 0..<headSize {
+                let offset = row * layer.rowStride + head * layer.headStride + p * headSize + k
+                let expected = element(start, p, head * headSize + k)
+                XCTAssertEqual(layer.keys.pointer[offset], expected, "row \(row) position \(p)")
+                XCTAssertEqual(layer.values.pointer[offset], -expected)
+                if layer.keys.pointer[offset] != expected { return }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
 }

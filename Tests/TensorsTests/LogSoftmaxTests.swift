@@ -53,6 +53,49 @@ final class LogSoftmaxTests: XCTestCase {
     }
   }
 
+  /// Beam search's pick against sorting every `offset + logSoftmaxForward` score of each group:
+  /// the same candidates and scores bit for bit, ties to the lower (row, column), rows with a
+  /// −∞ offset and −∞ scores left out, groups spread over threads.
+  func testTopCandidatesMatchSortingEveryScore() {
+    let cases = [(1, 1, 2), (17, 3, 8), (33, 4, 8), (1000, 4, 8), (8000, 2, 3)]
+    for (columns, groupSize, count) in cases {
+      let rows = 12 * groupSize
+      // Few distinct logits, so that many scores tie.
+      var x = randomArray(rows * columns, seed: UInt64(columns * 7 + groupSize), low: -4, high: 4)
+        .map { ($0 * 2).rounded() / 2 }
+      x[min(5, x.count - 1)] = -.infinity
+      // Rows 3, 8, … are impossible; odd rows start lower.
+      let offsets: [Float] = (0..<rows).map { r in
+        if r % 5 == 3 { return -Float.infinity }
+        return r % 2 == 0 ? 0 : -Float(r) / 4
+      }
+      let logProbabilities = [Float](repeating: .nan, count: x.count).mutated {
+        logSoftmaxForward(x, into: $0, rows: rows, columns: columns)
+      }
+      for firstColumn in Set([0, min(3, columns - 1)]) {
+        let picks = logSoftmaxTopCandidates(
+          x, rows: rows, columns: columns, groupSize: groupSize, offsets: offsets,
+          firstColumn: firstColumn, count: count)
+        XCTAssertEqual(picks.count, rows / groupSize)
+        for group in 0..<(rows / groupSize) {
+          var all: [ScoredCandidate] = []
+          for r in (group * groupSize)..<((group + 1) * groupSize) where offsets[r] > -.infinity {
+            for c in firstColumn..<columns {
+              let score = offsets[r] + logProbabilities[r * columns + c]
+              if score > -.infinity { all.append(ScoredCandidate(row: r, column: c, score: score)) }
+            }
+          }
+          // A stable sort by score keeps (row, column) order among ties.
+          let expected = all.enumerated().sorted {
+            ($0.element.score, -$0.offset) > ($1.element.score, -$1.offset)
+          }.prefix(count).map(\.element)
+          XCTAssertEqual(
+            picks[group], expected, "V \(columns), group \(group), first \(firstColumn)")
+        }
+      }
+    }
+  }
+
   func testBackwardMatchesFiniteDifferences() {
     for columns in [1, 15, 16, 17, 33] {
       let x = randomArray(2 * columns, seed: 3)
