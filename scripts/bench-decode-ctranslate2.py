@@ -223,9 +223,10 @@ def main():
                 rows.append(record)
             del translator
     if not arguments.json:
-        print(f"CTranslate2 {ctranslate2.__version__}, preset {arguments.preset}, greedy, "
-              f"{arguments.threads} threads, {arguments.sentences} sentences of "
-              f"{OUTPUT_LENGTH} tokens")
+        search = "greedy" if arguments.beam == 1 else f"beam {arguments.beam}"
+        print(f"CTranslate2 {ctranslate2.__version__}, preset {arguments.preset}, {search}, "
+              f"{'with' if arguments.scores else 'no'} scores, {arguments.threads} threads, "
+              f"{arguments.sentences} sentences of {OUTPUT_LENGTH} tokens")
         print(f"{'compute type':<13}{'batch':>6}{'sentences/s':>13}{'ms/token':>11}")
         for row in rows:
             print(f"{row['compute_type']:<13}{row['batch']:>6}{row['sentences_per_s']:>13.2f}"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compares `transformer-cli bench decode` (small preset, greedy or beam search) with CTranslate2
-# float32 on the same work (scripts/bench-decode-ctranslate2.py), alternating the two at each batch size, for
-# several rounds, and prints each batch size's median sentences/s and the ratio of the medians.
+# float32 on the same work (scripts/bench-decode-ctranslate2.py), alternating the two at each
+# batch size, for several rounds, and prints each batch size's median sentences/s and the ratio
+# of the medians.
 # The 2-core cloud VMs this project is measured on drift by tens of per cent from minute to
 # minute; alternating keeps each pair within a few seconds of each other.
 #
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
     --batch) batches+=("${2:?--batch needs a size}"); shift 2 ;;
     --scores) scores=(--scores); shift ;;
     --beam) beam="${2:?--beam needs a size}"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-decode-rounds: unknown argument '$1' (see --help)" >&2; exit 1 ;;
   esac
 done

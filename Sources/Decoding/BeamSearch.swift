@@ -60,8 +60,9 @@ public struct BeamSearch {
       var nextPrefixes: [[Int]] = []
       var nextScores: [Float] = []
       var nextTokens: [Int] = []
-      // Per sentence, its best 2W extensions `scores[row] + log P(id | row)`: `<pad>` and `<s>`
-      // never, `</s>` only past the minimum length.
+      // Per sentence, its best 2W extensions (live row, next id as the column, the prefix's
+      // log-probability with it: `scores[row] + log P(id | row)`), best first: `<pad>` and `<s>`
+      // never, `</s>` only past the minimum length. [B][≤ 2W]
       let ranked = logits.withUnsafeBufferPointer { values in
         logSoftmaxTopCandidates(
           values.baseAddress!, rows: decoder.rowCount, columns: vocabularySize, groupSize: width,
@@ -70,7 +71,6 @@ public struct BeamSearch {
           count: 2 * width)
       }
       for (sentence, source) in active.enumerated() {
-        // A candidate: live row, next id (its column), the prefix's log-probability with it.
         let candidates = ranked[sentence]
         var live: [ScoredCandidate] = []
         for (rank, candidate) in candidates.enumerated() where live.count < width {
@@ -96,8 +96,8 @@ public struct BeamSearch {
           }
         }
         if atLimit || live.isEmpty || finished[source].count >= width { continue }
-        // Fewer live extensions than W only when the rest are impossible (−∞): repeat the
-        // last one, which can never be chosen again.
+        // Fewer live extensions than W only when the rest are impossible (−∞): fill the rows
+        // with copies of the first at −∞, which can never be chosen again.
         while live.count < width {
           live.append(ScoredCandidate(row: live[0].row, column: live[0].column, score: -.infinity))
         }

@@ -109,20 +109,25 @@ public struct KeyValueCache {
     }
 
     /// Keeps the rows `rows`, in that order: new row i is old row `rows[i]`. Rows may repeat
-    /// (two hypotheses extending one prefix) and the count may shrink.
+    /// (two hypotheses extending one prefix), and the count may shrink or grow (up to
+    /// `maxRowCount`: one sentence's row repeated for each of its hypotheses).
     ///
     /// - Parameter rows: each in `0..<rowCount`; at most `maxRowCount` of them.
     public mutating func reorder(_ rows: [Int]) {
+      reorder(ReorderPlan(rows))
+    }
+
+    /// `reorder(plan.rows)`.
+    mutating func reorder(_ plan: ReorderPlan) {
+      let rows = plan.rows
       precondition(
         rows.count <= maxRowCount && rows.allSatisfy { (0..<rowCount).contains($0) },
         "KeyValueCache.reorder: rows \(rows) do not fit \(rowCount) rows")
       defer { rowCount = rows.count }
-      // Only the rows that change are written: in beam search most hypotheses extend the one
-      // in their own row.
-      let moved = rows.indices.filter { rows[$0] != $0 }
-      guard !moved.isEmpty && length > 0 else { return }
-      let (rowStride, headStride, used) = (self.rowStride, self.headStride, length * headSize)
-      /// Row `from` of `source`'s keys and values into row `to` of `target`'s.
+      guard !plan.moved.isEmpty && length > 0 else { return }
+      let (headCount, rowStride, headStride) = (self.headCount, self.rowStride, self.headStride)
+      let used = length * headSize
+      // Row `from` of `source`'s keys and values into row `to` of `target`'s.
       func copy(
         _ from: Int, of source: (keys: TensorStorage, values: TensorStorage), to: Int,
         of target: (keys: TensorStorage, values: TensorStorage)
@@ -135,37 +140,56 @@ public struct KeyValueCache {
         }
       }
       let cache = (keys: keys, values: values)
-      // Increasing rows (dropping finished ones) compact forward in place, in order: rows[i] ≥ i,
-      // so a row is read before anything is written over it.
-      if zip(rows, rows.dropFirst()).allSatisfy({ $0 < $1 }) {
-        for row in moved { copy(rows[row], of: cache, to: row, of: cache) }
+      if plan.isIncreasing {
+        for row in plan.moved { copy(rows[row], of: cache, to: row, of: cache) }
         return
       }
-      // Any other order may read a row after writing over it (two hypotheses taking each
-      // other's parents): such rows are saved in the spare buffers first; then each moved row
-      // is copied from there or from its own place, which nothing writes over. Both passes
-      // write disjoint rows, so they are spread over threads.
-      let written = Set(moved)
-      let saved = Set(moved.map { rows[$0] }).intersection(written).sorted()
-      let slots = Dictionary(
-        uniqueKeysWithValues: saved.enumerated().map { ($0.element, $0.offset) })
       let count = maxRowCount * rowStride
       let spare =
         self.spare
         ?? (TensorStorage(count: count, zeroed: false), TensorStorage(count: count, zeroed: false))
       self.spare = spare
+      // A thread takes at least 16,384 floats of keys (and as many of values) to copy.
       let grain = Swift.max(1, 16_384 / (headCount * used))
-      parallelFor(saved.count, minimumPerThread: grain) { slot in
-        copy(saved[slot], of: cache, to: slot, of: spare)
+      parallelFor(plan.saved.count, minimumPerThread: grain) { slot in
+        copy(plan.saved[slot], of: cache, to: slot, of: spare)
       }
-      parallelFor(moved.count, minimumPerThread: grain) { index in
-        let (row, parent) = (moved[index], rows[moved[index]])
-        if let slot = slots[parent] {
+      parallelFor(plan.moved.count, minimumPerThread: grain) { index in
+        let (row, parent) = (plan.moved[index], rows[plan.moved[index]])
+        if let slot = plan.slots[parent] {
           copy(slot, of: spare, to: row, of: cache)
         } else {
           copy(parent, of: cache, to: row, of: cache)
         }
       }
+    }
+  }
+
+  /// Which rows a reorder writes, and from where; the same for every layer.
+  struct ReorderPlan {
+    /// New row i is old row `rows[i]`.
+    let rows: [Int]
+    /// The rows that change (`rows[i] != i`): in beam search most hypotheses extend the one in
+    /// their own row, so only these are written.
+    let moved: [Int]
+    /// Increasing rows (dropping finished sentences) compact forward in place, in order:
+    /// rows[i] ≥ i, so a row is read before anything is written over it.
+    let isIncreasing: Bool
+    /// Any other order may read a row after writing over it (two hypotheses taking each
+    /// other's parents): these rows are saved in the spare buffers first (row `saved[s]` in
+    /// slot s). Then each moved row is copied from its slot or from its own place, which nothing
+    /// writes over; both passes write disjoint rows, so they are spread over threads.
+    let saved: [Int]
+    /// The slot of each saved row.
+    let slots: [Int: Int]
+
+    init(_ rows: [Int]) {
+      self.rows = rows
+      moved = rows.indices.filter { rows[$0] != $0 }
+      isIncreasing = zip(rows, rows.dropFirst()).allSatisfy { $0 < $1 }
+      saved =
+        isIncreasing ? [] : Set(moved.map { rows[$0] }).intersection(Set(moved)).sorted()
+      slots = Dictionary(uniqueKeysWithValues: saved.enumerated().map { ($0.element, $0.offset) })
     }
   }
 
@@ -197,6 +221,7 @@ public struct KeyValueCache {
 
   /// Keeps the rows `rows` of every layer, in that order (see `Layer.reorder`).
   public mutating func reorder(_ rows: [Int]) {
-    for index in layers.indices { layers[index].reorder(rows) }
+    let plan = ReorderPlan(rows)
+    for index in layers.indices { layers[index].reorder(plan) }
   }
 }

@@ -81,10 +81,17 @@ public struct ScoredCandidate: Equatable, Sendable {
 /// `logSoftmaxForward` writes, bit for bit. Ties go to the lower (row, column); rows whose
 /// offset is −∞, and −∞ (or NaN) scores, are left out, so a group may get fewer than `count`.
 ///
-/// y is never written: per row, two reading passes (the maximum, the sum of exponentials),
-/// then one that compares 16 scores at a time with the worst one kept and looks at single
-/// columns only where one beats it, which after the first few vectors is almost nowhere.
-/// Groups are spread over threads.
+/// y is never written. Per row, two reading passes find its maximum and sum of exponentials
+/// (rows spread over threads: at batch 1 one group is all the work); then, per group (groups
+/// spread over threads), a row whose best score cannot beat the worst one kept is skipped, and
+/// the others are read 16 scores at a time, a vector's columns taken one by one only when one
+/// of them beats the worst kept, which after the first few vectors is almost never.
+///
+/// - Parameters:
+///   - x: `[rows, columns]` logits.
+///   - offsets: `[rows]`, each row's hypothesis score so far.
+///   - firstColumn: the first column that may extend a hypothesis (the ones before never do).
+/// - Returns: `[rows / groupSize]` lists of at most `count` candidates, best first.
 public func logSoftmaxTopCandidates(
   _ x: UnsafePointer<Float>, rows: Int, columns: Int, groupSize: Int, offsets: [Float],
   firstColumn: Int, count: Int
@@ -94,11 +101,21 @@ public func logSoftmaxTopCandidates(
       && (0...columns).contains(firstColumn),
     "logSoftmaxTopCandidates: \(rows) rows in groups of \(groupSize), \(offsets.count) offsets, "
       + "first column \(firstColumn) of \(columns), count \(count)")
+  let rowsPerThread = Swift.max(1, 8192 / Swift.max(1, columns))
+  // Per row, its maximum m and log Σ exp(x − m): its log-softmax is (x − m) − logSum.
+  var statistics = [(maximum: Float, logSum: Float)](repeating: (0, 0), count: rows)
+  statistics.withUnsafeMutableBufferPointer { statistics in
+    let statistics = statistics.baseAddress!
+    parallelForRanges(rows, minimumPerThread: rowsPerThread) { range in
+      for r in range where offsets[r] > -.infinity {
+        statistics[r] = maxAndLogSumExp(x + r * columns, columns)
+      }
+    }
+  }
   let groups = rows / groupSize
   var result = [[ScoredCandidate]](repeating: [], count: groups)
   result.withUnsafeMutableBufferPointer { result in
     let result = result.baseAddress!
-    let rowsPerThread = Swift.max(1, 8192 / Swift.max(1, columns))
     parallelForRanges(groups, minimumPerThread: Swift.max(1, rowsPerThread / groupSize)) {
       range in
       for group in range {
@@ -108,16 +125,19 @@ public func logSoftmaxTopCandidates(
           let offset = offsets[r]
           guard offset > -.infinity else { continue }
           let xr = x + r * columns
-          let (m, logSum) = maxAndLogSumExp(xr, columns)
+          let (m, logSum) = statistics[r]
+          // The row's best score is its maximum's, offset + ((m − m) − logSum), exactly: every
+          // other (x − m) is at most 0 and rounding keeps the order.
+          if best.count == count && !(offset + (0 - logSum) > best[count - 1].score) { continue }
           var c = firstColumn
           while c < columns {
             let width = Swift.min(16, columns - c)
             if best.count == count {
-              // The same operations, lane by lane, as the scalar score below.
+              // The same operations, lane by lane, as the scalar score below. (A lane-wise `.>`
+              // and `any` compile lane by lane here; the maximum is vector code.)
               let scores =
                 SIMD16(repeating: offset)
                 + ((VectorMath.load(xr, c, count: width, fill: -.infinity) - m) - logSum)
-              // A lane-wise `.>` and `any` compile lane by lane here; the maximum is vector code.
               if !(VectorMath.horizontalMax(scores) > best[count - 1].score) {
                 c += 16
                 continue

@@ -5,7 +5,8 @@
 /// the A panel and issues six vector multiply-adds, into six accumulators that hold the tile.
 /// A core with two FMA pipes of latency 4 needs at least eight independent FMAs in flight, so the
 /// tile must span at least eight vector registers. The width is chosen when the package is built
-/// (Package.swift), for the machine `-target-cpu native` compiles for:
+/// (Package.swift), for the machine `-target-cpu native` compiles for (a build for a named
+/// processor, `TRANSFORMER_TARGET_CPU`, takes the 6×16 tile unless told otherwise):
 ///
 /// - AVX2 (the default): NR = 16. A `SIMD16<Float>` is two 256-bit registers, so the six
 ///   accumulators are twelve registers; with two B halves and a broadcast that is 15 of the 16
@@ -13,8 +14,8 @@
 /// - AVX-512 with full-width FMA units (`-D GEMM_WIDE_TILE`, defined when the build machine's
 ///   /proc/cpuinfo lists `avx512f` and it is not a Zen 4, which splits each 512-bit FMA in two
 ///   and takes the 6×16 tile; see Package.swift): NR = 32, each row held as two
-///   `SIMD16<Float>` halves, each one 512-bit register: twelve accumulators of the 32 registers, twelve FMAs in flight per step, twice
-///   the arithmetic per load of A. (A 6×16 tile there would be six 512-bit accumulators, fewer
+///   `SIMD16<Float>` halves, each one 512-bit register: twelve accumulators of the 32
+///   registers, twelve FMAs in flight per step, twice the arithmetic per load of A. (A 6×16 tile there would be six 512-bit accumulators, fewer
 ///   than the eight in flight two pipes need.) The row is not one `SIMD32<Float>`: Swift 6.3
 ///   builds that type's multiply-add lane by lane through the stack (0.4 GFLOPS measured on a
 ///   Zen 4), while a `SIMD16<Float>` multiply-add is one `vfmadd231ps`.

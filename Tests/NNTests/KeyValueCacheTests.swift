@@ -28,18 +28,18 @@ final class KeyValueCacheTests: XCTestCase {
     XCTAssertEqual(cache.layers[0].keys.pointer[1 * layer.headStride + 2], 205)
   }
 
-  /// Random reorders (repeats, swaps, cycles, drops, compactions) against a list of which old
-  /// row each row holds, checking every written element; enough rows that both passes of a
-  /// reorder split over threads.
+  /// Random reorders (repeats, swaps, cycles, drops, compactions, shrinking and growing
+  /// permutations) against a list of which old row each row holds, checking every written
+  /// element; rows long enough that both passes of a reorder split over threads.
   func testRandomReordersMatchGatheredRows() {
-    let (rowCount, heads, headSize, capacity) = (96, 4, 16, 8)
+    let (maxRows, heads, headSize, capacity) = (96, 4, 64, 16)
     var cache = KeyValueCache(
-      layerCount: 2, headCount: heads, headSize: headSize, rowCount: rowCount, capacity: capacity)
-    var origin = Array(0..<rowCount)  // row i holds the positions first written to row origin[i]
+      layerCount: 2, headCount: heads, headSize: headSize, rowCount: maxRows, capacity: capacity)
+    var origin = Array(0..<maxRows)  // row i holds the positions first written to row origin[i]
     func element(_ row: Int, _ position: Int, _ j: Int) -> Float {
-      Float(row * 10_000 + position * 1_000 + j)
+      Float(row * 100_000 + position * 1_000 + j)
     }
-    var generator = SystemRandomNumberGenerator()
+    var generator = RandomGenerator(seed: 0x5EED)
     for position in 0..<capacity {
       let count = cache.rowCount
       // Row i appends values named after the row it started as, so the check below can tell.
@@ -51,14 +51,20 @@ final class KeyValueCacheTests: XCTestCase {
           keys: Tensor(shape: [count, heads * headSize], scalars: keys),
           values: Tensor(shape: [count, heads * headSize], scalars: keys.map { -$0 }))
       }
-      let rows: [Int]
-      switch position % 4 {
+      var rows: [Int]
+      switch position % 6 {
       case 0: rows = (0..<count).map { _ in Int.random(in: 0..<count, using: &generator) }
       case 1: rows = Array((0..<count).shuffled(using: &generator))
       case 2: rows = (0..<count).filter { _ in Bool.random(using: &generator) }  // increasing
-      default: rows = (0..<count).map { $0 ^ 1 < count ? $0 ^ 1 : $0 }  // neighbours swap
+      case 3: rows = (0..<count).map { $0 ^ 1 < count ? $0 ^ 1 : $0 }  // neighbours swap
+      case 4:  // a finished sentence leaves and the rest permute
+        rows = Array((0..<count).shuffled(using: &generator).prefix(count * 3 / 4))
+      default:  // more rows than before, as a sentence's row is repeated for its hypotheses
+        rows = (0..<min(maxRows, 2 * count)).map { _ in
+          Int.random(in: 0..<count, using: &generator)
+        }
       }
-      guard !rows.isEmpty else { break }
+      if rows.isEmpty { rows = [count - 1] }
       cache.reorder(rows)
       origin = rows.map { origin[$0] }
       XCTAssertEqual(cache.rowCount, rows.count)
@@ -69,9 +75,13 @@ final class KeyValueCacheTests: XCTestCase {
               for k in 0..<headSize {
                 let offset = row * layer.rowStride + head * layer.headStride + p * headSize + k
                 let expected = element(start, p, head * headSize + k)
-                XCTAssertEqual(layer.keys.pointer[offset], expected, "row \(row) position \(p)")
-                XCTAssertEqual(layer.values.pointer[offset], -expected)
-                if layer.keys.pointer[offset] != expected { return }
+                guard layer.keys.pointer[offset] == expected,
+                  layer.values.pointer[offset] == -expected
+                else {
+                  return XCTFail(
+                    "position \(position): row \(row), head \(head), position \(p), element \(k): "
+                      + "\(layer.keys.pointer[offset]), expected \(expected)")
+                }
               }
             }
           }

@@ -57,13 +57,20 @@ final class LogSoftmaxTests: XCTestCase {
   /// the same candidates and scores bit for bit, ties to the lower (row, column), rows with a
   /// −∞ offset and −∞ scores left out, groups spread over threads.
   func testTopCandidatesMatchSortingEveryScore() {
-    let cases = [(1, 1, 2), (17, 3, 8), (33, 4, 8), (1000, 4, 8), (8000, 2, 3)]
+    let cases = [(1, 1, 2), (5, 4, 3), (17, 3, 8), (33, 4, 8), (1000, 4, 8), (8000, 2, 3)]
     for (columns, groupSize, count) in cases {
       let rows = 12 * groupSize
       // Few distinct logits, so that many scores tie.
       var x = randomArray(rows * columns, seed: UInt64(columns * 7 + groupSize), low: -4, high: 4)
         .map { ($0 * 2).rounded() / 2 }
       x[min(5, x.count - 1)] = -.infinity
+      // Rows 0 and 2 of a group hold the same logits at the same offset: every score ties.
+      if groupSize >= 3 {
+        for group in 0..<(rows / groupSize) {
+          let (from, to) = (group * groupSize * columns, (group * groupSize + 2) * columns)
+          x.replaceSubrange(to..<(to + columns), with: x[from..<(from + columns)])
+        }
+      }
       // Rows 3, 8, … are impossible; odd rows start lower.
       let offsets: [Float] = (0..<rows).map { r in
         if r % 5 == 3 { return -Float.infinity }
@@ -72,7 +79,7 @@ final class LogSoftmaxTests: XCTestCase {
       let logProbabilities = [Float](repeating: .nan, count: x.count).mutated {
         logSoftmaxForward(x, into: $0, rows: rows, columns: columns)
       }
-      for firstColumn in Set([0, min(3, columns - 1)]) {
+      for firstColumn in Set([0, min(3, columns - 1), columns]) {
         let picks = logSoftmaxTopCandidates(
           x, rows: rows, columns: columns, groupSize: groupSize, offsets: offsets,
           firstColumn: firstColumn, count: count)
