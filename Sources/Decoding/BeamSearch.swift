@@ -110,7 +110,16 @@ public struct BeamSearch {
         }
       }
       guard !survivors.isEmpty else { break }
-      decoder.select(rows: rows, sentences: survivors)
+      // New row i takes the place of old row i: the tokens after their common prefix differ.
+      let changed = rows.indices.map { row in
+        let (old, new) = (prefixes[row], prefixes[rows[row]])
+        var common = 0
+        while common < old.count && common < new.count && old[common] == new[common] {
+          common += 1
+        }
+        return Swift.max(old.count, new.count) - common
+      }
+      decoder.select(rows: rows, sentences: survivors, changedTokens: changed)
       active = survivors.map { active[$0] }
       prefixes = nextPrefixes
       scores = nextScores

@@ -170,13 +170,25 @@ public final class IncrementalDecoder {
   ///   - rows: `[B′·W]`, old row indices; new rows `j·W ..< (j+1)·W` must come from the rows of
   ///     old sentence `sentences[j]`.
   ///   - sentences: `[B′]`, old sentence indices in increasing order.
-  public func select(rows: [Int], sentences: [Int]) {
+  ///   - changedTokens: per new row i, how many of its last tokens differ from old row i's
+  ///     (beam search knows both prefixes): positions before those hold the same keys and
+  ///     values in both rows when they decode the same sentence (every row's arithmetic is the
+  ///     same), so they are not copied. Nil: copy whole rows.
+  public func select(rows: [Int], sentences: [Int], changedTokens: [Int]? = nil) {
     let width = rowsPerSentence
     precondition(
       rows.count == sentences.count * width
-        && rows.enumerated().allSatisfy { $0.element / width == sentences[$0.offset / width] },
+        && rows.enumerated().allSatisfy { $0.element / width == sentences[$0.offset / width] }
+        && (changedTokens.map { $0.count == rows.count } ?? true),
       "IncrementalDecoder.select: rows \(rows) do not belong to sentences \(sentences)")
-    cache.reorder(rows)
+    // The generated tokens are a row's last positions; the ones before (the start token, or a
+    // decoder-only model's source) are its sentence's.
+    let unchanged = changedTokens.map { changed in
+      rows.indices.map { row in
+        sentences[row / width] == row / width ? Swift.max(0, cache.length - changed[row]) : 0
+      }
+    }
+    cache.reorder(rows, unchanged: unchanged)
     if sentences == Array(0..<sentenceCount) { return }
     precondition(
       zip(sentences, sentences.dropFirst()).allSatisfy { $0 < $1 },

@@ -125,23 +125,29 @@ public struct KeyValueCache {
         "KeyValueCache.reorder: rows \(rows) do not fit \(rowCount) rows")
       defer { rowCount = rows.count }
       guard !plan.moved.isEmpty && length > 0 else { return }
-      let (headCount, rowStride, headStride) = (self.headCount, self.rowStride, self.headStride)
-      let used = length * headSize
-      // Row `from` of `source`'s keys and values into row `to` of `target`'s.
+      let (headCount, headSize, rowStride, headStride) = (
+        self.headCount, self.headSize, self.rowStride, self.headStride
+      )
+      let (length, used) = (self.length, self.length * headSize)
+      // Positions `first..<length` of row `from` of `source`'s keys and values into row `to` of
+      // `target`'s.
       func copy(
         _ from: Int, of source: (keys: TensorStorage, values: TensorStorage), to: Int,
-        of target: (keys: TensorStorage, values: TensorStorage)
+        of target: (keys: TensorStorage, values: TensorStorage), first: Int = 0
       ) {
+        let (start, count) = (first * headSize, (length - first) * headSize)
         for head in 0..<headCount {
-          let read = from * rowStride + head * headStride
-          let write = to * rowStride + head * headStride
-          (target.keys.pointer + write).update(from: source.keys.pointer + read, count: used)
-          (target.values.pointer + write).update(from: source.values.pointer + read, count: used)
+          let read = from * rowStride + head * headStride + start
+          let write = to * rowStride + head * headStride + start
+          (target.keys.pointer + write).update(from: source.keys.pointer + read, count: count)
+          (target.values.pointer + write).update(from: source.values.pointer + read, count: count)
         }
       }
+      /// The first position row `row` does not already hold.
+      func first(_ row: Int) -> Int { Swift.min(plan.unchanged[row], length) }
       let cache = (keys: keys, values: values)
       if plan.isIncreasing {
-        for row in plan.moved { copy(rows[row], of: cache, to: row, of: cache) }
+        for row in plan.moved { copy(rows[row], of: cache, to: row, of: cache, first: first(row)) }
         return
       }
       let count = maxRowCount * rowStride
@@ -157,9 +163,9 @@ public struct KeyValueCache {
       parallelFor(plan.moved.count, minimumPerThread: grain) { index in
         let (row, parent) = (plan.moved[index], rows[plan.moved[index]])
         if let slot = plan.slots[parent] {
-          copy(slot, of: spare, to: row, of: cache)
+          copy(slot, of: spare, to: row, of: cache, first: first(row))
         } else {
-          copy(parent, of: cache, to: row, of: cache)
+          copy(parent, of: cache, to: row, of: cache, first: first(row))
         }
       }
     }
@@ -182,9 +188,16 @@ public struct KeyValueCache {
     let saved: [Int]
     /// The slot of each saved row.
     let slots: [Int: Int]
+    /// Per new row, its leading positions that already hold what its parent's do (a
+    /// hypothesis of the same sentence with the same first tokens): only the rest is copied.
+    let unchanged: [Int]
 
-    init(_ rows: [Int]) {
+    init(_ rows: [Int], unchanged: [Int]? = nil) {
       self.rows = rows
+      self.unchanged = unchanged ?? [Int](repeating: 0, count: rows.count)
+      precondition(
+        self.unchanged.count == rows.count && self.unchanged.allSatisfy { $0 >= 0 },
+        "KeyValueCache.reorder: \(self.unchanged.count) unchanged lengths for \(rows.count) rows")
       moved = rows.indices.filter { rows[$0] != $0 }
       isIncreasing = zip(rows, rows.dropFirst()).allSatisfy { $0 < $1 }
       saved =
@@ -220,8 +233,11 @@ public struct KeyValueCache {
   public var byteCount: Int { layers.reduce(0) { $0 + $1.byteCount } }
 
   /// Keeps the rows `rows` of every layer, in that order (see `Layer.reorder`).
-  public mutating func reorder(_ rows: [Int]) {
-    let plan = ReorderPlan(rows)
+  ///
+  /// - Parameter unchanged: per new row i, how many leading positions it already holds as old
+  ///   row `rows[i]` does (then only the rest is copied); nil: none.
+  public mutating func reorder(_ rows: [Int], unchanged: [Int]? = nil) {
+    let plan = ReorderPlan(rows, unchanged: unchanged)
     for index in layers.indices { layers[index].reorder(plan) }
   }
 }

@@ -182,6 +182,44 @@ final class IncrementalDecodingTests: XCTestCase {
     }
   }
 
+  /// Beam search tells `select` how many last tokens each new row changes; copying only those
+  /// positions gives the same logits, bit for bit, as copying whole rows: with few-row products
+  /// (width 3) and the GEMM (width 6), prefixes that often share their first tokens, and a
+  /// sentence dropped half-way (its rows then hold the other sentence's hypotheses).
+  func testCopyingOnlyChangedTokensKeepsTheLogits() {
+    for width in [3, 6] {
+      let model = Self.model(.pre)
+      let (whole, partial) = (0..<2).map { _ in
+        model.incrementalDecoder(
+          sourceIDs: Self.sourceIDs, sourceLengths: Self.sourceLengths, rowsPerSentence: width,
+          maxLength: 9)
+      }.pair
+      var prefixes = [[Int]](repeating: [], count: 2 * width)  // generated tokens, no <s>
+      var sentences = [0, 1]
+      var generator = RandomGenerator(seed: 11)
+      for step in 0..<8 {
+        let tokens = prefixes.map { $0.last ?? 1 }
+        let expected = whole.step(tokens).scalars
+        XCTAssertEqual(partial.step(tokens).scalars, expected, "width \(width), step \(step)")
+        if step == 4 { sentences = [1] }  // sentence 0 ends; its rows go
+        let kept = sentences.count
+        let parents = (0..<(kept * width)).map { row in
+          sentences[row / width] * width + Int(generator.next() % UInt64(width))
+        }
+        let changed = parents.indices.map { row in
+          let (old, new) = (prefixes[row], prefixes[parents[row]])
+          let common = zip(old, new).prefix { $0 == $1 }.count
+          return old.count - common
+        }
+        whole.select(rows: parents, sentences: sentences)
+        partial.select(rows: parents, sentences: sentences, changedTokens: changed)
+        // Two of the 26 tokens, so that hypotheses often share their first ones.
+        prefixes = parents.map { prefixes[$0] + [3 + Int(generator.next() % 2)] }
+        sentences = Array(0..<kept)
+      }
+    }
+  }
+
   func testDroppingASentenceKeepsTheOther() {
     for placement in [TransformerConfiguration.NormPlacement.post, .pre] {
       let model = Self.model(placement)
@@ -198,4 +236,9 @@ final class IncrementalDecodingTests: XCTestCase {
       }
     }
   }
+}
+
+extension Array {
+  /// The first two elements.
+  fileprivate var pair: (Element, Element) { (self[0], self[1]) }
 }
