@@ -179,8 +179,9 @@ public final class IncrementalDecoder {
     precondition(
       rows.count == sentences.count * width
         && rows.enumerated().allSatisfy { $0.element / width == sentences[$0.offset / width] }
-        && (changedTokens.map { $0.count == rows.count } ?? true),
-      "IncrementalDecoder.select: rows \(rows) do not belong to sentences \(sentences)")
+        && (changedTokens.map { $0.count == rows.count && $0.allSatisfy { $0 >= 0 } } ?? true),
+      "IncrementalDecoder.select: rows \(rows) do not belong to sentences \(sentences), or "
+        + "changed tokens \(changedTokens ?? []) are not one count ≥ 0 a row")
     // The generated tokens are a row's last positions; the ones before (the start token, or a
     // decoder-only model's source) are its sentence's.
     let unchanged = changedTokens.map { changed in

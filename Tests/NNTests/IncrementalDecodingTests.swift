@@ -184,11 +184,14 @@ final class IncrementalDecodingTests: XCTestCase {
 
   /// Beam search tells `select` how many last tokens each new row changes; copying only those
   /// positions gives the same logits, bit for bit, as copying whole rows: with few-row products
-  /// (width 3) and the GEMM (width 6), prefixes that often share their first tokens, and a
-  /// sentence dropped half-way (its rows then hold the other sentence's hypotheses).
+  /// (width 3) and the GEMM (width 6), every position variant with grouped key/value heads,
+  /// prefixes that often share their first tokens, and a sentence dropped half-way (its rows
+  /// then hold the other sentence's hypotheses).
   func testCopyingOnlyChangedTokensKeepsTheLogits() {
-    for width in [3, 6] {
-      let model = Self.model(.pre)
+    let variants = [(3, TransformerConfiguration.Positions.sinusoidal, 4), (6, .sinusoidal, 4)]
+      + TransformerConfiguration.Positions.allCases.map { (3, $0, 2) }
+    for (width, positions, keyValueHeads) in variants {
+      let model = Self.model(.pre, positions: positions, keyValueHeads: keyValueHeads)
       let (whole, partial) = (0..<2).map { _ in
         model.incrementalDecoder(
           sourceIDs: Self.sourceIDs, sourceLengths: Self.sourceLengths, rowsPerSentence: width,
@@ -200,7 +203,9 @@ final class IncrementalDecodingTests: XCTestCase {
       for step in 0..<8 {
         let tokens = prefixes.map { $0.last ?? 1 }
         let expected = whole.step(tokens).scalars
-        XCTAssertEqual(partial.step(tokens).scalars, expected, "width \(width), step \(step)")
+        XCTAssertEqual(
+          partial.step(tokens).scalars, expected,
+          "width \(width), \(positions), kv \(keyValueHeads), step \(step)")
         if step == 4 { sentences = [1] }  // sentence 0 ends; its rows go
         let kept = sentences.count
         let parents = (0..<(kept * width)).map { row in
