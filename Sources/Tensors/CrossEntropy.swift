@@ -79,7 +79,7 @@ public func crossEntropyForward(
   var rowNLL = [Double](repeating: 0, count: rows)
   rowLoss.withUnsafeMutableBufferPointer { lossOut in
     rowNLL.withUnsafeMutableBufferPointer { nllOut in
-      parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / Swift.max(1, vocabulary))) {
+      parallelForRanges(rows, minimumPerThread: Parallel.minimumRows(width: vocabulary)) {
         range in
         for r in range {
           let x = logits + r * vocabulary
@@ -164,7 +164,7 @@ public func crossEntropyBackward(
   let vocabulary = vocabularySize
   let uniform = scale * labelSmoothing / Float(vocabulary)
   let onTarget = scale * (1 - labelSmoothing)
-  parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / Swift.max(1, vocabulary))) {
+  parallelForRanges(rows, minimumPerThread: Parallel.minimumRows(width: vocabulary)) {
     range in
     for r in range {
       let x = logits + r * vocabulary

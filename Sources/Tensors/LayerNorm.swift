@@ -34,7 +34,7 @@ public func layerNormForward(
   mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
   rows: Int, width: Int, epsilon: Float = 1e-5
 ) {
-  parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / Swift.max(1, width))) { range in
+  parallelForRanges(rows, minimumPerThread: Parallel.minimumRows(width: width)) { range in
     for r in range {
       let yr = y + r * width
       var xr = x + r * width
@@ -72,7 +72,7 @@ public func layerNormBackwardInput(
   mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>,
   rows: Int, width: Int, accumulate: Bool
 ) {
-  parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / Swift.max(1, width))) { range in
+  parallelForRanges(rows, minimumPerThread: Parallel.minimumRows(width: width)) { range in
     for r in range {
       let offset = r * width
       let xr = x + offset

@@ -22,7 +22,7 @@ import Foundation
 public func logSoftmaxForward(
   _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, rows: Int, columns: Int
 ) {
-  parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / Swift.max(1, columns))) { range in
+  parallelForRanges(rows, minimumPerThread: Parallel.minimumRows(width: columns)) { range in
     for r in range {
       let xr = x + r * columns
       let (m, logSum) = maxAndLogSumExp(xr, columns)
@@ -46,7 +46,7 @@ public func logSoftmaxArgMax(
     repeating: (0, -.infinity), count: rows)
   result.withUnsafeMutableBufferPointer { picks in
     let picks = picks.baseAddress!
-    parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / Swift.max(1, columns))) { range in
+    parallelForRanges(rows, minimumPerThread: Parallel.minimumRows(width: columns)) { range in
       for r in range {
         let xr = x + r * columns
         let first = firsts[r]
@@ -101,7 +101,7 @@ public func logSoftmaxTopCandidates(
       && (0...columns).contains(firstColumn),
     "logSoftmaxTopCandidates: \(rows) rows in groups of \(groupSize), \(offsets.count) offsets, "
       + "first column \(firstColumn) of \(columns), count \(count)")
-  let rowsPerThread = Swift.max(1, 8192 / Swift.max(1, columns))
+  let rowsPerThread = Parallel.minimumRows(width: columns)
   // Per row, its maximum m and log Σ exp(x − m): its log-softmax is (x − m) − logSum.
   var statistics = [(maximum: Float, logSum: Float)](repeating: (0, 0), count: rows)
   statistics.withUnsafeMutableBufferPointer { statistics in
@@ -197,7 +197,7 @@ public func logSoftmaxBackward(
   into dx: UnsafeMutablePointer<Float>,
   rows: Int, columns: Int, accumulate: Bool
 ) {
-  parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / Swift.max(1, columns))) { range in
+  parallelForRanges(rows, minimumPerThread: Parallel.minimumRows(width: columns)) { range in
     for r in range {
       let offset = r * columns
       let total = VectorMath.horizontalSum(rowLanes(dy + offset, columns))

@@ -80,7 +80,7 @@ func memoryEfficientAttentionBackward(
   // D_t = G_t·O_t: [B, H, T], linear in T.
   let delta = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, rows))
   defer { delta.deallocate() }
-  parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / headSize)) { range in
+  parallelForRanges(rows, minimumPerThread: Parallel.minimumRows(width: headSize)) { range in
     for row in range {
       delta[row] = dot(outputGradient + row * headSize, output + row * headSize, count: headSize)
     }

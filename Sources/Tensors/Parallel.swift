@@ -28,6 +28,10 @@ public enum Parallel {
     return max(1, ProcessInfo.processInfo.activeProcessorCount)
   }()
 
+  /// The fewest rows of `width` elements worth a thread in a row-wise kernel (softmax,
+  /// log-softmax, cross-entropy, arg-max): rows that together hold 8,192 elements.
+  static func minimumRows(width: Int) -> Int { Swift.max(1, 8192 / Swift.max(1, width)) }
+
   /// The active processors, read once.
   static let processorCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 

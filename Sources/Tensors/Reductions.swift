@@ -123,7 +123,7 @@ public func argMax(
   let firsts = firstCandidates(rows: rows, columns: columns, firstColumn, "argMax")
   return [Int](unsafeUninitializedCapacity: rows) { picks, initialized in
     let picks = picks.baseAddress!
-    parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / Swift.max(1, columns))) { range in
+    parallelForRanges(rows, minimumPerThread: Parallel.minimumRows(width: columns)) { range in
       for r in range { picks[r] = rowArgMax(x + r * columns, firsts[r]..<columns).column }
     }
     initialized = rows

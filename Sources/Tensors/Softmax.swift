@@ -85,7 +85,7 @@ public func softmaxForward(
   let keep: [Float]? = mask.keyIsPadding.map { padding in padding.map { $0 ? 0 : 1 } }
   let rows = batch * heads * queries
   keep.withOptionalPointer { keepBase in
-    parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / Swift.max(1, keys))) { range in
+    parallelForRanges(rows, minimumPerThread: Parallel.minimumRows(width: keys)) { range in
       for row in range {
         let t = row % queries
         let b = row / (heads * queries)
@@ -185,7 +185,7 @@ public func softmaxBackward(
   into dScores: UnsafeMutablePointer<Float>, rows: Int, columns: Int, scale: Float = 1,
   accumulate: Bool
 ) {
-  parallelForRanges(rows, minimumPerThread: Swift.max(1, 8192 / Swift.max(1, columns))) { range in
+  parallelForRanges(rows, minimumPerThread: Parallel.minimumRows(width: columns)) { range in
     for row in range {
       let offset = row * columns
       let yr = y + offset
