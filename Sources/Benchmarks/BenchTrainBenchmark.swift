@@ -25,6 +25,8 @@ public struct BenchTrainBenchmark {
   public var targetLength = 24
   /// Seeds the weights, the batch and dropout.
   public var seed: UInt64 = 0x5EED
+  /// Whether the timed steps also time each shape of matrix product (`MatmulTally.profile`).
+  public var profilesProducts = false
 
   /// A benchmark of `preset` timing `steps` steps; the other settings keep their defaults.
   public init(preset: BenchTrainPreset, steps: Int = 10) {
@@ -66,14 +68,29 @@ public struct BenchTrainBenchmark {
     // Every step runs the same products; the last warm-up step counts them.
     for _ in 0..<warmUpSteps - 1 { _ = step() }
     let multiplyAdds = MatmulTally.count { step() }.multiplyAdds
-    let timed = (0..<steps).map { _ in step() }
+    var products: [BenchTrainMeasurement.Product]? = nil
+    let timed: [BenchTrainMeasurement.Step]
+    if profilesProducts {
+      let profile = MatmulTally.profile { (0..<steps).map { _ in step() } }
+      timed = profile.result
+      products = profile.products.map { shape, time in
+        BenchTrainMeasurement.Product(
+          shape: MatmulShape(
+            m: shape.m, k: shape.k, n: shape.n, batch: shape.batch,
+            transposeA: shape.transposeA, transposeB: shape.transposeB),
+          callsPerStep: Double(time.calls) / Double(steps),
+          secondsPerStep: time.seconds / Double(steps))
+      }
+    } else {
+      timed = (0..<steps).map { _ in step() }
+    }
     // After the steps, so that the peak loop does not warm or heat the steps it is compared with.
     let peak = FMAPeakBenchmark(threads: Parallel.threadCount).measure()
     return BenchTrainMeasurement(
       preset: preset, threads: Parallel.threadCount, parameterCount: model.parameterCount,
       targetTokens: batchSize * targetLength, steps: timed,
       peakResidentMegabytes: ProcessMemory.peakResidentMegabytes(),
-      matmulMultiplyAdds: multiplyAdds, peakGFLOPS: peak.gflops)
+      matmulMultiplyAdds: multiplyAdds, peakGFLOPS: peak.gflops, products: products)
   }
 
   /// Source, target input and target output ids `[B, S]` and `[B, T]`, no padding.

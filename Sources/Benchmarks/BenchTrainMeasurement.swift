@@ -34,6 +34,60 @@ public struct BenchTrainMeasurement {
   public var matmulMultiplyAdds: Int
   /// The machine's FMA peak on the same threads (`FMAPeakBenchmark`), in 10⁹ FLOP/s.
   public var peakGFLOPS: Double
+  /// Each shape of matrix product of the timed steps, slowest first (`profilesProducts`), or
+  /// nil.
+  public var products: [Product]?
+
+  /// The matrix products of one shape in the timed steps.
+  public struct Product {
+    /// As `bench matmul --shape` takes it, to time the product alone.
+    public var shape: MatmulShape
+    /// Products of this shape in a step.
+    public var callsPerStep: Double
+    /// Their time in a step (the mean over the timed steps).
+    public var secondsPerStep: Double
+
+    /// The calls per step as JSON: an integer when whole (every step runs the same products).
+    var callsJSON: JSONValue {
+      callsPerStep == callsPerStep.rounded()
+        ? .integer(Int(callsPerStep)) : .fixed(callsPerStep, digits: 2)
+    }
+
+    /// `{"shape":"256x1536x256:ta","calls":36,"ms":46.81,"gflops":154.8,"peak_fraction":0.655}`.
+    func json(peakGFLOPS: Double) -> JSONValue {
+      .object([
+        ("shape", .string(shape.description)), ("calls", callsJSON),
+        ("ms", .fixed(secondsPerStep * 1000, digits: 2)), ("gflops", .fixed(gflops, digits: 1)),
+        ("peak_fraction", .fixed(peakGFLOPS > 0 ? gflops / peakGFLOPS : 0, digits: 3)),
+      ])
+    }
+
+    /// Their floating-point operations per second, in 10⁹.
+    public var gflops: Double {
+      secondsPerStep > 0 ? shape.operationCount * callsPerStep / secondsPerStep / 1e9 : 0
+    }
+  }
+
+  public init(
+    preset: BenchTrainPreset, threads: Int, parameterCount: Int, targetTokens: Int,
+    steps: [Step], peakResidentMegabytes: Double?, matmulMultiplyAdds: Int, peakGFLOPS: Double,
+    products: [Product]? = nil
+  ) {
+    self.preset = preset
+    self.threads = threads
+    self.parameterCount = parameterCount
+    self.targetTokens = targetTokens
+    self.steps = steps
+    self.peakResidentMegabytes = peakResidentMegabytes
+    self.matmulMultiplyAdds = matmulMultiplyAdds
+    self.peakGFLOPS = peakGFLOPS
+    self.products = products?.sorted {
+      ($0.secondsPerStep, $1.shape.description) > ($1.secondsPerStep, $0.shape.description)
+    }
+  }
+
+  /// The time of all the products in a step (the mean over the timed steps), when profiled.
+  public var productSecondsPerStep: Double? { products?.reduce(0) { $0 + $1.secondsPerStep } }
 
   /// The matrix products' floating-point operations per step (2 per multiply–add), in 10⁹.
   public var matmulGFLOP: Double { 2 * Double(matmulMultiplyAdds) / 1e9 }
@@ -59,17 +113,23 @@ public struct BenchTrainMeasurement {
 
   /// One JSON object, keys in a fixed order: `{"preset":"small","threads":2,`
   /// `"ms_per_step":703.12,"tokens_per_s":2184.5,"peak_rss_mb":512.3,"matmul_gflop":69.6,`
-  /// `"peak_gflops":236.4,"peak_fraction":0.67}`.
+  /// `"peak_gflops":236.4,"peak_fraction":0.67}`; when profiled, then `"products":[{"shape":`
+  /// `"256x1536x256:ta","calls":36,"ms":46.81,"gflops":154.8,"peak_fraction":0.655},…]`.
   public var jsonLine: String {
-    JSONValue.object([
-      ("preset", .string(preset.rawValue)), ("threads", .integer(threads)),
-      ("ms_per_step", .fixed(medianStepSeconds * 1000, digits: 2)),
-      ("tokens_per_s", .fixed(tokensPerSecond, digits: 1)),
-      ("peak_rss_mb", peakResidentMegabytes.map { .fixed($0, digits: 1) } ?? .null),
-      ("matmul_gflop", .fixed(matmulGFLOP, digits: 3)),
-      ("peak_gflops", .fixed(peakGFLOPS, digits: 1)),
-      ("peak_fraction", .fixed(peakFraction, digits: 3)),
-    ]).compactText()
+    let productMembers = products.map { products in
+      [("products", JSONValue.array(products.map { $0.json(peakGFLOPS: peakGFLOPS) }))]
+    }
+    return JSONValue.object(
+      [
+        ("preset", .string(preset.rawValue)), ("threads", .integer(threads)),
+        ("ms_per_step", .fixed(medianStepSeconds * 1000, digits: 2)),
+        ("tokens_per_s", .fixed(tokensPerSecond, digits: 1)),
+        ("peak_rss_mb", peakResidentMegabytes.map { .fixed($0, digits: 1) } ?? .null),
+        ("matmul_gflop", .fixed(matmulGFLOP, digits: 3)),
+        ("peak_gflops", .fixed(peakGFLOPS, digits: 1)),
+        ("peak_fraction", .fixed(peakFraction, digits: 3)),
+      ] + (productMembers ?? [])
+    ).compactText()
   }
 
   /// The middle value, or the mean of the two middle values; 0 for none.

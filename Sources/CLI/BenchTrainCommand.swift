@@ -25,27 +25,42 @@ struct BenchTrainCommand: Command {
           small   d_model 256, 8 heads, d_ff 1024, 3+3 layers, vocabulary 8000
           base    d_model 512, 8 heads, d_ff 2048, 6+6 layers, vocabulary 8000
 
+        With --products the timed steps also time each shape of matrix product
+        (M×K×N, ×batch, ta/tb when A/B is stored transposed) and list them slowest
+        first: calls and milliseconds per step, GFLOPS and fraction of the FMA peak,
+        then the rest of the step. Each shape is written as 'bench matmul --shape'
+        takes it, to time that product alone.
+
         With --json the result is one line {"preset","threads","ms_per_step",
-        "tokens_per_s","peak_rss_mb","matmul_gflop","peak_gflops","peak_fraction"}.
+        "tokens_per_s","peak_rss_mb","matmul_gflop","peak_gflops","peak_fraction"},
+        with --products then "products":[{"shape","calls","ms","gflops",
+        "peak_fraction"},…].
         """,
       options: BenchModelOptions.options(
         defaultPreset: .tiny,
-        counts: [.option("steps", value: "count", help: "Timed steps (default: 10).")]))
+        counts: [
+          .option("steps", value: "count", help: "Timed steps (default: 10)."),
+          .flag("products", help: "Also time each shape of matrix product."),
+        ]))
   }
 
   /// The preset and `--json`.
   var model = BenchModelOptions(preset: .tiny)
   /// Timed steps after the warm-up.
   var steps = 10
+  /// Whether the timed steps also time each shape of matrix product.
+  var products = false
 
   mutating func parse(_ arguments: Arguments) throws {
     try model.parse(arguments)
     steps = try arguments.positiveInteger("steps") ?? steps
+    products = arguments.contains("products")
   }
 
   mutating func run(_ console: inout Console) throws {
     let (preset, json) = (model.preset, model.json)
-    let benchmark = BenchTrainBenchmark(preset: preset, steps: steps)
+    var benchmark = BenchTrainBenchmark(preset: preset, steps: steps)
+    benchmark.profilesProducts = products
     let configuration = preset.configuration
     if !json {
       console.writeLine(
@@ -85,5 +100,51 @@ struct BenchTrainCommand: Command {
     console.writeLine(
       "loss          \(String(format: "%10.4f", losses.first ?? 0)) → "
         + String(format: "%.4f", losses.last ?? 0))
+    if let table = Self.productTable(measurement) {
+      console.writeLine("")
+      for line in table { console.writeLine(line) }
+    }
+  }
+
+  /// The `--products` table: one line per shape, slowest first, a total and the rest of the
+  /// step; nil when the products were not profiled.
+  static func productTable(_ measurement: BenchTrainMeasurement) -> [String]? {
+    guard let products = measurement.products,
+      let productSeconds = measurement.productSecondsPerStep
+    else { return nil }
+    let peak = measurement.peakGFLOPS
+    func pad(_ text: String, _ width: Int) -> String {
+      String(repeating: " ", count: max(0, width - text.count)) + text
+    }
+    func line(_ label: String, calls: String, seconds: Double, gflops: Double?) -> String {
+      let rate = gflops.map {
+        String(format: "%9.1f %7.1f%%", $0, peak > 0 ? 100 * $0 / peak : 0)
+      }
+      return label.padding(toLength: max(label.count, 24), withPad: " ", startingAt: 0)
+        + pad(calls, 7) + String(format: "%10.2f", seconds * 1000)
+        + (rate.map { " " + $0 } ?? "")
+    }
+    let header =
+      "product (MxKxN)".padding(toLength: 24, withPad: " ", startingAt: 0)
+      + pad("calls", 7) + pad("ms/step", 10) + pad("GFLOPS", 10) + pad("of peak", 9)
+    let total = products.reduce(0) { $0 + $1.shape.operationCount * $1.callsPerStep }
+    // Both means over the timed steps (the table's other lines are means too).
+    let meanStep =
+      measurement.steps.reduce(0) { $0 + $1.totalSeconds } / Double(max(1, measurement.steps.count))
+    let calls = products.reduce(0) { $0 + $1.callsPerStep }
+    return [header]
+      + products.map { product in
+        line(
+          product.shape.description, calls: String(format: "%g", product.callsPerStep),
+          seconds: product.secondsPerStep, gflops: product.gflops)
+      }
+      + [
+        line(
+          "all products", calls: String(format: "%g", calls), seconds: productSeconds,
+          gflops: productSeconds > 0 ? total / productSeconds / 1e9 : 0),
+        line(
+          "rest of the step", calls: "",
+          seconds: max(0, meanStep - productSeconds), gflops: nil),
+      ]
   }
 }

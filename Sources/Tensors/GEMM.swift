@@ -62,7 +62,12 @@ enum GEMM {
   static let parallelThreshold = 1 << 17
 
   static func run(_ p: GEMMProblem, batch: Int, strideA: Int, strideB: Int, strideC: Int) {
-    MatmulTally.add(m: p.m, n: p.n, k: p.k, batch: batch)
+    let started = MatmulTally.add(m: p.m, n: p.n, k: p.k, batch: batch)
+    defer {
+      MatmulTally.finish(
+        started, m: p.m, n: p.n, k: p.k, batch: batch, transposeA: p.transposeA,
+        transposeB: p.transposeB)
+    }
     let threads = Parallel.threadCount
     let work = p.m * p.n * max(p.k, 1)
     if batch == 1 {

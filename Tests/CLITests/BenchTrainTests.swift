@@ -1,11 +1,11 @@
+import Benchmarks
 import Foundation
 import NN
+import Support
 import Tensors
 import XCTest
 
 @testable import CLI
-import Benchmarks
-import Support
 
 final class BenchTrainTests: XCTestCase {
   func testJSONLineHasTheKeysInOrder() throws {
@@ -80,6 +80,48 @@ final class BenchTrainTests: XCTestCase {
     XCTAssertEqual(
       measurement.stepSecondsAtPeak, measurement.matmulGFLOP / measurement.peakGFLOPS,
       accuracy: 1e-12)
+  }
+
+  /// `--products` times every product of the timed steps: the shapes' multiply–adds per step
+  /// add up to the counted ones, and the table lists them slowest first with a total.
+  func testProductsAccountForEveryCountedProduct() throws {
+    let run = CLIRun(
+      "bench", "train", "--preset", "tiny", "--steps", "2", "--json", "--products",
+      "--threads", "1")
+    XCTAssertEqual(run.status, 0, run.errors)
+    let object = try XCTUnwrap(
+      JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+    let products = try XCTUnwrap(object["products"] as? [[String: Any]])
+    var multiplyAdds = 0.0
+    var milliseconds: [Double] = []
+    for product in products {
+      XCTAssertEqual(Set(product.keys), ["shape", "calls", "ms", "gflops", "peak_fraction"])
+      let shape = try XCTUnwrap(
+        MatmulShape(specification: try XCTUnwrap(product["shape"] as? String)))
+      let calls = try XCTUnwrap(product["calls"] as? Int)
+      multiplyAdds += shape.operationCount / 2 * Double(calls)
+      milliseconds.append(try XCTUnwrap(product["ms"] as? NSNumber).doubleValue)
+    }
+    XCTAssertEqual(milliseconds, milliseconds.sorted(by: >))
+    XCTAssertTrue(products.contains { $0["shape"] as? String == "1536x128x1000:tb" })
+    let gflop = try XCTUnwrap(object["matmul_gflop"] as? NSNumber).doubleValue
+    XCTAssertEqual(2 * multiplyAdds / 1e9, gflop, accuracy: 0.001)
+
+    let measurement: BenchTrainMeasurement = {
+      var benchmark = BenchTrainBenchmark(preset: .tiny, steps: 1)
+      benchmark.profilesProducts = true
+      return benchmark.measure()
+    }()
+    let table = try XCTUnwrap(BenchTrainCommand.productTable(measurement))
+    XCTAssertEqual(table.count, measurement.products!.count + 3)
+    XCTAssertTrue(table[0].hasPrefix("product (MxKxN)"))
+    XCTAssertTrue(table[table.count - 2].hasPrefix("all products"))
+    XCTAssertTrue(table[table.count - 1].hasPrefix("rest of the step"))
+    XCTAssertEqual(
+      measurement.products!.reduce(0) { $0 + $1.shape.operationCount / 2 * $1.callsPerStep },
+      Double(measurement.matmulMultiplyAdds))
+    XCTAssertNil(
+      BenchTrainCommand.productTable(BenchTrainBenchmark(preset: .tiny, steps: 1).measure()))
   }
 
   func testBadValuesAreUsageErrors() {

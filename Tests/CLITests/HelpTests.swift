@@ -114,15 +114,24 @@ final class HelpTests: XCTestCase {
       small   d_model 256, 8 heads, d_ff 1024, 3+3 layers, vocabulary 8000
       base    d_model 512, 8 heads, d_ff 2048, 6+6 layers, vocabulary 8000
 
-    With --json the result is one line {"preset","threads","ms_per_step",
-    "tokens_per_s","peak_rss_mb","matmul_gflop","peak_gflops","peak_fraction"}.
+    With --products the timed steps also time each shape of matrix product
+    (M×K×N, ×batch, ta/tb when A/B is stored transposed) and list them slowest
+    first: calls and milliseconds per step, GFLOPS and fraction of the FMA peak,
+    then the rest of the step. Each shape is written as 'bench matmul --shape'
+    takes it, to time that product alone.
 
-    USAGE: transformer-cli bench train [--preset <name>] [--steps <count>] [--json]
-      [--threads <count>]
+    With --json the result is one line {"preset","threads","ms_per_step",
+    "tokens_per_s","peak_rss_mb","matmul_gflop","peak_gflops","peak_fraction"},
+    with --products then "products":[{"shape","calls","ms","gflops",
+    "peak_fraction"},…].
+
+    USAGE: transformer-cli bench train [--preset <name>] [--steps <count>]
+      [--products] [--json] [--threads <count>]
 
     OPTIONS:
       --preset <name>         tiny, small or base (default: tiny).
       --steps <count>         Timed steps (default: 10).
+      --products              Also time each shape of matrix product.
       --json                  Print one JSON object instead of a table.
       --threads <count>       Threads the kernels use (default:
                               $TRANSFORMER_THREADS, else one per processor).
