@@ -35,6 +35,8 @@ public struct BenchDecodeBenchmark {
   /// (`DecodingOptions.scores`); off, as in CTranslate2's benchmark call. Beam search always
   /// does.
   public var scores = false
+  /// Whether the timed batches also time each shape of matrix product (`MatmulTally.profile`).
+  public var profilesProducts = false
 
   /// A benchmark of `preset` decoding `batchSize` sentences together with `beamSize`
   /// hypotheses each, timing at least `minimumSentences` sentences.
@@ -84,6 +86,11 @@ public struct BenchDecodeBenchmark {
     /// How fast the same threads read a buffer of `stepWeightBytes` (`ReadBandwidthBenchmark`),
     /// in 10⁹ bytes per second.
     public var readGigabytesPerSecond: Double
+    /// Each shape of matrix product of the timed batches, per batch, slowest first
+    /// (`profilesProducts`), or nil.
+    public var products: [ProductTime]? = nil
+    /// Batches timed.
+    public var batches: Int { sentences / max(1, batchSize) }
 
     /// The products' operations per sentence, in 10⁹.
     public var matmulGFLOPPerSentence: Double {
@@ -141,8 +148,14 @@ public struct BenchDecodeBenchmark {
     let rounds = max(1, (minimumSentences + batchSize - 1) / batchSize)
     let inputs = (0..<rounds).map { _ in batch() }
     var tokens = 0
+    func timedBatches() { for sources in inputs { tokens += decode(sources) } }
+    var profile: [MatmulTally.ProductShape: MatmulTally.ProductTime]? = nil
     let start = ContinuousClock.now
-    for sources in inputs { tokens += decode(sources) }
+    if profilesProducts {
+      profile = MatmulTally.profile(timedBatches).products
+    } else {
+      timedBatches()
+    }
     let elapsed = ContinuousClock.now - start
     let seconds =
       Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
@@ -155,29 +168,36 @@ public struct BenchDecodeBenchmark {
       sentences: rounds * batchSize, tokens: tokens, seconds: seconds,
       threads: Parallel.threadCount, cacheBytes: cacheBytes, batchMultiplyAdds: multiplyAdds,
       batchSize: batchSize, peakGFLOPS: peak.gflops, stepWeightBytes: weightBytes,
-      stepsPerBatch: outputLength, readGigabytesPerSecond: read)
+      stepsPerBatch: outputLength, readGigabytesPerSecond: read,
+      products: profile.map { ProductTime.list($0, units: rounds) })
   }
 
   /// One JSON object: `{"preset":"small","batch":1,"beam":1,"threads":2,"kv_heads":8,`
   /// `"positions":"sinusoidal","scores":false,"sentences_per_s":12.34,"ms_per_token":3.2101,`
   /// `"kv_cache_mb":0.287,"matmul_gflop_per_sentence":0.3623,"peak_gflops":236.4,`
-  /// `"peak_fraction":0.2,"weight_mb_per_step":19.2,"weight_gb_per_s":57.1,"read_gb_per_s":145.2}`.
+  /// `"peak_fraction":0.2,"weight_mb_per_step":19.2,"weight_gb_per_s":57.1,"read_gb_per_s":145.2}`;
+  /// when profiled, then `"products":[…]` per batch (`ProductTime.json`).
   public func jsonLine(_ measurement: Measurement) -> String {
-    JSONValue.object([
-      ("preset", .string(preset.rawValue)), ("batch", .integer(batchSize)),
-      ("beam", .integer(beamSize)), ("threads", .integer(measurement.threads)),
-      ("kv_heads", .integer(configuration.keyValueHeadCount)),
-      ("positions", .string(positions.rawValue)), ("scores", .boolean(scores || beamSize > 1)),
-      ("sentences", .integer(measurement.sentences)),
-      ("sentences_per_s", .fixed(measurement.sentencesPerSecond, digits: 2)),
-      ("ms_per_token", .fixed(measurement.millisecondsPerToken, digits: 4)),
-      ("kv_cache_mb", .fixed(measurement.cacheMegabytes, digits: 3)),
-      ("matmul_gflop_per_sentence", .fixed(measurement.matmulGFLOPPerSentence, digits: 4)),
-      ("peak_gflops", .fixed(measurement.peakGFLOPS, digits: 1)),
-      ("peak_fraction", .fixed(measurement.peakFraction, digits: 3)),
-      ("weight_mb_per_step", .fixed(Double(measurement.stepWeightBytes) / 1e6, digits: 2)),
-      ("weight_gb_per_s", .fixed(measurement.weightGigabytesPerSecond, digits: 1)),
-      ("read_gb_per_s", .fixed(measurement.readGigabytesPerSecond, digits: 1)),
-    ]).compactText()
+    JSONValue.object(
+      [
+        ("preset", .string(preset.rawValue)), ("batch", .integer(batchSize)),
+        ("beam", .integer(beamSize)), ("threads", .integer(measurement.threads)),
+        ("kv_heads", .integer(configuration.keyValueHeadCount)),
+        ("positions", .string(positions.rawValue)), ("scores", .boolean(scores || beamSize > 1)),
+        ("sentences", .integer(measurement.sentences)),
+        ("sentences_per_s", .fixed(measurement.sentencesPerSecond, digits: 2)),
+        ("ms_per_token", .fixed(measurement.millisecondsPerToken, digits: 4)),
+        ("kv_cache_mb", .fixed(measurement.cacheMegabytes, digits: 3)),
+        ("matmul_gflop_per_sentence", .fixed(measurement.matmulGFLOPPerSentence, digits: 4)),
+        ("peak_gflops", .fixed(measurement.peakGFLOPS, digits: 1)),
+        ("peak_fraction", .fixed(measurement.peakFraction, digits: 3)),
+        ("weight_mb_per_step", .fixed(Double(measurement.stepWeightBytes) / 1e6, digits: 2)),
+        ("weight_gb_per_s", .fixed(measurement.weightGigabytesPerSecond, digits: 1)),
+        ("read_gb_per_s", .fixed(measurement.readGigabytesPerSecond, digits: 1)),
+      ]
+        + (measurement.products.map {
+          [("products", .array($0.map { $0.json(peakGFLOPS: measurement.peakGFLOPS) }))]
+        } ?? [])
+    ).compactText()
   }
 }

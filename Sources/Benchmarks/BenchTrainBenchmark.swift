@@ -68,19 +68,12 @@ public struct BenchTrainBenchmark {
     // Every step runs the same products; the last warm-up step counts them.
     for _ in 0..<warmUpSteps - 1 { _ = step() }
     let multiplyAdds = MatmulTally.count { step() }.multiplyAdds
-    var products: [BenchTrainMeasurement.Product]? = nil
+    var products: [ProductTime]? = nil
     let timed: [BenchTrainMeasurement.Step]
     if profilesProducts {
       let profile = MatmulTally.profile { (0..<steps).map { _ in step() } }
       timed = profile.result
-      products = profile.products.map { shape, time in
-        BenchTrainMeasurement.Product(
-          shape: MatmulShape(
-            m: shape.m, k: shape.k, n: shape.n, batch: shape.batch,
-            transposeA: shape.transposeA, transposeB: shape.transposeB),
-          callsPerStep: Double(time.calls) / Double(steps),
-          secondsPerStep: time.seconds / Double(steps))
-      }
+      products = ProductTime.list(profile.products, units: steps)
     } else {
       timed = (0..<steps).map { _ in step() }
     }

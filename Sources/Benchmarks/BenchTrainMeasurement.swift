@@ -34,60 +34,12 @@ public struct BenchTrainMeasurement {
   public var matmulMultiplyAdds: Int
   /// The machine's FMA peak on the same threads (`FMAPeakBenchmark`), in 10⁹ FLOP/s.
   public var peakGFLOPS: Double
-  /// Each shape of matrix product of the timed steps, slowest first (`profilesProducts`), or
-  /// nil.
-  public var products: [Product]?
-
-  /// The matrix products of one shape in the timed steps.
-  public struct Product {
-    /// As `bench matmul --shape` takes it, to time the product alone.
-    public var shape: MatmulShape
-    /// Products of this shape in a step.
-    public var callsPerStep: Double
-    /// Their time in a step (the mean over the timed steps).
-    public var secondsPerStep: Double
-
-    /// The calls per step as JSON: an integer when whole (every step runs the same products).
-    var callsJSON: JSONValue {
-      callsPerStep == callsPerStep.rounded()
-        ? .integer(Int(callsPerStep)) : .fixed(callsPerStep, digits: 2)
-    }
-
-    /// `{"shape":"256x1536x256:ta","calls":36,"ms":46.81,"gflops":154.8,"peak_fraction":0.655}`.
-    func json(peakGFLOPS: Double) -> JSONValue {
-      .object([
-        ("shape", .string(shape.description)), ("calls", callsJSON),
-        ("ms", .fixed(secondsPerStep * 1000, digits: 2)), ("gflops", .fixed(gflops, digits: 1)),
-        ("peak_fraction", .fixed(peakGFLOPS > 0 ? gflops / peakGFLOPS : 0, digits: 3)),
-      ])
-    }
-
-    /// Their floating-point operations per second, in 10⁹.
-    public var gflops: Double {
-      secondsPerStep > 0 ? shape.operationCount * callsPerStep / secondsPerStep / 1e9 : 0
-    }
-  }
-
-  public init(
-    preset: BenchTrainPreset, threads: Int, parameterCount: Int, targetTokens: Int,
-    steps: [Step], peakResidentMegabytes: Double?, matmulMultiplyAdds: Int, peakGFLOPS: Double,
-    products: [Product]? = nil
-  ) {
-    self.preset = preset
-    self.threads = threads
-    self.parameterCount = parameterCount
-    self.targetTokens = targetTokens
-    self.steps = steps
-    self.peakResidentMegabytes = peakResidentMegabytes
-    self.matmulMultiplyAdds = matmulMultiplyAdds
-    self.peakGFLOPS = peakGFLOPS
-    self.products = products?.sorted {
-      ($0.secondsPerStep, $1.shape.description) > ($1.secondsPerStep, $0.shape.description)
-    }
-  }
+  /// Each shape of matrix product of the timed steps, per step, slowest first
+  /// (`profilesProducts`), or nil.
+  public var products: [ProductTime]?
 
   /// The time of all the products in a step (the mean over the timed steps), when profiled.
-  public var productSecondsPerStep: Double? { products?.reduce(0) { $0 + $1.secondsPerStep } }
+  public var productSecondsPerStep: Double? { products?.reduce(0) { $0 + $1.seconds } }
 
   /// The matrix products' floating-point operations per step (2 per multiply–add), in 10⁹.
   public var matmulGFLOP: Double { 2 * Double(matmulMultiplyAdds) / 1e9 }

@@ -39,6 +39,10 @@ struct BenchDecodeCommand: Command {
         "kv_cache_mb","matmul_gflop_per_sentence","peak_gflops","peak_fraction",
         "weight_mb_per_step","weight_gb_per_s","read_gb_per_s"}, "sentences" being
         those timed.
+
+        --products also times each shape of matrix product of the timed batches, as
+        'bench train --products' does, per batch (ms/batch), and adds
+        "products":[{"shape","calls","ms","gflops","peak_fraction"},…] to the JSON.
         """,
       options: BenchModelOptions.options(
         defaultPreset: .small,
@@ -55,6 +59,7 @@ struct BenchDecodeCommand: Command {
             "positions", value: "kind",
             help: "sinusoidal, learned, rope or alibi (default: sinusoidal)."),
           .flag("scores", help: "Greedy search computes the hypotheses' log-probabilities."),
+          .flag("products", help: "Also time each shape of matrix product."),
         ]))
   }
 
@@ -72,6 +77,8 @@ struct BenchDecodeCommand: Command {
   var sentences = 20
   /// Whether greedy search computes scores.
   var scores = false
+  /// Whether the timed batches also time each shape of matrix product.
+  var products = false
 
   mutating func parse(_ arguments: Arguments) throws {
     try model.parse(arguments)
@@ -80,6 +87,7 @@ struct BenchDecodeCommand: Command {
     sentences = try arguments.positiveInteger("sentences") ?? sentences
     keyValueHeads = try arguments.positiveInteger("kv-heads")
     scores = arguments.contains("scores")
+    products = arguments.contains("products")
     let names = TransformerHyperparameters.Positions.allCases.map(\.rawValue)
     positions =
       try arguments.value(of: "positions", expected: "one of \(names.joined(separator: ", "))") {
@@ -100,6 +108,7 @@ struct BenchDecodeCommand: Command {
     benchmark.keyValueHeads = keyValueHeads
     benchmark.positions = positions
     benchmark.scores = scores
+    benchmark.profilesProducts = products
     let measurement = benchmark.measure()
     let threads = measurement.threads
     let kv = benchmark.configuration.keyValueHeadCount
@@ -126,5 +135,14 @@ struct BenchDecodeCommand: Command {
         + String(format: "read at %.1f GB/s or more; ", measurement.weightGigabytesPerSecond)
         + String(
           format: "a plain read of as many bytes: %.1f GB/s", measurement.readGigabytesPerSecond))
+    if let products = measurement.products {
+      console.writeLine("")
+      let batchSeconds = measurement.seconds / Double(max(1, measurement.batches))
+      for line in BenchModelOptions.productTable(
+        products, unit: "batch", unitSeconds: batchSeconds, peakGFLOPS: measurement.peakGFLOPS)
+      {
+        console.writeLine(line)
+      }
+    }
   }
 }

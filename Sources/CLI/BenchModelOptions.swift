@@ -46,4 +46,41 @@ extension BenchModelOptions {
       + String(format: "%.1f%% of the FMA peak ", 100 * peakFraction)
       + String(format: "(%.1f GFLOPS)", peakGFLOPS)
   }
+
+  /// The `--products` table of `bench train` and `bench decode`: a header, one line per shape
+  /// (slowest first, as listed) with its calls and milliseconds per `unit`, GFLOPS and
+  /// fraction of the FMA peak, then all products together and the rest of the `unitSeconds`.
+  static func productTable(
+    _ products: [ProductTime], unit: String, unitSeconds: Double, peakGFLOPS: Double
+  ) -> [String] {
+    func pad(_ text: String, _ width: Int) -> String {
+      String(repeating: " ", count: max(0, width - text.count)) + text
+    }
+    func line(_ label: String, calls: String, seconds: Double, gflops: Double?) -> String {
+      let rate = gflops.map {
+        String(format: " %9.1f %7.1f%%", $0, peakGFLOPS > 0 ? 100 * $0 / peakGFLOPS : 0)
+      }
+      return label.padding(toLength: max(label.count, 24), withPad: " ", startingAt: 0)
+        + pad(calls, 7) + String(format: "%10.2f", seconds * 1000) + (rate ?? "")
+    }
+    let header =
+      "product (MxKxN)".padding(toLength: 24, withPad: " ", startingAt: 0) + pad("calls", 7)
+      + pad("ms/\(unit)", 10) + pad("GFLOPS", 10) + pad("of peak", 9)
+    let operations = products.reduce(0) { $0 + $1.shape.operationCount * $1.calls }
+    let seconds = products.reduce(0) { $0 + $1.seconds }
+    let calls = products.reduce(0) { $0 + $1.calls }
+    return [header]
+      + products.map { product in
+        line(
+          product.shape.description, calls: String(format: "%g", product.calls),
+          seconds: product.seconds, gflops: product.gflops)
+      }
+      + [
+        line(
+          "all products", calls: String(format: "%g", calls), seconds: seconds,
+          gflops: seconds > 0 ? operations / seconds / 1e9 : 0),
+        line(
+          "rest of the \(unit)", calls: "", seconds: max(0, unitSeconds - seconds), gflops: nil),
+      ]
+  }
 }

@@ -106,45 +106,14 @@ struct BenchTrainCommand: Command {
     }
   }
 
-  /// The `--products` table: one line per shape, slowest first, a total and the rest of the
-  /// step; nil when the products were not profiled.
+  /// The `--products` table (`BenchModelOptions.productTable`) per step; nil when the products
+  /// were not profiled.
   static func productTable(_ measurement: BenchTrainMeasurement) -> [String]? {
-    guard let products = measurement.products,
-      let productSeconds = measurement.productSecondsPerStep
-    else { return nil }
-    let peak = measurement.peakGFLOPS
-    func pad(_ text: String, _ width: Int) -> String {
-      String(repeating: " ", count: max(0, width - text.count)) + text
-    }
-    func line(_ label: String, calls: String, seconds: Double, gflops: Double?) -> String {
-      let rate = gflops.map {
-        String(format: "%9.1f %7.1f%%", $0, peak > 0 ? 100 * $0 / peak : 0)
-      }
-      return label.padding(toLength: max(label.count, 24), withPad: " ", startingAt: 0)
-        + pad(calls, 7) + String(format: "%10.2f", seconds * 1000)
-        + (rate.map { " " + $0 } ?? "")
-    }
-    let header =
-      "product (MxKxN)".padding(toLength: 24, withPad: " ", startingAt: 0)
-      + pad("calls", 7) + pad("ms/step", 10) + pad("GFLOPS", 10) + pad("of peak", 9)
-    let total = products.reduce(0) { $0 + $1.shape.operationCount * $1.callsPerStep }
-    // Both means over the timed steps (the table's other lines are means too).
+    guard let products = measurement.products else { return nil }
+    // The mean step, as the products' times are means over the timed steps.
     let meanStep =
       measurement.steps.reduce(0) { $0 + $1.totalSeconds } / Double(max(1, measurement.steps.count))
-    let calls = products.reduce(0) { $0 + $1.callsPerStep }
-    return [header]
-      + products.map { product in
-        line(
-          product.shape.description, calls: String(format: "%g", product.callsPerStep),
-          seconds: product.secondsPerStep, gflops: product.gflops)
-      }
-      + [
-        line(
-          "all products", calls: String(format: "%g", calls), seconds: productSeconds,
-          gflops: productSeconds > 0 ? total / productSeconds / 1e9 : 0),
-        line(
-          "rest of the step", calls: "",
-          seconds: max(0, meanStep - productSeconds), gflops: nil),
-      ]
+    return BenchModelOptions.productTable(
+      products, unit: "step", unitSeconds: meanStep, peakGFLOPS: measurement.peakGFLOPS)
   }
 }

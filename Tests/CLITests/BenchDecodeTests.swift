@@ -1,8 +1,8 @@
+import Benchmarks
 import Foundation
 import XCTest
 
 @testable import CLI
-import Benchmarks
 
 final class BenchDecodeTests: XCTestCase {
   func testTinyJSONLine() throws {
@@ -36,6 +36,42 @@ final class BenchDecodeTests: XCTestCase {
     let table = CLIRun("bench", "decode", "--preset", "tiny", "--threads", "1")
     XCTAssertEqual(table.status, 0, table.errors)
     XCTAssertTrue(table.output.contains("no scores"), table.output)
+  }
+
+  /// `--products` times every product of the timed batches: greedy batches of 2 (the row
+  /// products, one row at the first step, then two) and beam batches (the blocked GEMM), their
+  /// shapes' multiply–adds per batch adding up to the counted ones.
+  func testProductsAccountForEveryCountedProduct() throws {
+    for beam in ["1", "4"] {
+      let run = CLIRun(
+        "bench", "decode", "--preset", "tiny", "--batch", "2", "--beam", beam, "--sentences",
+        "4", "--threads", "1", "--json", "--products")
+      XCTAssertEqual(run.status, 0, run.errors)
+      let object = try XCTUnwrap(
+        JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+      let products = try XCTUnwrap(object["products"] as? [[String: Any]])
+      var multiplyAdds = 0.0
+      for product in products {
+        let text = try XCTUnwrap(product["shape"] as? String)
+        let shape = try XCTUnwrap(MatmulShape(specification: text))
+        multiplyAdds +=
+          shape.operationCount / 2 * (try XCTUnwrap(product["calls"] as? NSNumber)).doubleValue
+      }
+      let perSentence = try XCTUnwrap(object["matmul_gflop_per_sentence"] as? NSNumber).doubleValue
+      // 2 FLOP a multiply–add, 2 sentences a batch; the JSON rounds to 4 decimals.
+      let flopPerSentence = 2 * multiplyAdds / 2
+      XCTAssertEqual(flopPerSentence / 1e9, perSentence, accuracy: 0.0001, "beam \(beam)")
+      let milliseconds = products.map { ($0["ms"] as? NSNumber)?.doubleValue ?? -1 }
+      XCTAssertEqual(milliseconds, milliseconds.sorted(by: >))
+    }
+    let table = CLIRun(
+      "bench", "decode", "--preset", "tiny", "--batch", "2", "--sentences", "2", "--threads",
+      "1", "--products")
+    XCTAssertEqual(table.status, 0, table.errors)
+    let lines = table.output.split(separator: "\n").map(String.init)
+    XCTAssertTrue(lines.contains { $0.hasPrefix("product (MxKxN)") && $0.contains("ms/batch") })
+    XCTAssertTrue(lines.contains { $0.hasPrefix("all products") })
+    XCTAssertTrue(lines.last?.hasPrefix("rest of the batch") == true, table.output)
   }
 
   func testSentencesSetsHowManyAreTimedInWholeBatches() throws {

@@ -118,7 +118,7 @@ final class BenchTrainTests: XCTestCase {
     XCTAssertTrue(table[table.count - 2].hasPrefix("all products"))
     XCTAssertTrue(table[table.count - 1].hasPrefix("rest of the step"))
     XCTAssertEqual(
-      measurement.products!.reduce(0) { $0 + $1.shape.operationCount / 2 * $1.callsPerStep },
+      measurement.products!.reduce(0) { $0 + $1.shape.operationCount / 2 * $1.calls },
       Double(measurement.matmulMultiplyAdds))
     XCTAssertNil(
       BenchTrainCommand.productTable(BenchTrainBenchmark(preset: .tiny, steps: 1).measure()))

@@ -225,9 +225,13 @@ final class HelpTests: XCTestCase {
     "weight_mb_per_step","weight_gb_per_s","read_gb_per_s"}, "sentences" being
     those timed.
 
+    --products also times each shape of matrix product of the timed batches, as
+    'bench train --products' does, per batch (ms/batch), and adds
+    "products":[{"shape","calls","ms","gflops","peak_fraction"},…] to the JSON.
+
     USAGE: transformer-cli bench decode [--preset <name>] [--batch <count>]
       [--beam <size>] [--sentences <count>] [--kv-heads <count>]
-      [--positions <kind>] [--scores] [--json] [--threads <count>]
+      [--positions <kind>] [--scores] [--products] [--json] [--threads <count>]
 
     OPTIONS:
       --preset <name>         tiny, small or base (default: small).
@@ -241,6 +245,7 @@ final class HelpTests: XCTestCase {
                               sinusoidal).
       --scores                Greedy search computes the hypotheses'
                               log-probabilities.
+      --products              Also time each shape of matrix product.
       --json                  Print one JSON object instead of a table.
       --threads <count>       Threads the kernels use (default:
                               $TRANSFORMER_THREADS, else one per processor).
