@@ -38,9 +38,9 @@ final class BenchDecodeTests: XCTestCase {
     XCTAssertTrue(table.output.contains("no scores"), table.output)
   }
 
-  /// `--products` times every product of the timed batches: greedy batches of 2 (the row
-  /// products, one row at the first step, then two) and beam batches (the blocked GEMM), their
-  /// shapes' multiply–adds per batch adding up to the counted ones.
+  /// `--products` times every product of the timed batches, greedy and beam search (the
+  /// encoder's blocked GEMM and the steps' row products): their shapes' multiply–adds per batch
+  /// add up to the counted ones.
   func testProductsAccountForEveryCountedProduct() throws {
     for beam in ["1", "4"] {
       let run = CLIRun(
