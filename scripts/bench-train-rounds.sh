@@ -2,9 +2,10 @@
 # Compares `transformer-cli bench train` with PyTorch on the same step
 # (scripts/bench-train-pytorch.py), alternating the two for each preset, for several rounds, and
 # prints each preset's median ms/step, the ratio of the medians (PyTorch's time over ours: how
-# many times faster we are) and each round's ratio.
+# many times faster we are), our median fraction of the FMA peak, and each round's ratio.
 # The 2-core cloud VMs this project is measured on drift by tens of per cent from minute to
-# minute; alternating keeps each pair within a few seconds of each other.
+# minute; alternating keeps each pair within a few seconds of each other, and which side goes
+# first alternates from round to round.
 #
 #   scripts/bench-train-rounds.sh [--rounds N] [--threads N] [--steps N] [--preset P ...]
 #                                 (defaults: 3 rounds, 2 threads, 10 steps, preset small)
@@ -23,7 +24,11 @@ while [ $# -gt 0 ]; do
     --rounds) rounds="${2:?--rounds needs a count}"; shift 2 ;;
     --threads) threads="${2:?--threads needs a count}"; shift 2 ;;
     --steps) steps="${2:?--steps needs a count}"; shift 2 ;;
-    --preset) presets+=("${2:?--preset needs a name}"); shift 2 ;;
+    --preset)
+      preset="${2:?--preset needs a name}"
+      # A preset named twice is timed once a round, as the medians' header says.
+      [[ " ${presets[*]-} " == *" $preset "* ]] || presets+=("$preset")
+      shift 2 ;;
     -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-train-rounds: unknown argument '$1' (see --help)" >&2; exit 1 ;;
   esac
@@ -44,13 +49,23 @@ python3 -c 'import torch' 2>/dev/null \
   || { echo "bench-train-rounds: needs torch (pip install torch)" >&2; exit 1; }
 log="$(mktemp)"
 trap 'rm -f "$log" "$log.err"' EXIT
+ours() {
+  "$bin" bench train --preset "$1" --steps "$steps" --threads "$threads" --json 2>"$log.err" \
+    || { echo "bench-train-rounds: bench train failed on $1: $(tail -n 1 "$log.err")" >&2; exit 1; }
+}
+theirs() {
+  python3 "$root/scripts/bench-train-pytorch.py" --preset "$1" --steps "$steps" \
+    --threads "$threads" --json 2>"$log.err" | grep '^{' \
+    || { echo "bench-train-rounds: PyTorch failed on $1: $(tail -n 1 "$log.err")" >&2; exit 1; }
+}
 for round in $(seq 1 "$rounds"); do
   for preset in "${presets[@]}"; do
-    ours="$("$bin" bench train --preset "$preset" --steps "$steps" --threads "$threads" --json)"
-    theirs="$(python3 "$root/scripts/bench-train-pytorch.py" --preset "$preset" --steps "$steps" \
-      --threads "$threads" --json 2>"$log.err" | grep '^{')" \
-      || { echo "bench-train-rounds: PyTorch failed on $preset: $(tail -n 1 "$log.err")" >&2; exit 1; }
-    printf '%s\t%s\t%s\t%s\n' "$round" "$preset" "$ours" "$theirs" >> "$log"
+    if [ $((round % 2)) -eq 1 ]; then
+      a="$(ours "$preset")"; b="$(theirs "$preset")"
+    else
+      b="$(theirs "$preset")"; a="$(ours "$preset")"
+    fi
+    printf '%s\t%s\t%s\t%s\n' "$round" "$preset" "$a" "$b" >> "$log"
   done
   echo "bench-train-rounds: round $round of $rounds done" >&2
 done

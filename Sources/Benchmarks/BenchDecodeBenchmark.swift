@@ -149,7 +149,7 @@ public struct BenchDecodeBenchmark {
     let inputs = (0..<rounds).map { _ in batch() }
     var tokens = 0
     func timedBatches() { for sources in inputs { tokens += decode(sources) } }
-    var profile: [MatmulTally.ProductShape: MatmulTally.ProductTime]? = nil
+    var profile: [MatmulTally.ProductShape: MatmulTally.ProductTotals]? = nil
     let start = ContinuousClock.now
     if profilesProducts {
       profile = MatmulTally.profile(timedBatches).products
@@ -194,10 +194,7 @@ public struct BenchDecodeBenchmark {
         ("weight_mb_per_step", .fixed(Double(measurement.stepWeightBytes) / 1e6, digits: 2)),
         ("weight_gb_per_s", .fixed(measurement.weightGigabytesPerSecond, digits: 1)),
         ("read_gb_per_s", .fixed(measurement.readGigabytesPerSecond, digits: 1)),
-      ]
-        + (measurement.products.map {
-          [("products", .array($0.map { $0.json(peakGFLOPS: measurement.peakGFLOPS) }))]
-        } ?? [])
+      ] + ProductTime.jsonMembers(measurement.products, peakGFLOPS: measurement.peakGFLOPS)
     ).compactText()
   }
 }

@@ -38,9 +38,6 @@ public struct BenchTrainMeasurement {
   /// (`profilesProducts`), or nil.
   public var products: [ProductTime]?
 
-  /// The time of all the products in a step (the mean over the timed steps), when profiled.
-  public var productSecondsPerStep: Double? { products?.reduce(0) { $0 + $1.seconds } }
-
   /// The matrix products' floating-point operations per step (2 per multiply–add), in 10⁹.
   public var matmulGFLOP: Double { 2 * Double(matmulMultiplyAdds) / 1e9 }
   /// The products' operations per second of step time, in 10⁹: what the step would reach if
@@ -66,12 +63,9 @@ public struct BenchTrainMeasurement {
   /// One JSON object, keys in a fixed order: `{"preset":"small","threads":2,`
   /// `"ms_per_step":703.12,"tokens_per_s":2184.5,"peak_rss_mb":512.3,"matmul_gflop":69.6,`
   /// `"peak_gflops":236.4,"peak_fraction":0.67}`; when profiled, then `"products":[{"shape":`
-  /// `"256x1536x256:ta","calls":36,"ms":46.81,"gflops":154.8,"peak_fraction":0.655},…]`.
+  /// `"256x1536x256:ta","kernel":"gemm","calls":36,"ms":46.812,…},…]` (`ProductTime.json`).
   public var jsonLine: String {
-    let productMembers = products.map { products in
-      [("products", JSONValue.array(products.map { $0.json(peakGFLOPS: peakGFLOPS) }))]
-    }
-    return JSONValue.object(
+    JSONValue.object(
       [
         ("preset", .string(preset.rawValue)), ("threads", .integer(threads)),
         ("ms_per_step", .fixed(medianStepSeconds * 1000, digits: 2)),
@@ -80,7 +74,7 @@ public struct BenchTrainMeasurement {
         ("matmul_gflop", .fixed(matmulGFLOP, digits: 3)),
         ("peak_gflops", .fixed(peakGFLOPS, digits: 1)),
         ("peak_fraction", .fixed(peakFraction, digits: 3)),
-      ] + (productMembers ?? [])
+      ] + ProductTime.jsonMembers(products, peakGFLOPS: peakGFLOPS)
     ).compactText()
   }
 

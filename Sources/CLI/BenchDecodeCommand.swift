@@ -42,7 +42,8 @@ struct BenchDecodeCommand: Command {
 
         --products also times each shape of matrix product of the timed batches, as
         'bench train --products' does, per batch (ms/batch), and adds
-        "products":[{"shape","calls","ms","gflops","peak_fraction"},…] to the JSON.
+        "products":[{"shape","kernel","calls","ms","gflops","peak_fraction"},…] to
+        the JSON.
         """,
       options: BenchModelOptions.options(
         defaultPreset: .small,
@@ -78,7 +79,7 @@ struct BenchDecodeCommand: Command {
   /// Whether greedy search computes scores.
   var scores = false
   /// Whether the timed batches also time each shape of matrix product.
-  var products = false
+  var profilesProducts = false
 
   mutating func parse(_ arguments: Arguments) throws {
     try model.parse(arguments)
@@ -87,7 +88,7 @@ struct BenchDecodeCommand: Command {
     sentences = try arguments.positiveInteger("sentences") ?? sentences
     keyValueHeads = try arguments.positiveInteger("kv-heads")
     scores = arguments.contains("scores")
-    products = arguments.contains("products")
+    profilesProducts = arguments.contains("products")
     let names = TransformerHyperparameters.Positions.allCases.map(\.rawValue)
     positions =
       try arguments.value(of: "positions", expected: "one of \(names.joined(separator: ", "))") {
@@ -108,7 +109,7 @@ struct BenchDecodeCommand: Command {
     benchmark.keyValueHeads = keyValueHeads
     benchmark.positions = positions
     benchmark.scores = scores
-    benchmark.profilesProducts = products
+    benchmark.profilesProducts = profilesProducts
     let measurement = benchmark.measure()
     let threads = measurement.threads
     let kv = benchmark.configuration.keyValueHeadCount
@@ -135,14 +136,19 @@ struct BenchDecodeCommand: Command {
         + String(format: "read at %.1f GB/s or more; ", measurement.weightGigabytesPerSecond)
         + String(
           format: "a plain read of as many bytes: %.1f GB/s", measurement.readGigabytesPerSecond))
-    if let products = measurement.products {
+    if let table = Self.productTable(measurement) {
       console.writeLine("")
-      let batchSeconds = measurement.seconds / Double(max(1, measurement.batches))
-      for line in BenchModelOptions.productTable(
-        products, unit: "batch", unitSeconds: batchSeconds, peakGFLOPS: measurement.peakGFLOPS)
-      {
-        console.writeLine(line)
-      }
+      for line in table { console.writeLine(line) }
     }
+  }
+
+  /// The `--products` table (`BenchModelOptions.productTable`) per decoded batch; nil when the
+  /// products were not profiled.
+  static func productTable(_ measurement: BenchDecodeBenchmark.Measurement) -> [String]? {
+    guard let products = measurement.products else { return nil }
+    return BenchModelOptions.productTable(
+      products, unit: "batch",
+      unitSeconds: measurement.seconds / Double(max(1, measurement.batches)),
+      peakGFLOPS: measurement.peakGFLOPS)
   }
 }

@@ -3,8 +3,8 @@ import Benchmarks
 /// The options every benchmark of a preset model shares (`bench train`, `bench decode`,
 /// `bench allreduce`): `--preset`, the command's own counts, and `--json`.
 struct BenchModelOptions {
-  /// `--preset` with the command's default, then `counts` (each `.option(name, value: "count",
-  /// …)`), then `--json`, in the order the help lists them.
+  /// `--preset` with the command's default, then the command's own options, then `--json`, in
+  /// the order the help lists them.
   static func options(defaultPreset: BenchTrainPreset, counts: [OptionDescription])
     -> [OptionDescription]
   {
@@ -49,7 +49,9 @@ extension BenchModelOptions {
 
   /// The `--products` table of `bench train` and `bench decode`: a header, one line per shape
   /// (slowest first, as listed) with its calls and milliseconds per `unit`, GFLOPS and
-  /// fraction of the FMA peak, then all products together and the rest of the `unitSeconds`.
+  /// fraction of the FMA peak, then all products together and the rest of the `unitSeconds`
+  /// (never below 0 unless products overlapped, which `MatmulTally` rules out: printed as it
+  /// is).
   static func productTable(
     _ products: [ProductTime], unit: String, unitSeconds: Double, peakGFLOPS: Double
   ) -> [String] {
@@ -72,7 +74,7 @@ extension BenchModelOptions {
     return [header]
       + products.map { product in
         line(
-          product.shape.description, calls: String(format: "%g", product.calls),
+          product.label, calls: String(format: "%g", product.calls),
           seconds: product.seconds, gflops: product.gflops)
       }
       + [
@@ -80,7 +82,7 @@ extension BenchModelOptions {
           "all products", calls: String(format: "%g", calls), seconds: seconds,
           gflops: seconds > 0 ? operations / seconds / 1e9 : 0),
         line(
-          "rest of the \(unit)", calls: "", seconds: max(0, unitSeconds - seconds), gflops: nil),
+          "rest of the \(unit)", calls: "", seconds: unitSeconds - seconds, gflops: nil),
       ]
   }
 }

@@ -26,14 +26,16 @@ struct BenchTrainCommand: Command {
           base    d_model 512, 8 heads, d_ff 2048, 6+6 layers, vocabulary 8000
 
         With --products the timed steps also time each shape of matrix product
-        (M×K×N, ×batch, ta/tb when A/B is stored transposed) and list them slowest
-        first: calls and milliseconds per step, GFLOPS and fraction of the FMA peak,
-        then the rest of the step. Each shape is written as 'bench matmul --shape'
-        takes it, to time that product alone.
+        (M×K×N, ×batch, ta/tb when A/B is stored transposed, and the kernel when it
+        is not the blocked GEMM) and list them slowest first: calls and milliseconds
+        per step, GFLOPS and fraction of the FMA peak, then the rest of the step
+        (its other work). A GEMM's shape is written as 'bench matmul --shape' takes
+        it, to time that product alone. Profiling adds two clock reads per product
+        to the timed steps.
 
         With --json the result is one line {"preset","threads","ms_per_step",
         "tokens_per_s","peak_rss_mb","matmul_gflop","peak_gflops","peak_fraction"},
-        with --products then "products":[{"shape","calls","ms","gflops",
+        with --products then "products":[{"shape","kernel","calls","ms","gflops",
         "peak_fraction"},…].
         """,
       options: BenchModelOptions.options(
@@ -49,18 +51,18 @@ struct BenchTrainCommand: Command {
   /// Timed steps after the warm-up.
   var steps = 10
   /// Whether the timed steps also time each shape of matrix product.
-  var products = false
+  var profilesProducts = false
 
   mutating func parse(_ arguments: Arguments) throws {
     try model.parse(arguments)
     steps = try arguments.positiveInteger("steps") ?? steps
-    products = arguments.contains("products")
+    profilesProducts = arguments.contains("products")
   }
 
   mutating func run(_ console: inout Console) throws {
     let (preset, json) = (model.preset, model.json)
     var benchmark = BenchTrainBenchmark(preset: preset, steps: steps)
-    benchmark.profilesProducts = products
+    benchmark.profilesProducts = profilesProducts
     let configuration = preset.configuration
     if !json {
       console.writeLine(

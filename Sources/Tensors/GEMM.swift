@@ -66,7 +66,7 @@ enum GEMM {
     defer {
       MatmulTally.finish(
         started, m: p.m, n: p.n, k: p.k, batch: batch, transposeA: p.transposeA,
-        transposeB: p.transposeB)
+        transposeB: p.transposeB, kernel: p.packedB == nil ? .gemm : .packedGEMM)
     }
     let threads = Parallel.threadCount
     let work = p.m * p.n * max(p.k, 1)

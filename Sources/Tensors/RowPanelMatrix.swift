@@ -77,9 +77,9 @@ public func rowPanelProduct(
   _ x: UnsafePointer<Float>, rows: Int, _ w: RowPanelMatrix, into y: UnsafeMutablePointer<Float>
 ) {
   let (inner, columns) = (w.k, w.n)
-  let started = MatmulTally.add(m: rows, n: columns, k: inner)
-  defer { MatmulTally.finish(started, m: rows, n: columns, k: inner) }
   guard rows > 0, columns > 0 else { return }
+  let started = MatmulTally.add(m: rows, n: columns, k: inner)
+  defer { MatmulTally.finish(started, m: rows, n: columns, k: inner, kernel: .rowPanels) }
   let width = RowPanelMatrix.width
   let panels = UnsafePointer(w.storage.pointer)
   let minimumWork = rowProductMinimumWork(total: columns * inner * rows)

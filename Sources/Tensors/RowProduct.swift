@@ -37,7 +37,7 @@ public func rowProduct(
   rows: Int, inner: Int, columns: Int
 ) {
   let started = MatmulTally.add(m: rows, n: columns, k: inner)
-  defer { MatmulTally.finish(started, m: rows, n: columns, k: inner) }
+  defer { MatmulTally.finish(started, m: rows, n: columns, k: inner, kernel: .rowProduct) }
   // Threads own ranges of 64-column blocks; a thread walks its range in tiles of up to 512
   // columns, adding the rows of W into the tile's outputs in order, four rows of W at a time
   // with the outputs held in registers across the four. Every output is the same sum in the
@@ -140,7 +140,10 @@ public func rowProductTransposed(
   rows: Int, inner: Int, columns: Int
 ) {
   let started = MatmulTally.add(m: rows, n: columns, k: inner)
-  defer { MatmulTally.finish(started, m: rows, n: columns, k: inner, transposeB: true) }
+  defer {
+    MatmulTally.finish(
+      started, m: rows, n: columns, k: inner, transposeB: true, kernel: .rowProduct)
+  }
   // Each task owns a range of output columns: one dot product of K per (row, column), in
   // SIMD16 lanes and then the tail. Eight columns go side by side, eight rows of E streaming
   // at once and eight independent sums hiding the latency of the additions; each is summed as

@@ -63,6 +63,10 @@ final class BenchDecodeTests: XCTestCase {
       XCTAssertEqual(flopPerSentence / 1e9, perSentence, accuracy: 0.0001, "beam \(beam)")
       let milliseconds = products.map { ($0["ms"] as? NSNumber)?.doubleValue ?? -1 }
       XCTAssertEqual(milliseconds, milliseconds.sorted(by: >))
+      // The encoder's products are the blocked GEMM; a step of 2·beam ≤ 8 rows, row products.
+      let kernels = Set(products.compactMap { $0["kernel"] as? String })
+      XCTAssertTrue(kernels.contains("gemm"), "\(kernels)")
+      XCTAssertTrue(kernels.contains { $0.hasPrefix("row_") }, "\(kernels)")
     }
     let table = CLIRun(
       "bench", "decode", "--preset", "tiny", "--batch", "2", "--sentences", "2", "--threads",

@@ -83,7 +83,9 @@ final class BenchTrainTests: XCTestCase {
   }
 
   /// `--products` times every product of the timed steps: the shapes' multiply–adds per step
-  /// add up to the counted ones, and the table lists them slowest first with a total.
+  /// add up to the counted ones, each line's GFLOPS is its operations over its time, the
+  /// products take part of the step, and the table lists them slowest first, then the total
+  /// and the rest of the step, which add up to the mean step.
   func testProductsAccountForEveryCountedProduct() throws {
     let run = CLIRun(
       "bench", "train", "--preset", "tiny", "--steps", "2", "--json", "--products",
@@ -95,33 +97,62 @@ final class BenchTrainTests: XCTestCase {
     var multiplyAdds = 0.0
     var milliseconds: [Double] = []
     for product in products {
-      XCTAssertEqual(Set(product.keys), ["shape", "calls", "ms", "gflops", "peak_fraction"])
+      XCTAssertEqual(
+        Set(product.keys), ["shape", "kernel", "calls", "ms", "gflops", "peak_fraction"])
+      // Training runs only the blocked GEMM.
+      XCTAssertEqual(product["kernel"] as? String, "gemm")
       let shape = try XCTUnwrap(
         MatmulShape(specification: try XCTUnwrap(product["shape"] as? String)))
       let calls = try XCTUnwrap(product["calls"] as? Int)
+      let ms = try XCTUnwrap(product["ms"] as? NSNumber).doubleValue
+      let gflops = try XCTUnwrap(product["gflops"] as? NSNumber).doubleValue
       multiplyAdds += shape.operationCount / 2 * Double(calls)
-      milliseconds.append(try XCTUnwrap(product["ms"] as? NSNumber).doubleValue)
+      milliseconds.append(ms)
+      XCTAssertGreaterThan(ms, 0)
+      // Both rounded in the line: 3 decimals of ms, 1 of GFLOPS.
+      let expected = shape.operationCount * Double(calls) / (ms / 1000) / 1e9
+      XCTAssertEqual(gflops, expected, accuracy: 0.06 + expected * 0.0005 / ms, "\(shape)")
     }
     XCTAssertEqual(milliseconds, milliseconds.sorted(by: >))
     XCTAssertTrue(products.contains { $0["shape"] as? String == "1536x128x1000:tb" })
     let gflop = try XCTUnwrap(object["matmul_gflop"] as? NSNumber).doubleValue
     XCTAssertEqual(2 * multiplyAdds / 1e9, gflop, accuracy: 0.001)
+    // Two steps: the median is the mean, and the products are part of it.
+    let step = try XCTUnwrap(object["ms_per_step"] as? NSNumber).doubleValue
+    XCTAssertLessThanOrEqual(milliseconds.reduce(0, +), step + 0.01)
 
     let measurement: BenchTrainMeasurement = {
-      var benchmark = BenchTrainBenchmark(preset: .tiny, steps: 1)
+      var benchmark = BenchTrainBenchmark(preset: .tiny, steps: 2)
       benchmark.profilesProducts = true
       return benchmark.measure()
     }()
-    let table = try XCTUnwrap(BenchTrainCommand.productTable(measurement))
-    XCTAssertEqual(table.count, measurement.products!.count + 3)
-    XCTAssertTrue(table[0].hasPrefix("product (MxKxN)"))
-    XCTAssertTrue(table[table.count - 2].hasPrefix("all products"))
-    XCTAssertTrue(table[table.count - 1].hasPrefix("rest of the step"))
+    let profiled = try XCTUnwrap(measurement.products)
     XCTAssertEqual(
-      measurement.products!.reduce(0) { $0 + $1.shape.operationCount / 2 * $1.calls },
+      profiled.reduce(0) { $0 + $1.shape.operationCount / 2 * $1.calls },
       Double(measurement.matmulMultiplyAdds))
-    XCTAssertNil(
-      BenchTrainCommand.productTable(BenchTrainBenchmark(preset: .tiny, steps: 1).measure()))
+    let table = try XCTUnwrap(BenchTrainCommand.productTable(measurement))
+    XCTAssertEqual(table.count, profiled.count + 3)
+    XCTAssertTrue(table[0].hasPrefix("product (MxKxN)") && table[0].contains("ms/step"))
+    XCTAssertTrue(table[1].hasPrefix(profiled[0].shape.description + " "))
+    func number(_ line: String, field: Int) throws -> Double {
+      let fields = line.split(separator: " ")
+      return try XCTUnwrap(Double(fields[fields.count - field]))
+    }
+    let all = table[table.count - 2]
+    let rest = table[table.count - 1]
+    XCTAssertTrue(all.hasPrefix("all products"))
+    XCTAssertTrue(rest.hasPrefix("rest of the step"))
+    let meanStep = measurement.steps.reduce(0) { $0 + $1.totalSeconds } / 2 * 1000
+    // "all products  calls  ms  GFLOPS  %", "rest of the step  ms".
+    XCTAssertEqual(
+      try number(all, field: 3) + number(rest, field: 1), meanStep, accuracy: 0.011)
+    XCTAssertEqual(
+      try number(all, field: 3), profiled.reduce(0) { $0 + $1.seconds } * 1000,
+      accuracy: 0.006)
+    var unprofiled = measurement
+    unprofiled.products = nil
+    XCTAssertNil(BenchTrainCommand.productTable(unprofiled))
+    XCTAssertFalse(unprofiled.jsonLine.contains("products"))
   }
 
   func testBadValuesAreUsageErrors() {

@@ -115,14 +115,16 @@ final class HelpTests: XCTestCase {
       base    d_model 512, 8 heads, d_ff 2048, 6+6 layers, vocabulary 8000
 
     With --products the timed steps also time each shape of matrix product
-    (M×K×N, ×batch, ta/tb when A/B is stored transposed) and list them slowest
-    first: calls and milliseconds per step, GFLOPS and fraction of the FMA peak,
-    then the rest of the step. Each shape is written as 'bench matmul --shape'
-    takes it, to time that product alone.
+    (M×K×N, ×batch, ta/tb when A/B is stored transposed, and the kernel when it
+    is not the blocked GEMM) and list them slowest first: calls and milliseconds
+    per step, GFLOPS and fraction of the FMA peak, then the rest of the step
+    (its other work). A GEMM's shape is written as 'bench matmul --shape' takes
+    it, to time that product alone. Profiling adds two clock reads per product
+    to the timed steps.
 
     With --json the result is one line {"preset","threads","ms_per_step",
     "tokens_per_s","peak_rss_mb","matmul_gflop","peak_gflops","peak_fraction"},
-    with --products then "products":[{"shape","calls","ms","gflops",
+    with --products then "products":[{"shape","kernel","calls","ms","gflops",
     "peak_fraction"},…].
 
     USAGE: transformer-cli bench train [--preset <name>] [--steps <count>]
@@ -227,7 +229,8 @@ final class HelpTests: XCTestCase {
 
     --products also times each shape of matrix product of the timed batches, as
     'bench train --products' does, per batch (ms/batch), and adds
-    "products":[{"shape","calls","ms","gflops","peak_fraction"},…] to the JSON.
+    "products":[{"shape","kernel","calls","ms","gflops","peak_fraction"},…] to
+    the JSON.
 
     USAGE: transformer-cli bench decode [--preset <name>] [--batch <count>]
       [--beam <size>] [--sentences <count>] [--kv-heads <count>]

@@ -61,10 +61,12 @@ final class MatmulTallyTests: XCTestCase {
     let (_, profile) = MatmulTally.profile { products() }
     typealias Shape = MatmulTally.ProductShape
     let expected: [Shape: Int] = [
-      Shape(m: 5, k: 7, n: 3, batch: 1, transposeA: true, transposeB: false): 3,
-      Shape(m: 5, k: 7, n: 3, batch: 2, transposeA: false, transposeB: true): 1,
-      Shape(m: 2, k: 7, n: 3, batch: 1, transposeA: false, transposeB: false): 1,
-      Shape(m: 2, k: 7, n: 3, batch: 1, transposeA: false, transposeB: true): 1,
+      Shape(m: 5, k: 7, n: 3, batch: 1, transposeA: true, transposeB: false, kernel: .gemm): 3,
+      Shape(m: 5, k: 7, n: 3, batch: 2, transposeA: false, transposeB: true, kernel: .gemm): 1,
+      Shape(
+        m: 2, k: 7, n: 3, batch: 1, transposeA: false, transposeB: false, kernel: .rowProduct): 1,
+      Shape(
+        m: 2, k: 7, n: 3, batch: 1, transposeA: false, transposeB: true, kernel: .rowProduct): 1,
     ]
     XCTAssertEqual(profile.mapValues(\.calls), expected)
     XCTAssertTrue(profile.values.allSatisfy { $0.seconds > 0 })
