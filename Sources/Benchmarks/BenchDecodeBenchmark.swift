@@ -112,6 +112,28 @@ public struct BenchDecodeBenchmark {
     public var millisecondsPerToken: Double { tokens > 0 ? seconds * 1000 / Double(tokens) : 0 }
   }
 
+  /// About the bytes the benchmark needs at its peak, an estimate from below; nil when that
+  /// overflows `Int`.
+  ///
+  /// Per row (R = batch × beam): every decoder layer's keys and values for each step and for
+  /// the source, and a few `[R, V]` rows of logits and scores; per sentence of a batch: the
+  /// encoder's activations; per timed sentence: its source tokens, all drawn before the timing.
+  public var estimatedBytes: Int? {
+    let configuration = self.configuration
+    let keyValueWidth = configuration.keyValueHeadCount * configuration.headWidth
+    let widest = max(configuration.feedForwardWidth, configuration.modelWidth)
+    let rowFloats =
+      configuration.decoderLayerCount * 2 * keyValueWidth * (outputLength + 1 + sourceLength)
+      + 3 * configuration.vocabularySize + 4 * widest
+    let sentenceFloats = sourceLength * (widest + 4 * configuration.modelWidth)
+    // Whole batches until `minimumSentences`: at most one batch more than asked for.
+    let timedSentences = MemoryEstimate.sum(minimumSentences, batchSize)
+    return MemoryEstimate.sum(
+      MemoryEstimate.product(batchSize, beamSize, rowFloats, 4),
+      MemoryEstimate.product(batchSize, sentenceFloats, 4),
+      timedSentences.flatMap { MemoryEstimate.product($0, sourceLength, 8) })
+  }
+
   /// Builds the model, decodes one warm-up batch, then times the rest.
   public func measure() -> Measurement {
     let configuration = self.configuration

@@ -62,7 +62,7 @@ struct TranslateCommand: Command {
     inputPath = arguments.value(of: "input")
     outputPath = arguments.value(of: "output")
     force = arguments.contains("force")
-    nbest = try arguments.positiveInteger("nbest")
+    nbest = try arguments.positiveInteger("nbest", maximum: CountLimit.beam)
     search = try TranslateOptions(arguments)
   }
 
