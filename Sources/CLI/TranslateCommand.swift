@@ -126,9 +126,10 @@ struct TranslateCommand: Command {
       if console.errors is FileStream, isatty(STDIN_FILENO) != 0 {
         console.writeErrorLine(Self.standardInputPrompt)
       }
-      // One line at a time, so that each answer appears as soon as its line is read.
+      // One line at a time, so that each answer appears as soon as its line is read; none
+      // once stdout fails, as `main` reports and no answer could reach it.
       let reader = try LineReader(path: nil)
-      while let line = try reader.nextLine() {
+      while console.outputFailure == nil, let line = try reader.nextLine() {
         try translate([line], input: "standard input")
       }
     }
