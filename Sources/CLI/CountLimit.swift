@@ -12,4 +12,7 @@ enum CountLimit {
   /// Hypotheses of a beam search (`--beam`, `--nbest`): past a few dozen the translations stop
   /// improving, and each hypothesis holds a key-value cache.
   static let beam = 1000
+  /// `--threads`: each is a worker the kernels start and wake, and 9223372036854775807 of
+  /// them trapped, 100000 hung; no machine this runs on has more than a few hundred cores.
+  static let threads = 1024
 }

@@ -43,6 +43,8 @@ final class CountLimitTests: XCTestCase {
       (["eval", "--beam", "100000"], "beam", "1000"),
       (["attention", "--beam", huge, "text"], "beam", "1000"),
       (["trace", "--beam", huge, "text"], "beam", "1000"),
+      (["bench", "matmul", "--threads", huge], "threads", "1024"),
+      (["bench", "train", "--threads", "100000"], "threads", "1024"),
     ]
     for (arguments, option, limit) in cases {
       let run = CLIRun(arguments)
