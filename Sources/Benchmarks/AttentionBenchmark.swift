@@ -46,6 +46,13 @@ public struct AttentionBenchmark {
       batch: batch, heads: heads, queries: length, keys: length, backward: backward)
   }
 
+  /// What q, k, v, the output and the output gradient need, `[B, H, T, K]` Float32 each, with
+  /// the gradients of q, k and v and the output's with `backward` (the standard kernel's
+  /// matrices not counted, see `standardRequiredBytes`); nil when that overflows `Int`.
+  public var tensorBytes: Int? {
+    MemoryEstimate.product(batch, heads, length, headSize, 4, backward ? 9 : 5)
+  }
+
   /// Fills q, k, v and the output gradient with seeded uniform values in [−1, 1), runs once to
   /// warm up, then times `repeats` runs.
   public func measure() -> AttentionMeasurement {

@@ -113,6 +113,16 @@ public struct Arguments {
     }
   }
 
+  /// The value of option `name` as an integer from 1 to `maximum`, or nil when not given.
+  ///
+  /// A count sizes arrays and loops, so an absurd one would trap or exhaust memory long after
+  /// parsing; the bound turns it into a usage error naming the limit.
+  public func positiveInteger(_ name: String, maximum: Int) throws(UsageError) -> Int? {
+    try value(of: name, expected: "a positive integer up to \(maximum)") { text in
+      Int(text).flatMap { (1...maximum).contains($0) ? $0 : nil }
+    }
+  }
+
   /// The value of option `name` as a finite number, or nil when not given.
   public func number(_ name: String) throws(UsageError) -> Double? {
     try value(of: name, expected: "a number") { text in

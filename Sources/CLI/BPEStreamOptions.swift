@@ -46,7 +46,8 @@ struct BPEStreamOptions: OptionGroup {
     let model = try BPEModel(contentsOf: URL(fileURLWithPath: modelPath ?? ""))
     let reader = try LineReader(path: inputPath)
     guard let outputPath else {
-      while let line = try reader.nextLine() {
+      // Stops once stdout fails: `main` reports it, and no further line could reach it.
+      while console.outputFailure == nil, let line = try reader.nextLine() {
         console.writeLine(transform(model, line))
       }
       return

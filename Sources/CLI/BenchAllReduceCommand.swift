@@ -23,7 +23,10 @@ struct BenchAllReduceCommand: Command {
         """,
       options: BenchModelOptions.options(
         defaultPreset: .small,
-        counts: [.option("repeats", value: "count", help: "Timed allreduces (default: 20).")]))
+        counts: [
+          .option(
+            "repeats", value: "count", help: "Timed allreduces (default: 20, at most 1000000).")
+        ]))
   }
 
   /// The model whose gradient is summed, and `--json`.
@@ -33,7 +36,7 @@ struct BenchAllReduceCommand: Command {
 
   mutating func parse(_ arguments: Arguments) throws {
     try model.parse(arguments)
-    repeats = try arguments.positiveInteger("repeats") ?? repeats
+    repeats = try arguments.positiveInteger("repeats", maximum: CountLimit.repeats) ?? repeats
   }
 
   mutating func run(_ console: inout Console) throws {

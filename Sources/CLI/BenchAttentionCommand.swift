@@ -22,7 +22,9 @@ struct BenchAttentionCommand: Command {
           memory_efficient  tiled, online softmax: no [T, S] matrix
 
         A standard run whose [B, H, T, S] matrices (B·H·T·S·4 bytes, 2 of them with
-        --backward) exceed the memory available is refused before it starts.
+        --backward) exceed the memory available is refused before it starts, as is
+        any run whose [B, H, T, K] tensors (q, k, v, the output and with --backward
+        their gradients) exceed it.
 
         With --json the result is one line {"length","kind","heads","head_size",
         "batch","causal","backward","ms","peak_rss_mb"}.
@@ -35,7 +37,7 @@ struct BenchAttentionCommand: Command {
         .flag("causal", help: "Each query sees only the keys up to its position."),
         .flag("backward", help: "Time the backward pass too."),
         .option("kind", value: "name", help: "memory_efficient (default) or standard."),
-        .option("repeats", value: "count", help: "Timed runs (default: 3)."),
+        .option("repeats", value: "count", help: "Timed runs (default: 3, at most 1000000)."),
         .flag("json", help: "Print one JSON object instead of a table."),
       ])
   }
@@ -62,7 +64,7 @@ struct BenchAttentionCommand: Command {
       try arguments.value(of: "kind", expected: "standard or memory_efficient") {
         AttentionKernel(rawValue: $0)
       } ?? kernel
-    repeats = try arguments.positiveInteger("repeats") ?? repeats
+    repeats = try arguments.positiveInteger("repeats", maximum: CountLimit.repeats) ?? repeats
     json = arguments.contains("json")
   }
 
@@ -83,6 +85,11 @@ struct BenchAttentionCommand: Command {
       throw RuntimeError(
         "bench attention: at length \(benchmark.length), \(problem); "
           + "use --kind memory_efficient")
+    }
+    if let problem = BenchMemoryCheck.problem(benchmark.tensorBytes) {
+      throw RuntimeError(
+        "bench attention: q, k, v and the other [B, H, T, K] = [\(batch), \(heads), "
+          + "\(benchmark.length), \(headSize)] tensors \(problem); pick smaller sizes")
     }
     if !json {
       console.writeLine(

@@ -34,6 +34,9 @@ struct BenchDecodeCommand: Command {
         read at least at (MB per step x steps / decoding time), a floor, since that
         time also holds the encoder, the attention and the search.
 
+        A batch whose estimated memory (key-value cache, logits, encoder activations)
+        exceeds the memory available is refused before it starts.
+
         With --json the result is one line {"preset","batch","beam","threads",
         "kv_heads","positions","scores","sentences","sentences_per_s","ms_per_token",
         "kv_cache_mb","matmul_gflop_per_sentence","peak_gflops","peak_fraction",
@@ -49,10 +52,12 @@ struct BenchDecodeCommand: Command {
         defaultPreset: .small,
         counts: [
           .option("batch", value: "count", help: "Sentences decoded together (default: 1)."),
-          .option("beam", value: "size", help: "Beam size; 1 is greedy search (default: 1)."),
+          .option(
+            "beam", value: "size", help: "Beam size ≤ 1000; 1 is greedy search (default: 1)."),
           .option(
             "sentences", value: "count",
-            help: "Time at least this many sentences, whole batches (default: 20)."),
+            help: "Time at least this many sentences, whole batches (default: 20, at "
+              + "most 10000000)."),
           .option(
             "kv-heads", value: "count",
             help: "Key/value heads, dividing the preset's heads (default: the heads)."),
@@ -84,8 +89,9 @@ struct BenchDecodeCommand: Command {
   mutating func parse(_ arguments: Arguments) throws {
     try model.parse(arguments)
     batch = try arguments.positiveInteger("batch") ?? batch
-    beam = try arguments.positiveInteger("beam") ?? beam
-    sentences = try arguments.positiveInteger("sentences") ?? sentences
+    beam = try arguments.positiveInteger("beam", maximum: CountLimit.beam) ?? beam
+    sentences =
+      try arguments.positiveInteger("sentences", maximum: CountLimit.sentences) ?? sentences
     keyValueHeads = try arguments.positiveInteger("kv-heads")
     scores = arguments.contains("scores")
     profilesProducts = arguments.contains("products")
@@ -110,6 +116,11 @@ struct BenchDecodeCommand: Command {
     benchmark.positions = positions
     benchmark.scores = scores
     benchmark.profilesProducts = profilesProducts
+    if let problem = BenchMemoryCheck.problem(benchmark.estimatedBytes) {
+      throw RuntimeError(
+        "bench decode: batch \(batch) with beam \(beam) and at least \(sentences) sentences "
+          + "would \(problem); decode fewer sentences together")
+    }
     let measurement = benchmark.measure()
     let threads = measurement.threads
     let kv = benchmark.configuration.keyValueHeadCount

@@ -40,7 +40,8 @@ struct BenchMatmulCommand: Command {
         .flag("no-peak", help: "Do not measure the FMA peak (no fraction of peak)."),
         .option(
           "repeats", value: "count",
-          help: "Timed runs per shape (default: enough for about 0.5 s, at least 5)."),
+          help: "Timed runs per shape, at most 1000000 (default: enough for about 0.5 s, at "
+            + "least 5)."),
         .option(
           "shape", value: "spec",
           help: "Time this shape instead of the defaults; repeat to time several.",
@@ -60,7 +61,7 @@ struct BenchMatmulCommand: Command {
   mutating func parse(_ arguments: Arguments) throws {
     json = arguments.contains("json")
     measurePeak = !arguments.contains("no-peak")
-    repeats = try arguments.positiveInteger("repeats")
+    repeats = try arguments.positiveInteger("repeats", maximum: CountLimit.repeats)
     shapes = try arguments.values(of: "shape", expected: MatmulShape.syntax) {
       MatmulShape(specification: $0)
     }

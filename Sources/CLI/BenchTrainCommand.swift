@@ -41,7 +41,7 @@ struct BenchTrainCommand: Command {
       options: BenchModelOptions.options(
         defaultPreset: .tiny,
         counts: [
-          .option("steps", value: "count", help: "Timed steps (default: 10)."),
+          .option("steps", value: "count", help: "Timed steps (default: 10, at most 1000000)."),
           .flag("products", help: "Also time each shape of matrix product."),
         ]))
   }
@@ -55,7 +55,7 @@ struct BenchTrainCommand: Command {
 
   mutating func parse(_ arguments: Arguments) throws {
     try model.parse(arguments)
-    steps = try arguments.positiveInteger("steps") ?? steps
+    steps = try arguments.positiveInteger("steps", maximum: CountLimit.repeats) ?? steps
     profilesProducts = arguments.contains("products")
   }
 

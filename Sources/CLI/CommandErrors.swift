@@ -7,6 +7,8 @@ public enum ExitCode: Int32 {
   /// The command line was malformed (`EX_USAGE` from BSD `sysexits.h`, as swift-argument-parser
   /// uses for validation errors).
   case usageError = 64
+  /// The results could not be written to stdout (`EX_IOERR`): a full disk, a closed stdout.
+  case outputError = 74
 }
 
 /// A command that ends with a status of its own, having already said what it had to: a training

@@ -18,7 +18,14 @@ public struct Console {
 
   /// The process's stdout and stderr, unbuffered so that each line appears when it is written.
   public static var standard: Console {
-    Console(output: FileStream(handle: .standardOutput), errors: FileStream(handle: .standardError))
+    Console(
+      output: FileStream(descriptor: STDOUT_FILENO), errors: FileStream(descriptor: STDERR_FILENO))
+  }
+
+  /// Why writing to `output` failed (`No space left on device`), or nil if every write so far
+  /// succeeded or `output` is not a file.
+  public var outputFailure: String? {
+    (output as? FileStream)?.failure.message
   }
 
   /// Writes `line` and a newline to `output`.
@@ -32,13 +39,55 @@ public struct Console {
   }
 }
 
-/// A `TextOutputStream` writing straight to a file handle.
+/// A `TextOutputStream` writing straight to a file descriptor, remembering the first error.
+///
+/// A closed pipe (`| head`) raises SIGPIPE before `write` returns, ending the process as a Unix
+/// filter should. Any other error (a full disk, a closed descriptor) cannot be reported where it
+/// happens, as `TextOutputStream.write` does not throw; it is kept in `failure` for `main` to
+/// report once the command is done, and later writes are skipped since they would fail too.
 struct FileStream: TextOutputStream {
-  let handle: FileHandle
+  let descriptor: Int32
+  /// Shared by the copies a `Console` makes of its streams.
+  let failure = WriteFailure()
+
+  init(descriptor: Int32) {
+    self.descriptor = descriptor
+    // With stdout closed (`>&-`) the next file opened would take its descriptor and receive the
+    // results; /dev/null holds the descriptor instead, and the closing is reported as a failure.
+    if fcntl(descriptor, F_GETFD) == -1, errno == EBADF {
+      failure.code = EBADF
+      let placeholder = open("/dev/null", O_WRONLY)
+      if placeholder != descriptor, placeholder >= 0 { close(placeholder) }
+    }
+  }
 
   mutating func write(_ string: String) {
-    // A closed pipe (`| head`) raises SIGPIPE before this returns, ending the process as a Unix
-    // filter should; any other write error has nowhere better to be reported.
-    try? handle.write(contentsOf: Data(string.utf8))
+    guard failure.code == nil else { return }
+    var bytes = Array(string.utf8)[...]
+    while !bytes.isEmpty {
+      let written = bytes.withUnsafeBytes { systemWrite(descriptor, $0.baseAddress, $0.count) }
+      if written >= 0 {
+        bytes = bytes.dropFirst(written)
+      } else if errno != EINTR {
+        failure.code = errno
+        return
+      }
+    }
+  }
+}
+
+/// write(2), which `FileStream.write` hides by its name.
+private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
+  write(descriptor, bytes, count)
+}
+
+/// The first error a `FileStream` met.
+final class WriteFailure {
+  /// The `errno` of the failed write.
+  var code: Int32?
+
+  /// The system's text for `code` (`No space left on device`).
+  var message: String? {
+    code.map { String(cString: strerror($0)) }
   }
 }

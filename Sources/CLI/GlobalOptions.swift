@@ -17,7 +17,7 @@ struct GlobalOptions: OptionGroup {
   var threads: Int?
 
   init(_ arguments: Arguments) throws {
-    threads = try arguments.positiveInteger("threads")
+    threads = try arguments.positiveInteger("threads", maximum: CountLimit.threads)
   }
 
   /// A malformed `TRANSFORMER_THREADS` is a usage error when it would be used, rather than a

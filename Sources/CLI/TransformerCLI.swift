@@ -12,7 +12,18 @@ public enum TransformerCLI {
   /// Runs `arguments` (the words after the program name) on the process's stdout and stderr.
   public static func main(_ arguments: [String]) -> Int32 {
     var console = Console.standard
-    return run(arguments, console: &console)
+    return main(arguments, console: &console)
+  }
+
+  /// Runs `arguments` on `console`, then fails a command that succeeded but whose results did
+  /// not all reach `console.output`: a script must not take a truncated file for a whole one.
+  static func main(_ arguments: [String], console: inout Console) -> Int32 {
+    let status = run(arguments, console: &console)
+    guard status == ExitCode.success.rawValue, let failure = console.outputFailure else {
+      return status
+    }
+    console.writeErrorLine("Error: cannot write to standard output: \(failure)")
+    return ExitCode.outputError.rawValue
   }
 
   /// Runs `arguments`, writing results to `output` and error messages to `errors`.

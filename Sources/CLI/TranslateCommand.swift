@@ -62,7 +62,7 @@ struct TranslateCommand: Command {
     inputPath = arguments.value(of: "input")
     outputPath = arguments.value(of: "output")
     force = arguments.contains("force")
-    nbest = try arguments.positiveInteger("nbest")
+    nbest = try arguments.positiveInteger("nbest", maximum: CountLimit.beam)
     search = try TranslateOptions(arguments)
   }
 
@@ -126,9 +126,10 @@ struct TranslateCommand: Command {
       if console.errors is FileStream, isatty(STDIN_FILENO) != 0 {
         console.writeErrorLine(Self.standardInputPrompt)
       }
-      // One line at a time, so that each answer appears as soon as its line is read.
+      // One line at a time, so that each answer appears as soon as its line is read; none
+      // once stdout fails, as `main` reports and no answer could reach it.
       let reader = try LineReader(path: nil)
-      while let line = try reader.nextLine() {
+      while console.outputFailure == nil, let line = try reader.nextLine() {
         try translate([line], input: "standard input")
       }
     }

@@ -12,7 +12,7 @@ struct TranslateOptions: OptionGroup {
         "checkpoint", value: "dir",
         help: "The checkpoint directory, or a run directory for its best/ (default: best/ "
           + "of the run runs/.last-run names)."),
-      .option("beam", value: "size", help: "Beam size; 1 is greedy search (default: 4)."),
+      .option("beam", value: "size", help: "Beam size ≤ 1000; 1 is greedy search (default: 4)."),
       .option("alpha", value: "a", help: "Length penalty exponent α (default: 0.6)."),
       .option(
         "max-len", value: "count",
@@ -37,7 +37,7 @@ struct TranslateOptions: OptionGroup {
 
   init(_ arguments: Arguments) throws {
     checkpoint = arguments.value(of: "checkpoint")
-    beamSize = try arguments.positiveInteger("beam") ?? beamSize
+    beamSize = try arguments.positiveInteger("beam", maximum: CountLimit.beam) ?? beamSize
     alpha = try arguments.number("alpha") ?? alpha
     maxLength = try arguments.positiveInteger("max-len")
     quiet = arguments.contains("quiet")

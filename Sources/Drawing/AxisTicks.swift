@@ -15,13 +15,16 @@ public struct AxisTicks: Equatable {
 
   /// Ticks covering `minimum...maximum` with about `count` intervals (never more than
   /// `2 × count`). An empty range (minimum = maximum) is widened by 10 % of the value each
-  /// way, or by 1 around 0; non-finite bounds give the ticks of 0...1.
+  /// way, or by 1 around 0; non-finite bounds give the ticks of 0...1, and bounds beyond
+  /// ±``limit`` are taken as ±``limit``.
   public init(covering minimum: Double, _ maximum: Double, count: Int = 5) {
     var low = min(minimum, maximum)
     var high = max(minimum, maximum)
     if !low.isFinite || !high.isFinite {
       (low, high) = (0, 1)
     }
+    func clamped(_ value: Double) -> Double { Swift.min(Swift.max(value, -Self.limit), Self.limit) }
+    (low, high) = (clamped(low), clamped(high))
     if high - low <= Swift.max(abs(high), abs(low)) * 1e-12 {
       let pad = low == 0 ? 1 : abs(low) * 0.1
       (low, high) = (low - pad, high + pad)
@@ -32,6 +35,11 @@ public struct AxisTicks: Equatable {
     lower = (low / step + 1e-9).rounded(.down) * step
     upper = (high / step - 1e-9).rounded(.up) * step
   }
+
+  /// The largest magnitude an axis reaches: the span of ±`limit`, its padding and its rounding
+  /// to a nice step all stay finite, where a range of ±1e308 would overflow to infinity (and
+  /// trap converting the tick count to `Int`).
+  public static let limit = 1e306
 
   /// The tick values from `lower` to `upper`.
   public var values: [Double] {
@@ -55,9 +63,11 @@ public struct AxisTicks: Equatable {
     Swift.max(0, Int(-(log10(step) + 1e-9).rounded(.down)))
   }
 
-  /// `value` written with ``decimals`` decimals (`0.0004`, `2500`), never `-0`.
+  /// `value` written with ``decimals`` decimals (`0.0004`, `2500`), never `-0`; from 10¹⁵ on
+  /// in exponent form (`2e+306`), not hundreds of digits.
   public func label(_ value: Double) -> String {
     let shown = abs(value) < step * 1e-6 ? 0 : value
+    if abs(shown) >= 1e15 { return String(format: "%g", shown) }
     return String(format: "%.\(decimals)f", shown)
   }
 }

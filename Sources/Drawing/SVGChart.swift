@@ -80,11 +80,16 @@ public struct SVGChart {
       count: max(2, Int(frame.width / 70)))
     let yTicks = AxisTicks(
       covering: ys.min() ?? 0, ys.max() ?? 1, count: max(2, Int(frame.height / 40)))
+    // A value beyond `AxisTicks.limit` lies outside the axes: drawn at their edge, not at a
+    // coordinate far off the page (or infinite, which SVG cannot hold).
+    func fraction(_ value: Double, _ ticks: AxisTicks) -> Double {
+      min(1, max(0, (value - ticks.lower) / (ticks.upper - ticks.lower)))
+    }
     func px(_ value: Double) -> Double {
-      frame.x + (value - xTicks.lower) / (xTicks.upper - xTicks.lower) * frame.width
+      frame.x + fraction(value, xTicks) * frame.width
     }
     func py(_ value: Double) -> Double {
-      frame.y + frame.height - (value - yTicks.lower) / (yTicks.upper - yTicks.lower) * frame.height
+      frame.y + frame.height - fraction(value, yTicks) * frame.height
     }
     drawAxes(in: &svg, frame: frame, xTicks: xTicks, yTicks: yTicks, px: px, py: py)
     for curve in drawn {

@@ -22,7 +22,9 @@ final class BenchAttentionTests: XCTestCase {
       memory_efficient  tiled, online softmax: no [T, S] matrix
 
     A standard run whose [B, H, T, S] matrices (B·H·T·S·4 bytes, 2 of them with
-    --backward) exceed the memory available is refused before it starts.
+    --backward) exceed the memory available is refused before it starts, as is
+    any run whose [B, H, T, K] tensors (q, k, v, the output and with --backward
+    their gradients) exceed it.
 
     With --json the result is one line {"length","kind","heads","head_size",
     "batch","causal","backward","ms","peak_rss_mb"}.
@@ -39,7 +41,7 @@ final class BenchAttentionTests: XCTestCase {
       --causal                Each query sees only the keys up to its position.
       --backward              Time the backward pass too.
       --kind <name>           memory_efficient (default) or standard.
-      --repeats <count>       Timed runs (default: 3).
+      --repeats <count>       Timed runs (default: 3, at most 1000000).
       --json                  Print one JSON object instead of a table.
       --threads <count>       Threads the kernels use (default:
                               $TRANSFORMER_THREADS, else one per processor).

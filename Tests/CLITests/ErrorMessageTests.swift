@@ -57,20 +57,20 @@ final class ErrorMessageTests: XCTestCase {
   func testBadValues() {
     assertUsageError(
       CLIRun("bench", "matmul", "--threads", "0"),
-      "Error: invalid value '0' for '--threads': expected a positive integer. "
+      "Error: invalid value '0' for '--threads': expected a positive integer up to 1024. "
         + "(see 'transformer-cli bench matmul --help')")
     assertUsageError(
       CLIRun("bench", "matmul", "--threads=two"),
-      "Error: invalid value 'two' for '--threads': expected a positive integer. "
+      "Error: invalid value 'two' for '--threads': expected a positive integer up to 1024. "
         + "(see 'transformer-cli bench matmul --help')")
     assertUsageError(
       CLIRun("bench", "matmul", "--repeats", "-3"),
-      "Error: invalid value '-3' for '--repeats': expected a positive integer. "
+      "Error: invalid value '-3' for '--repeats': expected a positive integer up to 1000000. "
         + "(see 'transformer-cli bench matmul --help')")
     assertUsageError(
       CLIRun("bench", "matmul", "--repeats", "99999999999999999999"),
-      "Error: invalid value '99999999999999999999' for '--repeats': expected a positive integer. "
-        + "(see 'transformer-cli bench matmul --help')")
+      "Error: invalid value '99999999999999999999' for '--repeats': expected a positive integer "
+        + "up to 1000000. (see 'transformer-cli bench matmul --help')")
     assertUsageError(
       CLIRun("bench", "matmul", "--shape", "4096x256"),
       "Error: invalid value '4096x256' for '--shape': expected "

@@ -64,7 +64,7 @@ final class EvalCommandTests: XCTestCase {
       --checkpoint <dir>      The checkpoint directory, or a run directory for its
                               best/ (default: best/ of the run runs/.last-run
                               names).
-      --beam <size>           Beam size; 1 is greedy search (default: 4).
+      --beam <size>           Beam size ≤ 1000; 1 is greedy search (default: 4).
       --alpha <a>             Length penalty exponent α (default: 0.6).
       --max-len <count>       The most output pieces (default: source length + 50).
       --quiet                 Do not name the checkpoint loaded on stderr.

@@ -84,8 +84,8 @@ final class HelpTests: XCTestCase {
     OPTIONS:
       --json                  Print one JSON object per line instead of a table.
       --no-peak               Do not measure the FMA peak (no fraction of peak).
-      --repeats <count>       Timed runs per shape (default: enough for about 0.5 s,
-                              at least 5).
+      --repeats <count>       Timed runs per shape, at most 1000000 (default: enough
+                              for about 0.5 s, at least 5).
       --shape <spec>          Time this shape instead of the defaults; repeat to
                               time several.
       --threads <count>       Threads the kernels use (default:
@@ -132,7 +132,7 @@ final class HelpTests: XCTestCase {
 
     OPTIONS:
       --preset <name>         tiny, small or base (default: tiny).
-      --steps <count>         Timed steps (default: 10).
+      --steps <count>         Timed steps (default: 10, at most 1000000).
       --products              Also time each shape of matrix product.
       --json                  Print one JSON object instead of a table.
       --threads <count>       Threads the kernels use (default:
@@ -183,7 +183,7 @@ final class HelpTests: XCTestCase {
       --checkpoint <dir>      The checkpoint directory, or a run directory for its
                               best/ (default: best/ of the run runs/.last-run
                               names).
-      --beam <size>           Beam size; 1 is greedy search (default: 4).
+      --beam <size>           Beam size ≤ 1000; 1 is greedy search (default: 4).
       --alpha <a>             Length penalty exponent α (default: 0.6).
       --max-len <count>       The most output pieces (default: source length + 50).
       --quiet                 Do not name the checkpoint loaded on stderr.
@@ -221,6 +221,9 @@ final class HelpTests: XCTestCase {
     read at least at (MB per step x steps / decoding time), a floor, since that
     time also holds the encoder, the attention and the search.
 
+    A batch whose estimated memory (key-value cache, logits, encoder activations)
+    exceeds the memory available is refused before it starts.
+
     With --json the result is one line {"preset","batch","beam","threads",
     "kv_heads","positions","scores","sentences","sentences_per_s","ms_per_token",
     "kv_cache_mb","matmul_gflop_per_sentence","peak_gflops","peak_fraction",
@@ -239,9 +242,9 @@ final class HelpTests: XCTestCase {
     OPTIONS:
       --preset <name>         tiny, small or base (default: small).
       --batch <count>         Sentences decoded together (default: 1).
-      --beam <size>           Beam size; 1 is greedy search (default: 1).
+      --beam <size>           Beam size ≤ 1000; 1 is greedy search (default: 1).
       --sentences <count>     Time at least this many sentences, whole batches
-                              (default: 20).
+                              (default: 20, at most 10000000).
       --kv-heads <count>      Key/value heads, dividing the preset's heads (default:
                               the heads).
       --positions <kind>      sinusoidal, learned, rope or alibi (default:

@@ -191,6 +191,30 @@ final class PlotCommandTests: XCTestCase {
     }
   }
 
+  /// ±1e308 trapped converting an infinite tick count to `Int`; such values are now drawn at
+  /// the edge of axes that end at ±`AxisTicks.limit`.
+  func testExtremeValuesAreDrawnWithinTheAxes() throws {
+    try FileManager.default.createDirectory(
+      atPath: directory.path("wild"), withIntermediateDirectories: true)
+    try directory.write(
+      "wild/metrics.jsonl", "{\"step\":1,\"loss\":-1e308}\n{\"step\":2,\"loss\":1e308}\n")
+    let result = CLIRun("plot", directory.path("wild"))
+    XCTAssertEqual(result.status, 0, result.errors)
+    let svg = try directory.read("wild/plot.svg")
+    XCTAssertEqual(ElementCounter.count(svg).counts["polyline.series"], 1)
+    XCTAssertFalse(svg.contains("inf") || svg.contains("nan"), svg)
+
+    for (low, high) in [
+      (-1e308, 1e308), (-Double.greatestFiniteMagnitude, .greatestFiniteMagnitude),
+      (1.7e308, 1.7e308), (-1e308, -1e308),
+    ] {
+      let ticks = AxisTicks(covering: low, high)
+      XCTAssertTrue(ticks.lower.isFinite && ticks.upper.isFinite, "\(low) \(high)")
+      XCTAssertLessThanOrEqual(ticks.values.count, 11, "\(low) \(high)")
+    }
+    XCTAssertEqual(AxisTicks(covering: -1e308, 1e308).label(1e306), "1e+306")
+  }
+
   func testTicksAreNiceValues() {
     let loss = AxisTicks(covering: 0.13, 9.2)
     XCTAssertEqual([loss.lower, loss.upper, loss.step], [0, 10, 2])
