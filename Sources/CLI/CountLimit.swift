@@ -1,3 +1,5 @@
+import Tensors
+
 /// The largest counts the commands accept, checked when the command line is parsed
 /// (`Arguments.positiveInteger(_:maximum:)`).
 ///
@@ -14,5 +16,5 @@ enum CountLimit {
   static let beam = 1000
   /// `--threads`: each is a worker the kernels start and wake, and 9223372036854775807 of
   /// them trapped, 100000 hung; no machine this runs on has more than a few hundred cores.
-  static let threads = 1024
+  static let threads = Parallel.maximumThreadCount
 }

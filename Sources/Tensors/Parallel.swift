@@ -21,7 +21,7 @@ public enum Parallel {
   /// environment costs ~100 µs, more than a small kernel.
   private static let defaultThreadCount: Int = {
     if let value = ProcessInfo.processInfo.environment["TRANSFORMER_THREADS"],
-      let parsed = Int(value), parsed > 0
+      let parsed = Int(value), (1...maximumThreadCount).contains(parsed)
     {
       return parsed
     }
@@ -35,11 +35,16 @@ public enum Parallel {
   /// The active processors, read once.
   static let processorCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
+  /// The most threads a count may ask for (`--threads`, `TRANSFORMER_THREADS`): far more than
+  /// any machine's cores, few enough that per-thread buffers and ranges cannot overflow.
+  public static let maximumThreadCount = 1024
+
   /// Reads `TRANSFORMER_THREADS` and reports a malformed value (nil when unset or valid).
   public static func environmentProblem() -> String? {
     guard let value = ProcessInfo.processInfo.environment["TRANSFORMER_THREADS"] else { return nil }
-    if let parsed = Int(value), parsed > 0 { return nil }
-    return "TRANSFORMER_THREADS: expected a positive integer, got \"\(value)\""
+    if let parsed = Int(value), (1...maximumThreadCount).contains(parsed) { return nil }
+    return "TRANSFORMER_THREADS: expected a positive integer up to \(maximumThreadCount), got "
+      + "\"\(value)\""
   }
 }
 

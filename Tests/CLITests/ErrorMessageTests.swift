@@ -110,12 +110,16 @@ final class ErrorMessageTests: XCTestCase {
   }
 
   func testMalformedThreadsEnvironmentVariable() {
-    setenv("TRANSFORMER_THREADS", "abc", 1)
     defer { unsetenv("TRANSFORMER_THREADS") }
-    assertUsageError(
-      CLIRun("bench", "matmul", "--shape", "2x2x2"),
-      "Error: TRANSFORMER_THREADS: expected a positive integer, got \"abc\"; unset it or pass "
-        + "'--threads <count>'. (see 'transformer-cli bench matmul --help')")
+    // Not a number, and a number past the limit (which trapped in the FMA peak loop).
+    for value in ["abc", "9223372036854775807", "1025"] {
+      setenv("TRANSFORMER_THREADS", value, 1)
+      assertUsageError(
+        CLIRun("bench", "matmul", "--shape", "2x2x2"),
+        "Error: TRANSFORMER_THREADS: expected a positive integer up to 1024, got \"\(value)\"; "
+          + "unset it or pass '--threads <count>'. (see 'transformer-cli bench matmul --help')")
+    }
+    setenv("TRANSFORMER_THREADS", "abc", 1)
     // An explicit --threads makes the variable irrelevant.
     let run = CLIRun(
       "bench", "matmul", "--threads", "1", "--repeats", "1", "--json", "--shape", "2x2x2")
