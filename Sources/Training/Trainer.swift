@@ -327,6 +327,14 @@ public final class Trainer {
           + "data.max_length, training.batch_tokens or training.seed changed), so its position "
           + "\(restored.position) would not continue the same run")
     }
+    // The iterator would quietly move a position past its epoch to the next one.
+    let batchCount = batches.planner.plan(epoch: restored.position.epoch).count
+    guard restored.position.batchIndex < batchCount else {
+      throw .damagedCheckpoint(
+        path: trainerPath,
+        reason: "its trainer state's \"position.batchIndex\" is \(restored.position.batchIndex), "
+          + "but epoch \(restored.position.epoch) has \(batchCount) batches (0...\(batchCount - 1))")
+    }
     guard restoredOptimizer.stepCount == restored.step else {
       throw .damagedCheckpoint(
         path: trainerPath,
