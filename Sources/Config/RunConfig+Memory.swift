@@ -17,11 +17,13 @@ extension RunConfig {
     let width = Double(model.modelWidth)
     let vocabulary = Double(data.vocabularySize)
     let positions = Double(model.maxPositions)
-    let keyValueWidth = width / Double(model.headCount) * Double(model.keyValueHeads ?? model.headCount)
+    let keyValueWidth =
+      width / Double(model.headCount) * Double(model.keyValueHeads ?? model.headCount)
     let decoderOnly = model.architecture == .decoderOnly
     let encoderLayers = decoderOnly ? 0 : Double(model.encoderLayerCount)
     let decoderLayers = Double(model.decoderLayerCount)
-    let layerKeys = decoderOnly ? ["model.decoder_layers"] : ["model.encoder_layers", "model.decoder_layers"]
+    let layerKeys =
+      decoderOnly ? ["model.decoder_layers"] : ["model.encoder_layers", "model.decoder_layers"]
     // Query and output projections D×D, key and value projections D×(G·K).
     let attention = 2 * width * width + 2 * width * keyValueWidth
     let attentionCount = encoderLayers + decoderLayers * (decoderOnly ? 1 : 2)
@@ -36,7 +38,8 @@ extension RunConfig {
         floats: (encoderLayers + decoderLayers) * 2 * width * Double(model.feedForwardWidth)
           * floatsPerParameter),
       MemoryTerm(
-        keys: ["model.d_model"] + layerKeys, floats: attentionCount * attention * floatsPerParameter),
+        keys: ["model.d_model"] + layerKeys, floats: attentionCount * attention * floatsPerParameter
+      ),
       MemoryTerm(
         keys: ["data.vocab_size", "model.d_model"],
         floats: tables * vocabulary * width * floatsPerParameter),
@@ -94,6 +97,6 @@ extension RunConfig {
 
   private func gigabytes(_ bytes: Double) -> String {
     let value = bytes / 1e9
-    return value >= 100 ? "\(Int(value.rounded())) GB" : String(format: "%.1f GB", value)
+    return String(format: value >= 100 ? "%.0f GB" : "%.1f GB", value)
   }
 }

@@ -332,8 +332,9 @@ public final class Trainer {
     guard restored.position.batchIndex < batchCount else {
       throw .damagedCheckpoint(
         path: trainerPath,
-        reason: "its trainer state's \"position.batchIndex\" is \(restored.position.batchIndex), "
-          + "but epoch \(restored.position.epoch) has \(batchCount) batches (0...\(batchCount - 1))")
+        reason: "its trainer state's \"position.batchIndex\" is "
+          + "\(restored.position.batchIndex), but epoch \(restored.position.epoch) has "
+          + "\(batchCount) batches (0...\(batchCount - 1))")
     }
     guard restoredOptimizer.stepCount == restored.step else {
       throw .damagedCheckpoint(

@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
-@testable import Config
 import NN
 import Support
+import XCTest
+
+@testable import Config
 
 /// The upper bounds of the size keys and the memory estimate: values that would overflow `Int`
 /// or exhaust the machine are refused while reading, naming the key, instead of trapping or

@@ -1,7 +1,8 @@
+import Config
 import Foundation
 import XCTest
+
 @testable import Training
-import Config
 
 /// Absurd numbers that reach the trainer (a config built in code, a tampered state) give text
 /// or a bounded value instead of trapping, and a stop request ends a long step promptly.
