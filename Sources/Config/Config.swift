@@ -83,6 +83,9 @@ public struct RunConfig: Codable, Equatable, Sendable {
       parsedOverrides.last { $0.path == path }?.source ?? source
     }
     try validate(origin: origin)
+    // Training keeps a gradient and two Adam moments beside each weight; reading a finished
+    // run's config (to translate) needs the weights only.
+    try checkMemory(floatsPerParameter: checkingFiles ? 4 : 1, origin: origin)
     if checkingFiles { try checkFiles(origin: origin) }
   }
 

@@ -44,13 +44,14 @@ public struct DataConfig: ConfigSection {
       "Test target sentences; set together with `test_source`."),
     .integer(
       "vocab_size", \.vocabularySize, minimum: BPEModel.minimumVocabularySize,
+      maximum: ConfigLimits.vocabularySize,
       "BPE vocabulary size, including the \(Vocabulary.reservedCount) reserved pieces (special tokens and bytes)."
     ),
     .boolean(
       "joint_vocabulary", \.jointVocabulary,
       "Learn one BPE vocabulary for both languages instead of one each."),
     .integer(
-      "max_length", \.maxLength, minimum: 1,
+      "max_length", \.maxLength, minimum: 1, maximum: ConfigLimits.positions,
       "Most BPE pieces per sentence, without `<s>`/`</s>`; training pairs with a longer side are dropped."
     ),
   ]

@@ -33,24 +33,29 @@ public struct ConfigField<Section> {
   /// The section's current value of the field, as JSON.
   public let value: (Section) -> JSONValue
 
-  /// An integer of at least `minimum`.
+  /// An integer of at least `minimum` and at most `maximum`.
   public static func integer(
-    _ key: String, _ keyPath: WritableKeyPath<Section, Int>, minimum: Int, _ summary: String
+    _ key: String, _ keyPath: WritableKeyPath<Section, Int>, minimum: Int, maximum: Int = .max,
+    _ summary: String
   ) -> ConfigField {
     ConfigField(
-      key: key, type: "integer ≥ \(minimum)", summary: summary, takesText: false,
+      key: key, type: integerNotation(minimum: minimum, maximum: maximum), summary: summary,
+      takesText: false,
       read: { (section, json, path) throws(ConfigProblem) in
-        section[keyPath: keyPath] = try readInteger(json, minimum: minimum, path: path)
+        section[keyPath: keyPath] = try readInteger(
+          json, minimum: minimum, maximum: maximum, path: path)
       },
       value: { .number(String($0[keyPath: keyPath])) })
   }
 
-  /// An integer of at least `minimum`, or `null` for none (nil).
+  /// An integer of at least `minimum` and at most `maximum`, or `null` for none (nil).
   public static func optionalInteger(
-    _ key: String, _ keyPath: WritableKeyPath<Section, Int?>, minimum: Int, _ summary: String
+    _ key: String, _ keyPath: WritableKeyPath<Section, Int?>, minimum: Int, maximum: Int = .max,
+    _ summary: String
   ) -> ConfigField {
     ConfigField(
-      key: key, type: "integer ≥ \(minimum) \\| null", summary: summary, takesText: false,
+      key: key, type: "\(integerNotation(minimum: minimum, maximum: maximum)) \\| null",
+      summary: summary, takesText: false,
       read: { (section, json, path) throws(ConfigProblem) in
         if case .null = json {
           section[keyPath: keyPath] = nil
@@ -60,7 +65,8 @@ public struct ConfigField<Section> {
           throw ConfigProblem(
             path: path, message: "expected an integer or null, got \(json.quoted)")
         }
-        section[keyPath: keyPath] = try readInteger(json, minimum: minimum, path: path)
+        section[keyPath: keyPath] = try readInteger(
+          json, minimum: minimum, maximum: maximum, path: path)
       },
       value: { $0[keyPath: keyPath].map { .number(String($0)) } ?? .null })
   }
@@ -231,10 +237,16 @@ public struct ConfigField<Section> {
   }
 }
 
-/// Reads an integer: a JSON number with no fractional part (`100`, `1e3`), at least `minimum`.
-private func readInteger(_ json: JSONValue, minimum: Int, path: String) throws(ConfigProblem)
-  -> Int
-{
+/// The reference table's type of an integer field: `integer ≥ 1` or `integer in [1, 4096]`.
+private func integerNotation(minimum: Int, maximum: Int) -> String {
+  maximum == .max ? "integer ≥ \(minimum)" : "integer in [\(minimum), \(maximum)]"
+}
+
+/// Reads an integer: a JSON number with no fractional part (`100`, `1e3`), at least `minimum`
+/// and at most `maximum`.
+private func readInteger(
+  _ json: JSONValue, minimum: Int, maximum: Int = .max, path: String
+) throws(ConfigProblem) -> Int {
   guard case .number(let text) = json else {
     throw ConfigProblem(path: path, message: "expected an integer, got \(json.quoted)")
   }
@@ -244,10 +256,17 @@ private func readInteger(_ json: JSONValue, minimum: Int, path: String) throws(C
     integer = Int(real)
   }
   guard let value = integer else {
+    // A whole number too large for Int (1e20) is out of range rather than not an integer.
+    if maximum != .max, let real = Double(text), real == real.rounded(), real > 0 {
+      throw ConfigProblem(path: path, message: "expected an integer <= \(maximum), got \(text)")
+    }
     throw ConfigProblem(path: path, message: "expected an integer, got \(text)")
   }
   guard value >= minimum else {
     throw ConfigProblem(path: path, message: "expected an integer >= \(minimum), got \(text)")
+  }
+  guard value <= maximum else {
+    throw ConfigProblem(path: path, message: "expected an integer <= \(maximum), got \(text)")
   }
   return value
 }
@@ -260,12 +279,15 @@ public enum ConfigNumberRange {
   case nonNegative
   /// [0, 1): probabilities of dropping, decay rates, smoothing.
   case unitInterval
+  /// [0, maximum]: amounts that later become integers (seconds, bytes), which must fit.
+  case nonNegativeUpTo(Double)
 
   public func contains(_ value: Double) -> Bool {
     switch self {
     case .positive: return value > 0
     case .nonNegative: return value >= 0
     case .unitInterval: return value >= 0 && value < 1
+    case .nonNegativeUpTo(let maximum): return value >= 0 && value <= maximum
     }
   }
 
@@ -275,6 +297,7 @@ public enum ConfigNumberRange {
     case .positive: return "> 0"
     case .nonNegative: return "≥ 0"
     case .unitInterval: return "in [0, 1)"
+    case .nonNegativeUpTo(let maximum): return "in [0, \(Self.text(maximum))]"
     }
   }
 
@@ -284,6 +307,12 @@ public enum ConfigNumberRange {
     case .positive: return "a number > 0"
     case .nonNegative: return "a number >= 0"
     case .unitInterval: return "a value in [0, 1)"
+    case .nonNegativeUpTo(let maximum): return "a number in [0, \(Self.text(maximum))]"
     }
+  }
+
+  /// `1000000` rather than `1000000.0`.
+  private static func text(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
   }
 }

@@ -14,15 +14,19 @@ extension TransformerHyperparameters: ConfigSection {
   public static let summary = "The Transformer's shape; the defaults are the paper's base model."
   public static let fields: [ConfigField<TransformerHyperparameters>] = [
     .integer(
-      "encoder_layers", \.encoderLayerCount, minimum: 1,
+      "encoder_layers", \.encoderLayerCount, minimum: 1, maximum: ConfigLimits.layers,
       "Encoder layers (N); ignored by `architecture` `decoder-only`, which has no encoder."),
-    .integer("decoder_layers", \.decoderLayerCount, minimum: 1, "Decoder layers (N)."),
     .integer(
-      "d_model", \.modelWidth, minimum: 2,
+      "decoder_layers", \.decoderLayerCount, minimum: 1, maximum: ConfigLimits.layers,
+      "Decoder layers (N)."),
+    .integer(
+      "d_model", \.modelWidth, minimum: 2, maximum: ConfigLimits.modelWidth,
       "Model width d_model: embeddings and every residual stream. Even, and divisible by `heads`."),
-    .integer("heads", \.headCount, minimum: 1, "Attention heads h; each has width d_model / h."),
     .integer(
-      "d_ff", \.feedForwardWidth, minimum: 1,
+      "heads", \.headCount, minimum: 1, maximum: ConfigLimits.modelWidth,
+      "Attention heads h; each has width d_model / h."),
+    .integer(
+      "d_ff", \.feedForwardWidth, minimum: 1, maximum: ConfigLimits.feedForwardWidth,
       "Inner width of each position-wise feed-forward network."),
     .number(
       "dropout", \.dropout, .unitInterval,
@@ -40,7 +44,7 @@ extension TransformerHyperparameters: ConfigSection {
       "Share one table between the source embedding, the target embedding and the output projection (section 3.4); needs data.joint_vocabulary true."
     ),
     .integer(
-      "max_positions", \.maxPositions, minimum: 2,
+      "max_positions", \.maxPositions, minimum: 2, maximum: ConfigLimits.positions,
       "Longest sequence the model reads, `<s>`/`</s>` included (the rows of the sinusoidal or learned position table); at least `data.max_length` + 1."
     ),
     .choice("init", \.initialization, "Weight initialisation: Xavier/Glorot uniform for matrices."),
@@ -49,11 +53,12 @@ extension TransformerHyperparameters: ConfigSection {
       "Attention kernel: `standard` stores the [T, S] probabilities per head, `memory_efficient` computes them tile by tile (memory linear in the length), `auto` picks `memory_efficient` from T·S ≥ 512² in causal self-attention, 1024² elsewhere, and with a window."
     ),
     .optionalInteger(
-      "attention_window", \.attentionWindow, minimum: 1,
+      "attention_window", \.attentionWindow, minimum: 1, maximum: ConfigLimits.positions,
       "Local attention in the decoder's self-attention: position i sees only i − W < j ≤ i (Longformer/Mistral style); `null` = all earlier positions. The encoder (see `encoder_attention_window`) and cross-attention stay full. Needs `attention` `memory_efficient` or `auto`."
     ),
     .optionalInteger(
       "encoder_attention_window", \.encoderAttentionWindow, minimum: 1,
+      maximum: ConfigLimits.positions,
       "Local attention in the encoder's self-attention, both ways: position i sees only i − W < j < i + W, 2W − 1 positions (Longformer's local pattern); `null` = all. Cross-attention stays full. Needs `attention` `memory_efficient` or `auto`."
     ),
     .choice(
@@ -61,7 +66,7 @@ extension TransformerHyperparameters: ConfigSection {
       "How the model knows word order: `sinusoidal` (the paper, section 3.5), `learned` (a trained [max_positions, d_model] table per embedding), `rope` (rotary: self-attention queries and keys rotated by position, Su et al. 2021) or `alibi` (a per-head bias −m·|i − j| on self-attention scores, Press et al. 2022). Cross-attention is never rotated or biased."
     ),
     .optionalInteger(
-      "kv_heads", \.keyValueHeads, minimum: 1,
+      "kv_heads", \.keyValueHeads, minimum: 1, maximum: ConfigLimits.modelWidth,
       "Key/value heads of every attention layer; `heads` must be a multiple. `null` = `heads` (the paper); 1 = multi-query attention; between = grouped-query attention. The KV cache holds only these heads."
     ),
     .choice(

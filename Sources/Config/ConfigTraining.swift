@@ -73,10 +73,11 @@ public struct TrainingConfig: ConfigSection {
   public static let fields: [ConfigField<TrainingConfig>] = [
     .unsigned("seed", \.seed, "Random seed for initialisation, dropout and batch order."),
     .integer(
-      "batch_tokens", \.batchTokens, minimum: 1,
+      "batch_tokens", \.batchTokens, minimum: 1, maximum: ConfigLimits.batchTokens,
       "Token budget per batch, padding included (sentences × longest row)."),
     .integer(
       "accumulate", \.accumulationSteps, minimum: 1,
+      maximum: ConfigLimits.accumulationSteps,
       "Batches whose gradients are summed per optimiser step (an effective batch of `accumulate × batch_tokens`)."
     ),
     .number("adam_beta1", \.adamBeta1, .unitInterval, "Adam β1, the decay of the gradient mean."),
@@ -116,7 +117,7 @@ public struct TrainingConfig: ConfigSection {
       "max_epochs", \.maxEpochs, minimum: 0,
       "Stop after this many passes over the training data. 0 = no limit."),
     .number(
-      "max_time_minutes", \.maxTimeMinutes, .nonNegative,
+      "max_time_minutes", \.maxTimeMinutes, .nonNegativeUpTo(ConfigLimits.maxTimeMinutes),
       "Stop after this many minutes of training. 0 = no limit."),
     .integer(
       "valid_every", \.validationInterval, minimum: 0,
@@ -134,7 +135,8 @@ public struct TrainingConfig: ConfigSection {
       "keep_last_checkpoints", \.keptCheckpointCount, minimum: 0,
       "How many of the newest step checkpoints to keep on disk. 0 = keep all."),
     .number(
-      "allreduce_bucket_mb", \.allReduceBucketMB, .nonNegative,
+      "allreduce_bucket_mb", \.allReduceBucketMB,
+      .nonNegativeUpTo(ConfigLimits.allReduceBucketMB),
       "With several processes (MPI): MB of gradients per bucket summed while backward runs. 0 = one sum after backward."),
   ]
 

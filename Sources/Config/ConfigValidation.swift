@@ -57,6 +57,7 @@ extension RunConfig {
             + "kernel has no window")
       }
     }
+    // The fields' upper bounds (ConfigLimits) keep these sums and products far from Int.max.
     if data.maxLength + 1 > model.maxPositions {
       throw fail(
         "data.max_length",

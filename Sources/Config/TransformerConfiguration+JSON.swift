@@ -17,7 +17,9 @@ extension TransformerConfiguration {
   /// The model section's fields, then the two the data decides.
   static let fields: [ConfigField<TransformerConfiguration>] =
     ModelConfig.fields.map { $0.lifted(\.hyperparameters) } + [
-      .integer("vocabulary_size", \.vocabularySize, minimum: 1, "V: pieces in the vocabulary."),
+      .integer(
+        "vocabulary_size", \.vocabularySize, minimum: 1, maximum: ConfigLimits.vocabularySize,
+        "V: pieces in the vocabulary."),
       .integer("padding_id", \.paddingID, minimum: 0, "The padding token's id."),
     ]
 

@@ -69,7 +69,7 @@ public final class Trainer {
     parameters = model.parameters
     allReduce = GradientAllReduce(
       group: group, parameters: parameters,
-      bucketBytes: Int(config.training.allReduceBucketMB * 1_048_576))
+      bucketBytes: Self.bucketBytes(megabytes: config.training.allReduceBucketMB))
     optimizer = config.training.makeAdam(parameters: parameters.map { ($0.name, $0.shape) })
     schedule = config.training.learningRateSchedule(modelWidth: config.model.modelWidth)
     let planner: BatchPlanner
@@ -87,6 +87,12 @@ public final class Trainer {
     state.dropoutGeneratorState = model.dropoutGenerator.state
   }
 
+  /// The bytes of `megabytes` MB. Config validation bounds the key; the cap keeps a config
+  /// built in code from trapping in the conversion to Int.
+  static func bucketBytes(megabytes: Double) -> Int {
+    megabytes.isFinite ? Int(min(max(megabytes, 0), 1e6) * 1_048_576) : 0
+  }
+
   /// The number of trainable scalars.
   public var parameterCount: Int { model.parameterCount }
 
@@ -98,6 +104,18 @@ public final class Trainer {
   /// Takes one optimiser step over the next `training.accumulate` batches (times the number
   /// of processes, each taking its share).
   public func step() -> TrainingStep {
+    // Never abandoned, so always a step.
+    step(abandoningIf: { false })!
+  }
+
+  /// Takes one optimiser step as ``step()`` does, unless `shouldAbandon` returns true before
+  /// one of the step's later batches: then the step is undone (gradients dropped, the batches
+  /// rewound, the state untouched) and the result is nil.
+  ///
+  /// A step of many accumulated batches can take long; asking between them lets a signal stop
+  /// it promptly. Only a single process asks: the processes of a group would have to agree
+  /// mid-step, and their gradient sums are already under way.
+  public func step(abandoningIf shouldAbandon: () -> Bool) -> TrainingStep? {
     let accumulation = config.training.accumulationSteps * group.size
     var totals = CrossEntropyTotals(loss: 0, negativeLogLikelihood: 0, count: 0)
     var sourceTokens = 0
@@ -110,6 +128,13 @@ public final class Trainer {
       guard index % group.size == group.rank else {
         epoch = batches.skip().epoch
         continue
+      }
+      if group.size == 1, index > 0, shouldAbandon() {
+        for parameter in parameters { parameter.zeroGradient() }
+        batches = BatchIterator(planner: batches.planner, position: state.position)
+        // Checked when the state was set: four words, not all zero.
+        model.dropoutGenerator = RandomGenerator(state: state.dropoutGeneratorState)!
+        return nil
       }
       // The iterator never runs dry: after the last batch of an epoch comes the next epoch.
       let batch = batches.next()!
@@ -301,6 +326,15 @@ public final class Trainer {
         reason: "it was trained on other batches (the training files, data.vocab_size, "
           + "data.max_length, training.batch_tokens or training.seed changed), so its position "
           + "\(restored.position) would not continue the same run")
+    }
+    // The iterator would quietly move a position past its epoch to the next one.
+    let batchCount = batches.planner.plan(epoch: restored.position.epoch).count
+    guard restored.position.batchIndex < batchCount else {
+      throw .damagedCheckpoint(
+        path: trainerPath,
+        reason: "its trainer state's \"position.batchIndex\" is "
+          + "\(restored.position.batchIndex), but epoch \(restored.position.epoch) has "
+          + "\(batchCount) batches (0...\(batchCount - 1))")
     }
     guard restoredOptimizer.stepCount == restored.step else {
       throw .damagedCheckpoint(

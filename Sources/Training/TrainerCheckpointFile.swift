@@ -87,6 +87,9 @@ public enum TrainerCheckpointFile {
       throw .damagedCheckpoint(
         path: path, reason: "its metadata \"\(stateKey)\" is missing or does not parse")
     }
+    if let problem = state.problem {
+      throw .damagedCheckpoint(path: path, reason: "its trainer state's \(problem)")
+    }
     guard RandomGenerator(state: state.dropoutGeneratorState) != nil else {
       throw .damagedCheckpoint(
         path: path, reason: "the saved dropout generator state is not four non-zero words")

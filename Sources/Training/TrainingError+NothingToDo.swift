@@ -11,19 +11,25 @@ extension TrainingError {
     case .maxSteps(let steps):
       state = step > steps ? "beyond training.max_steps (\(steps))" : "\(reason)"
       key = "training.max_steps"
-      larger = "\(2 * max(step, steps))"
+      larger = "\(doubled(max(step, steps)))"
     case .maxEpochs(let epochs):
-      (state, key, larger) = ("\(reason)", "training.max_epochs", "\(2 * epochs)")
+      (state, key, larger) = ("\(reason)", "training.max_epochs", "\(doubled(epochs))")
     case .maxTime(let minutes):
       (state, key, larger) = (
         "\(reason)", "training.max_time_minutes", TrainingFormat.number(2 * minutes)
       )
     case .patience(let count):
-      (state, key, larger) = ("\(reason)", "training.patience", "\(2 * count)")
+      (state, key, larger) = ("\(reason)", "training.patience", "\(doubled(count))")
     case .interrupted:
-      (state, key, larger) = ("\(reason)", "training.max_steps", "\(2 * step)")
+      (state, key, larger) = ("\(reason)", "training.max_steps", "\(doubled(step))")
     }
     return "nothing to do: the run in '\(directory)' is at step \(step), \(state); raise \(key) "
       + "to train longer, as in --set \(key)=\(larger)"
+  }
+
+  /// Twice `value`, or Int.max past it: the suggestion must not trap on a huge count.
+  private static func doubled(_ value: Int) -> Int {
+    let (result, overflow) = value.multipliedReportingOverflow(by: 2)
+    return overflow ? .max : result
   }
 }

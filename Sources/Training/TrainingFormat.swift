@@ -12,13 +12,18 @@ public enum TrainingFormat {
     return text
   }
 
-  /// `1:02:03` or `2:03`: a duration in hours, minutes and seconds.
+  /// `1:02:03` or `2:03`: a duration in hours, minutes and seconds; `-0:05` before zero, `?`
+  /// when not finite.
   public static func duration(_ seconds: Double) -> String {
     guard seconds.isFinite else { return "?" }
-    let total = Int(seconds.rounded())
+    // Capped so that the conversion to Int cannot trap on an absurd value (an estimate from a
+    // tampered state); 1e15 s is already thirty million years.
+    let total = Int(min(abs(seconds), 1e15).rounded())
     let (hours, minutes, secs) = (total / 3600, total / 60 % 60, total % 60)
     let twoDigits = { (value: Int) in value < 10 ? "0\(value)" : "\(value)" }
-    return hours > 0
-      ? "\(hours):\(twoDigits(minutes)):\(twoDigits(secs))" : "\(minutes):\(twoDigits(secs))"
+    let sign = seconds < 0 && total > 0 ? "-" : ""
+    return sign
+      + (hours > 0
+        ? "\(hours):\(twoDigits(minutes)):\(twoDigits(secs))" : "\(minutes):\(twoDigits(secs))")
   }
 }

@@ -59,6 +59,9 @@ public final class TrainingRun {
   /// Whether the run plans its steps: `max_steps` was `"auto"` as given, before the plan
   /// replaced it with the number (a run resumed with a numbered `max_steps` never re-plans).
   private let plansSteps: Bool
+  /// The test set (`data.test_source`), read with the other splits so that a bad file is
+  /// reported before training rather than after it; nil without one.
+  private let testSet: ValidationSet?
 
   /// Prepares a run: a fresh one in `output.dir`, or, with `resume`, the continuation of the
   /// run whose `last/` checkpoint is there.
@@ -138,6 +141,13 @@ public final class TrainingRun {
     validation = try ValidationSet(
       data: config.data, vocabulary: vocabulary, batchTokens: config.training.batchTokens)
     report(.corpus(name: "valid", statistics: validation.corpus.statistics))
+    testSet =
+      config.data.testSource.isEmpty
+      ? nil
+      : try ValidationSet(
+        sourceFile: config.data.testSource, targetFile: config.data.testTarget,
+        vocabulary: vocabulary, maxLength: config.data.maxLength,
+        batchTokens: config.training.batchTokens)
 
     trainer = try Trainer(config: config, vocabulary: vocabulary, corpus: corpus, group: group)
     report(
@@ -196,7 +206,8 @@ public final class TrainingRun {
   // MARK: Training
 
   /// Trains until a limit is reached or `shouldStop` returns true (it is asked before each
-  /// step, so the step in progress always finishes), then validates and saves.
+  /// step, and in a single process between a step's accumulated batches too, which abandons
+  /// the step), then validates and saves.
   public func run(shouldStop: () -> Bool = { false }) throws(TrainingError) -> TrainingSummary {
     var training = config.training
     var mark = clock()
@@ -231,7 +242,10 @@ public final class TrainingRun {
         break
       }
       let stepStart = clock()
-      let step = trainer.step()
+      guard let step = trainer.step(abandoningIf: shouldStop) else {
+        reason = .interrupted
+        break
+      }
       windowSeconds += clock() - stepStart
       windowTokens += step.totals.count
       learningRate = step.learningRate
@@ -289,7 +303,7 @@ public final class TrainingRun {
       if trainer.state.lastValidation?.step != trainer.state.step {
         try validateAndSave(tick: tick)
       }
-      if !config.data.testSource.isEmpty, group.isPrimary { test = try scoreTestSet() }
+      if let testSet, group.isPrimary { test = try scoreTestSet(testSet) }
     }
     tick()
     var summary = summary(stopReason)
@@ -304,11 +318,9 @@ public final class TrainingRun {
 
   /// Translates the test set greedily with the best checkpoint, writes the translations beside
   /// the checkpoints and logs the BLEU.
-  private func scoreTestSet() throws(TrainingError) -> (bleu: Double, path: String) {
-    let data = config.data
-    let test = try ValidationSet(
-      sourceFile: data.testSource, targetFile: data.testTarget, vocabulary: trainer.vocabulary,
-      maxLength: data.maxLength, batchTokens: config.training.batchTokens)
+  private func scoreTestSet(_ test: ValidationSet) throws(TrainingError)
+    -> (bleu: Double, path: String)
+  {
     report(.testing(sentences: test.sourceLines.count))
     var model = trainer.model
     var step = trainer.state.step

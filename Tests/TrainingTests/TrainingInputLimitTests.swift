@@ -1,0 +1,89 @@
+import Config
+import Foundation
+import XCTest
+
+@testable import Training
+
+/// Absurd numbers that reach the trainer (a config built in code, a tampered state) give text
+/// or a bounded value instead of trapping, and a stop request ends a long step promptly.
+final class TrainingInputLimitTests: XCTestCase {
+  private var tiny: TinyRun!
+
+  override func setUpWithError() throws {
+    tiny = try TinyRun()
+  }
+
+  override func tearDown() {
+    tiny.remove()
+  }
+
+  func testDurationFormatsAnyNumber() {
+    XCTAssertEqual(TrainingFormat.duration(3723), "1:02:03")
+    XCTAssertEqual(TrainingFormat.duration(0), "0:00")
+    XCTAssertEqual(TrainingFormat.duration(-5), "-0:05")
+    XCTAssertEqual(TrainingFormat.duration(-0.2), "0:00")
+    XCTAssertEqual(TrainingFormat.duration(.infinity), "?")
+    XCTAssertEqual(TrainingFormat.duration(-.infinity), "?")
+    XCTAssertEqual(TrainingFormat.duration(.nan), "?")
+    // Beyond Int: capped at 1e15 s rather than trapping in the conversion.
+    XCTAssertEqual(TrainingFormat.duration(1e300), "277777777777:46:40")
+    XCTAssertEqual(TrainingFormat.duration(-1e300), "-277777777777:46:40")
+    XCTAssertEqual(TrainingFormat.duration(2e17 * 60), "277777777777:46:40")
+  }
+
+  func testBucketBytesNeverTrap() {
+    XCTAssertEqual(Trainer.bucketBytes(megabytes: 4), 4 << 20)
+    XCTAssertEqual(Trainer.bucketBytes(megabytes: 0), 0)
+    XCTAssertEqual(Trainer.bucketBytes(megabytes: 1e13), 1_000_000 << 20)
+    XCTAssertEqual(Trainer.bucketBytes(megabytes: .greatestFiniteMagnitude), 1_000_000 << 20)
+    XCTAssertEqual(Trainer.bucketBytes(megabytes: -1), 0)
+    XCTAssertEqual(Trainer.bucketBytes(megabytes: .nan), 0)
+  }
+
+  /// A stop request that arrives between the accumulated batches of a step abandons the step
+  /// (the first stop request is not ignored until the step ends); the run saves the state
+  /// after the last whole step, and resuming from it gives the uninterrupted run's losses.
+  func testStopRequestBetweenAccumulatedBatchesAbandonsTheStep() throws {
+    let whole = tiny.path("runs/whole")
+    try tiny.train(try tiny.config(overrides: ["output.dir=\(whole)"]))
+    let expected = try tiny.trainingLosses(in: whole)
+
+    // accumulate 2: step 1 asks before it (call 1) and before its second batch (call 2);
+    // step 2 asks before it (call 3) and before its second batch (call 4), which stops.
+    var calls = 0
+    let run = try TrainingRun(config: try tiny.config(), resume: false) { _ in }
+    run.pointerDirectory = tiny.path("runs")
+    let summary = try run.run(shouldStop: {
+      calls += 1
+      return calls == 4
+    })
+    XCTAssertEqual(summary.reason, .interrupted)
+    XCTAssertEqual(summary.steps, 1)
+    XCTAssertEqual(try tiny.trainingLosses().count, 1)
+
+    let resumed = try tiny.train(try tiny.config(), resume: true)
+    XCTAssertEqual(resumed.summary.reason, .maxSteps(12))
+    XCTAssertEqual(try tiny.trainingLosses(), expected)
+  }
+
+  /// A test split whose files do not pair up is refused before the first step, as a bad
+  /// validation split is, not after training.
+  func testMismatchedTestSplitIsRefusedBeforeTraining() throws {
+    let config = try tiny.config(overrides: [
+      "data.test_source=\(tiny.path("train.src"))", "data.test_target=\(tiny.path("valid.tgt"))",
+    ])
+    var steps = 0
+    XCTAssertThrowsError(
+      try TrainingRun(config: config, resume: false) { event in
+        if case .step = event { steps += 1 }
+      }
+    ) { error in
+      let text = "\(error)"
+      XCTAssertTrue(text.contains("train.src") && text.contains("valid.tgt"), text)
+      XCTAssertFalse(text.contains("\n"), text)
+    }
+    XCTAssertEqual(steps, 0)
+    XCTAssertFalse(
+      FileManager.default.fileExists(atPath: tiny.runDirectory + "/metrics.jsonl"))
+  }
+}
