@@ -23,7 +23,8 @@ public enum AtomicFile {
     ).path
   }
 
-  /// Writes `data` to `path` through a temporary file.
+  /// Writes `data` to `path` through a temporary file. Refuses to replace anything but a
+  /// regular file (see ``replacementProblem(_:)``).
   ///
   /// - Parameter describe: turns the error of writing the temporary file into a reason (by
   ///   default Foundation's description).
@@ -31,7 +32,10 @@ public enum AtomicFile {
     _ data: Data, to path: String,
     describing describe: (Error) -> String = { ($0 as NSError).localizedDescription }
   ) throws(Failure) {
+    if let problem = replacementProblem(path) { throw Failure(reason: problem) }
     let temporary = temporaryPath(for: path)
+    TemporaryFiles.register(temporary)
+    defer { TemporaryFiles.unregister(temporary) }
     do {
       try data.write(to: URL(fileURLWithPath: temporary))
     } catch {
