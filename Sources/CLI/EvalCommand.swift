@@ -121,9 +121,11 @@ struct EvalCommand: Command {
       if outputPath != nil && !(bleu || chrf) {
         throw UsageError("'--output <file>' keeps the translations of '--bleu' or '--chrf'")
       }
-      if let outputPath, let problem = Self.outputProblem(
-        outputPath, inputs: [(sourcePath, "the --source file", "sentences")]
-          + referencePaths.map { ($0, "a --reference file", "references") })
+      if let outputPath,
+        let problem = Self.outputProblem(
+          outputPath,
+          inputs: [(sourcePath, "the --source file", "sentences")]
+            + referencePaths.map { ($0, "a --reference file", "references") })
       {
         throw UsageError(problem)
       }
@@ -227,12 +229,13 @@ extension EvalCommand {
         "the checkpoint's config.json names no test split (data.test_source and "
           + "data.test_target are empty); pass '--source <file> --reference <file>'")
     }
-    if let outputPath, self.sourcePath == nil, let problem = Self.outputProblem(
-      outputPath,
-      inputs: [
-        (sourcePath, "the test source of the checkpoint's config.json", "sentences"),
-        (referencePaths[0], "the test target of the checkpoint's config.json", "references"),
-      ])
+    if let outputPath, self.sourcePath == nil,
+      let problem = Self.outputProblem(
+        outputPath,
+        inputs: [
+          (sourcePath, "the test source of the checkpoint's config.json", "sentences"),
+          (referencePaths[0], "the test target of the checkpoint's config.json", "references"),
+        ])
     {
       throw RuntimeError(problem)
     }

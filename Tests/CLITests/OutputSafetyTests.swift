@@ -1,8 +1,8 @@
+import Checkpoints
 import Foundation
 import XCTest
 
 @testable import CLI
-import Checkpoints
 @testable import Support
 
 /// Outputs that would destroy an input or replace something other than a regular file, and
@@ -77,7 +77,8 @@ final class OutputSafetyTests: XCTestCase {
       try FileManager.default.destinationOfSymbolicLink(atPath: link), target)
     XCTAssertEqual(try directory.read("target.txt"), "keep\n")
 
-    let device = CLIRun("bpe", "encode", "--model", model, "--input", input, "--output", "/dev/null")
+    let device = CLIRun(
+      "bpe", "encode", "--model", model, "--input", input, "--output", "/dev/null")
     XCTAssertEqual(device.status, 1)
     XCTAssertEqual(
       device.errors,
@@ -113,8 +114,9 @@ final class OutputSafetyTests: XCTestCase {
         "bpe", "encode", "--model", model, "--input", input, "--output", "/proc/version")
       XCTAssertEqual(proc.status, 1)
       XCTAssertTrue(
-        proc.errors.hasPrefix("Error: cannot write '/proc/version': files cannot be created in "
-          + "'/proc'"), proc.errors)
+        proc.errors.hasPrefix(
+          "Error: cannot write '/proc/version': files cannot be created in "
+            + "'/proc'"), proc.errors)
     #endif
   }
 
