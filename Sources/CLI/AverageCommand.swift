@@ -1,5 +1,6 @@
 import Foundation
 import Checkpoints
+import Support
 
 /// `transformer-cli average`: averages the weights of several checkpoints of one run into a new
 /// checkpoint directory (Vaswani et al. 2017, §6.1). The math is ``CheckpointAverage``.
@@ -76,10 +77,29 @@ struct AverageCommand: Command {
       try lastCount.map { count throws(CheckpointAverageError) in
         try CheckpointAverage.lastSteps(count, inRun: inputs[0])
       } ?? inputs
+    try Self.checkOutput(output, against: checkpoints + inputs)
     let average = try CheckpointAverage(checkpoints: checkpoints)
     try average.write(to: output, replacing: force)
     console.writeLine(
       "averaged \(checkpoints.count) checkpoint\(checkpoints.count == 1 ? "" : "s") into "
         + "'\(output)': \(checkpoints.joined(separator: ", "))")
+  }
+
+  /// Throws unless `output` may become the averaged checkpoint: replacing it must not remove a
+  /// checkpoint being averaged (or the run holding them, with `--last`), and a file there is
+  /// not a checkpoint directory to replace. Checked before averaging, which can take a while.
+  static func checkOutput(_ output: String, against inputs: [String]) throws(RuntimeError) {
+    var status = stat()
+    if lstat(output, &status) == 0, status.st_mode & S_IFMT != S_IFDIR {
+      throw RuntimeError(
+        "'--output \(output)' exists and is not a directory; --output names the checkpoint "
+          + "directory to write, so choose another path")
+    }
+    // By identity up the directory tree, so `RUN`, `RUN/` and `./RUN` are all caught.
+    if let input = inputs.first(where: { FileIdentity.contains(output, $0) }) {
+      throw RuntimeError(
+        "'--output \(output)' holds '\(input)', which is being averaged; replacing it would "
+          + "destroy the inputs, so choose another directory")
+    }
   }
 }

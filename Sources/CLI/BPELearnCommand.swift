@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Tokenizer
 
 /// `transformer-cli bpe learn`: learns a BPE model from text files and writes it, as
@@ -63,8 +64,14 @@ struct BPELearnCommand: Command {
     if inputPaths.isEmpty {
       throw UsageError("missing '--input <file>': give at least one training file")
     }
-    if outputPath == nil {
+    guard let outputPath else {
       throw UsageError("missing '--output <file>': say where to write the model")
+    }
+    // Compared by identity, so `./c.en` or a link to the corpus is caught too.
+    if inputPaths.contains(where: { FileIdentity.same($0, outputPath) }) {
+      throw UsageError(
+        "'--output \(outputPath)' is an --input file; the model would replace the training "
+          + "text, so write it to another file")
     }
   }
 

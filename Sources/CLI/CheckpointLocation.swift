@@ -17,7 +17,8 @@ struct CheckpointLocation: Equatable {
 
   /// The checkpoint `given` (the `--checkpoint` value) means.
   ///
-  /// - Throws: `RuntimeError` when nothing was given and no run was recorded.
+  /// - Throws: `RuntimeError` when nothing was given and no run was recorded, or `given` is a
+  ///   file outside a checkpoint, a run without best/, or a directory holding no checkpoint.
   static func resolve(_ given: String?) throws(RuntimeError) -> CheckpointLocation {
     guard let given else {
       guard let run = TrainingRunPointer.runDirectory() else {
@@ -35,19 +36,41 @@ struct CheckpointLocation: Equatable {
     guard files.fileExists(atPath: given, isDirectory: &isDirectory) else {
       return CheckpointLocation(directory: given)
     }
+    func holdsModel(_ directory: String) -> Bool {
+      files.fileExists(atPath: CheckpointStore.join(directory, Checkpoint.modelFileName))
+    }
     if !isDirectory.boolValue {
       let parent = (given as NSString).deletingLastPathComponent
-      return CheckpointLocation(
-        directory: parent.isEmpty ? "." : parent, origin: "the directory of '\(given)'")
+      let directory = parent.isEmpty ? "." : parent
+      // Loading would otherwise name a missing config.json beside an unrelated file.
+      guard
+        holdsModel(directory)
+          || files.fileExists(atPath: CheckpointStore.join(directory, Checkpoint.configFileName))
+      else {
+        throw RuntimeError(
+          "'--checkpoint \(given)' is a file outside any checkpoint; give a checkpoint "
+            + "directory, a run directory, or a file inside a checkpoint such as "
+            + "\(Checkpoint.modelFileName)")
+      }
+      return CheckpointLocation(directory: directory, origin: "the directory of '\(given)'")
     }
+    if holdsModel(given) { return CheckpointLocation(directory: given) }
     let best = CheckpointStore.join(given, CheckpointStore.bestName)
-    let isCheckpoint = files.fileExists(
-      atPath: CheckpointStore.join(given, Checkpoint.modelFileName))
-    if !isCheckpoint,
-      files.fileExists(atPath: CheckpointStore.join(best, Checkpoint.modelFileName))
-    {
+    if holdsModel(best) {
       return CheckpointLocation(
         directory: best, origin: "best/ of the run directory '\(given)'")
+    }
+    let last = CheckpointStore.join(given, CheckpointStore.lastName)
+    if holdsModel(last) {
+      // Not taken silently: last/ is the newest state, not the best, and the user should know.
+      throw RuntimeError(
+        "'--checkpoint \(given)' is a run directory without best/ (written at the first "
+          + "validation); pass '--checkpoint \(last)' for its newest checkpoint")
+    }
+    if !files.fileExists(atPath: CheckpointStore.join(given, Checkpoint.configFileName)) {
+      throw RuntimeError(
+        "'--checkpoint \(given)' holds no checkpoint: neither \(Checkpoint.modelFileName) "
+          + "nor a run's best/ or last/")
     }
     return CheckpointLocation(directory: given)
   }

@@ -121,6 +121,14 @@ struct EvalCommand: Command {
       if outputPath != nil && !(bleu || chrf) {
         throw UsageError("'--output <file>' keeps the translations of '--bleu' or '--chrf'")
       }
+      if let outputPath,
+        let problem = Self.outputProblem(
+          outputPath,
+          inputs: [(sourcePath, "the --source file", "sentences")]
+            + referencePaths.map { ($0, "a --reference file", "references") })
+      {
+        throw UsageError(problem)
+      }
       return
     }
     if referencePaths.isEmpty {
@@ -198,6 +206,16 @@ struct EvalCommand: Command {
 }
 
 extension EvalCommand {
+  /// Why `--output` must not be written: it is one of `inputs` (path, what it is, what it
+  /// holds), compared by identity so that no spelling or link hides it. Nil when it is none.
+  static func outputProblem(_ output: String, inputs: [(String?, String, String)]) -> String? {
+    for case (let path?, let role, let content) in inputs where FileIdentity.same(path, output) {
+      return "'--output \(output)' is \(role); translations would replace the \(content), so "
+        + "write them to another file"
+    }
+    return nil
+  }
+
   /// Translates the test split (or `--source`) with the checkpoint, then scores it; with
   /// `--loss`, also the references' cross-entropy.
   fileprivate func runWithModel(_ console: inout Console) throws {
@@ -210,6 +228,16 @@ extension EvalCommand {
       throw RuntimeError(
         "the checkpoint's config.json names no test split (data.test_source and "
           + "data.test_target are empty); pass '--source <file> --reference <file>'")
+    }
+    if let outputPath, self.sourcePath == nil,
+      let problem = Self.outputProblem(
+        outputPath,
+        inputs: [
+          (sourcePath, "the test source of the checkpoint's config.json", "sentences"),
+          (referencePaths[0], "the test target of the checkpoint's config.json", "references"),
+        ])
+    {
+      throw RuntimeError(problem)
     }
     if loss {
       var split = data

@@ -15,14 +15,27 @@ final class OutputFile {
   private static let bufferSize = 1 << 16
 
   /// Creates the temporary file beside `path`. Throws `RuntimeError` naming `path` when the
-  /// directory is missing or not writable.
+  /// directory is missing or not writable, when `path` is not a regular file (a symbolic link,
+  /// a device, a directory: committing would replace it), or when this process has `path` open,
+  /// which means it is an input of the command that the output would replace.
   init(path: String) throws(RuntimeError) {
     self.path = path
     temporaryPath = AtomicFile.temporaryPath(for: path)
+    if let problem = AtomicFile.replacementProblem(path) {
+      throw OutputFile.writeError(path: path, reason: problem)
+    }
+    if OutputFile.isOpenInThisProcess(path) {
+      throw OutputFile.writeError(
+        path: path,
+        reason: "it is an input of this command, which the output would replace; write to "
+          + "another file")
+    }
     descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     guard descriptor >= 0 else {
-      throw OutputFile.writeError(path: path, reason: OutputFile.openFailureReason(path, errno))
+      throw OutputFile.writeError(
+        path: path, reason: AtomicFile.createFailureReason(path, errno))
     }
+    TemporaryFiles.register(temporaryPath)
   }
 
   deinit {
@@ -42,6 +55,7 @@ final class OutputFile {
     descriptor = -1
     if failure == 0, closed != 0 { failure = errno }
     if failure == 0, rename(temporaryPath, path) != 0 { failure = errno }
+    TemporaryFiles.unregister(temporaryPath)
     guard failure == 0 else {
       unlink(temporaryPath)
       throw OutputFile.writeError(path: path, reason: String(cString: strerror(failure)))
@@ -53,6 +67,7 @@ final class OutputFile {
     if descriptor >= 0 { close(descriptor) }
     descriptor = -1
     unlink(temporaryPath)
+    TemporaryFiles.unregister(temporaryPath)
   }
 
   private func flush() {
@@ -74,13 +89,24 @@ final class OutputFile {
     RuntimeError("cannot write '\(path)': \(reason)")
   }
 
-  /// Why the temporary file beside `path` could not be created, in a few words.
-  private static func openFailureReason(_ path: String, _ code: Int32) -> String {
-    let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-    switch code {
-    case ENOENT, ENOTDIR: return "the directory '\(directory)' does not exist"
-    case EACCES: return "permission denied in '\(directory)'"
-    default: return String(cString: strerror(code))
-    }
+  /// Whether one of this process's file descriptors (the `--input` being read, or standard
+  /// input redirected from the file) is the existing file `path`. Streaming commands read
+  /// their input while writing the output, so comparing the open files by identity catches
+  /// every spelling of the same file. Linux only (/proc); elsewhere false.
+  static func isOpenInThisProcess(_ path: String) -> Bool {
+    #if os(Linux)
+      guard let target = FileIdentity(path: path),
+        let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")
+      else { return false }
+      return descriptors.contains { name in
+        // Only descriptors open for reading: stdout redirected to the file is not an input.
+        guard let number = Int32(name), fcntl(number, F_GETFL) & O_ACCMODE != O_WRONLY else {
+          return false
+        }
+        return FileIdentity(path: "/proc/self/fd/\(name)") == target
+      }
+    #else
+      return false
+    #endif
   }
 }

@@ -10,6 +10,8 @@
 //   `formatted` (indented), numbers as given (`real` and `fixed` spell them). Foundation's
 //   JSON coders are not used.
 // - `TextFile` and `TextFileError`: UTF-8 text files as lines, CRLF and BOM tolerated.
+// - `FileIdentity`: two paths compared as files (device and inode), not as spellings.
+// - `TemporaryFiles`: the temporary files being written, removed on SIGINT or SIGTERM.
 // - `ClosestMatch`: the did-you-mean hint for commands, options and config keys.
 // - `SplitMix64`: the one seeded generator below `RandomGenerator`, corpus shuffling and
 //   benchmark operands.

@@ -70,7 +70,7 @@ public enum TextFile {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
       isDirectory.boolValue
-    else { return "the directory '\(directory)' does not exist" }
+    else { return AtomicFile.createFailureReason(url.path, ENOENT) }
     if !FileManager.default.isWritableFile(atPath: directory) {
       return "permission denied in '\(directory)'"
     }

@@ -85,6 +85,8 @@ extension BPEModel {
     }
     var line = try reader.next(expecting: "'pieces N'")
     while line.hasPrefix("#") { line = try reader.next(expecting: "'pieces N'") }
+    // Nothing is sized from this count: pieces are read one a line until it is reached, so a
+    // damaged count ends in the error of a truncated file.
     let pieceCount = try reader.count(in: line, keyword: "pieces")
     guard pieceCount >= BPEModel.minimumVocabularySize else {
       throw reader.error(
@@ -106,6 +108,9 @@ extension BPEModel {
       _ = vocabulary.append(Array(piece.utf8))
     }
     let mergeCount = try reader.count(in: reader.next(expecting: "'merges M'"), keyword: "merges")
+    // The count comes from the file, so it may be anything up to Int.max: reserving before this
+    // check once aborted the process (a failed or overflowing allocation) instead of an error.
+    try reader.checkLinesFollow(mergeCount, of: "merges")
     var merges: [BPEMerge] = []
     merges.reserveCapacity(mergeCount)
     for index in 0..<mergeCount {
@@ -158,6 +163,18 @@ private struct ModelFileReader {
       throw error("expected '\(keyword) N' with a count N, found '\(line)'")
     }
     return count
+  }
+
+  /// Throws, at the `keyword N` line just read, unless at least `count` lines follow it: one
+  /// item a line means a larger count is damaged or the file truncated, and nothing may be
+  /// sized from it.
+  func checkLinesFollow(_ count: Int, of keyword: String) throws(BPEError) {
+    let remaining = lines.count - lineNumber
+    guard count <= remaining else {
+      throw error(
+        "'\(keyword) \(count)' announces \(count) lines but only \(remaining) follow; "
+          + "the file is truncated or the count damaged")
+    }
   }
 
   /// Checks what learning guarantees about pieces beyond the reserved ones.

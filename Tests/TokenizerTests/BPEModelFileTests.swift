@@ -88,11 +88,28 @@ final class BPEModelFileTests: XCTestCase {
     // A merge with an unknown side, or one side only.
     XCTAssertEqual(loadError(replacing(mergesLine + 1, with: "qqq zzz"))?.line, mergesLine + 2)
     XCTAssertEqual(loadError(replacing(mergesLine + 1, with: "e"))?.line, mergesLine + 2)
-    // Truncated in the middle of the merges.
+    // Truncated in the middle of the merges: the count line is at fault.
     let truncated = lines.prefix(mergesLine + 3).joined(separator: "\n")
     let error = loadError(truncated)
-    XCTAssertEqual(error?.line, mergesLine + 4)
+    XCTAssertEqual(error?.line, mergesLine + 1)
     XCTAssertTrue(error?.message.contains("truncated") ?? false)
+  }
+
+  /// Counts far beyond what the file holds once made loading reserve memory for them and
+  /// abort (heap corruption, or a failed allocation of terabytes) instead of reporting.
+  func testImpossibleCountsAreErrorsNotAllocations() throws {
+    let lines = self.lines
+    let piecesLine = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("pieces ") })
+    let mergesLine = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("merges ") })
+    for count in ["9223372036854775807", "99999999999", "\(lines.count)"] {
+      let merges = loadError(replacing(mergesLine, with: "merges \(count)"))
+      XCTAssertEqual(merges?.line, mergesLine + 1, count)
+      XCTAssertTrue(merges?.message.contains("'merges \(count)' announces") ?? false, count)
+      // Read one piece a line, so the error is that of the first line that is no piece.
+      let pieces = loadError(replacing(piecesLine, with: "pieces \(count)"))
+      XCTAssertGreaterThan(pieces?.line ?? 0, piecesLine + 1, count)
+    }
+    XCTAssertNotNil(loadError(replacing(mergesLine, with: "merges 9223372036854775808")))
   }
 
   func testInvalidUTF8InTheModelIsReportedWithItsLine() throws {
