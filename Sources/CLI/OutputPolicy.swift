@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// The one overwrite rule of the commands that write a file or directory the user names
 /// (`translate --output`, `eval --output`, `plot`, `average --output`): an existing one is
@@ -16,11 +17,12 @@ enum OutputPolicy {
       "'\(path)' exists; pass --force to replace it, or choose another \(option)")
   }
 
-  /// Whether two paths name the same file (after `.`/`..` and symbolic links).
+  /// Whether two paths name the same file: the same device and inode when both exist (so a
+  /// hard link counts too), else the same path after `.`/`..` and symbolic links.
   static func sameFile(_ first: String, _ second: String) -> Bool {
     func resolved(_ path: String) -> String {
       URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
-    return resolved(first) == resolved(second)
+    return FileIdentity.same(first, second) || resolved(first) == resolved(second)
   }
 }

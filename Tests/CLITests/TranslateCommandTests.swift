@@ -109,6 +109,18 @@ final class TranslateCommandTests: XCTestCase {
     XCTAssertEqual(
       try fixture.directory.read("test.src"),
       fixture.sourceLines.joined(separator: "\n") + "\n")
+    // A hard link is the same file under another name.
+    let link = fixture.directory.path("link.src")
+    try FileManager.default.linkItem(atPath: input, toPath: link)
+    defer { try? FileManager.default.removeItem(atPath: link) }
+    let linked = CLIRun(
+      "translate", "--checkpoint", fixture.checkpoint, "--input", input, "--output", link,
+      "--force")
+    XCTAssertEqual(linked.status, 64, linked.errors)
+    XCTAssertTrue(linked.errors.contains("is the --input file"), linked.errors)
+    XCTAssertEqual(
+      try fixture.directory.read("test.src"),
+      fixture.sourceLines.joined(separator: "\n") + "\n")
 
     let output = try fixture.directory.write("out.txt", "keep me\n")
     let refused = CLIRun(
