@@ -81,7 +81,8 @@ enum ProgressLine {
       + "(\(fixed(100 * plan.predictedFraction, 1)) % of the budget), where the learning rate "
       + "reaches 0; training.max_steps \(plan.totalSteps) written to config.json"
     if plan.totalSteps <= plan.stepsDone {
-      text += "; no step after the warm-up fits the budget: lower training.warmup_steps or "
+      text +=
+        "; no step after the warm-up fits the budget: lower training.warmup_steps or "
         + "raise training.max_time_minutes"
     }
     return text
@@ -156,13 +157,18 @@ enum ProgressLine {
       }
       lines.append(text)
     }
-    lines.append("last:    \(summary.lastPath) (step \(summary.steps))")
+    // A stop during the first step (a long accumulated one) leaves nothing to save.
+    let saved = summary.steps > 0
+    lines.append(
+      saved
+        ? "last:    \(summary.lastPath) (step \(summary.steps))"
+        : "last:    none: stopped before the first step ended, nothing saved")
     if let bleu = summary.testBLEU, let path = summary.testTranslationsPath {
       lines.append(
         "test:    BLEU \(ProgressLine.fixed(bleu, 2)) (greedy, best checkpoint): \(path)")
     }
     lines.append("metrics: \(summary.metricsPath)")
-    if summary.reason == .interrupted {
+    if summary.reason == .interrupted && saved {
       lines.append("resume:  \(resumeCommand)")
     }
     return lines

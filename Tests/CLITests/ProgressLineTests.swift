@@ -1,7 +1,7 @@
+import Drawing
 import XCTest
 
 @testable import CLI
-import Drawing
 @testable import Training
 
 /// The live training line fitted to a terminal's width, the log lines' ETA and scrollback, and
@@ -79,6 +79,23 @@ final class ProgressLineTests: XCTestCase {
         + "training")
   }
 
+  /// A stop before the first step ends (a long accumulated step) saves nothing: the summary
+  /// says so and offers no resume command, which would find nothing to resume.
+  func testSummaryOfAStopBeforeTheFirstStepOffersNoResume() {
+    func lines(steps: Int) -> [String] {
+      let summary = TrainingSummary(
+        reason: .interrupted, steps: steps, epochs: 0, elapsedSeconds: 5, epochProgress: 0,
+        targetTokens: 0, best: nil, lastValidation: nil, bestPath: "b", lastPath: "run/last",
+        metricsPath: "m", testBLEU: nil, testTranslationsPath: nil)
+      return ProgressLine.summary(summary, resumeCommand: "transformer-cli train --resume")
+    }
+    XCTAssertTrue(
+      lines(steps: 0).contains("last:    none: stopped before the first step ended, nothing saved"))
+    XCTAssertFalse(lines(steps: 0).contains { $0.hasPrefix("resume:") })
+    XCTAssertTrue(lines(steps: 3).contains("last:    run/last (step 3)"))
+    XCTAssertTrue(lines(steps: 3).contains("resume:  transformer-cli train --resume"))
+  }
+
   func testPlanLineAndSummary() {
     let plan = StepPlan(
       budgetSeconds: 2400, elapsedSeconds: 300, stepsDone: 400, secondsPerStep: 0.7,
@@ -154,7 +171,8 @@ final class ProgressLineTests: XCTestCase {
     // 72.5 s: the clock's rounding of the half second is not what is tested.
     let earlyLine = ProgressLine.replan(early, timing: timing, warmUp: warmUp)
     XCTAssertTrue(
-      earlyLine.hasPrefix("plan:   re-planned at step 8, early, as the first plan would end at 1:1"),
+      earlyLine.hasPrefix(
+        "plan:   re-planned at step 8, early, as the first plan would end at 1:1"),
       earlyLine)
     XCTAssertTrue(
       earlyLine.contains(
