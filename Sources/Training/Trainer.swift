@@ -110,7 +110,9 @@ public final class Trainer {
 
   /// Takes one optimiser step as ``step()`` does, unless `shouldAbandon` returns true before
   /// one of the step's later batches: then the step is undone (gradients dropped, the batches
-  /// rewound, the state untouched) and the result is nil.
+  /// rewound, the state untouched) and the result is nil. A step whose loss is not finite (the
+  /// run has diverged) is undone the same way, so that its NaN or infinite gradients never
+  /// reach the weights, and returned with `diverged` set.
   ///
   /// A step of many accumulated batches can take long; asking between them lets a signal stop
   /// it promptly. Only a single process asks: the processes of a group would have to agree
@@ -130,10 +132,7 @@ public final class Trainer {
         continue
       }
       if group.size == 1, index > 0, shouldAbandon() {
-        for parameter in parameters { parameter.zeroGradient() }
-        batches = BatchIterator(planner: batches.planner, position: state.position)
-        // Checked when the state was set: four words, not all zero.
-        model.dropoutGenerator = RandomGenerator(state: state.dropoutGeneratorState)!
+        undoStep()
         return nil
       }
       // The iterator never runs dry: after the last batch of an epoch comes the next epoch.
@@ -169,6 +168,14 @@ public final class Trainer {
         loss: figures[0], negativeLogLikelihood: figures[1], count: Int(figures[2]))
       sourceTokens = Int(figures[3])
     }
+    // The totals are the same on every process after the sum, so all of them undo the step.
+    guard totals.loss.isFinite else {
+      undoStep()
+      return TrainingStep(
+        step: stepNumber, epoch: epoch, totals: totals, sourceTokens: sourceTokens,
+        learningRate: schedule.exactRate(atStep: stepNumber), gradientNorm: nil,
+        finishedEpoch: false, diverged: true)
+    }
     let update = optimizer.update(
       parameters, step: stepNumber, schedule: schedule, clipNorm: Float(config.training.clipNorm),
       accumulatedBatches: accumulation)
@@ -186,6 +193,15 @@ public final class Trainer {
       learningRate: schedule.exactRate(atStep: stepNumber),
       gradientNorm: update.gradientNorm.map(Double.init),
       finishedEpoch: batches.position.epoch > epoch)
+  }
+
+  /// Drops the gradients of a step not taken and rewinds its batches and dropout stream: the
+  /// state is that after the previous step.
+  private func undoStep() {
+    for parameter in parameters { parameter.zeroGradient() }
+    batches = BatchIterator(planner: batches.planner, position: state.position)
+    // Checked when the state was set: four words, not all zero.
+    model.dropoutGenerator = RandomGenerator(state: state.dropoutGeneratorState)!
   }
 
   /// The dropout masks of batch `batch` (from 0, counted over every process) of step `step`:
@@ -367,6 +383,8 @@ public struct TrainingStep: Sendable, Equatable {
   public var gradientNorm: Double?
   /// Whether the step used the last batch of an epoch.
   public var finishedEpoch: Bool
+  /// Whether the loss was not finite, so that the step was not taken (``Trainer/step(abandoningIf:)``).
+  public var diverged = false
 
   /// The mean label-smoothed loss per target token.
   public var loss: Double { totals.loss / Double(max(totals.count, 1)) }

@@ -27,6 +27,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, LocalizedE
   case checkpoint(CheckpointDirectoryError)
   /// A file or directory of the run could not be written or moved into place.
   case cannotWrite(path: String, reason: String)
+  /// The loss of step `step` was not finite: training diverged. The step was not taken.
+  case diverged(step: Int, loss: Double)
 
   /// A one-line message naming the file, the problem and the remedy.
   public var description: String {
@@ -51,6 +53,11 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, LocalizedE
       return error.description
     case .cannotWrite(let path, let reason):
       return "cannot write '\(path)': \(reason)"
+    case .diverged(let step, let loss):
+      return
+        "training diverged: the loss of step \(step) is \(loss), so the step was not taken and "
+        + "training stopped; lower training.peak_lr or set training.clip_norm (checkpoints "
+        + "written before it are kept)"
     }
   }
 

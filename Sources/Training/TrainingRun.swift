@@ -246,6 +246,8 @@ public final class TrainingRun {
         reason = .interrupted
         break
       }
+      // Going on would only train NaN weights; what was saved before stays usable.
+      if step.diverged { throw .diverged(step: step.step, loss: step.loss) }
       windowSeconds += clock() - stepStart
       windowTokens += step.totals.count
       learningRate = step.learningRate

@@ -86,4 +86,27 @@ final class TrainingInputLimitTests: XCTestCase {
     XCTAssertFalse(
       FileManager.default.fileExists(atPath: tiny.runDirectory + "/metrics.jsonl"))
   }
+
+  /// A learning rate that makes the loss overflow stops the run with a one-line error at the
+  /// first step whose loss is not finite, without taking that step: the checkpoint written at
+  /// step 6 is intact and trains on.
+  func testDivergedRunStopsBeforeTakingTheNonFiniteStep() throws {
+    let config = try tiny.config(
+      ["peak_lr": "1e30", "clip_norm": "0", "warmup_steps": "1", "schedule": "\"linear\""],
+      overrides: ["model.norm=post"])
+    var losses: [Double] = []
+    let run = try TrainingRun(config: config, resume: false) { event in
+      if case .step(let progress) = event { losses.append(progress.figures.loss) }
+    }
+    run.pointerDirectory = tiny.path("runs")
+    XCTAssertThrowsError(try run.run()) { error in
+      let text = "\(error)"
+      XCTAssertTrue(text.hasPrefix("training diverged: the loss of step "), text)
+      XCTAssertTrue(text.contains("training.peak_lr"), text)
+      XCTAssertFalse(text.contains("\n"), text)
+    }
+    // Every step reported was taken with a finite loss.
+    XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(losses)")
+    XCTAssertLessThan(losses.count, 12)
+  }
 }
