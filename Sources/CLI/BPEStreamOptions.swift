@@ -35,6 +35,13 @@ struct BPEStreamOptions: OptionGroup {
     if modelPath == nil {
       throw UsageError("missing '--model <file>': give the model written by 'bpe learn'")
     }
+    // By name and by device and inode, on every system (the open-file check of `OutputFile`
+    // reads /proc, which only Linux has).
+    if let inputPath, let outputPath, OutputPolicy.sameFile(inputPath, outputPath) {
+      throw UsageError(
+        "'--output \(outputPath)' is the --input file; the output would replace the input, so "
+          + "write it to another file")
+    }
   }
 
   /// Loads the model, then writes `transform(model, line)` for every input line.

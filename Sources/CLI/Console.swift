@@ -66,8 +66,12 @@ struct FileStream: TextOutputStream {
     var bytes = Array(string.utf8)[...]
     while !bytes.isEmpty {
       let written = bytes.withUnsafeBytes { systemWrite(descriptor, $0.baseAddress, $0.count) }
-      if written >= 0 {
+      if written > 0 {
         bytes = bytes.dropFirst(written)
+      } else if written == 0 {
+        // Nothing written for a non-empty buffer: retrying would spin for ever.
+        failure.code = EIO
+        return
       } else if errno != EINTR {
         failure.code = errno
         return

@@ -16,8 +16,9 @@ public struct FileIdentity: Equatable, Hashable, Sendable {
   public init?(path: String) {
     var status = stat()
     guard stat(path, &status) == 0 else { return nil }
-    device = UInt64(status.st_dev)
-    inode = UInt64(status.st_ino)
+    // dev_t is signed on some systems: keep its bits rather than trap on a negative one.
+    device = UInt64(truncatingIfNeeded: status.st_dev)
+    inode = UInt64(truncatingIfNeeded: status.st_ino)
   }
 
   /// Whether `first` and `second` name one existing file.

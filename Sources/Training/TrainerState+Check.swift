@@ -47,7 +47,8 @@ extension TrainerState {
     // A validation is of a step already taken.
     for (key, result) in [("best", best), ("last_validation", lastValidation)] {
       guard let result else { continue }
-      if !(0...step).contains(result.step) {
+      // Compared one bound at a time: `0...step` would trap on a negative (damaged) step.
+      if result.step < 0 || result.step > step {
         problems.append("\"\(key).step\" is \(result.step), outside 0...\(step) (\"step\")")
       }
     }

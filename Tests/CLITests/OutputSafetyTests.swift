@@ -51,14 +51,19 @@ final class OutputSafetyTests: XCTestCase {
     let input = directory.path("train.txt")
     try FileManager.default.createSymbolicLink(
       atPath: directory.path("alias.txt"), withDestinationPath: input)
-    for output in [input, directory.path("alias.txt")] {
+    try FileManager.default.linkItem(atPath: input, toPath: directory.path("hard.txt"))
+    // The same file by name, through a symbolic link and through a hard link: refused before
+    // anything is read, on any system (not only where /proc shows the open input).
+    for output in [input, directory.path("alias.txt"), directory.path("hard.txt")] {
       let run = CLIRun("bpe", "encode", "--model", model, "--input", input, "--output", output)
-      XCTAssertEqual(run.status, 1, output)
+      XCTAssertEqual(run.status, 64, output)
       XCTAssertEqual(run.errors.filter { $0 == "\n" }.count, 1, run.errors)
-      XCTAssertTrue(run.errors.hasPrefix("Error: cannot write '\(output)': "), run.errors)
+      XCTAssertTrue(
+        run.errors.hasPrefix("Error: '--output \(output)' is the --input file"), run.errors)
     }
     XCTAssertEqual(try directory.read("train.txt"), Self.corpus)
-    XCTAssertEqual(try directory.contents(), ["alias.txt", "model.bpe", "train.txt"])
+    XCTAssertEqual(
+      try directory.contents(), ["alias.txt", "hard.txt", "model.bpe", "train.txt"])
   }
 
   /// `--output` naming a symbolic link or a device was replaced by a regular file.

@@ -93,6 +93,13 @@ final class TrainerStateCheckTests: XCTestCase {
     ) { $0.best?.step = 7 }
   }
 
+  /// A negative step with a validation on record is refused, not a trap in the range check.
+  func testNegativeStepWithAValidationIsRefused() throws {
+    try assertRefused(
+      "its trainer state's \"step\" is -1, outside 0...9007199254740992"
+    ) { $0.step = -1 }
+  }
+
   /// The suggestion of a larger limit saturates rather than overflowing.
   func testNothingToDoMessageNeverOverflows() {
     let text = TrainingError.nothingToDoMessage(

@@ -88,8 +88,8 @@ final class TrainingInputLimitTests: XCTestCase {
   }
 
   /// A learning rate that makes the loss overflow stops the run with a one-line error at the
-  /// first step whose loss is not finite, without taking that step: the checkpoint written at
-  /// step 6 is intact and trains on.
+  /// first step whose loss is not finite, before its twelve steps: every step reported had a
+  /// finite loss. (The step is not taken: `Trainer.step` undoes it before the update.)
   func testDivergedRunStopsBeforeTakingTheNonFiniteStep() throws {
     let config = try tiny.config(
       ["peak_lr": "1e30", "clip_norm": "0", "warmup_steps": "1", "schedule": "\"linear\""],
