@@ -1,6 +1,6 @@
-import Foundation
 import Config
 import Data
+import Foundation
 import Metrics
 import Support
 import Training
@@ -88,6 +88,9 @@ struct EvalCommand: Command {
   var force = false
   /// Checkpoint and search options, for hypotheses made by a model.
   var search = TranslateOptions()
+  /// The checkpoint and search options given (`--checkpoint`, `--beam`, …): refused with
+  /// `--hypothesis`, which makes no translations for them to change.
+  var givenSearchOptions: [String] = []
 
   mutating func parse(_ arguments: Arguments) throws {
     bleu = arguments.contains("bleu")
@@ -100,6 +103,7 @@ struct EvalCommand: Command {
     outputPath = arguments.value(of: "output")
     force = arguments.contains("force")
     search = try TranslateOptions(arguments)
+    givenSearchOptions = ["checkpoint", "beam", "alpha", "max-len"].filter(arguments.contains)
   }
 
   /// Whether the hypotheses come from a checkpoint rather than a file.
@@ -138,6 +142,11 @@ struct EvalCommand: Command {
       throw UsageError(
         "'--source', '--loss' and '--output' need a checkpoint's translations, not "
           + "'--hypothesis'")
+    }
+    if let option = givenSearchOptions.first {
+      throw UsageError(
+        "'--\(option)' chooses how a checkpoint translates; with '--hypothesis' the "
+          + "translations are the file's, so leave it out")
     }
   }
 

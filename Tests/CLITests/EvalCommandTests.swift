@@ -183,6 +183,27 @@ final class EvalCommandTests: XCTestCase {
         + "line per hypothesis line\n")
   }
 
+  /// A checkpoint or search option with '--hypothesis' would change nothing: refused, not
+  /// silently ignored.
+  func testSearchOptionsWithAHypothesisFileAreUsageErrors() throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let hypotheses = try directory.write("hyp.txt", "a b c\n")
+    for (option, value) in [
+      ("--beam", "3"), ("--checkpoint", "runs/x"), ("--alpha", "1"), ("--max-len", "9"),
+    ] {
+      let run = CLIRun(
+        "eval", "--bleu", "--hypothesis", hypotheses, "--reference", hypotheses, option, value)
+      XCTAssertEqual(run.status, 64, option)
+      XCTAssertTrue(
+        run.errors.hasPrefix(
+          "Error: '\(option)' chooses how a checkpoint translates; with "
+            + "'--hypothesis' the translations are the file's, so leave it out"), run.errors)
+    }
+    let plain = CLIRun("eval", "--bleu", "--hypothesis", hypotheses, "--reference", hypotheses)
+    XCTAssertEqual(plain.status, 0, plain.errors)
+  }
+
   func testUnreadableFiles() throws {
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
