@@ -69,15 +69,9 @@ public struct MatmulShape: Equatable, CustomStringConvertible {
 
   /// The element count of A, B and C together, or nil when it overflows `Int`.
   public var elementCount: Int? {
-    var total = 0
-    for (rows, columns) in [(m, k), (k, n), (m, n)] {
-      let (matrix, overflow1) = rows.multipliedReportingOverflow(by: columns)
-      let (operand, overflow2) = matrix.multipliedReportingOverflow(by: batch)
-      let (sum, overflow3) = total.addingReportingOverflow(operand)
-      if overflow1 || overflow2 || overflow3 { return nil }
-      total = sum
-    }
-    return total
+    MemoryEstimate.sum(
+      MemoryEstimate.product(m, k, batch), MemoryEstimate.product(k, n, batch),
+      MemoryEstimate.product(m, n, batch))
   }
 
   /// Why this shape cannot be timed, or nil when it can.

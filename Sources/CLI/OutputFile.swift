@@ -30,12 +30,15 @@ final class OutputFile {
         reason: "it is an input of this command, which the output would replace; write to "
           + "another file")
     }
+    // Registered before it exists, so that no signal between the two leaves it behind
+    // (unlinking a file not yet created is harmless).
+    TemporaryFiles.register(temporaryPath)
     descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     guard descriptor >= 0 else {
-      throw OutputFile.writeError(
-        path: path, reason: AtomicFile.createFailureReason(path, errno))
+      let reason = AtomicFile.createFailureReason(path, errno)
+      TemporaryFiles.unregister(temporaryPath)
+      throw OutputFile.writeError(path: path, reason: reason)
     }
-    TemporaryFiles.register(temporaryPath)
   }
 
   deinit {
