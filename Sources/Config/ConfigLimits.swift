@@ -2,7 +2,8 @@
 ///
 /// Far above any model this program trains on a CPU, these bounds exist so that the products of
 /// sizes (tensor elements, bytes, positions + 1) cannot overflow `Int`; whether a model within
-/// them fits the machine is ``RunConfig/trainingMemoryProblem(physicalMemory:)``'s question.
+/// them fits the machine is the question of
+/// ``RunConfig/memoryProblem(memoryLimit:floatsPerParameter:)``.
 public enum ConfigLimits {
   /// `encoder_layers`, `decoder_layers`.
   public static let layers = 1024

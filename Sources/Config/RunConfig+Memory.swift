@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 extension RunConfig {
   /// One share of the model's memory and the keys whose product it is, the first the one an
@@ -48,14 +49,14 @@ extension RunConfig {
   }
 
   /// Why the model's parameters (with `floatsPerParameter` floats each, see
-  /// ``memoryTerms(floatsPerParameter:)``) do not fit in `physicalMemory` bytes, or nil when
+  /// ``memoryTerms(floatsPerParameter:)``) do not fit in `memoryLimit` bytes, or nil when
   /// they do: the JSON path of the largest share and a one-line message naming its keys.
-  func memoryProblem(physicalMemory: UInt64, floatsPerParameter: Double)
+  func memoryProblem(memoryLimit: UInt64, floatsPerParameter: Double)
     -> (path: String, message: String)?
   {
     let terms = memoryTerms(floatsPerParameter: floatsPerParameter)
     let bytes = 4 * terms.reduce(0) { $0 + $1.floats }
-    guard bytes > Double(physicalMemory), let largest = terms.max(by: { $0.floats < $1.floats })
+    guard bytes > Double(memoryLimit), let largest = terms.max(by: { $0.floats < $1.floats })
     else { return nil }
     let values = largest.keys.map { "\($0) (\(value(of: $0)))" }
     let listed = values.dropLast().joined(separator: ", ") + " and " + values.last!
@@ -65,17 +66,19 @@ extension RunConfig {
     return (
       largest.keys[0],
       "\(value(of: largest.keys[0])) makes \(use) need about "
-        + "\(gigabytes(bytes)), more than this machine's \(gigabytes(Double(physicalMemory))) of "
-        + "memory; most of it comes from \(listed): lower them"
+        + "\(gigabytes(bytes)), more than the \(gigabytes(Double(memoryLimit))) of memory "
+        + "this process may use; most of it comes from \(listed): lower them"
     )
   }
 
-  /// Refuses a model whose memory (``memoryProblem(physicalMemory:floatsPerParameter:)``)
-  /// exceeds this machine's, before any of it is allocated: the allocation would abort the
+  /// Refuses a model whose memory (``memoryProblem(memoryLimit:floatsPerParameter:)``)
+  /// exceeds what this process may use (the machine's memory, or its control group's limit),
+  /// before any of it is allocated: the allocation would abort the
   /// process, or swap for minutes first.
   func checkMemory(floatsPerParameter: Double, origin: (String) -> String) throws(ConfigError) {
     if let problem = memoryProblem(
-      physicalMemory: ProcessInfo.processInfo.physicalMemory,
+      memoryLimit: ProcessMemory.totalBytes().map(UInt64.init)
+        ?? ProcessInfo.processInfo.physicalMemory,
       floatsPerParameter: floatsPerParameter)
     {
       throw .invalid(source: origin(problem.path), path: problem.path, message: problem.message)

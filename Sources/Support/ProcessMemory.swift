@@ -20,15 +20,29 @@ public enum ProcessMemory {
   }
 
   /// The memory the system could give this process now, in bytes: `MemAvailable` from
-  /// `/proc/meminfo`, else the physical memory (`sysconf` pages × page size); nil if neither
-  /// can be read.
-  public static func availableBytes(meminfo path: String = "/proc/meminfo") -> Int? {
-    if let text = try? String(contentsOfFile: path, encoding: .utf8),
-      let bytes = availableBytes(meminfoText: text)
-    {
-      return bytes
+  /// `/proc/meminfo`, else the physical memory (`sysconf` pages × page size), and no more than
+  /// its control group's limit leaves (`CgroupMemory`: a container's `--memory`); nil if none
+  /// of them can be read.
+  public static func availableBytes(
+    meminfo path: String = "/proc/meminfo", cgroupRoot: String = ""
+  ) -> Int? {
+    var bytes: Int? = nil
+    if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+      bytes = availableBytes(meminfoText: text)
     }
-    return physicalBytes()
+    return smaller(bytes ?? physicalBytes(), CgroupMemory.current(root: cgroupRoot)?.availableBytes)
+  }
+
+  /// The memory this process may use at most, in bytes: the physical memory, or its control
+  /// group's limit when that is lower; nil if neither can be read.
+  public static func totalBytes(cgroupRoot: String = "") -> Int? {
+    smaller(physicalBytes(), CgroupMemory.current(root: cgroupRoot)?.limitBytes)
+  }
+
+  private static func smaller(_ a: Int?, _ b: Int?) -> Int? {
+    guard let a else { return b }
+    guard let b else { return a }
+    return Swift.min(a, b)
   }
 
   /// The `MemAvailable:  123456 kB` line of a meminfo text, in bytes.

@@ -69,34 +69,35 @@ final class ConfigLimitTests: XCTestCase {
   /// 512 MB; the message names the key of the largest share and its partners.
   func testMemoryEstimateAgainstPhysicalMemory() throws {
     let base = RunConfig()
-    XCTAssertNil(base.memoryProblem(physicalMemory: 4 << 30, floatsPerParameter: 4))
+    XCTAssertNil(base.memoryProblem(memoryLimit: 4 << 30, floatsPerParameter: 4))
     let problem = try XCTUnwrap(
-      base.memoryProblem(physicalMemory: 512 << 20, floatsPerParameter: 4))
+      base.memoryProblem(memoryLimit: 512 << 20, floatsPerParameter: 4))
     XCTAssertEqual(problem.path, "model.d_ff")
     XCTAssertEqual(
       problem.message,
       "2048 makes the parameters with their gradients and Adam moments need about 0.8 GB, more "
-        + "than this machine's 0.5 GB of memory; most of it comes from model.d_ff (2048), "
-        + "model.d_model (512), model.encoder_layers (6) and model.decoder_layers (6): lower them")
+        + "than the 0.5 GB of memory this process may use; most of it comes from model.d_ff "
+        + "(2048), model.d_model (512), model.encoder_layers (6) and model.decoder_layers (6): "
+        + "lower them")
     // Weights alone (decoding) are a quarter of it.
-    XCTAssertNil(base.memoryProblem(physicalMemory: 512 << 20, floatsPerParameter: 1))
+    XCTAssertNil(base.memoryProblem(memoryLimit: 512 << 20, floatsPerParameter: 1))
 
     var wide = RunConfig()
     wide.model.feedForwardWidth = 1_048_576
     XCTAssertEqual(
-      wide.memoryProblem(physicalMemory: 4 << 30, floatsPerParameter: 4)?.path, "model.d_ff")
+      wide.memoryProblem(memoryLimit: 4 << 30, floatsPerParameter: 4)?.path, "model.d_ff")
     var positions = RunConfig()
     positions.model.maxPositions = 1_048_576
     positions.model.positions = .learned
     XCTAssertEqual(
-      positions.memoryProblem(physicalMemory: 4 << 30, floatsPerParameter: 4)?.path,
+      positions.memoryProblem(memoryLimit: 4 << 30, floatsPerParameter: 4)?.path,
       "model.max_positions")
     var vocabulary = RunConfig()
     vocabulary.data.vocabularySize = 16_777_216
     vocabulary.model.tieEmbeddings = false
     vocabulary.data.jointVocabulary = false
     XCTAssertEqual(
-      vocabulary.memoryProblem(physicalMemory: 4 << 30, floatsPerParameter: 4)?.path,
+      vocabulary.memoryProblem(memoryLimit: 4 << 30, floatsPerParameter: 4)?.path,
       "data.vocab_size")
   }
 
