@@ -81,6 +81,13 @@ public final class Trainer {
       // The corpus loader refuses an empty corpus and the config a non-positive budget.
       throw .unsupported(path: "training.batch_tokens", message: error.description)
     }
+    if let problem = TrainingMemoryCheck.problem(
+      configuration: configuration, batchTokens: config.training.batchTokens,
+      accumulate: config.training.accumulationSteps, pairs: corpus.pairs,
+      maxRows: planner.chunkSize, parameterCount: model.parameterCount)
+    {
+      throw .unsupported(path: "training.batch_tokens", message: problem)
+    }
     batches = BatchIterator(planner: planner)
     state = TrainerState()
     state.batchFingerprint = planner.fingerprint
