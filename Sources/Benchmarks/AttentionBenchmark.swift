@@ -53,6 +53,16 @@ public struct AttentionBenchmark {
     MemoryEstimate.product(batch, heads, length, headSize, 4, backward ? 9 : 5)
   }
 
+  /// Everything the run allocates that grows with its sizes: ``tensorBytes``, and for the
+  /// memory-efficient kernel its buffers on `threads` threads (`AttentionShape.scratchBytes`);
+  /// nil when that overflows `Int`.
+  public func requiredBytes(threads: Int) -> Int? {
+    guard kernel == .memoryEfficient else { return tensorBytes }
+    let shape = AttentionShape(
+      batch: batch, heads: heads, queries: length, keys: length, headSize: headSize)
+    return MemoryEstimate.sum(tensorBytes, shape.scratchBytes(threads: threads, backward: backward))
+  }
+
   /// Fills q, k, v and the output gradient with seeded uniform values in [−1, 1), runs once to
   /// warm up, then times `repeats` runs.
   public func measure() -> AttentionMeasurement {

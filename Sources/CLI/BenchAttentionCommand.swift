@@ -24,7 +24,8 @@ struct BenchAttentionCommand: Command {
         A standard run whose [B, H, T, S] matrices (B·H·T·S·4 bytes, 2 of them with
         --backward) exceed the memory available is refused before it starts, as is
         any run whose [B, H, T, K] tensors (q, k, v, the output and with --backward
-        their gradients) exceed it.
+        their gradients) exceed it, with the memory-efficient kernel's own buffers
+        (per thread, a head's keys in panels padded to K rounded up to 16).
 
         With --json the result is one line {"length","kind","heads","head_size",
         "batch","causal","backward","ms","peak_rss_mb"}.
@@ -86,10 +87,13 @@ struct BenchAttentionCommand: Command {
         "bench attention: at length \(benchmark.length), \(problem); "
           + "use --kind memory_efficient")
     }
-    if let problem = BenchMemoryCheck.problem(benchmark.tensorBytes) {
+    if let problem = BenchMemoryCheck.problem(
+      benchmark.requiredBytes(threads: Parallel.threadCount))
+    {
+      let buffers = kernel == .memoryEfficient ? " and the kernel's buffers" : ""
       throw RuntimeError(
         "bench attention: q, k, v and the other [B, H, T, K] = [\(batch), \(heads), "
-          + "\(benchmark.length), \(headSize)] tensors \(problem); pick smaller sizes")
+          + "\(benchmark.length), \(headSize)] tensors\(buffers) \(problem); pick smaller sizes")
     }
     if !json {
       console.writeLine(

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import CLI
+import Benchmarks
 import Tensors
 
 /// `bench attention`: its help, its JSON line, and the up-front refusal of a standard run that
@@ -24,7 +25,8 @@ final class BenchAttentionTests: XCTestCase {
     A standard run whose [B, H, T, S] matrices (B·H·T·S·4 bytes, 2 of them with
     --backward) exceed the memory available is refused before it starts, as is
     any run whose [B, H, T, K] tensors (q, k, v, the output and with --backward
-    their gradients) exceed it.
+    their gradients) exceed it, with the memory-efficient kernel's own buffers
+    (per thread, a head's keys in panels padded to K rounded up to 16).
 
     With --json the result is one line {"length","kind","heads","head_size",
     "batch","causal","backward","ms","peak_rss_mb"}.
@@ -110,6 +112,33 @@ final class BenchAttentionTests: XCTestCase {
     XCTAssertTrue(
       run.errors.hasSuffix(" GB of memory available; use --kind memory_efficient\n"), run.errors)
     XCTAssertEqual(run.errors.split(separator: "\n").count, 1)
+  }
+
+  func testMemoryEfficientRunCountsTheKernelsBuffers() throws {
+    // At K = 2 each thread's keys in panels of K′ = 16 floats are 64 bytes a key, more than
+    // q, k, v, the output, their gradients and dO together (9 · 2 · 4 = 72 bytes a row,
+    // 144 MB at 2·10⁶): a check of the tensors alone let such lengths through.
+    let benchmark = AttentionBenchmark(
+      kernel: .memoryEfficient, length: 2_000_000, heads: 1, headSize: 2, batch: 1,
+      causal: false, backward: true, repeats: 1)
+    let tensors = try XCTUnwrap(benchmark.tensorBytes)
+    XCTAssertEqual(tensors, 144_000_000)
+    let oneThread = try XCTUnwrap(benchmark.requiredBytes(threads: 1))
+    let twoThreads = try XCTUnwrap(benchmark.requiredBytes(threads: 2))
+    // The panels (2,000,000 keys · 16 floats) on each thread, and δ (one float a row) once.
+    XCTAssertGreaterThanOrEqual(oneThread, tensors + 128_000_000 + 8_000_000)
+    XCTAssertGreaterThanOrEqual(twoThreads - oneThread, 128_000_000)
+    XCTAssertLessThan(twoThreads - oneThread, 129_000_000, "tiles of constant size only besides")
+    XCTAssertNotNil(BenchMemoryCheck.problem(oneThread, availableBytes: 200_000_000))
+    XCTAssertNil(BenchMemoryCheck.problem(tensors, availableBytes: 200_000_000))
+    // The standard kernel's matrices are checked on their own; its tensors are all there is.
+    var standard = benchmark
+    standard.kernel = .standard
+    XCTAssertEqual(standard.requiredBytes(threads: 2), tensors)
+    // Sizes typed by hand must not overflow into a small count.
+    standard.kernel = .memoryEfficient
+    standard.length = Int.max / 8
+    XCTAssertNil(standard.requiredBytes(threads: 2))
   }
 
   func testBadValuesAreUsageErrors() {
