@@ -1,6 +1,7 @@
+import Config
 import Foundation
 import NN
-import Config
+import Tensors
 import Tokenizer
 
 /// The files of one checkpoint directory, and reading them back with checks.
@@ -56,7 +57,9 @@ public enum Checkpoint {
   }
 
   /// A write error of the file at `path`, its reason without the path repeated.
-  private static func writeFailure(_ error: SafeTensorsError, path: String) -> CheckpointDirectoryError {
+  private static func writeFailure(_ error: SafeTensorsError, path: String)
+    -> CheckpointDirectoryError
+  {
     if case .cannotWrite(_, let reason) = error { return .cannotWrite(path: path, reason: reason) }
     return .cannotWrite(path: path, reason: error.description)
   }
@@ -85,31 +88,85 @@ public enum Checkpoint {
     }
   }
 
+  /// What the checkpoint's own model is called in a message about a different configuration.
+  public static let describedModel = "the model its config.json and BPE model describe"
+
   /// Loads the weights of the checkpoint `directory` into `model`, which must have the same
   /// architecture.
   ///
-  /// - Throws: ``CheckpointDirectoryError/damaged(path:reason:)`` for an unreadable or truncated
-  ///   file, ``CheckpointDirectoryError/mismatched(path:reason:)`` for another architecture.
-  public static func loadWeights(into model: Transformer, from directory: String)
+  /// - Parameter modelName: what `model` is called in a message about another architecture.
+  /// - Throws: as ``weights(for:in:modelName:)``; `model` is unchanged then.
+  public static func loadWeights(
+    into model: Transformer, from directory: String, modelName: String = describedModel
+  ) throws(CheckpointDirectoryError) {
+    model.assign(try weights(for: model, in: directory, modelName: modelName))
+  }
+
+  /// The weights of the checkpoint `directory` for `model`'s parameters, in parameter order,
+  /// every check made but `model` not changed (give them to it with `Transformer.assign`).
+  ///
+  /// Checked: the file's format version; that `config.json` describes the model
+  /// `model.safetensors` holds (every key of the `model` section); that this is `model`'s
+  /// architecture; every tensor's name and shape; and that every value is finite.
+  ///
+  /// - Throws: ``CheckpointDirectoryError/damaged(path:reason:)`` for an unreadable, truncated
+  ///   or non-finite file or an unknown version,
+  ///   ``CheckpointDirectoryError/inconsistent(config:model:differences:)`` when config.json
+  ///   disagrees with model.safetensors, ``CheckpointDirectoryError/mismatched(path:reason:)``
+  ///   for another architecture.
+  public static func weights(
+    for model: Transformer, in directory: String, modelName: String = describedModel
+  ) throws(CheckpointDirectoryError) -> [Tensor] {
+    let path = CheckpointStore.join(directory, modelFileName)
+    let file: SafeTensorsFile
+    do {
+      file = try SafeTensorsFile(contentsOf: path)
+      try Transformer.checkFormatVersion(of: file, path: path)
+    } catch {
+      throw failure(.file(error), path: path)
+    }
+    try checkConsistency(of: file, path: path, in: directory)
+    do {
+      return try model.checkedValues(from: file, path: path, modelName: modelName)
+    } catch {
+      throw failure(error, path: path)
+    }
+  }
+
+  /// Throws when the `model` section of `directory`'s config.json differs from the
+  /// configuration recorded in its `model.safetensors` (`file`, read from `path`): the model
+  /// is built from the one and its weights come from the other.
+  private static func checkConsistency(of file: SafeTensorsFile, path: String, in directory: String)
     throws(CheckpointDirectoryError)
   {
-    let path = CheckpointStore.join(directory, modelFileName)
+    guard let text = file.metadata[Transformer.configurationMetadataKey] else { return }
+    let stored: TransformerConfiguration
     do {
-      try model.load(from: path)
+      stored = try Transformer.storedConfiguration(text, path: path)
     } catch {
-      switch error {
-      case .file(let fileError):
-        switch fileError {
-        case .missingTensor, .shapeMismatch:
-          throw .mismatched(
-            path: path, reason: CheckpointDirectoryError.reason(fileError, path: path))
-        default:
-          throw .damaged(
-            path: path, reason: CheckpointDirectoryError.reason(fileError, path: path))
-        }
-      case .unexpectedTensors, .configurationMismatch:
-        throw .mismatched(path: path, reason: Self.reason(error, path: path))
+      throw failure(error, path: path)
+    }
+    let differences = try config(in: directory).model.differences(from: stored.hyperparameters)
+    if !differences.isEmpty {
+      throw .inconsistent(
+        config: CheckpointStore.join(directory, configFileName), model: path,
+        differences: differences)
+    }
+  }
+
+  /// The directory error for `error`, met loading the file at `path`.
+  private static func failure(_ error: CheckpointError, path: String) -> CheckpointDirectoryError {
+    switch error {
+    case .file(let fileError):
+      switch fileError {
+      case .missingTensor, .shapeMismatch:
+        return .mismatched(
+          path: path, reason: CheckpointDirectoryError.reason(fileError, path: path))
+      default:
+        return .damaged(path: path, reason: CheckpointDirectoryError.reason(fileError, path: path))
       }
+    case .unexpectedTensors, .configurationMismatch:
+      return .mismatched(path: path, reason: reason(error, path: path))
     }
   }
 

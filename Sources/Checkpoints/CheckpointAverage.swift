@@ -36,9 +36,11 @@ public struct CheckpointAverage {
   /// `config.json` and its BPE model) and averages their weights.
   ///
   /// - Throws: ``CheckpointAverageError`` naming the checkpoint and the tensor or field that
-  ///   differs from the reference (the last checkpoint), or the file that cannot be read.
+  ///   differs from the reference (the last checkpoint), the file that cannot be read or holds
+  ///   NaN or ±∞, or the directory given twice.
   public init(checkpoints: [String]) throws(CheckpointAverageError) {
     guard let referencePath = checkpoints.last else { throw .noCheckpoints }
+    try Self.checkDistinct(checkpoints)
     let reference = try Self.readModel(in: referencePath)
     let referenceFields = try Self.configurationFields(of: reference, in: referencePath)
     let vocabularyFiles = try Self.vocabularyFiles(in: referencePath)
@@ -80,7 +82,9 @@ public struct CheckpointAverage {
   /// (`run/checkpoints/step-N/`), oldest first.
   ///
   /// - Throws: ``CheckpointAverageError/tooFewSteps(run:requested:available:)`` when the run
-  ///   holds fewer, ``CheckpointAverageError/unreadable(path:reason:)`` when `run` is missing.
+  ///   holds fewer, ``CheckpointAverageError/duplicateStep(directory:step:names:)`` when two
+  ///   names give one step, ``CheckpointAverageError/unreadable(path:reason:)`` when `run` is
+  ///   missing.
   public static func lastSteps(_ count: Int, inRun run: String) throws(CheckpointAverageError)
     -> [String]
   {
@@ -92,28 +96,56 @@ public struct CheckpointAverage {
     }
     let store = CheckpointStore(directory: run)
     let names = (try? FileManager.default.contentsOfDirectory(atPath: store.stepsPath)) ?? []
-    let steps = names.compactMap { name -> Int? in
-      guard name.hasPrefix("step-") else { return nil }
-      return Int(name.dropFirst(5))
-    }.sorted()
+    var steps: [Int: String] = [:]
+    for name in names.sorted() where name.hasPrefix("step-") {
+      guard let step = Int(name.dropFirst(5)) else { continue }
+      // `step-60` beside `step-000060` would be averaged as a second checkpoint of step 60.
+      if let first = steps[step] {
+        throw .duplicateStep(
+          directory: store.stepsPath, step: step, names: [first, name].sorted())
+      }
+      steps[step] = name
+    }
     guard steps.count >= count else {
       throw .tooFewSteps(run: run, requested: count, available: steps.count)
     }
-    return steps.suffix(count).map { store.stepPath($0) }
+    return steps.keys.sorted().suffix(count).map {
+      CheckpointStore.join(store.stepsPath, steps[$0]!)
+    }
+  }
+
+  /// Throws when two of `checkpoints` are one directory, however spelled (compared by device
+  /// and inode): it would count twice in the mean.
+  private static func checkDistinct(_ checkpoints: [String]) throws(CheckpointAverageError) {
+    var seen: [FileIdentity: String] = [:]
+    for directory in checkpoints {
+      guard let identity = FileIdentity(path: directory) else { continue }
+      if let first = seen[identity] { throw .duplicate(first: first, second: directory) }
+      seen[identity] = directory
+    }
   }
 
   // MARK: Reading and checking
 
-  /// The `model.safetensors` of the checkpoint `directory`.
+  /// The `model.safetensors` of the checkpoint `directory`, every value finite.
   private static func readModel(in directory: String) throws(CheckpointAverageError)
     -> SafeTensorsFile
   {
     let path = CheckpointStore.join(directory, Checkpoint.modelFileName)
+    let file: SafeTensorsFile
     do {
-      return try SafeTensorsFile(contentsOf: path)
+      file = try SafeTensorsFile(contentsOf: path)
     } catch {
       throw .unreadable(path: path, reason: CheckpointDirectoryError.reason(error, path: path))
     }
+    for entry in file.tensors {
+      if let (index, value) = entry.tensor.firstNonFinite {
+        let error = SafeTensorsError.nonFinite(
+          path: path, name: entry.name, index: index, value: "\(value)")
+        throw .damaged(path: path, reason: CheckpointDirectoryError.reason(error, path: path))
+      }
+    }
+    return file
   }
 
   /// The fields of the model configuration in `file`'s metadata, as JSON text per key.

@@ -9,6 +9,12 @@ public enum CheckpointAverageError: Error, Equatable, CustomStringConvertible, L
   case noCheckpoints
   /// A file of a checkpoint is missing or cannot be read; `reason` is the cause.
   case unreadable(path: String, reason: String)
+  /// A file of a checkpoint is readable but damaged (a tensor holds NaN or ±∞).
+  case damaged(path: String, reason: String)
+  /// One checkpoint directory is named twice (two spellings of one directory).
+  case duplicate(first: String, second: String)
+  /// Two step directories of a run give the same step (`step-60` and `step-000060`).
+  case duplicateStep(directory: String, step: Int, names: [String])
   /// A checkpoint's model configuration differs in `field` from the reference checkpoint's
   /// (the newest, the last one given).
   case configurationMismatch(
@@ -33,6 +39,15 @@ public enum CheckpointAverageError: Error, Equatable, CustomStringConvertible, L
       return "no checkpoints to average; name checkpoint directories or a run with --last N"
     case .unreadable(let path, let reason):
       return "cannot read '\(path)': \(reason)"
+    case .damaged(let path, let reason):
+      return "\(path): \(reason); leave it out of the average"
+    case .duplicate(let first, let second):
+      return "'\(first)' and '\(second)' are the same checkpoint, which would count twice in "
+        + "the average; name each checkpoint once"
+    case .duplicateStep(let directory, let step, let names):
+      return "'\(directory)' holds \(names.count) checkpoints of step \(step) "
+        + "(\(names.map { "'\($0)'" }.joined(separator: " and "))), which --last would count "
+        + "as two steps; remove the stray copy, or name the checkpoints to average"
     case .configurationMismatch(let checkpoint, let field, let found, let reference, let expected):
       return "'\(checkpoint)': model field '\(field)' is \(found) but \(expected) in "
         + "'\(reference)'; only checkpoints of the same model can be averaged"

@@ -11,6 +11,9 @@ public enum CheckpointDirectoryError: Error, Equatable, CustomStringConvertible,
   case damaged(path: String, reason: String)
   /// The checkpoint is valid but was written by another model or config.
   case mismatched(path: String, reason: String)
+  /// The checkpoint's config.json (`config`) and model.safetensors (`model`) describe
+  /// different models: each difference's `value` is config.json's, `other` the weights'.
+  case inconsistent(config: String, model: String, differences: [ModelConfigDifference])
   /// A file or directory of the checkpoint store could not be written.
   case cannotWrite(path: String, reason: String)
   /// The config could not be written.
@@ -27,6 +30,13 @@ public enum CheckpointDirectoryError: Error, Equatable, CustomStringConvertible,
     case .mismatched(let path, let reason):
       return "\(path): \(reason); HINT: resume with the config the run was started with (its "
         + "copy is the checkpoint's config.json), or train afresh in another output.dir"
+    case .inconsistent(let config, let model, let differences):
+      let said = differences.map { "model.\($0.key) \($0.value)" }.joined(separator: ", ")
+      let held = differences.map { "\($0.key) \($0.other)" }.joined(separator: ", ")
+      return "\(config) says \(said), but \(model) holds a model with \(held): the checkpoint's "
+        + "files disagree (one was edited or copied from another checkpoint); HINT: put the "
+        + "values \(Checkpoint.modelFileName) holds back into \(Checkpoint.configFileName), or "
+        + "copy a good checkpoint over it"
     case .cannotWrite(let path, let reason):
       return "cannot write '\(path)': \(reason)"
     case .config(let error):

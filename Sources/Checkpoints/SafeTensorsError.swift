@@ -15,6 +15,9 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible, Localiz
   case missingTensor(path: String, name: String)
   /// A tensor exists but has another shape than the caller needs.
   case shapeMismatch(path: String, name: String, expected: [Int], found: [Int])
+  /// A tensor the caller needs holds NaN or ±∞ (`value`, as text) at element `index`: a
+  /// checkpoint never does, so the file is damaged.
+  case nonFinite(path: String, name: String, index: Int, value: String)
   /// A metadata entry the caller needs is missing or unreadable.
   case badMetadata(path: String, key: String, reason: String)
 
@@ -33,6 +36,9 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible, Localiz
     case .shapeMismatch(let path, let name, let expected, let found):
       return "\(path): tensor \"\(name)\" has shape \(found) but \(expected) is needed; "
         + "the file was written for a model of another size"
+    case .nonFinite(let path, let name, let index, let value):
+      return "\(path): tensor \"\(name)\" holds \(value) (element \(index)), which training "
+        + "never saves, so the file is damaged"
     case .badMetadata(let path, let key, let reason):
       return "\(path): metadata \"\(key)\" \(reason)"
     }

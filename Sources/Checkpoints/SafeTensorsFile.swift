@@ -1,6 +1,6 @@
 import Foundation
-import Tensors
 import Support
+import Tensors
 
 #if canImport(Glibc)
   import Glibc
@@ -52,17 +52,23 @@ public struct SafeTensorsFile {
     tensors.first { $0.name == name }?.tensor
   }
 
-  /// The tensor stored under `name`, which must have `shape`.
+  /// The tensor stored under `name`, which must have `shape` and only finite values (the
+  /// weights and moments of a checkpoint: a step whose loss is not finite is never taken, so
+  /// NaN or ±∞ there means the file was damaged).
   ///
   /// - Parameter path: the file's path, for the message.
-  /// - Throws: ``SafeTensorsError/missingTensor(path:name:)`` or
-  ///   ``SafeTensorsError/shapeMismatch(path:name:expected:found:)``.
+  /// - Throws: ``SafeTensorsError/missingTensor(path:name:)``,
+  ///   ``SafeTensorsError/shapeMismatch(path:name:expected:found:)`` or
+  ///   ``SafeTensorsError/nonFinite(path:name:index:value:)``.
   public func tensor(named name: String, shape: [Int], path: String) throws(SafeTensorsError)
     -> Tensor
   {
     guard let tensor = self[name] else { throw .missingTensor(path: path, name: name) }
     guard tensor.shape == shape else {
       throw .shapeMismatch(path: path, name: name, expected: shape, found: tensor.shape)
+    }
+    if let (index, value) = tensor.firstNonFinite {
+      throw .nonFinite(path: path, name: name, index: index, value: "\(value)")
     }
     return tensor
   }

@@ -65,16 +65,39 @@ extension Transformer {
   ///   - path: the file's path, for messages.
   ///   - ignoringTensorsWithPrefix: names starting with this prefix are not the model's but
   ///     are allowed (e.g. `adam.` for optimiser state saved in the same file).
+  ///   - modelName: what this model is called in a message about a different configuration
+  ///     (`the model config.json describes`).
   public func load(
-    from file: SafeTensorsFile, path: String, ignoringTensorsWithPrefix ignoredPrefix: String? = nil
+    from file: SafeTensorsFile, path: String,
+    ignoringTensorsWithPrefix ignoredPrefix: String? = nil,
+    modelName: String = "this model"
   ) throws(CheckpointError) {
+    assign(
+      try checkedValues(
+        from: file, path: path, ignoringTensorsWithPrefix: ignoredPrefix, modelName: modelName))
+  }
+
+  /// The values `load(from:path:ignoringTensorsWithPrefix:modelName:)` would give the
+  /// parameters, in parameter order, after every check; the model is not changed, so a caller
+  /// can check other files before ``assign(_:)``.
+  public func checkedValues(
+    from file: SafeTensorsFile, path: String,
+    ignoringTensorsWithPrefix ignoredPrefix: String? = nil,
+    modelName: String = "this model"
+  ) throws(CheckpointError) -> [Tensor] {
+    do {
+      try Self.checkFormatVersion(of: file, path: path)
+    } catch {
+      throw .file(error)
+    }
     if let stored = file.metadata[Self.configurationMetadataKey] {
       let other = try Self.storedConfiguration(stored, path: path)
       let differences = configuration.architecturalDifferences(from: other)
       if !differences.isEmpty {
+        let held = differences.map { "\($0.key) \($0.other)" }.joined(separator: ", ")
+        let own = differences.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         throw .configurationMismatch(
-          path: path,
-          reason: "it holds a model with \(differences.joined(separator: ", ")), unlike this one")
+          path: path, reason: "it holds a model with \(held), unlike \(modelName) (\(own))")
       }
     }
     let parameters = self.parameters
@@ -92,9 +115,32 @@ extension Transformer {
         throw .file(error)
       }
     }
+    return values
+  }
+
+  /// Gives every parameter the value of the same index in `values` (from ``checkedValues``)
+  /// and clears its gradient.
+  public func assign(_ values: [Tensor]) {
+    let parameters = self.parameters
+    precondition(values.count == parameters.count, "Transformer.assign: one value per parameter")
     for (parameter, value) in zip(parameters, values) {
       parameter.value = value
       parameter.zeroGradient()
+    }
+  }
+
+  /// Throws unless `file` was written in ``formatVersion``: a file that records the version, or
+  /// the configuration written beside it, must record this one.
+  static func checkFormatVersion(of file: SafeTensorsFile, path: String)
+    throws(SafeTensorsError)
+  {
+    let found = file.metadata[formatVersionMetadataKey]
+    guard found != nil || file.metadata[configurationMetadataKey] != nil else { return }
+    if found != formatVersion {
+      throw .badMetadata(
+        path: path, key: formatVersionMetadataKey,
+        reason: "is \(found.map(jsonStringLiteral) ?? "missing"), not the version "
+          + "\(jsonStringLiteral(formatVersion)) this build reads")
     }
   }
 
@@ -139,16 +185,23 @@ extension Transformer {
 }
 
 extension TransformerConfiguration {
-  /// The fields that change the model's function or tensors and differ from `other`, as
-  /// `key value` pairs of `other` (dropout and max_positions do not count).
-  func architecturalDifferences(from other: TransformerConfiguration) -> [String] {
-    var differences: [String] = []
+  /// The fields that change the model's function or tensors and differ from `other`; `value`
+  /// is this configuration's, `other` the other's (dropout does not count, nor max_positions but
+  /// for learned positions, nor encoder_layers between two decoder-only models, which have no encoder).
+  func architecturalDifferences(from other: TransformerConfiguration)
+    -> [ModelConfigDifference]
+  {
+    var differences: [ModelConfigDifference] = []
     func compare<Value: Equatable>(_ key: String, _ path: KeyPath<Self, Value>) {
       if self[keyPath: path] != other[keyPath: path] {
-        differences.append("\(key) \(other[keyPath: path])")
+        differences.append(
+          ModelConfigDifference(
+            key: key, value: "\(self[keyPath: path])", other: "\(other[keyPath: path])"))
       }
     }
-    compare("encoder_layers", \.hyperparameters.encoderLayerCount)
+    if !(isDecoderOnly && other.isDecoderOnly) {
+      compare("encoder_layers", \.hyperparameters.encoderLayerCount)
+    }
     compare("decoder_layers", \.hyperparameters.decoderLayerCount)
     compare("d_model", \.hyperparameters.modelWidth)
     compare("heads", \.hyperparameters.headCount)
@@ -160,6 +213,10 @@ extension TransformerConfiguration {
     compare("padding_id", \.paddingID)
     compare("positions", \.hyperparameters.positions)
     compare("kv_heads", \.keyValueHeadCount)
+    // Learned positions are a [max_positions, d_model] table; the other kinds have no tensor.
+    if self.positions == .learned, other.positions == .learned {
+      compare("max_positions", \.hyperparameters.maxPositions)
+    }
     compare("architecture", \.hyperparameters.architecture)
     return differences
   }

@@ -1,10 +1,10 @@
 import Autograd
-import Foundation
-import NN
 import Checkpoints
 import Config
 import Data
 import Distributed
+import Foundation
+import NN
 import Support
 import Tensors
 import Tokenizer
@@ -328,18 +328,27 @@ public final class Trainer {
 
   /// Writes a complete checkpoint (with the optimiser and trainer state) into `directory`.
   public func writeCheckpoint(into directory: String) throws(TrainingError) {
-    try checkpointing(try Checkpoint.write(
-      into: directory, model: model, config: config, vocabulary: vocabulary,
-      trainer: TrainerCheckpointFile.file(state: state, optimizer: optimizer)))
+    try checkpointing(
+      try Checkpoint.write(
+        into: directory, model: model, config: config, vocabulary: vocabulary,
+        trainer: TrainerCheckpointFile.file(state: state, optimizer: optimizer)))
   }
 
   /// Continues from the checkpoint in `directory`: its weights, optimiser moments, dropout
   /// generator, batch position and trainer state replace this trainer's.
   ///
-  /// - Throws: ``TrainingError/damagedCheckpoint(path:reason:)`` for a missing, truncated or
-  ///   foreign file; ``TrainingError/mismatchedCheckpoint(path:reason:)`` when the weights are
-  ///   of another architecture or the batches of another corpus. Nothing changes on error.
+  /// - Throws: ``TrainingError/damagedCheckpoint(path:reason:)`` for a missing, truncated,
+  ///   non-finite or foreign file; ``TrainingError/mismatchedCheckpoint(path:reason:)`` when the
+  ///   weights are of another architecture or the batches of another corpus;
+  ///   ``TrainingError/checkpoint(_:)`` when the checkpoint's config.json and weights disagree.
+  ///   Nothing changes on error.
   public func restore(from directory: String) throws(TrainingError) {
+    // The weights first: a model of another configuration is named as such, not taken for a
+    // damaged trainer state when its moments have other shapes, or for other batches.
+    let weights = try checkpointing(
+      try Checkpoint.weights(
+        for: model, in: directory,
+        modelName: "the run's model (its config with the checkpoint's BPE model)"))
     let trainerPath = CheckpointStore.join(directory, TrainerCheckpointFile.fileName)
     var restoredOptimizer = optimizer
     let restored = try TrainerCheckpointFile.read(from: trainerPath, into: &restoredOptimizer)
@@ -365,7 +374,7 @@ public final class Trainer {
         reason: "Adam has taken \(restoredOptimizer.stepCount) steps but the trainer "
           + "\(restored.step)")
     }
-    try checkpointing(try Checkpoint.loadWeights(into: model, from: directory))
+    model.assign(weights)
     optimizer = restoredOptimizer
     state = restored
     // Checked by the reader: four words, not all zero.

@@ -1,8 +1,12 @@
+import Checkpoints
 import Config
+
 /// What may change between a checkpoint's config and the config a run resumes with.
 ///
 /// The model's architecture and the vocabulary layout must match, or the weights and BPE files
-/// would not fit: those differences refuse the resume. Limits, intervals and validation
+/// would not fit: those differences refuse the resume, before any tensor is read (a tensor of
+/// another shape would otherwise be taken for damage). Keys the model ignores (encoder_layers
+/// of a decoder-only model) are not compared. Limits, intervals and validation
 /// settings may change freely (train longer with `--set training.max_steps=…`). Anything else
 /// (learning rate, dropout, label smoothing, …) is allowed with a warning, because the resumed
 /// run then no longer matches an uninterrupted one. Changed training data is caught separately,
@@ -12,7 +16,11 @@ enum TrainingResumeCheck {
   static let fixedKeys: Set<String> = [
     "data.joint_vocabulary", "model.encoder_layers", "model.decoder_layers", "model.d_model",
     "model.heads", "model.d_ff", "model.activation", "model.norm", "model.tie_embeddings",
+    "model.positions", "model.kv_heads", "model.architecture",
   ]
+  /// Keys whose change refuses the resume only with learned positions, whose table has
+  /// `max_positions` rows; other positions have no tensor of that size.
+  static let learnedPositionKeys: Set<String> = ["model.max_positions"]
   /// Keys that may change without a warning.
   static let freeKeys: Set<String> = [
     "data.train_source", "data.train_target", "data.valid_source", "data.valid_target",
@@ -44,19 +52,25 @@ enum TrainingResumeCheck {
   ) {
     var fixed: [String] = []
     var warned: [String] = []
+    let learned = saved.model.positions == .learned
+    func sort(_ path: String, _ text: String) {
+      if fixedKeys.contains(path) || (learned && learnedPositionKeys.contains(path)) {
+        fixed.append(text)
+      } else if !freeKeys.contains(path) {
+        warned.append(text)
+      }
+    }
     func compare<Section: ConfigSection>(_ a: Section, _ b: Section) {
       for field in Section.fields where field.value(a) != field.value(b) {
         let path = "\(Section.name).\(field.key)"
-        let text = "\(path) \(field.value(a).quoted) → \(field.value(b).quoted)"
-        if fixedKeys.contains(path) {
-          fixed.append(text)
-        } else if !freeKeys.contains(path) {
-          warned.append(text)
-        }
+        sort(path, "\(path) \(field.value(a).quoted) → \(field.value(b).quoted)")
       }
     }
     compare(saved.data, current.data)
-    compare(saved.model, current.model)
+    for difference in saved.model.differences(from: current.model) {
+      let path = "\(ModelConfig.name).\(difference.key)"
+      sort(path, "\(path) \(difference.value) → \(difference.other)")
+    }
     compare(saved.training, current.training)
     compare(saved.output, current.output)
     return (fixed, warned)

@@ -1,9 +1,9 @@
+import Checkpoints
 import Foundation
 import NN
 import XCTest
 
 @testable import CLI
-import Checkpoints
 
 /// `translate`, `eval`, `average`, `attention` and `trace` on models with learned, rotary and
 /// ALiBi positions and with grouped (2 of 4) or shared (1) key/value heads.
@@ -107,7 +107,10 @@ final class VariantCommandTests: XCTestCase {
   /// learned table, and the narrower key/value shapes (GQA).
   func testTraceListsTheVariantSteps() throws {
     for (positions, kv, expected) in [
-      (TransformerHyperparameters.Positions.rope, 2, ["RoPE: rotate Q pairs (2i, 2i+1) by position·θ_i", "RoPE: rotate K pairs"]),
+      (
+        TransformerHyperparameters.Positions.rope, 2,
+        ["RoPE: rotate Q pairs (2i, 2i+1) by position·θ_i", "RoPE: rotate K pairs"]
+      ),
       (.alibi, 1, ["scores Q·Kᵀ/√K − m_h·|i − j| (ALiBi)", "G = 1 kv heads", "alibi positions"]),
       (.learned, 4, ["learned positions P[0..<S]", "+ P", "learned positions"]),
     ] {
@@ -131,7 +134,10 @@ final class VariantCommandTests: XCTestCase {
     let first = try InspectionFixture(heads: 4, positions: .rope, keyValueHeads: 1)
     defer { first.directory.remove() }
     let output = first.directory.path("averaged")
-    let run = CLIRun("average", "--output", output, first.checkpoint, first.checkpoint)
+    // A copy: the same directory named twice is refused.
+    let copy = first.directory.path("copy")
+    try FileManager.default.copyItem(atPath: first.checkpoint, toPath: copy)
+    let run = CLIRun("average", "--output", output, copy, first.checkpoint)
     XCTAssertEqual(run.status, 0, run.errors)
     let model = try Transformer(contentsOf: CheckpointStore.join(output, Checkpoint.modelFileName))
     XCTAssertEqual(model.configuration.positions, .rope)

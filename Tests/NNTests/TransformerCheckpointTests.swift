@@ -71,7 +71,8 @@ final class TransformerCheckpointTests: XCTestCase {
     XCTAssertThrowsError(try model.load(from: file)) { error in
       XCTAssertEqual(
         "\(error)",
-        "\(file): it holds a model with d_ff 16, norm post, unlike this one; build the model "
+        "\(file): it holds a model with d_ff 16, norm post, unlike this model (d_ff 32, norm "
+          + "pre); build the model "
           + "from the file's own configuration, or train a new one")
     }
     XCTAssertEqual(evaluationLoss(model), before, "a refused load must change nothing")
@@ -125,6 +126,69 @@ final class TransformerCheckpointTests: XCTestCase {
       "FILE: 3 tensors the model does not have (\"output_projection.weight\", "
         + "\"source_embedding.weight\", \"target_embedding.weight\"); the file was written by "
         + "another model or version")
+  }
+
+  /// `model.format_version` must be this build's; a file recording its configuration without
+  /// a version was edited. Nothing changes on refusal.
+  func testAnotherFormatVersionIsRefused() throws {
+    let model = Transformer(configuration: .tiny(), seed: 1)
+    let before = evaluationLoss(model)
+    var file = Transformer(configuration: .tiny(), seed: 2).checkpointFile
+    for (version, shown) in [("99", #"is "99""#), (nil, "is missing")] {
+      file.metadata[Transformer.formatVersionMetadataKey] = version
+      XCTAssertThrowsError(try model.load(from: file, path: "m")) { error in
+        XCTAssertEqual(
+          "\(error)",
+          #"m: metadata "model.format_version" \#(shown), not the version "1" this build reads"#)
+      }
+    }
+    XCTAssertEqual(evaluationLoss(model), before)
+  }
+
+  /// A NaN or infinite weight is refused, naming the tensor and the element, before any
+  /// parameter changes.
+  func testNonFiniteWeightsAreRefused() throws {
+    let model = Transformer(configuration: .tiny(), seed: 1)
+    let before = evaluationLoss(model)
+    for (value, shown) in [(Float.nan, "nan"), (-Float.infinity, "-inf")] {
+      var file = Transformer(configuration: .tiny(), seed: 2).checkpointFile
+      let last = file.tensors.count - 1
+      var scalars = file.tensors[last].tensor.scalars
+      scalars[3] = value
+      file.tensors[last].tensor = Tensor(shape: file.tensors[last].tensor.shape, scalars: scalars)
+      XCTAssertThrowsError(try model.load(from: file, path: "m")) { error in
+        XCTAssertEqual(
+          "\(error)",
+          "m: tensor \"\(file.tensors[last].name)\" holds \(shown) (element 3), which training "
+            + "never saves, so the file is damaged")
+      }
+    }
+    XCTAssertEqual(evaluationLoss(model), before, "a refused load must change nothing")
+  }
+
+  /// Decoder-only models have no encoder, so `encoder_layers` may differ; learned positions
+  /// are a table of `max_positions` rows, so there it may not.
+  func testIgnoredKeysAreNotComparedAndLearnedPositionsCompareTheirLength() throws {
+    var decoderOnly = TransformerConfiguration.tiny()
+    decoderOnly.architecture = .decoderOnly
+    var other = decoderOnly
+    other.encoderLayerCount = 4
+    let file = Transformer(configuration: decoderOnly, seed: 1).checkpointFile
+    XCTAssertNoThrow(try Transformer(configuration: other, seed: 2).load(from: file, path: "m"))
+
+    var learned = TransformerConfiguration.tiny()
+    learned.positions = .learned
+    var longer = learned
+    longer.maxPositions = 32
+    XCTAssertThrowsError(
+      try Transformer(configuration: longer, seed: 2).load(
+        from: Transformer(configuration: learned, seed: 1).checkpointFile, path: "m")
+    ) { error in
+      XCTAssertTrue(
+        "\(error)".hasPrefix(
+          "m: it holds a model with max_positions 16, unlike this model (max_positions 32)"),
+        "\(error)")
+    }
   }
 
   /// Optimiser state saved in the same file is skipped when asked.
