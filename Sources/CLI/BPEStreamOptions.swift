@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Tokenizer
 
 /// The options `bpe encode` and `bpe decode` share: the model, and where lines come from and go
@@ -51,7 +52,7 @@ struct BPEStreamOptions: OptionGroup {
   /// as soon as it is done; an output file is written whole or not at all.
   func run(_ console: inout Console, _ transform: (BPEModel, String) -> String) throws {
     let model = try BPEModel(contentsOf: URL(fileURLWithPath: modelPath ?? ""))
-    let reader = try LineReader(path: inputPath)
+    let reader = try TextFileReader(path: inputPath)
     guard let outputPath else {
       // Stops once stdout fails: `main` reports it, and no further line could reach it.
       while console.outputFailure == nil, let line = try reader.nextLine() {

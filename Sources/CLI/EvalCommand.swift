@@ -199,18 +199,22 @@ struct EvalCommand: Command {
     }
   }
 
-  /// The lines of a metric input file, split as sacreBLEU splits them (``MetricLines``).
+  /// The lines of a metric input file, split as sacreBLEU splits them (``MetricLines``): at LF
+  /// only, a CR or a byte-order mark kept in its line, a final LF starting no extra line.
   ///
   /// Throws ``TextFileError`` naming the file when it cannot be read, and the first line that is
-  /// not UTF-8 (sacreBLEU itself stops with a `UnicodeDecodeError`).
+  /// not UTF-8 (sacreBLEU itself stops with a `UnicodeDecodeError`) or is longer than
+  /// ``TextFileReader/maximumLineLength`` bytes.
   static func lines(of path: String) throws(TextFileError) -> [String] {
-    let bytes = try InputFile.contents(of: path)
-    guard let text = String(validating: bytes, as: UTF8.self) else {
-      // Only the line number is missing; the corpus reader finds the same first bad line.
-      _ = try TextFile.lines(of: Data(bytes), path: path)
-      throw .invalidUTF8(path: path, line: 1)
+    let reader = try TextFileReader(path: path)
+    var lines: [String] = []
+    while let bytes = try reader.nextLineBytes() {
+      guard let line = String(validating: bytes, as: UTF8.self) else {
+        throw .invalidUTF8(path: path, line: reader.lineNumber)
+      }
+      lines.append(line)
     }
-    return MetricLines.split(text)
+    return lines
   }
 }
 

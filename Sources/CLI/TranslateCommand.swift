@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// `transformer-cli translate`: translates text with a trained checkpoint, from the command
 /// line, from stdin line by line, or from a file.
@@ -118,7 +119,7 @@ struct TranslateCommand: Command {
     if let text {
       try translate([text], input: nil)
     } else if let inputPath {
-      let reader = try LineReader(path: inputPath)
+      let reader = try TextFileReader(path: inputPath)
       var lines: [String] = []
       while let line = try reader.nextLine() { lines.append(line) }
       try translate(lines, input: "'\(inputPath)'")
@@ -128,7 +129,7 @@ struct TranslateCommand: Command {
       }
       // One line at a time, so that each answer appears as soon as its line is read; none
       // once stdout fails, as `main` reports and no answer could reach it.
-      let reader = try LineReader(path: nil)
+      let reader = try TextFileReader(path: nil)
       while console.outputFailure == nil, let line = try reader.nextLine() {
         try translate([line], input: "standard input")
       }

@@ -38,6 +38,10 @@ public struct RunConfig: Codable, Equatable, Sendable {
   /// Every field at its default.
   public init() {}
 
+  /// The most bytes a config file may hold: 1 MiB, a thousand times a full config, so that
+  /// `--config /dev/zero` ends instead of reading forever.
+  static let maximumFileSize = 1 << 20
+
   /// The names of the sections, in file order.
   static let sectionNames = [
     DataConfig.name, ModelConfig.name, TrainingConfig.name, OutputConfig.name,
@@ -52,11 +56,19 @@ public struct RunConfig: Codable, Equatable, Sendable {
   public init(contentsOf path: String, overrides: [String] = [], checkingFiles: Bool = true)
     throws(ConfigError)
   {
-    let text: String
+    // Read as a stream, so `--config /dev/stdin` and `--config <(command)` work as a file does.
+    let bytes: [UInt8]
     do {
-      text = try String(contentsOfFile: path, encoding: .utf8)
+      bytes = try TextFileDescriptor.contents(of: path, limit: RunConfig.maximumFileSize)
+    } catch .cannotRead(_, let reason) {
+      throw .cannotRead(path: path, reason: reason)
     } catch {
-      throw .cannotRead(path: path, reason: RunConfig.unreadableReason(path))
+      throw .cannotRead(
+        path: path,
+        reason: "it is larger than \(RunConfig.maximumFileSize) bytes, too large for a config")
+    }
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+      throw .cannotRead(path: path, reason: "it is not UTF-8 text")
     }
     try self.init(jsonText: text, source: path, overrides: overrides, checkingFiles: checkingFiles)
   }
@@ -132,17 +144,6 @@ public struct RunConfig: Codable, Equatable, Sendable {
       }
     }
     return section
-  }
-
-  /// Why a file that failed to load as text could not be read.
-  static func unreadableReason(_ path: String) -> String {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      return "no such file"
-    }
-    if isDirectory.boolValue { return "it is a directory" }
-    if !FileManager.default.isReadableFile(atPath: path) { return "permission denied" }
-    return "it is not UTF-8 text"
   }
 
   /// The message for a top-level key that is not a section.

@@ -199,6 +199,15 @@ extension RunConfig {
           source: origin(path), path: path,
           message: "cannot read \(jsonStringLiteral(file)): permission denied")
       }
+      // A pipe (`<(command)`) could be read only once, and training reads each data file more
+      // than once (the vocabulary, then the pairs) and again on --resume.
+      var status = stat()
+      if stat(file, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+        throw .invalid(
+          source: origin(path), path: path,
+          message: "\(jsonStringLiteral(file)) is not a regular file (a pipe or a device); "
+            + "training reads the data files more than once, so save it to a file first")
+      }
     }
     var isDirectory: ObjCBool = false
     if manager.fileExists(atPath: output.directory, isDirectory: &isDirectory),

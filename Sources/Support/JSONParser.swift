@@ -331,6 +331,7 @@ public struct JSONParser {
         column += 1
       }
     }
-    return SyntaxError(line: line, column: column, message: message)
+    // Messages quote the file's own characters, which may be an ESC or a NUL.
+    return SyntaxError(line: line, column: column, message: escapingControlCharacters(message))
   }
 }

@@ -9,7 +9,8 @@
 //   wrote itself; writing is `compactText` (one line, in order or with sorted keys) or
 //   `formatted` (indented), numbers as given (`real` and `fixed` spell them). Foundation's
 //   JSON coders are not used.
-// - `TextFile` and `TextFileError`: UTF-8 text files as lines, CRLF and BOM tolerated.
+// - `TextFile`, `TextFileReader`, `TextFileDescriptor` and `TextFileError`: UTF-8 text files as
+//   lines, CRLF and BOM tolerated, read as streams (pipes too) with a bound on a line's length.
 // - `FileIdentity`: two paths compared as files (device and inode), not as spellings.
 // - `TemporaryFiles`: the temporary files being written, removed on SIGINT or SIGTERM.
 // - `ClosestMatch`: the did-you-mean hint for commands, options and config keys.

@@ -125,7 +125,10 @@ public struct BPEModel: Sendable, Equatable {
   ///
   /// Works on the piece texts alone, so any list decodes: `<0xE2>` style pieces become bytes,
   /// `<pad>`, `<s>` and `</s>` vanish, `<unk>` shows as `⁇`, and everything else is text whose
-  /// `▁` marks become spaces. Invalid UTF-8 from byte pieces decodes as U+FFFD.
+  /// `▁` marks become spaces. Invalid UTF-8 from byte pieces decodes as U+FFFD. The text is
+  /// always one line fit for line-oriented output: byte pieces can spell a line break or a tab,
+  /// so white space is folded to single spaces and trimmed, and other control characters
+  /// (NUL, ESC, DEL, …) become U+FFFD.
   public func decode(pieces: [String]) -> String {
     BPEText.detokenize(
       pieces.map { piece -> BPEText.Piece in
@@ -137,7 +140,8 @@ public struct BPEModel: Sendable, Equatable {
       })
   }
 
-  /// The text for a list of piece ids, as produced by ``encodeIDs(_:)`` or a decoder.
+  /// The text for a list of piece ids, as produced by ``encodeIDs(_:)`` or a decoder: one
+  /// line, as ``decode(pieces:)`` gives it.
   ///
   /// Throws ``BPEError/idOutOfRange(id:vocabularySize:)`` for an id the vocabulary lacks.
   public func decode(ids: [Int]) throws(BPEError) -> String {

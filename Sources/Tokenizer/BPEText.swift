@@ -3,9 +3,10 @@
 /// A sentence is normalised by folding every run of Unicode white space (`White_Space`: space,
 /// tab, line breaks, no-break space, ideographic space, …) to one U+0020 and trimming both ends.
 /// Nothing else changes: no case folding, no Unicode normalisation, so decoding gives back the
-/// normalised text byte for byte. A word is a maximal run of non-space characters; its pieces
-/// carry the word boundary as a leading `▁`, as SentencePiece does, so that detokenisation is
-/// "concatenate and turn `▁` into a space" in every language.
+/// normalised text byte for byte (but for control characters other than white space, which
+/// decode as U+FFFD: see ``outputLine(_:)``). A word is a maximal run of non-space characters;
+/// its pieces carry the word boundary as a leading `▁`, as SentencePiece does, so that
+/// detokenisation is "concatenate and turn `▁` into a space" in every language.
 ///
 /// Characters are Unicode scalars, not grapheme clusters: an emoji with a skin-tone modifier is
 /// two characters, and text in decomposed form keeps its combining marks as separate characters.
@@ -49,7 +50,8 @@ enum BPEText {
   /// The text for a sequence of piece byte strings: `▁` becomes a space, byte pieces become
   /// their byte, special pieces vanish except `<unk>`, which shows as `⁇` (as spm_decode does).
   ///
-  /// Bytes that do not form valid UTF-8 (a model can emit half a character) decode as U+FFFD.
+  /// Bytes that do not form valid UTF-8 (a model can emit half a character) decode as U+FFFD,
+  /// and the text is made one line by ``outputLine(_:)``.
   static func detokenize(_ pieces: [Piece]) -> String {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(pieces.count * 4)
@@ -65,9 +67,35 @@ enum BPEText {
         appendReplacingBoundaries(text, to: &bytes)
       }
     }
-    // Every word starts with a boundary mark, so the text starts with one space too many.
-    if bytes.first == UInt8(ascii: " ") { bytes.removeFirst() }
-    return String(decoding: bytes, as: UTF8.self)
+    return outputLine(String(decoding: bytes, as: UTF8.self))
+  }
+
+  /// `text` made fit to be one line of line-oriented output (a translation, an N-best TSV field,
+  /// a `bpe decode` line), the one rule every decoded text goes through.
+  ///
+  /// Byte pieces can spell any character, so a model (or a hand-written `<0x0A>`) can produce a
+  /// line break, a tab, a NUL or an escape sequence, which would split one answer over several
+  /// lines, break TSV columns or act on a terminal. So every run of white space (tab, LF, VT, FF,
+  /// CR, NEL, U+2028, U+2029, …) becomes one space and the ends are trimmed, which is the
+  /// normalised form ``normalize(_:)`` gives and the only one encoding can represent, so a round
+  /// trip loses nothing; every other control character (general category Cc: U+0000–U+001F,
+  /// U+007F–U+009F) becomes U+FFFD, as bytes that are not UTF-8 do.
+  static func outputLine(_ text: String) -> String {
+    var result = String.UnicodeScalarView()
+    var spacePending = false
+    for scalar in text.unicodeScalars {
+      if isWhitespace(scalar) {
+        spacePending = !result.isEmpty
+        continue
+      }
+      if spacePending {
+        result.append(" ")
+        spacePending = false
+      }
+      let isControl = scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+      result.append(isControl ? "\u{FFFD}" : scalar)
+    }
+    return String(result)
   }
 
   /// One piece, as decoding sees it.

@@ -224,6 +224,21 @@ final class BPECommandTests: XCTestCase {
     XCTAssertEqual(decoded.output, "Über →⁇\n\n")
   }
 
+  /// A byte piece for a line break, a tab or a NUL must not split or pollute the output line.
+  func testDecodeWritesOneLinePerInputLine() throws {
+    let model = try learnModel()
+    let pieces = try directory.write(
+      "pieces.txt", "<0x0A>\n▁a <0x0D> <0x0A> ▁b <0x09> ▁c\n▁d <0x00> <0x1B> <0xE2> <0x80> <0xA8>\n"
+    )
+    let decoded = CLIRun("bpe", "decode", "--model", model, "--input", pieces)
+    XCTAssertEqual(decoded.status, 0, decoded.errors)
+    XCTAssertEqual(decoded.output, "\na b c\nd\u{FFFD}\u{FFFD}\n")
+    let output = directory.path("out.txt")
+    let written = CLIRun("bpe", "decode", "--model", model, "--input", pieces, "--output", output)
+    XCTAssertEqual(written.status, 0, written.errors)
+    XCTAssertEqual(try directory.read("out.txt"), decoded.output)
+  }
+
   func testOutputFileIsWrittenWholeOrNotAtAll() throws {
     let model = try learnModel()
     let input = directory.path("train.txt")

@@ -109,6 +109,19 @@ final class ErrorMessageTests: XCTestCase {
         + "pick smaller sizes. (see 'transformer-cli bench matmul --help')")
   }
 
+  /// What the user typed is quoted in error lines; its control characters come out escaped, so
+  /// an ESC cannot act on the terminal and a line break cannot split the one line.
+  func testErrorLinesEscapeControlCharacters() {
+    assertUsageError(
+      CLIRun("bench", "matmul", "--shape", "2x\u{1B}[2J"),
+      "Error: invalid value '2x\\u001B[2J' for '--shape': expected MxKxN[xBATCH][:ta|:tb|:ta,tb], "
+        + "e.g. 4096x256x768 or 24x32x24x512:tb. (see 'transformer-cli bench matmul --help')")
+    let run = CLIRun("bpe", "encode", "--model", "no\u{7}where.model")
+    XCTAssertEqual(run.status, 1)
+    XCTAssertEqual(
+      run.errors, "Error: cannot read BPE model 'no\\u0007where.model': no such file\n")
+  }
+
   func testMalformedThreadsEnvironmentVariable() {
     defer { unsetenv("TRANSFORMER_THREADS") }
     // Not a number, and a number past the limit (which trapped in the FMA peak loop).

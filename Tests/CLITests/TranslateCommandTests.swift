@@ -179,6 +179,26 @@ final class TranslateCommandTests: XCTestCase {
     }
   }
 
+  /// A beam as wide as the vocabulary lists the byte pieces for LF, TAB and NUL as
+  /// hypotheses; each must stay one TSV line of three fields without control characters.
+  func testNBestHypothesesStayOneLineEach() throws {
+    let run = CLIRun(
+      "translate", "--checkpoint", fixture.checkpoint, "--quiet", "--beam", "400", "--nbest",
+      "400", "--max-len", "1", "the cat")
+    XCTAssertEqual(run.status, 0, run.errors)
+    let lines = run.output.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+    XCTAssertGreaterThan(lines.count, 256)
+    for line in lines {
+      let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+      XCTAssertEqual(fields.count, 3, "\(line.unicodeScalars.map(\.value))")
+      XCTAssertEqual(fields[0], "0")
+      XCTAssertNotNil(Float(fields[2]), String(line))
+      XCTAssertFalse(
+        fields[1].unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) },
+        "\(line.unicodeScalars.map(\.value))")
+    }
+  }
+
   func testMissingCheckpointIsOneLineError() {
     let missing = fixture.directory.path("nowhere")
     let run = CLIRun("translate", "--checkpoint", missing, "hello")

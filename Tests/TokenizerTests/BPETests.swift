@@ -103,6 +103,24 @@ final class BPETests: XCTestCase {
     }
   }
 
+  /// Byte pieces can spell a line break, a tab, a NUL or an escape; decoded text stays one line
+  /// (white space folded and trimmed, other control characters as U+FFFD) so that one input line
+  /// gives one output line.
+  func testDecodedTextIsOneLine() throws {
+    let model = BPETests.model
+    XCTAssertEqual(model.decode(pieces: ["<0x0A>"]), "")
+    XCTAssertEqual(model.decode(pieces: ["▁a", "<0x0A>", "<0x0D>", "▁b", "<0x09>"]), "a b")
+    XCTAssertEqual(model.decode(pieces: ["▁a", "<0xE2>", "<0x80>", "<0xA8>", "b"]), "a b")
+    XCTAssertEqual(model.decode(pieces: ["<0xC2>", "<0x85>", "▁a", "<0x0B>", "<0x0C>"]), "a")
+    XCTAssertEqual(
+      model.decode(pieces: ["▁a", "<0x00>", "<0x1B>", "<0x7F>", "<0xC2>", "<0x9B>"]),
+      "a\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}")
+    let ids = [Vocabulary.id(forByte: 0x0A), Vocabulary.id(forByte: 0x00)] + model.encodeIDs("x")
+    XCTAssertEqual(try model.decode(ids: ids), "\u{FFFD} x")
+    // What encoding can represent still comes back as it was.
+    XCTAssertEqual(model.decode(pieces: model.encode("  I\u{2029}go\t\u{1B}x ")), "I go \u{FFFD}x")
+  }
+
   /// The classic example of Sennrich et al. (2016), worked by hand: counts low 5, lower 2,
   /// newest 6, widest 3. The first merges are "e s" (9), "es t" (9), then "▁ l" (7) … ties
   /// broken by the smaller pair.

@@ -1,15 +1,15 @@
 import Foundation
-import Data
-import Support
 
 /// Opens and reads the files a command is given, with errors that name the file and say why in
 /// a few words (`cannot read 'ref.txt': no such file`).
 ///
-/// The POSIX calls are used directly: Foundation's messages on Linux are often generic, while
-/// `errno` says exactly what went wrong.
-enum InputFile {
+/// The POSIX calls are used directly, for two reasons: Foundation's messages on Linux are often
+/// generic while `errno` says exactly what went wrong, and Foundation's whole-file reads fail on
+/// what is not a regular file, while `read(2)` streams a pipe, `/dev/stdin` or `<(command)` as
+/// it streams a file.
+public enum TextFileDescriptor {
   /// A file descriptor open for reading `path`.
-  static func open(_ path: String) throws(TextFileError) -> Int32 {
+  public static func open(_ path: String) throws(TextFileError) -> Int32 {
     let descriptor = Foundation.open(path, O_RDONLY | O_CLOEXEC)
     guard descriptor >= 0 else {
       throw .cannotRead(path: path, reason: reason(errno))
@@ -17,18 +17,23 @@ enum InputFile {
     return descriptor
   }
 
-  /// Every byte of the file at `path`.
-  static func contents(of path: String) throws(TextFileError) -> [UInt8] {
+  /// Every byte of the file at `path`, read until its end, so a pipe works as a file does.
+  ///
+  /// Reading stops with ``TextFileError/tooLarge(path:limit:)`` as soon as more than `limit`
+  /// bytes came, so an endless source (`/dev/zero`) costs at most `limit` bytes of memory.
+  public static func contents(of path: String, limit: Int) throws(TextFileError) -> [UInt8] {
     let descriptor = try open(path)
     defer { close(descriptor) }
     var bytes: [UInt8] = []
-    while try read(descriptor, appendingTo: &bytes, path: path) > 0 {}
+    while try read(descriptor, appendingTo: &bytes, path: path) > 0 {
+      if bytes.count > limit { throw .tooLarge(path: path, limit: limit) }
+    }
     return bytes
   }
 
   /// Reads the next chunk of `descriptor` onto the end of `bytes` and returns how many bytes came
   /// (0 at the end of the file). `path` names the file in errors.
-  static func read(_ descriptor: Int32, appendingTo bytes: inout [UInt8], path: String)
+  public static func read(_ descriptor: Int32, appendingTo bytes: inout [UInt8], path: String)
     throws(TextFileError) -> Int
   {
     let chunkSize = 1 << 16
@@ -48,8 +53,9 @@ enum InputFile {
     return count
   }
 
-  /// `errno` in a few words, worded as `TextFile` words the same failures.
-  static func reason(_ code: Int32) -> String {
+  /// `errno` in a few words, worded as ``TextFile/readFailureReason(path:error:)`` words the
+  /// same failures.
+  public static func reason(_ code: Int32) -> String {
     switch code {
     case ENOENT: return "no such file"
     case EACCES: return "permission denied"
