@@ -1,9 +1,9 @@
+import Checkpoints
 import Foundation
 import NN
 import XCTest
 
 @testable import CLI
-import Checkpoints
 
 /// `translate`, `eval`, `average`, `attention` and `trace` on models with learned, rotary and
 /// ALiBi positions and with grouped (2 of 4) or shared (1) key/value heads.
@@ -107,8 +107,11 @@ final class VariantCommandTests: XCTestCase {
   /// learned table, and the narrower key/value shapes (GQA).
   func testTraceListsTheVariantSteps() throws {
     for (positions, kv, expected) in [
-      (TransformerHyperparameters.Positions.rope, 2, ["RoPE: rotate Q pairs (2i, 2i+1) by position·θ_i", "RoPE: rotate K pairs"]),
-      (.alibi, 1, ["scores Q·Kᵀ/√K − m_h·|i − j| (ALiBi)", "G = 1 kv heads", "alibi positions"]),
+      (
+        TransformerHyperparameters.Positions.rope, 2,
+        ["RoPE: rotate Q pairs (2i, 2i+1) by position·θ_i", "RoPE: rotate K pairs"]
+      ),
+      (.alibi, 1, ["scores Q·Kᵀ/√K − m_h·|i − j| (ALiBi)", "G = 1 kv head", "alibi positions"]),
       (.learned, 4, ["learned positions P[0..<S]", "+ P", "learned positions"]),
     ] {
       let fixture = try InspectionFixture(heads: 4, positions: positions, keyValueHeads: kv)
