@@ -123,11 +123,47 @@ public struct Arguments {
     }
   }
 
-  /// The value of option `name` as a finite number, or nil when not given.
-  public func number(_ name: String) throws(UsageError) -> Double? {
-    try value(of: name, expected: "a number") { text in
-      Double(text).flatMap { $0.isFinite ? $0 : nil }
+  /// The value of option `name` as a decimal number in `range`, or nil when not given.
+  ///
+  /// Only decimal notation (`0.6`, `-1`, `1e-3`) is a number here, as only decimal digits are an
+  /// integer for the integer options: `Double` alone would also take `0x10`, `inf` and `nan`.
+  public func number(_ name: String, in range: ClosedRange<Double>) throws(UsageError) -> Double? {
+    let bounds =
+      "\(Arguments.decimalText(range.lowerBound)) to \(Arguments.decimalText(range.upperBound))"
+    return try value(of: name, expected: "a decimal number from \(bounds)") { text in
+      guard Arguments.isDecimal(text), let value = Double(text), range.contains(value) else {
+        return nil
+      }
+      return value
     }
+  }
+
+  /// Whether `text` is written `[+-]digits[.digits][e[+-]digits]` (or `.5`).
+  static func isDecimal(_ text: String) -> Bool {
+    var rest = Substring(text)
+    if rest.first == "+" || rest.first == "-" { rest = rest.dropFirst() }
+    let whole = rest.prefix { $0.isASCII && $0.isNumber }
+    rest = rest.dropFirst(whole.count)
+    var fraction = Substring("")
+    if rest.first == "." {
+      rest = rest.dropFirst()
+      fraction = rest.prefix { $0.isASCII && $0.isNumber }
+      rest = rest.dropFirst(fraction.count)
+    }
+    guard !(whole.isEmpty && fraction.isEmpty) else { return false }
+    if rest.first == "e" || rest.first == "E" {
+      rest = rest.dropFirst()
+      if rest.first == "+" || rest.first == "-" { rest = rest.dropFirst() }
+      let exponent = rest.prefix { $0.isASCII && $0.isNumber }
+      guard !exponent.isEmpty else { return false }
+      rest = rest.dropFirst(exponent.count)
+    }
+    return rest.isEmpty
+  }
+
+  /// `10` rather than `10.0`, for messages.
+  private static func decimalText(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
   }
 
   private func converted<Value>(

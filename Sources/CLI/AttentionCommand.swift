@@ -81,7 +81,7 @@ struct AttentionCommand: Command {
   }
 
   func validate() throws {
-    try search.validate()
+    try OutputPolicy.checkOption(svgPath, option: "--svg", force: force)
     if text.allSatisfy(\.isWhitespace) {
       throw UsageError("give a sentence to translate: transformer-cli attention \"<text>\"")
     }
@@ -102,8 +102,8 @@ struct AttentionCommand: Command {
     }
     let map = try AttentionMap(pass: pass, kind: kind)
     let layers = try Self.choose(
-      layer, "--layer", count: map.layerCount, what: "\(kind.stackName) layers")
-    let heads = try Self.choose(head, "--head", count: map.headCount, what: "heads")
+      layer, "--layer", count: map.layerCount, what: "\(kind.stackName) layer")
+    let heads = try Self.choose(head, "--head", count: map.headCount, what: "head")
     console.writeLine("\(pass.sourceText) → \(pass.targetText)")
     if let svgPath {
       let panels = (layers ?? Array(0..<map.layerCount)).map { layer in
@@ -128,7 +128,8 @@ struct AttentionCommand: Command {
     let chosenLayer = layers?[0] ?? map.layerCount - 1
     let heatmap = AttentionHeatmap(
       title: "\(kind.title), layer \(chosenLayer + 1) of \(map.layerCount), "
-        + (heads.map { "head \($0[0] + 1) of \(map.headCount)" } ?? "mean of \(map.headCount) heads")
+        + (heads.map { "head \($0[0] + 1) of \(map.headCount)" }
+          ?? "mean of \(counted(map.headCount, "head"))")
         + kind.variantNote(pass.configuration, head: heads?[0]),
       rowLabels: map.rowLabels, columnLabels: map.columnLabels,
       weights: map.matrix(layer: chosenLayer, head: heads?[0]))
@@ -139,7 +140,8 @@ struct AttentionCommand: Command {
         lineWidth: isTerminal ? TerminalSize.columns(of: STDOUT_FILENO) : 80))
   }
 
-  /// `[n − 1]` for a chosen `--layer`/`--head` n, nil when none was chosen.
+  /// `[n − 1]` for a chosen `--layer`/`--head` n, nil when none was chosen; `what` is the
+  /// singular noun counted (`decoder layer`).
   ///
   /// - Throws: `UsageError` naming the valid range when n exceeds `count`.
   private static func choose(_ number: Int?, _ option: String, count: Int, what: String)
@@ -148,7 +150,8 @@ struct AttentionCommand: Command {
     guard let number else { return nil }
     guard number <= count else {
       throw UsageError(
-        "'\(option) \(number)' is out of range: the model has \(count) \(what); give 1…\(count)")
+        "'\(option) \(number)' is out of range: the model has \(counted(count, what)); give "
+          + "1…\(count)")
     }
     return [number - 1]
   }

@@ -55,7 +55,7 @@ enum AttentionKind: String, CaseIterable {
       if groups < heads { notes.append("kv head \(head / (heads / groups) + 1) of \(groups)") }
       if let alibi { notes.append("ALiBi slope \(alibi[head])") }
     } else {
-      if groups < heads { notes.append("\(groups) kv heads") }
+      if groups < heads { notes.append(counted(groups, "kv head")) }
       if alibi != nil { notes.append("ALiBi bias −m·|i − j| included") }
     }
     if self != .cross && c.positions == .rope { notes.append("RoPE-rotated Q, K") }

@@ -116,9 +116,14 @@ struct EvalCommand: Command {
     + "test split of a checkpoint (or '--source <file> --reference <file>') and score that"
 
   func validate() throws {
-    try search.validate()
+    try OutputPolicy.checkOption(outputPath, force: force)
     if usesModel {
       guard bleu || chrf || loss else { throw UsageError(Self.modesMessage) }
+      if !(bleu || chrf) {
+        try search.refuseSearchOptions(
+          because: "'--loss' alone scores the references and translates nothing (add '--bleu' "
+            + "or '--chrf' to translate too)")
+      }
       if sourcePath != nil && referencePaths.count != 1 {
         throw UsageError("'--source <file>' needs exactly one '--reference <file>'")
       }
@@ -166,7 +171,8 @@ struct EvalCommand: Command {
     }
     for (path, stream) in zip(referencePaths, references) where stream.count != hypotheses.count {
       throw RuntimeError(
-        "'\(hypothesisPath)' has \(hypotheses.count) lines but '\(path)' has \(stream.count); "
+        "'\(hypothesisPath)' has \(counted(hypotheses.count, "line")) but '\(path)' has "
+          + "\(stream.count); "
           + "each reference file needs one line per hypothesis line")
     }
 
@@ -262,8 +268,18 @@ extension EvalCommand {
       {
         throw RuntimeError("eval --loss: \(problem) in the checkpoint's config.json")
       }
-      let pairs = try ValidationSet(
-        data: split, vocabulary: translator.vocabulary, batchTokens: 4096)
+      let pairs: ValidationSet
+      do {
+        pairs = try ValidationSet(
+          data: split, vocabulary: translator.vocabulary, batchTokens: 4096)
+      } catch {
+        throw LossCoverage.loadError(error, sourcePath: sourcePath, targetPath: referencePaths[0])
+      }
+      if let warning = LossCoverage.warning(
+        corpus: pairs.corpus, sourcePath: sourcePath, maxLength: data.maxLength)
+      {
+        console.writeErrorLine(warning)
+      }
       let (value, perplexity) = pairs.loss(of: translator.model)
       let tokens = pairs.corpus.statistics.targetTokenCount + pairs.corpus.pairs.count
       if json {
@@ -273,8 +289,8 @@ extension EvalCommand {
       } else {
         console.writeLine(
           "loss = \(String(format: "%.4f", value)) per token, perplexity = "
-            + "\(String(format: "%.3f", perplexity)) (\(pairs.corpus.pairs.count) pairs of "
-            + "'\(sourcePath)')")
+            + "\(String(format: "%.3f", perplexity)) "
+            + "(\(counted(pairs.corpus.pairs.count, "pair")) of '\(sourcePath)')")
       }
     }
     guard bleu || chrf else { return }
@@ -282,7 +298,8 @@ extension EvalCommand {
     let references = try referencePaths.map { try Self.lines(of: $0) }
     for (path, stream) in zip(referencePaths, references) where stream.count != sources.count {
       throw RuntimeError(
-        "'\(sourcePath)' has \(sources.count) lines but '\(path)' has \(stream.count); "
+        "'\(sourcePath)' has \(counted(sources.count, "line")) but '\(path)' has "
+          + "\(stream.count); "
           + "each reference file needs one line per source line")
     }
     guard !sources.isEmpty else {
@@ -290,7 +307,7 @@ extension EvalCommand {
     }
     if !search.quiet {
       console.writeErrorLine(
-        "translating \(sources.count) line\(sources.count == 1 ? "" : "s") of "
+        "translating \(counted(sources.count, "line")) of "
           + "'\(sourcePath)' with beam \(search.beamSize), alpha \(search.alpha)"
           + (search.maxLength.map { ", at most \($0) pieces" } ?? ""))
     }

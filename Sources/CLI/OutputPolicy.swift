@@ -17,6 +17,36 @@ enum OutputPolicy {
       "'\(path)' exists; pass --force to replace it, or choose another \(option)")
   }
 
+  /// Checks an output option's value before any work: an empty path names no file; `-`, which
+  /// many tools read as standard output, is refused rather than written as a file named `-`
+  /// (`--output` already defaults to standard output; `./-` still names that file); `--force`
+  /// without the option has nothing to replace.
+  ///
+  /// - Parameters:
+  ///   - path: the option's value, nil when not given.
+  ///   - option: the option's spelling, `--output` or `--svg`.
+  /// - Throws: `UsageError` naming the option.
+  static func checkOption(_ path: String?, option: String = "--output", force: Bool)
+    throws(UsageError)
+  {
+    guard let path else {
+      if force {
+        throw UsageError("'--force' replaces an existing \(option) file; give '\(option) <file>'")
+      }
+      return
+    }
+    if path.isEmpty {
+      throw UsageError("'\(option)' needs a file name, got an empty one")
+    }
+    if path == "-" {
+      let standardOutput =
+        option == "--output" ? "to write to standard output leave out --output; " : ""
+      throw UsageError(
+        "'\(option) -' would write a file named '-'; \(standardOutput)for a file named '-' "
+          + "write './-'")
+    }
+  }
+
   /// Whether two paths name the same file: the same device and inode when both exist (so a
   /// hard link counts too), else the same path after `.`/`..` and symbolic links.
   static func sameFile(_ first: String, _ second: String) -> Bool {

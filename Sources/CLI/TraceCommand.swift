@@ -48,7 +48,10 @@ struct TraceCommand: Command {
   }
 
   func validate() throws {
-    try search.validate()
+    if target != nil {
+      try search.refuseSearchOptions(
+        because: "with '--target' the pass is teacher-forced on that text and nothing is searched")
+    }
     if text.allSatisfy(\.isWhitespace) {
       throw UsageError("give a sentence to trace: transformer-cli trace \"<text>\"")
     }

@@ -1,8 +1,9 @@
 import Autograd
+import Drawing
 import Foundation
 import NN
+import Support
 import Tensors
-import Drawing
 
 /// The text `transformer-cli trace` prints: the pass's sizes, then every recorded step indented
 /// by module, with its shape in the legend's letters, its actual sizes, and the mean, standard
@@ -30,12 +31,14 @@ struct TraceReport {
         + pass.targetInputPieces.joined(separator: " "),
       "B = 1, S = \(pass.sourcePieces.count), T = \(pass.targetInputPieces.count), "
         + "D = \(c.modelWidth), H = \(c.headCount), K = D/H = \(c.modelWidth / c.headCount), "
-        + (c.keyValueHeadCount == c.headCount ? "" : "G = \(c.keyValueHeadCount) kv heads, ")
+        + (c.keyValueHeadCount == c.headCount
+          ? "" : "G = \(counted(c.keyValueHeadCount, "kv head")), ")
         + "F = \(c.feedForwardWidth), V = \(c.vocabularySize); "
         + (c.isDecoderOnly
-          ? "decoder-only: \(c.decoderLayerCount) causal layers over S+T = source ++ decoder "
+          ? "decoder-only: \(counted(c.decoderLayerCount, "causal layer")) over S+T = source ++ decoder "
             + "input, loss on the T target positions, "
-          : "\(c.encoderLayerCount) encoder and \(c.decoderLayerCount) decoder layers, ")
+          : "\(counted(c.encoderLayerCount, "encoder layer")) and "
+            + "\(counted(c.decoderLayerCount, "decoder layer")), ")
         + "\(c.norm)-norm, "
         + "\(c.positions.rawValue) positions",
       "",

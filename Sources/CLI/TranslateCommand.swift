@@ -22,9 +22,10 @@ struct TranslateCommand: Command {
 
         Searches with beam search and the length penalty of Wu et al. 2016,
         lp = ((5 + |Y|)/6)^α, output at most source length + 50 pieces; --beam 1 is
-        greedy search. With --nbest K each input line gives K lines
+        greedy search. With --nbest K each input line gives up to K lines
         "<line number>\\t<translation>\\t<score>", best first, the line numbers
-        counting from 0.
+        counting from 0 (fewer when fewer distinct translations fit --max-len). A
+        --max-len above model.max_positions - 1 is cut to it, with a warning.
 
         --checkpoint takes a checkpoint directory, a run directory (its best/ is
         used) or a model.safetensors file (its directory is used). Without it, the
@@ -68,7 +69,7 @@ struct TranslateCommand: Command {
   }
 
   func validate() throws {
-    try search.validate()
+    try OutputPolicy.checkOption(outputPath, force: force)
     if text != nil, inputPath != nil {
       throw UsageError("give either <text> or '--input <file>', not both")
     }

@@ -103,7 +103,8 @@ public struct ConfigField<Section> {
     _ key: String, _ keyPath: WritableKeyPath<Section, DecayReplan?>, _ summary: String
   ) -> ConfigField {
     let names = ["at_step", "from_max_steps"]
-    let shape = "{" + names.map { "\(jsonStringLiteral($0)): integer ≥ 1" }.joined(separator: ", ")
+    let shape =
+      "{" + names.map { "\(jsonStringLiteral($0)): integer ≥ 1" }.joined(separator: ", ")
       + "}"
     return ConfigField(
       key: key, type: "\(shape) \\| null", summary: summary, takesText: false,
@@ -158,9 +159,13 @@ public struct ConfigField<Section> {
   }
 
   /// A real number in `range`.
+  ///
+  /// - Parameter usedAsFloat: whether the program computes with the value in `Float`; then the
+  ///   value must also lie in `range` after that conversion, and not become 0 or infinite
+  ///   (``ConfigNumberRange/floatProblem(_:text:)``).
   public static func number(
     _ key: String, _ keyPath: WritableKeyPath<Section, Double>, _ range: ConfigNumberRange,
-    _ summary: String
+    usedAsFloat: Bool = false, _ summary: String
   ) -> ConfigField {
     ConfigField(
       key: key, type: "number \(range.notation)", summary: summary, takesText: false,
@@ -170,6 +175,9 @@ public struct ConfigField<Section> {
         }
         guard range.contains(value) else {
           throw ConfigProblem(path: path, message: "expected \(range.phrase), got \(text)")
+        }
+        if usedAsFloat, let problem = range.floatProblem(value, text: text) {
+          throw ConfigProblem(path: path, message: problem)
         }
         section[keyPath: keyPath] = value
       },
@@ -242,33 +250,109 @@ private func integerNotation(minimum: Int, maximum: Int) -> String {
   maximum == .max ? "integer ≥ \(minimum)" : "integer in [\(minimum), \(maximum)]"
 }
 
-/// Reads an integer: a JSON number with no fractional part (`100`, `1e3`), at least `minimum`
-/// and at most `maximum`.
+/// Reads an integer: a JSON number with no fractional part (`100`, `1e3`, `2.50e2`), at least
+/// `minimum` and at most `maximum`.
+///
+/// The decimal text is read exactly rather than through `Double`, which would take `1e-400`
+/// for 0 and `1.0000000000000001` for 1.
 private func readInteger(
   _ json: JSONValue, minimum: Int, maximum: Int = .max, path: String
 ) throws(ConfigProblem) -> Int {
   guard case .number(let text) = json else {
     throw ConfigProblem(path: path, message: "expected an integer, got \(json.quoted)")
   }
-  var integer = Int(text)
-  // Exponent forms such as 1e3 are integers too, as long as they are exact.
-  if integer == nil, let real = Double(text), real == real.rounded(), abs(real) < 9e15 {
-    integer = Int(real)
-  }
-  guard let value = integer else {
-    // A whole number too large for Int (1e20) is out of range rather than not an integer.
-    if maximum != .max, let real = Double(text), real == real.rounded(), real > 0 {
+  switch ExactInteger(decimal: text) {
+  case .value(let value):
+    guard value >= minimum else {
+      throw ConfigProblem(path: path, message: "expected an integer >= \(minimum), got \(text)")
+    }
+    guard value <= maximum else {
       throw ConfigProblem(path: path, message: "expected an integer <= \(maximum), got \(text)")
     }
+    return value
+  case .tooLarge:
+    throw ConfigProblem(path: path, message: "expected an integer <= \(maximum), got \(text)")
+  case .tooSmall:
+    throw ConfigProblem(path: path, message: "expected an integer >= \(minimum), got \(text)")
+  case .fractional, .notANumber:
     throw ConfigProblem(path: path, message: "expected an integer, got \(text)")
   }
-  guard value >= minimum else {
-    throw ConfigProblem(path: path, message: "expected an integer >= \(minimum), got \(text)")
+}
+
+/// A JSON number's text read as an integer without rounding.
+enum ExactInteger: Equatable {
+  /// A whole number that fits `Int`.
+  case value(Int)
+  /// A whole number above `Int.max`.
+  case tooLarge
+  /// A whole number below `Int.min`.
+  case tooSmall
+  /// A number with a nonzero fractional part, however small (`1e-400`, `2.5`).
+  case fractional
+  /// Not a JSON number.
+  case notANumber
+
+  /// Reads `-?digits(.digits)?([eE][+-]?digits)?`.
+  init(decimal text: String) {
+    var rest = Substring(text)
+    let negative = rest.first == "-"
+    if negative { rest = rest.dropFirst() }
+    let integerPart = rest.prefix { $0.isASCII && $0.isNumber }
+    rest = rest.dropFirst(integerPart.count)
+    var fractionPart = Substring("")
+    if rest.first == "." {
+      rest = rest.dropFirst()
+      fractionPart = rest.prefix { $0.isASCII && $0.isNumber }
+      rest = rest.dropFirst(fractionPart.count)
+      guard !fractionPart.isEmpty else {
+        self = .notANumber
+        return
+      }
+    }
+    var exponent = 0
+    if rest.first == "e" || rest.first == "E" {
+      rest = rest.dropFirst()
+      let exponentNegative = rest.first == "-"
+      if rest.first == "-" || rest.first == "+" { rest = rest.dropFirst() }
+      let digits = rest.prefix { $0.isASCII && $0.isNumber }
+      rest = rest.dropFirst(digits.count)
+      guard !digits.isEmpty else {
+        self = .notANumber
+        return
+      }
+      // Beyond a million the exponent decides alone: nothing of that size fits Int, and
+      // nothing that small is whole unless its digits are all 0 (handled below).
+      let magnitude = digits.count > 7 ? 10_000_000 : Int(digits) ?? 0
+      exponent = exponentNegative ? -magnitude : magnitude
+    }
+    guard !integerPart.isEmpty, rest.isEmpty else {
+      self = .notANumber
+      return
+    }
+    // The significant digits and the power of ten they are scaled by.
+    var digits = (integerPart + fractionPart).drop { $0 == "0" }
+    exponent -= fractionPart.count
+    while digits.last == "0" {
+      digits = digits.dropLast()
+      exponent += 1
+    }
+    if digits.isEmpty {
+      self = .value(0)
+      return
+    }
+    guard exponent >= 0 else {
+      self = .fractional
+      return
+    }
+    // Int.max has 19 digits; longer ones cannot fit, shorter ones Int(_:) checks.
+    if digits.count + exponent <= 19,
+      let whole = Int((negative ? "-" : "") + digits + String(repeating: "0", count: exponent))
+    {
+      self = .value(whole)
+    } else {
+      self = negative ? .tooSmall : .tooLarge
+    }
   }
-  guard value <= maximum else {
-    throw ConfigProblem(path: path, message: "expected an integer <= \(maximum), got \(text)")
-  }
-  return value
 }
 
 /// The values a real-valued field allows.
@@ -289,6 +373,27 @@ public enum ConfigNumberRange {
     case .unitInterval: return value >= 0 && value < 1
     case .nonNegativeUpTo(let maximum): return value >= 0 && value <= maximum
     }
+  }
+
+  /// Why `value` (written `text`), which is in the range, changes meaning in `Float`: it
+  /// overflows to infinity, a nonzero value becomes 0 (for `clip_norm` that is "off", for a
+  /// rate no learning at all), or it rounds out of the range (0.99999999 to 1). Nil when
+  /// `Float(value)` means the same.
+  public func floatProblem(_ value: Double, text: String) -> String? {
+    let single = Float(value)
+    if !single.isFinite {
+      return "\(text) is too large for 32-bit floating point, whose largest value is 3.4e38"
+    }
+    if single == 0 && value != 0 {
+      return "\(text) rounds to 0 in 32-bit floating point"
+    }
+    guard contains(Double(single)) else {
+      if case .unitInterval = self, single == 1 {
+        return "\(text) rounds to 1 in 32-bit floating point; use at most 0.9999999"
+      }
+      return "\(text) rounds to \(single) in 32-bit floating point, outside \(notation)"
+    }
+    return nil
   }
 
   /// The range in the reference table.

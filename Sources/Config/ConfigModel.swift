@@ -29,10 +29,10 @@ extension TransformerHyperparameters: ConfigSection {
       "d_ff", \.feedForwardWidth, minimum: 1, maximum: ConfigLimits.feedForwardWidth,
       "Inner width of each position-wise feed-forward network."),
     .number(
-      "dropout", \.dropout, .unitInterval,
+      "dropout", \.dropout, .unitInterval, usedAsFloat: true,
       "Residual dropout: on each sub-layer's output and on embeddings + positions."),
     .number(
-      "attention_dropout", \.attentionDropout, .unitInterval,
+      "attention_dropout", \.attentionDropout, .unitInterval, usedAsFloat: true,
       "Dropout on the attention weights after the softmax."),
     .choice("activation", \.activation, "Feed-forward non-linearity."),
     .choice(

@@ -1,5 +1,5 @@
-import NN
 import Autograd
+import NN
 
 /// The `training` section: batching, the optimiser, the schedule, when to validate, when to stop.
 ///
@@ -69,7 +69,8 @@ public struct TrainingConfig: ConfigSection {
   public init() {}
 
   public static let name = "training"
-  public static let summary = "Batching, optimiser, learning-rate schedule, validation and stopping."
+  public static let summary =
+    "Batching, optimiser, learning-rate schedule, validation and stopping."
   public static let fields: [ConfigField<TrainingConfig>] = [
     .unsigned("seed", \.seed, "Random seed for initialisation, dropout and batch order."),
     .integer(
@@ -80,27 +81,33 @@ public struct TrainingConfig: ConfigSection {
       maximum: ConfigLimits.accumulationSteps,
       "Batches whose gradients are summed per optimiser step (an effective batch of `accumulate × batch_tokens`)."
     ),
-    .number("adam_beta1", \.adamBeta1, .unitInterval, "Adam β1, the decay of the gradient mean."),
     .number(
-      "adam_beta2", \.adamBeta2, .unitInterval, "Adam β2, the decay of the squared-gradient mean."),
+      "adam_beta1", \.adamBeta1, .unitInterval, usedAsFloat: true,
+      "Adam β1, the decay of the gradient mean."),
     .number(
-      "adam_eps", \.adamEpsilon, .positive, "Adam ε, added to the root of the second moment."),
+      "adam_beta2", \.adamBeta2, .unitInterval, usedAsFloat: true,
+      "Adam β2, the decay of the squared-gradient mean."),
+    .number(
+      "adam_eps", \.adamEpsilon, .positive, usedAsFloat: true,
+      "Adam ε, added to the root of the second moment."),
     .choice(
       "schedule", \.schedule,
       "`noam`: `lr_scale · d_model^-0.5 · min(step^-0.5, step · warmup_steps^-1.5)`; `inverse_sqrt`: linear warm-up to `peak_lr`, then `peak_lr · sqrt(warmup_steps / step)`; `linear`: linear warm-up to `peak_lr`, then linearly down to 0 at `max_steps`."
     ),
-    .number("lr_scale", \.learningRateScale, .positive, "Factor in front of the `noam` schedule."),
     .number(
-      "peak_lr", \.peakLearningRate, .positive,
+      "lr_scale", \.learningRateScale, .positive, usedAsFloat: true,
+      "Factor in front of the `noam` schedule."),
+    .number(
+      "peak_lr", \.peakLearningRate, .positive, usedAsFloat: true,
       "Highest learning rate of the `inverse_sqrt` and `linear` schedules."),
     .integer(
       "warmup_steps", \.warmupSteps, minimum: 1,
       "Optimiser steps of linear warm-up; every schedule peaks here."),
     .number(
-      "label_smoothing", \.labelSmoothing, .unitInterval,
+      "label_smoothing", \.labelSmoothing, .unitInterval, usedAsFloat: true,
       "Probability mass spread uniformly over the vocabulary in the loss (ε_ls)."),
     .number(
-      "clip_norm", \.clipNorm, .nonNegative,
+      "clip_norm", \.clipNorm, .nonNegative, usedAsFloat: true,
       "Largest global gradient L2 norm; larger gradients are scaled down. 0 = off."),
     .stepLimit(
       "max_steps", \.maxSteps,
@@ -137,7 +144,8 @@ public struct TrainingConfig: ConfigSection {
     .number(
       "allreduce_bucket_mb", \.allReduceBucketMB,
       .nonNegativeUpTo(ConfigLimits.allReduceBucketMB),
-      "With several processes (MPI): MB of gradients per bucket summed while backward runs. 0 = one sum after backward."),
+      "With several processes (MPI): MB of gradients per bucket summed while backward runs. 0 = one sum after backward."
+    ),
   ]
 
   /// The learning-rate schedule for a model of width `modelWidth`.

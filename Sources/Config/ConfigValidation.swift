@@ -40,12 +40,6 @@ extension RunConfig {
         "true needs data.joint_vocabulary true (one table serves both languages); set one of "
           + "them to the other value")
     }
-    // The range check allows values just below 1 that round to 1 in Float, which would leave
-    // nothing to train.
-    for (key, rate) in [("dropout", model.dropout), ("attention_dropout", model.attentionDropout)]
-    where Float(rate) >= 1 {
-      throw fail("model.\(key)", "\(rate) rounds to 1 in 32-bit floating point; use at most 0.999")
-    }
     for (key, window) in [
       ("attention_window", model.attentionWindow),
       ("encoder_attention_window", model.encoderAttentionWindow),
@@ -155,16 +149,19 @@ extension RunConfig {
             + "training.warmup_steps (\(training.warmupSteps))")
       }
     }
-    // The optimiser runs in Float: a β that rounds to 1 would divide by zero in the bias
-    // correction, an ε that rounds to 0 would divide by zero where the gradient is 0.
-    for (key, beta) in [("adam_beta1", training.adamBeta1), ("adam_beta2", training.adamBeta2)]
-    where Float(beta) >= 1 {
+    // Each rate field is checked in Float on its own (ConfigField.number's usedAsFloat); the
+    // schedule's peak combines lr_scale with d_model and warmup_steps, and a nonzero scale can
+    // still give a peak that is 0 in Float, where no weight would ever change.
+    let peak = training.learningRateSchedule(modelWidth: model.modelWidth).peakRate
+    if Float(peak) == 0 {
+      let key = training.schedule == .noam ? "lr_scale" : "peak_lr"
+      let value =
+        training.schedule == .noam
+        ? training.learningRateScale : training.peakLearningRate
       throw fail(
-        "training.\(key)", "\(beta) rounds to 1 in 32-bit floating point; use at most 0.9999999")
-    }
-    if Float(training.adamEpsilon) == 0 {
-      throw fail(
-        "training.adam_eps", "\(training.adamEpsilon) rounds to 0 in 32-bit floating point")
+        "training.\(key)",
+        "\(value) gives a peak learning rate of \(peak), which rounds to 0 in 32-bit "
+          + "floating point")
     }
   }
 

@@ -18,11 +18,12 @@ public enum CorpusError: Error, Equatable, CustomStringConvertible, LocalizedErr
     case .file(let error):
       return error.description
     case .lineCountMismatch(let sourcePath, let sourceLines, let targetPath, let targetLines):
-      return "'\(sourcePath)' has \(sourceLines) lines but '\(targetPath)' has \(targetLines); "
-        + "a parallel corpus needs one target line for every source line"
+      return "'\(sourcePath)' has \(counted(sourceLines, "line")) but '\(targetPath)' has "
+        + "\(targetLines); a parallel corpus needs one target line for every source line"
     case .noPairs(let sourcePath, let targetPath, let empty, let tooLong, let maxLength):
       return "no usable sentence pairs in '\(sourcePath)' and '\(targetPath)': \(empty) empty, "
-        + "\(tooLong) longer than \(maxLength) tokens; check the files or raise the maximum length"
+        + "\(tooLong) longer than \(counted(maxLength, "token")); check the files or raise "
+        + "data.max_length"
     }
   }
 

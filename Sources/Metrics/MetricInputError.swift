@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Why a corpus cannot be scored by ``BLEU`` or ``CHRF``.
 ///
@@ -23,8 +24,9 @@ public enum MetricInputError: Error, Equatable, CustomStringConvertible, Localiz
     case .noReferences:
       return "no reference stream given; at least one reference is needed"
     case .lineCountMismatch(let hypotheses, let index, let references):
-      return "hypotheses have \(hypotheses) lines but reference \(index + 1) has "
-        + "\(references) lines; each reference needs exactly one line per hypothesis line"
+      return "hypotheses have \(counted(hypotheses, "line")) but reference \(index + 1) has "
+        + "\(counted(references, "line")); each reference needs exactly one line per hypothesis "
+        + "line"
     }
   }
 

@@ -14,6 +14,7 @@
 // - `FileIdentity`: two paths compared as files (device and inode), not as spellings.
 // - `TemporaryFiles`: the temporary files being written, removed on SIGINT or SIGTERM.
 // - `ClosestMatch`: the did-you-mean hint for commands, options and config keys.
+// - `counted`: "1 pair", "3 pairs" in messages.
 // - `SplitMix64`: the one seeded generator below `RandomGenerator`, corpus shuffling and
 //   benchmark operands.
 // - `ProcessMemory`: the peak resident set size that `train` and `bench` report.

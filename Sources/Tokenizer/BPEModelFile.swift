@@ -172,7 +172,8 @@ private struct ModelFileReader {
     let remaining = lines.count - lineNumber
     guard count <= remaining else {
       throw error(
-        "'\(keyword) \(count)' announces \(count) lines but only \(remaining) follow; "
+        "'\(keyword) \(count)' announces \(counted(count, "line")) but only \(remaining) "
+          + "follow\(remaining == 1 ? "s" : ""); "
           + "the file is truncated or the count damaged")
     }
   }

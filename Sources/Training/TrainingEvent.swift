@@ -1,5 +1,6 @@
 import Data
 import NN
+import Support
 
 /// What a ``TrainingRun`` reports while it works, for a progress display to render.
 ///
@@ -133,7 +134,7 @@ public enum TrainingStopReason: Sendable, Equatable, CustomStringConvertible {
     case .maxTime(let minutes):
       return "reached training.max_time_minutes (\(TrainingFormat.number(minutes)))"
     case .patience(let count):
-      return "\(count) validations in a row without improvement (training.patience)"
+      return "\(counted(count, "validation")) in a row without improvement (training.patience)"
     case .interrupted: return "interrupted"
     }
   }

@@ -26,14 +26,14 @@ final class ArgumentsTests: XCTestCase {
     XCTAssertEqual(parsed.values(of: "shape"), ["1x2x3", "4x5x6"])
     XCTAssertEqual(parsed.positionals, ["input.txt"])
     XCTAssertFalse(parsed.contains("scale"))
-    XCTAssertNil(try parsed.number("scale"))
+    XCTAssertNil(try parsed.number("scale", in: -1...1))
   }
 
   func testTerminatorAndNegativeNumbersAreValues() throws {
     let parsed = try parse(
       ["--scale", "-0.5", "-", "--", "--json", "-r"],
       arguments: [ArgumentDescription("files", help: "", repeating: true)])
-    XCTAssertEqual(try parsed.number("scale"), -0.5)
+    XCTAssertEqual(try parsed.number("scale", in: -1...1), -0.5)
     XCTAssertFalse(parsed.contains("json"))
     XCTAssertEqual(parsed.positionals, ["-", "--json", "-r"])
   }
@@ -54,9 +54,23 @@ final class ArgumentsTests: XCTestCase {
       error in
       XCTAssertEqual(error as? UsageError, UsageError("missing argument '<file>' for 'test'"))
     }
-    XCTAssertThrowsError(try parse(["--scale", "nan"]).number("scale")) { error in
+    XCTAssertThrowsError(try parse(["--scale", "nan"]).number("scale", in: 0...10)) { error in
       XCTAssertEqual(
-        error as? UsageError, UsageError("invalid value 'nan' for '--scale': expected a number"))
+        error as? UsageError,
+        UsageError("invalid value 'nan' for '--scale': expected a decimal number from 0 to 10"))
+    }
+  }
+
+  /// Numbers are decimal only, as integers are: `Double` alone would take hexadecimal and
+  /// words.
+  func testNumbersAreDecimalAndInRange() throws {
+    for text in ["0x10", "inf", "infinity", "nan", "1e", ".", "+", "1.5.2", " 1", "1_0", "11"] {
+      XCTAssertThrowsError(try parse(["--scale", text]).number("scale", in: 0...10), text)
+    }
+    for (text, value) in [
+      ("0", 0.0), ("10", 10), ("1e1", 10), ("+2", 2), (".5", 0.5), ("5.", 5), ("2.5E-1", 0.25),
+    ] {
+      XCTAssertEqual(try parse(["--scale", text]).number("scale", in: 0...10), value, text)
     }
   }
 

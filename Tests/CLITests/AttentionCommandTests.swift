@@ -1,12 +1,12 @@
-import Foundation
-import NN
-import XCTest
-
-@testable import CLI
 import Checkpoints
 import Config
 import Drawing
+import Foundation
+import NN
 import Tokenizer
+import XCTest
+
+@testable import CLI
 
 #if canImport(FoundationXML)
   import FoundationXML
@@ -161,7 +161,8 @@ final class AttentionCommandTests: XCTestCase {
     let again = CLIRun("attention", "--checkpoint", fixture.checkpoint, "--svg", path, "a dog")
     XCTAssertEqual(again.status, 1)
     XCTAssertEqual(
-      again.errors, "Error: '\(path)' exists; pass --force to replace it, or choose another --svg\n")
+      again.errors, "Error: '\(path)' exists; pass --force to replace it, or choose another --svg\n"
+    )
     let forced = CLIRun(
       "attention", "--checkpoint", fixture.checkpoint, "--svg", path, "--force", "a dog")
     XCTAssertEqual(forced.status, 0, forced.errors)
@@ -296,7 +297,7 @@ final class AttentionCommandTests: XCTestCase {
                               best/ (default: best/ of the run runs/.last-run
                               names).
       --beam <size>           Beam size ≤ 1000; 1 is greedy search (default: 4).
-      --alpha <a>             Length penalty exponent α (default: 0.6).
+      --alpha <a>             Length penalty exponent α, 0 to 10 (default: 0.6).
       --max-len <count>       The most output pieces (default: source length + 50).
       --quiet                 Do not name the checkpoint loaded on stderr.
       --threads <count>       Threads the kernels use (default:

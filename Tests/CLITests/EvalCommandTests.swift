@@ -65,7 +65,7 @@ final class EvalCommandTests: XCTestCase {
                               best/ (default: best/ of the run runs/.last-run
                               names).
       --beam <size>           Beam size ≤ 1000; 1 is greedy search (default: 4).
-      --alpha <a>             Length penalty exponent α (default: 0.6).
+      --alpha <a>             Length penalty exponent α, 0 to 10 (default: 0.6).
       --max-len <count>       The most output pieces (default: source length + 50).
       --quiet                 Do not name the checkpoint loaded on stderr.
       --threads <count>       Threads the kernels use (default:

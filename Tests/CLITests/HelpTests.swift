@@ -157,9 +157,10 @@ final class HelpTests: XCTestCase {
 
     Searches with beam search and the length penalty of Wu et al. 2016,
     lp = ((5 + |Y|)/6)^α, output at most source length + 50 pieces; --beam 1 is
-    greedy search. With --nbest K each input line gives K lines
+    greedy search. With --nbest K each input line gives up to K lines
     "<line number>\\t<translation>\\t<score>", best first, the line numbers
-    counting from 0.
+    counting from 0 (fewer when fewer distinct translations fit --max-len). A
+    --max-len above model.max_positions - 1 is cut to it, with a warning.
 
     --checkpoint takes a checkpoint directory, a run directory (its best/ is
     used) or a model.safetensors file (its directory is used). Without it, the
@@ -184,7 +185,7 @@ final class HelpTests: XCTestCase {
                               best/ (default: best/ of the run runs/.last-run
                               names).
       --beam <size>           Beam size ≤ 1000; 1 is greedy search (default: 4).
-      --alpha <a>             Length penalty exponent α (default: 0.6).
+      --alpha <a>             Length penalty exponent α, 0 to 10 (default: 0.6).
       --max-len <count>       The most output pieces (default: source length + 50).
       --quiet                 Do not name the checkpoint loaded on stderr.
       --threads <count>       Threads the kernels use (default:

@@ -1,10 +1,10 @@
+import Decoding
 import Foundation
 import NN
+import Tokenizer
 import XCTest
 
 @testable import CLI
-import Decoding
-import Tokenizer
 
 final class TraceCommandTests: XCTestCase {
   var fixture: InspectionFixture!
@@ -21,7 +21,7 @@ final class TraceCommandTests: XCTestCase {
     XCTAssertTrue(
       lines.contains(
         "B = 1, S = \(s), T = \(t), D = 16, H = 4, K = D/H = 4, F = 32, "
-          + "V = \(pass.configuration.vocabularySize); 2 encoder and 2 decoder layers, post-norm, "
+          + "V = \(pass.configuration.vocabularySize); 2 encoder layers and 2 decoder layers, post-norm, "
           + "sinusoidal positions"),
       run.output)
     func line(_ prefix: String) -> [String] {
@@ -125,7 +125,7 @@ final class TraceCommandTests: XCTestCase {
                               best/ (default: best/ of the run runs/.last-run
                               names).
       --beam <size>           Beam size ≤ 1000; 1 is greedy search (default: 4).
-      --alpha <a>             Length penalty exponent α (default: 0.6).
+      --alpha <a>             Length penalty exponent α, 0 to 10 (default: 0.6).
       --max-len <count>       The most output pieces (default: source length + 50).
       --quiet                 Do not name the checkpoint loaded on stderr.
       --threads <count>       Threads the kernels use (default:

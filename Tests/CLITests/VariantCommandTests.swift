@@ -111,7 +111,7 @@ final class VariantCommandTests: XCTestCase {
         TransformerHyperparameters.Positions.rope, 2,
         ["RoPE: rotate Q pairs (2i, 2i+1) by position·θ_i", "RoPE: rotate K pairs"]
       ),
-      (.alibi, 1, ["scores Q·Kᵀ/√K − m_h·|i − j| (ALiBi)", "G = 1 kv heads", "alibi positions"]),
+      (.alibi, 1, ["scores Q·Kᵀ/√K − m_h·|i − j| (ALiBi)", "G = 1 kv head", "alibi positions"]),
       (.learned, 4, ["learned positions P[0..<S]", "+ P", "learned positions"]),
     ] {
       let fixture = try InspectionFixture(heads: 4, positions: positions, keyValueHeads: kv)

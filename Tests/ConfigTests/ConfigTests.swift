@@ -1,9 +1,9 @@
 import Foundation
-import XCTest
-@testable import Config
 import NN
 import Support
+import XCTest
 
+@testable import Config
 
 /// Reading configs: defaults, every kind of error with its exact message, `--set`, and the
 /// JSON that travels with the weights.
@@ -62,7 +62,7 @@ final class ConfigTests: XCTestCase {
     XCTAssertEqual(
       message(#"{"model": {"attention_dropout": 0.99999999}}"#),
       "c.json: model.attention_dropout: 0.99999999 rounds to 1 in 32-bit floating point; use at "
-        + "most 0.999")
+        + "most 0.9999999")
   }
 
   func testReadsEveryKindOfValue() throws {
@@ -210,7 +210,8 @@ final class ConfigTests: XCTestCase {
       #"c.json: training.max_steps: expected an integer or "auto", got "many""#)
     XCTAssertEqual(
       message("{}", ["training.max_steps=Auto"]),
-      #"--set training.max_steps=Auto: training.max_steps: expected an integer or "auto", got "Auto""#)
+      #"--set training.max_steps=Auto: training.max_steps: expected an integer or "auto", got "Auto""#
+    )
   }
 
   /// `training.replanned`: what a re-planned `"auto"` run writes reads back equal, from a file
@@ -298,15 +299,17 @@ final class ConfigTests: XCTestCase {
     XCTAssertEqual(
       encoder.transformerConfiguration(vocabularySize: 300).encoderAttentionWindow, 128)
     XCTAssertEqual(defaults.transformerConfiguration(vocabularySize: 300).attention, .auto)
-    XCTAssertNil(try read("{}", ["model.attention_window=64", "model.attention_window=null"])
-      .model.attentionWindow)
+    XCTAssertNil(
+      try read("{}", ["model.attention_window=64", "model.attention_window=null"])
+        .model.attentionWindow)
     XCTAssertEqual(
       try read("{}", ["model.attention=standard"]).transformerConfiguration(vocabularySize: 300)
         .attention, .standard)
 
     XCTAssertEqual(
       message(#"{"model": {"attention": "flash"}}"#),
-      #"c.json: model.attention: expected one of "standard", "memory_efficient", "auto", got "flash""#)
+      #"c.json: model.attention: expected one of "standard", "memory_efficient", "auto", got "flash""#
+    )
     XCTAssertEqual(
       message(#"{"model": {"attention": "memory-efficient"}}"#),
       #"c.json: model.attention: expected one of "standard", "memory_efficient", "auto", got "memory-efficient" (did you mean "memory_efficient"?)"#
@@ -593,7 +596,8 @@ final class ConfigTests: XCTestCase {
   func testArchitectureKey() throws {
     XCTAssertEqual(try read("{}").model.architecture, .encoderDecoder)
     let decoderOnly = try read(
-      #"{"model": {"architecture": "decoder-only", "max_positions": 130}, "data": {"max_length": 64}}"#)
+      #"{"model": {"architecture": "decoder-only", "max_positions": 130}, "data": {"max_length": 64}}"#
+    )
     XCTAssertEqual(decoderOnly.model.architecture, .decoderOnly)
     let model = decoderOnly.transformerConfiguration(vocabularySize: 300)
     XCTAssertEqual(model.architecture, .decoderOnly)
@@ -604,7 +608,9 @@ final class ConfigTests: XCTestCase {
       #"c.json: model.architecture: expected "encoder-decoder" or "decoder-only", got "#
         + #""decoder_only" (did you mean "decoder-only"?)"#)
     XCTAssertEqual(
-      message(#"{"model": {"architecture": "decoder-only", "max_positions": 129}, "data": {"max_length": 64}}"#),
+      message(
+        #"{"model": {"architecture": "decoder-only", "max_positions": 129}, "data": {"max_length": 64}}"#
+      ),
       "c.json: model.max_positions: 129 cannot hold a decoder-only sequence: source + </s> + <s> "
         + "+ target needs 2 × data.max_length (64) + 2 = 130; raise it or lower data.max_length")
     XCTAssertNoThrow(try read("{}", ["model.architecture=decoder-only"]))
@@ -615,12 +621,14 @@ final class ConfigTests: XCTestCase {
         + "raise it or lower data.max_length")
     XCTAssertEqual(
       message(
-        #"{"model": {"architecture": "decoder-only", "max_positions": 402, "tie_embeddings": false}, "data": {"joint_vocabulary": false}}"#),
+        #"{"model": {"architecture": "decoder-only", "max_positions": 402, "tie_embeddings": false}, "data": {"joint_vocabulary": false}}"#
+      ),
       #"c.json: model.architecture: "decoder-only" needs data.joint_vocabulary true: one stack "#
         + "reads source and target pieces with one embedding table")
     XCTAssertEqual(
       message(
-        #"{"model": {"architecture": "decoder-only", "max_positions": 402, "encoder_attention_window": 16}}"#),
+        #"{"model": {"architecture": "decoder-only", "max_positions": 402, "encoder_attention_window": 16}}"#
+      ),
       #"c.json: model.encoder_attention_window: 16 has no encoder to act on in a "decoder-only" "#
         + "model; use model.attention_window for its one causal stack, or null")
   }

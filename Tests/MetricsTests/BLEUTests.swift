@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
-@testable import Metrics
 
+@testable import Metrics
 
 /// BLEU on small worked examples, input errors, and the output formats.
 final class BLEUTests: XCTestCase {
@@ -58,7 +58,7 @@ final class BLEUTests: XCTestCase {
         .lineCountMismatch(hypothesisLineCount: 3, referenceIndex: 1, referenceLineCount: 1))
       let message = "\(error)"
       XCTAssertTrue(message.contains("3 lines"), message)
-      XCTAssertTrue(message.contains("reference 2 has 1 lines"), message)
+      XCTAssertTrue(message.contains("reference 2 has 1 line;"), message)
       XCTAssertEqual((error as? LocalizedError)?.errorDescription, message)
     }
   }
