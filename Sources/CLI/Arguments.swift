@@ -138,28 +138,9 @@ public struct Arguments {
     }
   }
 
-  /// Whether `text` is written `[+-]digits[.digits][e[+-]digits]` (or `.5`).
-  static func isDecimal(_ text: String) -> Bool {
-    var rest = Substring(text)
-    if rest.first == "+" || rest.first == "-" { rest = rest.dropFirst() }
-    let whole = rest.prefix { $0.isASCII && $0.isNumber }
-    rest = rest.dropFirst(whole.count)
-    var fraction = Substring("")
-    if rest.first == "." {
-      rest = rest.dropFirst()
-      fraction = rest.prefix { $0.isASCII && $0.isNumber }
-      rest = rest.dropFirst(fraction.count)
-    }
-    guard !(whole.isEmpty && fraction.isEmpty) else { return false }
-    if rest.first == "e" || rest.first == "E" {
-      rest = rest.dropFirst()
-      if rest.first == "+" || rest.first == "-" { rest = rest.dropFirst() }
-      let exponent = rest.prefix { $0.isASCII && $0.isNumber }
-      guard !exponent.isEmpty else { return false }
-      rest = rest.dropFirst(exponent.count)
-    }
-    return rest.isEmpty
-  }
+  /// Whether `text` is written `[+-]digits[.digits][e[+-]digits]` (or `.5`): no `0x10`, `inf`
+  /// or `nan`, which `Double(_:)` would take.
+  static func isDecimal(_ text: String) -> Bool { DecimalText(text, lenient: true) != nil }
 
   /// `10` rather than `10.0`, for messages.
   private static func decimalText(_ value: Double) -> String {

@@ -294,41 +294,17 @@ enum ExactInteger: Equatable {
 
   /// Reads `-?digits(.digits)?([eE][+-]?digits)?`.
   init(decimal text: String) {
-    var rest = Substring(text)
-    let negative = rest.first == "-"
-    if negative { rest = rest.dropFirst() }
-    let integerPart = rest.prefix { $0.isASCII && $0.isNumber }
-    rest = rest.dropFirst(integerPart.count)
-    var fractionPart = Substring("")
-    if rest.first == "." {
-      rest = rest.dropFirst()
-      fractionPart = rest.prefix { $0.isASCII && $0.isNumber }
-      rest = rest.dropFirst(fractionPart.count)
-      guard !fractionPart.isEmpty else {
-        self = .notANumber
-        return
-      }
-    }
-    var exponent = 0
-    if rest.first == "e" || rest.first == "E" {
-      rest = rest.dropFirst()
-      let exponentNegative = rest.first == "-"
-      if rest.first == "-" || rest.first == "+" { rest = rest.dropFirst() }
-      let digits = rest.prefix { $0.isASCII && $0.isNumber }
-      rest = rest.dropFirst(digits.count)
-      guard !digits.isEmpty else {
-        self = .notANumber
-        return
-      }
-      // Beyond a million the exponent decides alone: nothing of that size fits Int, and
-      // nothing that small is whole unless its digits are all 0 (handled below).
-      let magnitude = digits.count > 7 ? 10_000_000 : Int(digits) ?? 0
-      exponent = exponentNegative ? -magnitude : magnitude
-    }
-    guard !integerPart.isEmpty, rest.isEmpty else {
+    guard let number = DecimalText(text) else {
       self = .notANumber
       return
     }
+    let (negative, integerPart, fractionPart) =
+      (number.negative, number.integerDigits, number.fractionDigits)
+    // Beyond a million the exponent decides alone: nothing of that size fits Int, and nothing
+    // that small is whole unless its digits are all 0 (handled below).
+    let magnitude =
+      number.exponentDigits.count > 7 ? 10_000_000 : Int(number.exponentDigits) ?? 0
+    var exponent = number.exponentNegative ? -magnitude : magnitude
     // The significant digits and the power of ten they are scaled by.
     var digits = (integerPart + fractionPart).drop { $0 == "0" }
     exponent -= fractionPart.count
