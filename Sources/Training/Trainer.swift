@@ -1,10 +1,10 @@
 import Autograd
-import Foundation
-import NN
 import Checkpoints
 import Config
 import Data
 import Distributed
+import Foundation
+import NN
 import Support
 import Tensors
 import Tokenizer
@@ -324,13 +324,21 @@ public final class Trainer {
     return (result, isBest)
   }
 
+  /// Forgets the best validation and the validations without improvement, so that the next
+  /// validation is the best (`--reset-best`: a resumed run validating on other files).
+  public func resetBest() {
+    state.best = nil
+    state.validationsWithoutImprovement = 0
+  }
+
   // MARK: Checkpoints
 
   /// Writes a complete checkpoint (with the optimiser and trainer state) into `directory`.
   public func writeCheckpoint(into directory: String) throws(TrainingError) {
-    try checkpointing(try Checkpoint.write(
-      into: directory, model: model, config: config, vocabulary: vocabulary,
-      trainer: TrainerCheckpointFile.file(state: state, optimizer: optimizer)))
+    try checkpointing(
+      try Checkpoint.write(
+        into: directory, model: model, config: config, vocabulary: vocabulary,
+        trainer: TrainerCheckpointFile.file(state: state, optimizer: optimizer)))
   }
 
   /// Continues from the checkpoint in `directory`: its weights, optimiser moments, dropout

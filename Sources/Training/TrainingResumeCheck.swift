@@ -1,4 +1,5 @@
 import Config
+
 /// What may change between a checkpoint's config and the config a run resumes with.
 ///
 /// The model's architecture and the vocabulary layout must match, or the weights and BPE files
@@ -31,6 +32,20 @@ enum TrainingResumeCheck {
     DataConfig.fields.compactMap { field in
       let path = "\(DataConfig.name).\(field.key)"
       guard keptKeys.contains(path), field.value(saved.data) != field.value(current.data)
+      else { return nil }
+      return "\(path) \(field.value(saved.data).quoted) → \(field.value(current.data).quoted)"
+    }
+  }
+
+  /// Keys naming the validation files: the best score so far was measured on them.
+  static let validationKeys = ["data.valid_source", "data.valid_target"]
+
+  /// The differences of `current` from `saved` in ``validationKeys``, as `path 'saved' →
+  /// 'current'` texts. The paths are compared, not the files' contents.
+  static func validationChanges(saved: RunConfig, current: RunConfig) -> [String] {
+    DataConfig.fields.compactMap { field in
+      let path = "\(DataConfig.name).\(field.key)"
+      guard validationKeys.contains(path), field.value(saved.data) != field.value(current.data)
       else { return nil }
       return "\(path) \(field.value(saved.data).quoted) → \(field.value(current.data).quoted)"
     }
