@@ -30,6 +30,8 @@ public final class TrainingRunLock {
   ///   ``TrainingError/cannotWrite(path:reason:)`` when the lock file cannot be opened.
   public init(directory: String) throws(TrainingError) {
     let path = (directory as NSString).appendingPathComponent(Self.fileName)
+    // Made before locking, so that it is written at once.
+    let text = "\(getpid()) \(Self.hostName)\n"
     let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
     guard descriptor >= 0 else {
       throw .cannotWrite(path: path, reason: AtomicFile.createFailureReason(path, errno))
@@ -44,10 +46,9 @@ public final class TrainingRunLock {
       throw .cannotWrite(path: path, reason: "cannot lock it: \(String(cString: strerror(code)))")
     }
     self.descriptor = descriptor
-    // Who holds it, for the refusal: the previous holder's line is replaced.
-    let text = "\(getpid()) \(ProcessInfo.processInfo.hostName)\n"
-    _ = ftruncate(descriptor, 0)
-    _ = text.withCString { pwrite(descriptor, $0, strlen($0), 0) }
+    // Who holds it, for the refusal, in place of the previous holder's line.
+    let written = text.withCString { pwrite(descriptor, $0, strlen($0), 0) }
+    if written >= 0 { _ = ftruncate(descriptor, off_t(written)) }
   }
 
   deinit { release() }
@@ -59,16 +60,29 @@ public final class TrainingRunLock {
     descriptor = -1
   }
 
+  /// This machine's name (`gethostname`, without Foundation's name-service lookups).
+  private static var hostName: String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard gethostname(&buffer, buffer.count - 1) == 0 else { return "?" }
+    return String(cString: buffer)
+  }
+
   /// "process 1234" (with " on HOST" when it is another machine's) from the lock file, or nil
   /// when the holder has not written it yet.
   private static func holder(_ descriptor: Int32) -> String? {
-    var buffer = [UInt8](repeating: 0, count: 512)
-    let count = pread(descriptor, &buffer, buffer.count, 0)
-    guard count > 0 else { return nil }
-    let words = String(decoding: buffer[..<count], as: UTF8.self).split(
-      whereSeparator: \.isWhitespace)
+    var words: [Substring] = []
+    // A holder that has just locked writes its line a moment later: wait up to 0.1 s for it.
+    for attempt in 0..<10 {
+      if attempt > 0 { usleep(10_000) }
+      var buffer = [UInt8](repeating: 0, count: 512)
+      let count = pread(descriptor, &buffer, buffer.count, 0)
+      guard count > 0 else { continue }
+      words = String(decoding: buffer[..<count], as: UTF8.self).split(
+        whereSeparator: \.isWhitespace)
+      if words.count > 1 { break }
+    }
     guard let pid = words.first.flatMap({ Int32($0) }), pid > 0 else { return nil }
-    if words.count > 1, words[1] != ProcessInfo.processInfo.hostName {
+    if words.count > 1, words[1] != hostName {
       return "process \(pid) on \(words[1])"
     }
     return "process \(pid)"
