@@ -181,7 +181,10 @@ enum ProgressLine {
 
   /// `2.3451` with `digits` decimals; `nan` and `inf` as such.
   static func fixed(_ value: Double, _ digits: Int) -> String {
-    value.isFinite ? String(format: "%.\(digits)f", value) : "\(value)"
+    guard value.isFinite else { return "\(value)" }
+    // An absurd figure (a time budget of 10⁻³⁰⁰ minutes) gets an exponent, not 300 digits.
+    if abs(value) >= 1e12 { return String(format: "%.\(digits)e", value) }
+    return String(format: "%.\(digits)f", value)
   }
 
   /// `6.32e-04`.

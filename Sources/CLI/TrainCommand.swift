@@ -1,6 +1,6 @@
-import Foundation
 import Config
 import Distributed
+import Foundation
 import Support
 import Training
 
@@ -42,6 +42,9 @@ struct TrainCommand: Command {
         train longer (a run that has reached its limits is left as it is):
           transformer-cli train --config configs/toy.json --resume \\
             --set training.max_steps=2000
+        Resuming with other data.valid_source/valid_target is refused unless
+        --reset-best forgets the best score measured on the old files. A run
+        locks output.dir (.lock): a second one there is refused until it ends.
         With training.max_steps "auto" the steps that fit max_time_minutes are
         planned at the end of the warm-up, from its measured speed, and re-planned
         once halfway through the decay from the speed since then (earlier, at a
@@ -60,6 +63,9 @@ struct TrainCommand: Command {
           help: "Override a config value, as in training.max_steps=100; repeat for several.",
           repeatable: true),
         .flag("resume", help: "Continue the run in output.dir from its last/ checkpoint."),
+        .flag(
+          "reset-best",
+          help: "With --resume: forget the best validation score (for other validation files)."),
       ])
   }
 
@@ -69,17 +75,23 @@ struct TrainCommand: Command {
   var overrides: [String] = []
   /// Continue from `last/` rather than start afresh.
   var resume = false
+  /// Forget the checkpoint's best validation when resuming.
+  var resetBest = false
 
   mutating func parse(_ arguments: Arguments) throws {
     configPath = arguments.value(of: "config")
     overrides = arguments.values(of: "set")
     resume = arguments.contains("resume")
+    resetBest = arguments.contains("reset-best")
   }
 
   func validate() throws {
     if configPath == nil {
       throw UsageError(
         "missing '--config <file>': give the run's config, such as configs/toy.json")
+    }
+    if resetBest && !resume {
+      throw UsageError("--reset-best applies to --resume only: a fresh run has no best score")
     }
   }
 
@@ -109,9 +121,18 @@ struct TrainCommand: Command {
 
     // Until training starts there is nothing to save, so Ctrl-C keeps its default action.
     // Only rank 0 reports; the others train silently.
-    let run = try TrainingRun(
-      config: config, resume: resume, report: group.isPrimary ? reporter.handle : { _ in },
-      group: group)
+    let run: TrainingRun
+    do {
+      run = try TrainingRun(
+        config: config, resume: resume, resetBest: resetBest,
+        report: group.isPrimary ? reporter.handle : { _ in }, group: group)
+    } catch {
+      // Rank 0 says why; one line is enough.
+      if error == .primaryFailed { throw ExitStatus(status: 1) }
+      throw error
+    }
+    // Held until summary.json is written.
+    defer { run.releaseLock() }
     let watcher = TrainSignalWatcher()
     defer { watcher.stop() }
     let summary = try run.run(shouldStop: { watcher.receivedSignal != nil })

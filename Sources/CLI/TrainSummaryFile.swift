@@ -81,8 +81,15 @@ enum TrainSummaryFile {
     }
   }
 
-  /// `value` with `digits` decimals, `null` when not finite (JSON has no NaN).
-  private static func number(_ value: Double, _ digits: Int) -> JSONValue {
-    value.isFinite ? .number(String(format: "%.\(digits)f", value)) : .null
+  /// `value` with `digits` decimals, `null` when not finite (JSON has no NaN). A magnitude
+  /// outside [10⁻³, 10¹²) (a `budget_used` of a budget of 10⁻³⁰⁰ minutes) has `digits`
+  /// significant decimals and an exponent, instead of hundreds of digits or none.
+  static func number(_ value: Double, _ digits: Int) -> JSONValue {
+    guard value.isFinite else { return .null }
+    let magnitude = abs(value)
+    if magnitude != 0, magnitude < 1e-3 || magnitude >= 1e12 {
+      return .number(String(format: "%.\(digits)e", value))
+    }
+    return .number(String(format: "%.\(digits)f", value))
   }
 }

@@ -29,8 +29,11 @@ public struct CheckpointStore: Sendable {
   public static let bestName = "best"
   /// The directory of the per-step model checkpoints.
   public static let stepsName = "checkpoints"
-  /// Where a checkpoint is written before it is installed.
-  static let stagingName = ".staging"
+  /// Where a checkpoint is written before it is installed: `.staging-PID`, one per process, so
+  /// that two writers (which the run's lock should already keep apart) never share one.
+  static var stagingName: String { "\(stagingPrefix)-\(getpid())" }
+  /// The start of every staging directory's name (alone, the name before it held the PID).
+  static let stagingPrefix = ".staging"
 
   /// The store of the run in `directory`.
   public init(directory: String) {
@@ -71,6 +74,8 @@ public struct CheckpointStore: Sendable {
 
   /// Finishes or undoes an install that a crash interrupted, and removes half-written
   /// directories, so that `last/` and `best/` are complete checkpoints or absent.
+  ///
+  /// Call it only while holding the run's lock: every staging directory is taken as stale.
   public func recover() throws(CheckpointDirectoryError) {
     let manager = FileManager.default
     for name in [Self.lastName, Self.bestName] {
@@ -81,7 +86,20 @@ public struct CheckpointStore: Sendable {
       try remove(old)
       try remove(path(".\(name).new"))
     }
-    try remove(path(Self.stagingName))
+    try removeStaging()
+  }
+
+  /// Removes the staging directories that crashed runs left (`.staging`, `.staging-PID`).
+  ///
+  /// Call it only while holding the run's lock, which no writer of them can still hold.
+  public func removeStaging() throws(CheckpointDirectoryError) {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+      return
+    }
+    for name in names.sorted()
+    where name == Self.stagingPrefix || name.hasPrefix("\(Self.stagingPrefix)-") {
+      try remove(path(name))
+    }
   }
 
   /// An empty staging directory to write the next checkpoint into.

@@ -324,6 +324,13 @@ public final class Trainer {
     return (result, isBest)
   }
 
+  /// Forgets the best validation and the validations without improvement, so that the next
+  /// validation is the best (`--reset-best`: a resumed run validating on other files).
+  public func resetBest() {
+    state.best = nil
+    state.validationsWithoutImprovement = 0
+  }
+
   // MARK: Checkpoints
 
   /// Writes a complete checkpoint (with the optimiser and trainer state) into `directory`.

@@ -1,7 +1,7 @@
 import Checkpoints
 import Config
-import Foundation
 import Data
+import Foundation
 import Tokenizer
 
 /// Why a training run cannot start, continue or save.
@@ -23,6 +23,14 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, LocalizedE
   case nothingToDo(directory: String, step: Int, reason: TrainingStopReason)
   /// A fresh run would overwrite the checkpoints of an earlier run in `directory`.
   case runExists(directory: String)
+  /// Another process (`holder`, "process 1234", when known) trains in `directory` now.
+  case runLocked(directory: String, holder: String?)
+  /// `--resume` with other validation files than the checkpoint's best score was measured on
+  /// (`changes`, as `path 'old' → 'new'`; `best` describes that score).
+  case validationChanged(checkpoint: String, changes: [String], best: String)
+  /// Rank 0 of an MPI run could not prepare the run directory; it reports why, the other ranks
+  /// end quietly.
+  case primaryFailed
   /// A checkpoint is damaged, made for another model, or could not be written.
   case checkpoint(CheckpointDirectoryError)
   /// A file or directory of the run could not be written or moved into place.
@@ -49,6 +57,17 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, LocalizedE
     case .runExists(let directory):
       return "'\(directory)' already holds the checkpoints of a run; pass --resume to continue "
         + "it, or choose another directory with --set output.dir=PATH (or remove this one)"
+    case .runLocked(let directory, let holder):
+      return "'\(directory)' is in use by another training run"
+        + (holder.map { " (\($0))" } ?? "")
+        + "; wait for it to end, or choose another directory with --set output.dir=PATH"
+    case .validationChanged(let checkpoint, let changes, let best):
+      return "\(checkpoint): the validation files differ from the checkpoint's "
+        + "(\(changes.joined(separator: ", "))), but its best score (\(best)) was measured on "
+        + "the old ones and cannot be compared with the new; pass --reset-best to resume with "
+        + "best/ and training.patience starting afresh on the new files, or resume with the old ones"
+    case .primaryFailed:
+      return "rank 0 could not prepare the run directory (its message says why)"
     case .checkpoint(let error):
       return error.description
     case .cannotWrite(let path, let reason):
@@ -78,7 +97,9 @@ extension TrainingError {
 }
 
 /// Runs `body`, wrapping a checkpoint store's error as ``TrainingError/checkpoint(_:)``.
-func checkpointing<T>(_ body: @autoclosure () throws(CheckpointDirectoryError) -> T) throws(TrainingError) -> T {
+func checkpointing<T>(_ body: @autoclosure () throws(CheckpointDirectoryError) -> T)
+  throws(TrainingError) -> T
+{
   do {
     return try body()
   } catch {

@@ -44,6 +44,20 @@ enum TrainingResumeCheck {
     }
   }
 
+  /// Keys naming the validation files: the best score so far was measured on them.
+  static let validationKeys = ["data.valid_source", "data.valid_target"]
+
+  /// The differences of `current` from `saved` in ``validationKeys``, as `path 'saved' →
+  /// 'current'` texts. The paths are compared, not the files' contents.
+  static func validationChanges(saved: RunConfig, current: RunConfig) -> [String] {
+    DataConfig.fields.compactMap { field in
+      let path = "\(DataConfig.name).\(field.key)"
+      guard validationKeys.contains(path), field.value(saved.data) != field.value(current.data)
+      else { return nil }
+      return "\(path) \(field.value(saved.data).quoted) → \(field.value(current.data).quoted)"
+    }
+  }
+
   /// The differences of `current` from `saved`, as `path: saved → current` texts.
   ///
   /// - Returns: the refusing differences and the warned ones.

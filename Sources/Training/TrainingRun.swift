@@ -62,16 +62,27 @@ public final class TrainingRun {
   /// The test set (`data.test_source`), read with the other splits so that a bad file is
   /// reported before training rather than after it; nil without one.
   private let testSet: ValidationSet?
+  /// The lock on `output.dir`; nil on the ranks other than 0 of an MPI run.
+  private let lock: TrainingRunLock?
 
   /// Prepares a run: a fresh one in `output.dir`, or, with `resume`, the continuation of the
   /// run whose `last/` checkpoint is there.
   ///
-  /// - Parameter group: the processes training together; only rank 0 writes.
-  /// - Throws: ``TrainingError``: a fresh run into a directory that holds checkpoints, nothing
-  ///   to resume, a damaged or mismatched checkpoint, unreadable corpora, unwritable files.
+  /// Every corpus file is read and checked first, and the run's files are written only once the
+  /// model is built, so that a failure leaves `output.dir` as it was (a directory this run made
+  /// is removed again). The directory is locked (``TrainingRunLock``) until the run is released
+  /// or ``releaseLock()`` is called.
+  ///
+  /// - Parameters:
+  ///   - resetBest: with `resume`, forget the checkpoint's best validation (and the validations
+  ///     without improvement), as a run resumed on other validation files must.
+  ///   - group: the processes training together; only rank 0 writes (and locks).
+  /// - Throws: ``TrainingError``: a fresh run into a directory that holds checkpoints, a
+  ///   directory another run holds, nothing to resume, a damaged or mismatched checkpoint,
+  ///   other validation files without `resetBest`, unreadable corpora, unwritable files.
   public init(
-    config: RunConfig, resume: Bool, report: @escaping (TrainingEvent) -> Void = { _ in },
-    group: ProcessGroup = .single
+    config: RunConfig, resume: Bool, resetBest: Bool = false,
+    report: @escaping (TrainingEvent) -> Void = { _ in }, group: ProcessGroup = .single
   ) throws(TrainingError) {
     self.config = config
     self.report = report
@@ -80,107 +91,181 @@ public final class TrainingRun {
     let directory = config.output.directory
     store = CheckpointStore(directory: directory)
     metrics = MetricsLog(directory: directory)
-    let clock = ContinuousClock()
-    let start = clock.now
-    let vocabulary: TrainingVocabulary
-    if resume {
-      // Rank 0 finishes an interrupted install before the others read last/.
-      if group.isPrimary { try checkpointing(try store.recover()) }
-      group.barrier()
-      guard FileManager.default.fileExists(atPath: store.lastPath) else {
-        throw .nothingToResume(directory: directory)
-      }
-      try Self.checkResumable(config: config, checkpoint: store.lastPath, report: report)
-      // A finished run stays as it is: no second test decoding, no duplicate metrics line.
-      let saved = try TrainerCheckpointFile.state(
-        at: CheckpointStore.join(store.lastPath, TrainerCheckpointFile.fileName))
-      if let reason = Self.limitReached(config.training, state: saved) {
-        throw .nothingToDo(directory: directory, step: saved.step, reason: reason)
-      }
-      vocabulary = try tokenizing(
-        try TrainingVocabulary(
-          contentsOf: store.lastPath, isJoint: config.data.jointVocabulary))
-    } else {
-      if store.holdsCheckpoints { throw .runExists(directory: directory) }
-      // The others learn the same vocabulary but must not race rank 0's files.
-      group.barrier()
-      if group.isPrimary {
-        do {
-          try FileManager.default.createDirectory(
-            atPath: directory, withIntermediateDirectories: true)
-        } catch {
-          throw .cannotWrite(path: directory, reason: (error as NSError).localizedDescription)
-        }
-      }
-      vocabulary = try TrainingVocabulary.learn(from: config.data)
-    }
-    report(
-      .vocabulary(
-        pieces: vocabulary.modelVocabularySize, learned: !resume,
-        seconds: Self.seconds(start.duration(to: clock.now))))
+    let splits = try TrainingRunSplits(data: config.data)
+    // Rank 0 makes and locks the directory (finishing an interrupted install when resuming)
+    // before any rank reads it; every rank learns whether it could.
+    var prepared: (lock: TrainingRunLock, directory: TrainingRunDirectory?)?
+    var failure: TrainingError?
     if group.isPrimary {
-      try tokenizing(try vocabulary.save(in: directory))
       do {
-        try config.write(to: store.path(Checkpoint.configFileName))
+        prepared = try Self.prepare(store, resume: resume)
       } catch {
-        throw .config(error)
+        failure = error
       }
     }
-
-    let corpus: ParallelCorpus
-    do {
-      corpus = try ParallelCorpus.load(
-        sourceFile: URL(fileURLWithPath: config.data.trainSource),
-        targetFile: URL(fileURLWithPath: config.data.trainTarget),
-        sourceModel: vocabulary.source, targetModel: vocabulary.target,
-        maxLength: config.data.maxLength)
-    } catch {
-      throw .corpus(error)
-    }
-    report(.corpus(name: "train", statistics: corpus.statistics))
-    validation = try ValidationSet(
-      data: config.data, vocabulary: vocabulary, batchTokens: config.training.batchTokens)
-    report(.corpus(name: "valid", statistics: validation.corpus.statistics))
-    testSet =
-      config.data.testSource.isEmpty
-      ? nil
-      : try ValidationSet(
-        sourceFile: config.data.testSource, targetFile: config.data.testTarget,
-        vocabulary: vocabulary, maxLength: config.data.maxLength,
-        batchTokens: config.training.batchTokens)
-
-    trainer = try Trainer(config: config, vocabulary: vocabulary, corpus: corpus, group: group)
-    report(
-      .model(
-        parameterCount: trainer.parameterCount,
-        vocabularySize: vocabulary.modelVocabularySize,
-        batchesPerEpoch: trainer.batchesInEpoch()))
-    if resume {
-      try trainer.restore(from: store.lastPath)
-      if group.isPrimary { try metrics.truncate(afterStep: trainer.state.step) }
-      report(.resumed(step: trainer.state.step, position: trainer.state.position))
-      // An "auto" run continues with the number it planned (and its re-plan, if made).
-      if config.training.maxSteps == .auto, let planned = trainer.state.plannedSteps {
-        trainer.adopt(plannedSteps: planned, replan: trainer.state.replan)
-        self.config = trainer.config
-        if group.isPrimary {
-          do {
-            try self.config.write(to: store.path(Checkpoint.configFileName))
-          } catch {
-            throw .config(error)
-          }
+    if group.any(failure != nil) { throw failure ?? .primaryFailed }
+    lock = prepared?.lock
+    do throws(TrainingError) {
+      let clock = ContinuousClock()
+      let start = clock.now
+      let vocabulary: TrainingVocabulary
+      var resumedBest: ValidationResult?
+      if resume {
+        guard FileManager.default.fileExists(atPath: store.lastPath) else {
+          throw .nothingToResume(directory: directory)
         }
-        report(.resumedPlan(steps: planned))
+        // A finished run stays as it is: no second test decoding, no duplicate metrics line.
+        let saved = try TrainerCheckpointFile.state(
+          at: CheckpointStore.join(store.lastPath, TrainerCheckpointFile.fileName))
+        try Self.checkResumable(
+          config: config, checkpoint: store.lastPath, best: resetBest ? nil : saved.best,
+          report: report)
+        if let reason = Self.limitReached(config.training, state: saved) {
+          throw .nothingToDo(directory: directory, step: saved.step, reason: reason)
+        }
+        resumedBest = saved.best
+        vocabulary = try tokenizing(
+          try TrainingVocabulary(
+            contentsOf: store.lastPath, isJoint: config.data.jointVocabulary))
+      } else {
+        vocabulary = try TrainingVocabulary.learn(
+          from: config.data, sourceLines: splits.train.sourceLines,
+          targetLines: splits.train.targetLines)
       }
-    } else if group.isPrimary {
-      try metrics.reset()
+      report(
+        .vocabulary(
+          pieces: vocabulary.modelVocabularySize, learned: !resume,
+          seconds: Self.seconds(start.duration(to: clock.now))))
+
+      let corpus: ParallelCorpus
+      do {
+        corpus = try ParallelCorpus(
+          sourceLines: splits.train.sourceLines, targetLines: splits.train.targetLines,
+          sourcePath: splits.train.sourcePath, targetPath: splits.train.targetPath,
+          sourceModel: vocabulary.source, targetModel: vocabulary.target,
+          maxLength: config.data.maxLength)
+      } catch {
+        throw .corpus(error)
+      }
+      report(.corpus(name: "train", statistics: corpus.statistics))
+      validation = try Self.heldOut(splits.valid, vocabulary: vocabulary, config: config)
+      report(.corpus(name: "valid", statistics: validation.corpus.statistics))
+      testSet = try splits.test.map { (split) throws(TrainingError) in
+        try Self.heldOut(split, vocabulary: vocabulary, config: config)
+      }
+
+      trainer = try Trainer(config: config, vocabulary: vocabulary, corpus: corpus, group: group)
+      report(
+        .model(
+          parameterCount: trainer.parameterCount,
+          vocabularySize: vocabulary.modelVocabularySize,
+          batchesPerEpoch: trainer.batchesInEpoch()))
+      if group.isPrimary {
+        try tokenizing(try vocabulary.save(in: directory))
+        do {
+          try config.write(to: store.path(Checkpoint.configFileName))
+        } catch {
+          throw .config(error)
+        }
+      }
+      if resume {
+        try trainer.restore(from: store.lastPath)
+        if group.isPrimary { try metrics.truncate(afterStep: trainer.state.step) }
+        report(.resumed(step: trainer.state.step, position: trainer.state.position))
+        if resetBest, let best = resumedBest {
+          trainer.resetBest()
+          report(
+            .warning(
+              "--reset-best: the best score so far (\(Self.describe(best))) is forgotten; the "
+                + "next validation becomes best/"))
+        }
+        // An "auto" run continues with the number it planned (and its re-plan, if made).
+        if config.training.maxSteps == .auto, let planned = trainer.state.plannedSteps {
+          trainer.adopt(plannedSteps: planned, replan: trainer.state.replan)
+          self.config = trainer.config
+          if group.isPrimary {
+            do {
+              try self.config.write(to: store.path(Checkpoint.configFileName))
+            } catch {
+              throw .config(error)
+            }
+          }
+          report(.resumedPlan(steps: planned))
+        }
+      } else if group.isPrimary {
+        try metrics.reset()
+      }
+    } catch {
+      // Nothing of a run that could not start is kept in a directory it made.
+      prepared?.directory?.remove()
+      throw error
     }
+  }
+
+  /// Releases the lock on `output.dir` (``TrainingRunLock``), after the last file is written:
+  /// another run may start there. Releasing the run does it too.
+  public func releaseLock() {
+    lock?.release()
+  }
+
+  /// Makes (fresh) and locks the run directory, refuses one holding an earlier run's
+  /// checkpoints, and clears what a crashed run left; rank 0's part of setting up.
+  ///
+  /// - Returns: the lock, and for a fresh run the directory as made.
+  private static func prepare(_ store: CheckpointStore, resume: Bool) throws(TrainingError)
+    -> (lock: TrainingRunLock, directory: TrainingRunDirectory?)
+  {
+    let directory = store.directory
+    if resume {
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
+        isDirectory.boolValue
+      else { throw .nothingToResume(directory: directory) }
+      let lock = try TrainingRunLock(directory: directory)
+      // Finishes an interrupted install before any rank reads last/.
+      try checkpointing(try store.recover())
+      return (lock, nil)
+    }
+    let made = try TrainingRunDirectory(path: directory)
+    let lock: TrainingRunLock
+    do {
+      lock = try TrainingRunLock(directory: directory)
+    } catch {
+      // Another run may have locked the directory this one just made: leave it when not empty.
+      made.removeIfEmpty()
+      throw error
+    }
+    // Checked under the lock: a run started at the same moment cannot have written any yet.
+    if store.holdsCheckpoints { throw .runExists(directory: directory) }
+    try checkpointing(try store.removeStaging())
+    return (lock, made)
+  }
+
+  /// The held-out set of `split` (validation or test), split with `vocabulary`.
+  private static func heldOut(
+    _ split: TrainingRunSplits.Split, vocabulary: TrainingVocabulary, config: RunConfig
+  ) throws(TrainingError) -> ValidationSet {
+    try ValidationSet(
+      sourceLines: split.sourceLines, targetLines: split.targetLines,
+      sourcePath: split.sourcePath, targetPath: split.targetPath, vocabulary: vocabulary,
+      maxLength: config.data.maxLength, batchTokens: config.training.batchTokens)
+  }
+
+  /// "step 3, valid loss 4.79" (with the BLEU when measured), for messages.
+  private static func describe(_ result: ValidationResult) -> String {
+    let loss = "valid loss \(String(format: "%.2f", result.loss))"
+    guard let bleu = result.bleu else { return "step \(result.step), \(loss)" }
+    return "step \(result.step), valid BLEU \(String(format: "%.2f", bleu)), \(loss)"
   }
 
   /// Refuses a checkpoint whose config differs in what the weights or vocabulary depend on,
   /// and warns about other differences that make the resumed run differ.
+  ///
+  /// - Parameter best: the checkpoint's best validation, which other validation files would
+  ///   make incomparable (nil when there is none, or it is to be forgotten).
   private static func checkResumable(
-    config: RunConfig, checkpoint: String, report: (TrainingEvent) -> Void
+    config: RunConfig, checkpoint: String, best: ValidationResult?,
+    report: (TrainingEvent) -> Void
   ) throws(TrainingError) {
     let saved = try checkpointing(try Checkpoint.config(in: checkpoint))
     let (fixed, warned) = TrainingResumeCheck.differences(saved: saved, current: config)
@@ -188,6 +273,10 @@ public final class TrainingRun {
       throw .mismatchedCheckpoint(
         path: checkpoint,
         reason: "the checkpoint's config differs in \(fixed.joined(separator: ", "))")
+    }
+    let validation = TrainingResumeCheck.validationChanges(saved: saved, current: config)
+    if let best, !validation.isEmpty {
+      throw .validationChanged(checkpoint: checkpoint, changes: validation, best: describe(best))
     }
     for kept in TrainingResumeCheck.kept(saved: saved, current: config) {
       report(

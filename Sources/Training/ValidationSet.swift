@@ -1,10 +1,10 @@
 import Autograd
-import Foundation
-import NN
 import Config
 import Data
 import Decoding
+import Foundation
 import Metrics
+import NN
 import Support
 import Tokenizer
 
@@ -51,10 +51,24 @@ public struct ValidationSet: Sendable {
     } catch {
       throw .corpus(.file(error))
     }
+    try self.init(
+      sourceLines: sources, targetLines: references, sourcePath: sourceFile,
+      targetPath: targetFile, vocabulary: vocabulary, maxLength: maxLength,
+      batchTokens: batchTokens)
+  }
+
+  /// Splits a held-out pair already read (``init(sourceFile:targetFile:vocabulary:maxLength:batchTokens:)``
+  /// reads it); the paths name the files in errors.
+  ///
+  /// - Throws: ``TrainingError/corpus(_:)`` naming the file.
+  public init(
+    sourceLines sources: [String], targetLines references: [String], sourcePath: String,
+    targetPath: String, vocabulary: TrainingVocabulary, maxLength: Int, batchTokens: Int
+  ) throws(TrainingError) {
     do {
       corpus = try ParallelCorpus(
-        sourceLines: sources, targetLines: references, sourcePath: sourceFile,
-        targetPath: targetFile, sourceModel: vocabulary.source, targetModel: vocabulary.target,
+        sourceLines: sources, targetLines: references, sourcePath: sourcePath,
+        targetPath: targetPath, sourceModel: vocabulary.source, targetModel: vocabulary.target,
         maxLength: maxLength)
       sourceLines = sources
       referenceLines = references

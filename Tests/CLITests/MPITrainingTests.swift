@@ -1,4 +1,5 @@
 import Foundation
+import Training
 import XCTest
 
 /// Data-parallel training through `mpirun` with the built executable: two processes with
@@ -68,6 +69,30 @@ final class MPITrainingTests: XCTestCase {
         XCTAssertFalse(a.isEmpty)
         XCTAssertTrue(a == b, "the tensors in \(file) of the resumed run differ")
       }
+    #else
+      throw XCTSkip("built without the MPI trait ('swift build --traits MPI')")
+    #endif
+  }
+
+  /// Rank 0 alone locks the run directory: two ranks train (the other rank neither locks nor
+  /// is refused), and a launch into a directory another process holds stops every rank at
+  /// once with rank 0's one line, instead of leaving the other rank waiting.
+  func testRankZeroHoldsTheLockAndARefusalStopsEveryRank() throws {
+    #if MPI
+      let (executable, mpirun) = try tools()
+      let run = directory.path("locked")
+      try launch(mpirun, twoRanks(executable) + training(run, steps: 2, accumulate: 1))
+      let lock = try TrainingRunLock(directory: run)
+      defer { lock.release() }
+      let started = Date()
+      let (status, text) = try outcome(
+        mpirun,
+        twoRanks(executable) + training(run, steps: 4, accumulate: 1) + ["--resume"])
+      XCTAssertNotEqual(status, 0, text)
+      XCTAssertEqual(
+        text.components(separatedBy: "is in use by another training run").count, 2, text)
+      XCTAssertLessThan(Date().timeIntervalSince(started), 60, text)
+      XCTAssertEqual(try steps(run), [1, 2])
     #else
       throw XCTSkip("built without the MPI trait ('swift build --traits MPI')")
     #endif
@@ -188,6 +213,14 @@ final class MPITrainingTests: XCTestCase {
 
   /// Runs `program` to its end (at most 10 minutes), failing with its stderr unless it exits 0.
   private func launch(_ program: URL, _ arguments: [String]) throws {
+    let (status, text) = try outcome(program, arguments)
+    guard status == 0 else {
+      throw RuntimeFailure(message: "\(program.lastPathComponent) exited \(status): \(text)")
+    }
+  }
+
+  /// Runs `program` to its end (at most 10 minutes): its exit status and stderr.
+  private func outcome(_ program: URL, _ arguments: [String]) throws -> (Int32, String) {
     let process = Process()
     process.executableURL = program
     process.arguments = arguments
@@ -202,10 +235,7 @@ final class MPITrainingTests: XCTestCase {
     let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
     watchdog.cancel()
-    guard process.terminationStatus == 0 else {
-      throw RuntimeFailure(
-        message: "\(program.lastPathComponent) exited \(process.terminationStatus): \(text)")
-    }
+    return (process.terminationStatus, text)
   }
 }
 

@@ -1,8 +1,8 @@
 import Foundation
+import Training
 import XCTest
 
 @testable import CLI
-import Training
 
 /// `train`: its help, its one-line errors, a tiny run end to end with `--resume`, and the
 /// progress texts.
@@ -34,6 +34,9 @@ final class TrainCommandTests: XCTestCase {
     train longer (a run that has reached its limits is left as it is):
       transformer-cli train --config configs/toy.json --resume \\
         --set training.max_steps=2000
+    Resuming with other data.valid_source/valid_target is refused unless
+    --reset-best forgets the best score measured on the old files. A run
+    locks output.dir (.lock): a second one there is refused until it ends.
     With training.max_steps "auto" the steps that fit max_time_minutes are
     planned at the end of the warm-up, from its measured speed, and re-planned
     once halfway through the decay from the speed since then (earlier, at a
@@ -46,7 +49,7 @@ final class TrainCommandTests: XCTestCase {
     log line. The summary goes to stdout.
 
     USAGE: transformer-cli train --config <file> [--set <path=value> ...] [--resume]
-      [--threads <count>]
+      [--reset-best] [--threads <count>]
 
     OPTIONS:
       --config <file>         The run's JSON config file.
@@ -54,6 +57,8 @@ final class TrainCommandTests: XCTestCase {
                               repeat for several.
       --resume                Continue the run in output.dir from its last/
                               checkpoint.
+      --reset-best            With --resume: forget the best validation score (for
+                              other validation files).
       --threads <count>       Threads the kernels use (default:
                               $TRANSFORMER_THREADS, else one per processor).
       -h, --help              Show help information.
@@ -127,6 +132,44 @@ final class TrainCommandTests: XCTestCase {
       text.split(separator: "\n").count - 2,
       text.split(separator: "\n").filter { $0.hasPrefix("  \"") }.count, text)
     return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+  }
+
+  func testResetBestWithoutResumeIsAUsageError() throws {
+    let run = CLIRun("train", "--config", try writeTinyConfig(), "--reset-best")
+    XCTAssertEqual(run.status, 64)
+    XCTAssertTrue(
+      run.errors.hasPrefix(
+        "Error: --reset-best applies to --resume only: a fresh run has no best score."),
+      run.errors)
+  }
+
+  func testRunIntoADirectoryAnotherRunHoldsIsRefused() throws {
+    let config = try writeTinyConfig()
+    let runDirectory = directory.path("runs/tiny")
+    try FileManager.default.createDirectory(
+      atPath: runDirectory, withIntermediateDirectories: true)
+    let lock = try TrainingRunLock(directory: runDirectory)
+    for arguments in [["--config", config], ["--config", config, "--resume"]] {
+      let run = CLIRun(["train"] + arguments)
+      XCTAssertEqual(run.status, 1)
+      XCTAssertEqual(
+        run.errors,
+        "Error: '\(runDirectory)' is in use by another training run (process \(getpid())); wait "
+          + "for it to end, or choose another directory with --set output.dir=PATH\n")
+    }
+    lock.release()
+    XCTAssertEqual(CLIRun("train", "--config", config).status, 0)
+  }
+
+  func testSummaryNumbersOfAnAbsurdBudgetStayShort() {
+    // max_time_minutes 1e-300: a budget of 6e-299 s, used 7.4e295 times over.
+    XCTAssertEqual(TrainSummaryFile.number(7.4021e295, 4), .number("7.4021e+295"))
+    XCTAssertEqual(TrainSummaryFile.number(6e-299, 1), .number("6.0e-299"))
+    XCTAssertEqual(TrainSummaryFile.number(0.9742, 4), .number("0.9742"))
+    XCTAssertEqual(TrainSummaryFile.number(0, 1), .number("0.0"))
+    XCTAssertEqual(TrainSummaryFile.number(.infinity, 1), .null)
+    XCTAssertEqual(ProgressLine.fixed(7.4021e297, 1), "7.4e+297")
+    XCTAssertEqual(ProgressLine.fixed(97.42, 1), "97.4")
   }
 
   func testTinyRunThenResume() throws {

@@ -1,8 +1,8 @@
+import Config
 import Foundation
 import XCTest
-@testable import Training
-import Config
 
+@testable import Training
 
 /// A tiny generated translation task in a temporary directory, with a config for a model
 /// small enough that a few dozen steps take well under a second.
@@ -172,10 +172,10 @@ final class TrainerTests: XCTestCase {
       try manager.contentsOfDirectory(atPath: "\(tiny.runDirectory)/checkpoints/step-000030")
         .sorted(),
       ["bpe.model", "config.json", "model.safetensors"])
-    // No staging or swap directories are left behind.
+    // No staging or swap directories are left behind; the lock file stays.
     XCTAssertEqual(
       try manager.contentsOfDirectory(atPath: tiny.runDirectory).sorted(),
-      ["best", "bpe.model", "checkpoints", "config.json", "last", "metrics.jsonl"])
+      [".lock", "best", "bpe.model", "checkpoints", "config.json", "last", "metrics.jsonl"])
     XCTAssertEqual(events.filter { if case .validation = $0 { true } else { false } }.count, 3)
   }
 
@@ -200,7 +200,9 @@ final class TrainerTests: XCTestCase {
       Trainer.dropoutGenerator(seed: seed, step: step, batch: batch).state
     }
     XCTAssertEqual(state(1, 7, 3), state(1, 7, 3))
-    let neighbours = [state(1, 7, 3), state(1, 7, 2), state(1, 8, 3), state(2, 7, 3), state(1, 3, 7)]
+    let neighbours = [
+      state(1, 7, 3), state(1, 7, 2), state(1, 8, 3), state(2, 7, 3), state(1, 3, 7),
+    ]
     XCTAssertEqual(Set(neighbours.map { $0.description }).count, neighbours.count)
   }
 

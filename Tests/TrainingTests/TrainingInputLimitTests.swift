@@ -60,6 +60,8 @@ final class TrainingInputLimitTests: XCTestCase {
     XCTAssertEqual(summary.reason, .interrupted)
     XCTAssertEqual(summary.steps, 1)
     XCTAssertEqual(try tiny.trainingLosses().count, 1)
+    // As the interrupted process's end would.
+    run.releaseLock()
 
     let resumed = try tiny.train(try tiny.config(), resume: true)
     XCTAssertEqual(resumed.summary.reason, .maxSteps(12))

@@ -1,0 +1,158 @@
+import Foundation
+import XCTest
+
+@testable import Checkpoints
+@testable import Training
+
+/// Setting up a run: the lock on `output.dir`, the per-process staging directory, nothing
+/// written when a corpus or the directory is wrong, and resuming on other validation files.
+final class TrainingRunSetupTests: XCTestCase {
+  private var tiny: TinyRun!
+
+  override func setUpWithError() throws {
+    tiny = try TinyRun()
+  }
+
+  override func tearDown() {
+    tiny.remove()
+  }
+
+  /// The error `body` throws, or nil.
+  private func failure(_ body: () throws -> Void) -> TrainingError? {
+    do {
+      try body()
+      return nil
+    } catch {
+      return error as? TrainingError
+    }
+  }
+
+  func testSecondRunOnALockedDirectoryIsRefusedUntilTheFirstEnds() throws {
+    let config = try tiny.config(["max_steps": "6", "valid_bleu": "false"])
+    let first = try TrainingRun(config: config, resume: false)
+    first.pointerDirectory = nil
+    let locked = TrainingError.runLocked(
+      directory: tiny.runDirectory, holder: "process \(getpid())")
+    XCTAssertEqual(failure { _ = try TrainingRun(config: config, resume: false) }, locked)
+    XCTAssertEqual(
+      locked.description,
+      "'\(tiny.runDirectory)' is in use by another training run (process \(getpid())); wait for "
+        + "it to end, or choose another directory with --set output.dir=PATH")
+    _ = try first.run()
+    let longer = try tiny.config(["max_steps": "8", "valid_bleu": "false"])
+    XCTAssertEqual(failure { _ = try TrainingRun(config: longer, resume: true) }, locked)
+    first.releaseLock()
+    let resumed = try TrainingRun(config: longer, resume: true)
+    resumed.pointerDirectory = nil
+    XCTAssertEqual(try resumed.run().steps, 8)
+  }
+
+  func testStagingIsPerProcessAndRecoveryRemovesStaleOnes() throws {
+    let store = CheckpointStore(directory: tiny.path("store"))
+    let staging = try store.makeStaging()
+    XCTAssertEqual((staging as NSString).lastPathComponent, ".staging-\(getpid())")
+    for stale in [".staging", ".staging-999999999"] {
+      try FileManager.default.createDirectory(
+        atPath: store.path(stale), withIntermediateDirectories: true)
+    }
+    try store.recover()
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: store.directory), [])
+  }
+
+  func testLineCountMismatchesAreFoundBeforeAnythingIsWritten() throws {
+    try Data("one\ntwo\n".utf8).write(to: URL(fileURLWithPath: tiny.path("short.tgt")))
+    for split in ["train", "valid", "test"] {
+      var overrides = ["data.\(split)_target=\(tiny.path("short.tgt"))"]
+      if split == "test" { overrides.append("data.test_source=\(tiny.path("valid.src"))") }
+      let error = failure { try tiny.train(try tiny.config(overrides: overrides)) }
+      guard case .corpus(.lineCountMismatch(_, _, _, 2)) = error else {
+        return XCTFail("\(split): \(String(describing: error))")
+      }
+      XCTAssertFalse(FileManager.default.fileExists(atPath: tiny.path("runs")), split)
+    }
+    // Nor into a directory that exists.
+    try FileManager.default.createDirectory(
+      atPath: tiny.runDirectory, withIntermediateDirectories: true)
+    XCTAssertNotNil(
+      failure {
+        try tiny.train(try tiny.config(overrides: ["data.train_target=\(tiny.path("short.tgt"))"]))
+      })
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tiny.runDirectory), [])
+  }
+
+  func testDirectoryThatCannotBeMadeLeavesNothing() throws {
+    let deep = tiny.path("deep") + String(repeating: "/d", count: 3000)
+    let error = failure { try tiny.train(try tiny.config(overrides: ["output.dir=\(deep)"])) }
+    guard case .cannotWrite(_, let reason) = error else {
+      return XCTFail("\(String(describing: error))")
+    }
+    XCTAssertEqual(reason, "the path is \(deep.utf8.count) bytes long; the system allows 4095")
+    // A component too long for the file system, found after its parents were made.
+    let long = tiny.path("deep") + "/a/b/" + String(repeating: "x", count: 300) + "/c"
+    XCTAssertEqual(
+      failure { try tiny.train(try tiny.config(overrides: ["output.dir=\(long)"])) }?
+        .description.hasSuffix(
+          "a component of the path is longer than the system allows (255 bytes)"), true)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: tiny.path("deep")))
+  }
+
+  func testDirectoryOnAFileSystemThatMakesNoneIsNamed() throws {
+    #if os(Linux)
+      XCTAssertEqual(
+        failure { try tiny.train(try tiny.config(overrides: ["output.dir=/proc/nope"])) }?
+          .description,
+        "cannot write '/proc/nope': '/proc' does not allow new directories")
+    #endif
+  }
+
+  func testRunFailingAfterMakingTheDirectoryRemovesIt() throws {
+    // Every validation pair is longer than data.max_length: found after the vocabulary.
+    let long = Array(repeating: "red blue green cat dog runs sees big", count: 4)
+      .joined(separator: " ")
+    try Data("\(long)\n".utf8).write(to: URL(fileURLWithPath: tiny.path("long.src")))
+    let error = failure {
+      try tiny.train(
+        try tiny.config(overrides: [
+          "data.valid_source=\(tiny.path("long.src"))",
+          "data.valid_target=\(tiny.path("long.src"))",
+        ]))
+    }
+    guard case .corpus(.noPairs) = error else { return XCTFail("\(String(describing: error))") }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: tiny.path("runs")))
+  }
+
+  func testResumeOnOtherValidationFilesNeedsResetBest() throws {
+    try tiny.train(try tiny.config(["max_steps": "6", "valid_bleu": "false"]))
+    let other = [
+      "data.valid_source=\(tiny.path("train.src"))", "data.valid_target=\(tiny.path("train.tgt"))",
+    ]
+    let config = try tiny.config(["max_steps": "8", "valid_bleu": "false"], overrides: other)
+    let error = failure { try tiny.train(config, resume: true) }
+    guard case .validationChanged(let checkpoint, let changes, let best) = error else {
+      return XCTFail("\(String(describing: error))")
+    }
+    XCTAssertEqual(checkpoint, "\(tiny.runDirectory)/last")
+    XCTAssertEqual(
+      changes,
+      [
+        "data.valid_source \"\(tiny.path("valid.src"))\" → \"\(tiny.path("train.src"))\"",
+        "data.valid_target \"\(tiny.path("valid.tgt"))\" → \"\(tiny.path("train.tgt"))\"",
+      ])
+    XCTAssertTrue(best.hasPrefix("step 6, valid loss "), best)
+    XCTAssertTrue(error?.description.contains("pass --reset-best") ?? false)
+
+    var events: [TrainingEvent] = []
+    let run = try TrainingRun(config: config, resume: true, resetBest: true) { events.append($0) }
+    run.pointerDirectory = nil
+    let summary = try run.run()
+    XCTAssertEqual(summary.best?.step, 8)
+    XCTAssertTrue(
+      events.contains {
+        if case .warning(let text) = $0 {
+          text.hasPrefix("--reset-best: the best score so far (step 6")
+        } else {
+          false
+        }
+      })
+  }
+}
