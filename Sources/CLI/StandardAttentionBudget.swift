@@ -19,9 +19,8 @@ enum StandardAttentionBudget {
   ///
   /// - Parameters:
   ///   - training: the ops keep their probabilities on the tape until the backward reaches
-  ///     them (2 matrices each with attention dropout: the probabilities and the dropped ones),
-  ///     and the backward of one op adds its score gradient (and the redrawn mask); else one
-  ///     op's matrix at a time.
+  ///     them, and the op that runs adds one matrix more, two with attention dropout
+  ///     (`StandardAttentionMemory.trainingMatrixCount`); else one op's matrix at a time.
   static func requiredBytes(
     model: ModelConfig, longestRow: Int, batchTokens: Int, training: Bool
   ) -> (bytes: Int, operations: Int, rows: Int)? {
@@ -42,8 +41,10 @@ enum StandardAttentionBudget {
     guard operations > 0 else { return nil }
     let matrix = StandardAttentionMemory.matrixBytes(
       batch: rows, heads: model.headCount, queries: length, keys: length)
-    let dropout = training && model.attentionDropout > 0
-    let matrices = training ? operations * (dropout ? 2 : 1) + (dropout ? 2 : 1) : 1
+    let matrices =
+      training
+      ? StandardAttentionMemory.trainingMatrixCount(
+        operations: operations, dropout: model.attentionDropout > 0) : 1
     let (bytes, overflow) = matrix.multipliedReportingOverflow(by: matrices)
     return (overflow ? .max : bytes, operations, rows)
   }

@@ -18,6 +18,15 @@ public enum StandardAttentionMemory {
     dropout ? 3 : (backward ? 2 : 1)
   }
 
+  /// The `[B, H, T, S]` matrices alive at once at the peak of a training step through
+  /// `operations` attention ops: each keeps its probabilities on the tape until the backward
+  /// reaches it, and the op that runs adds one more (the score gradient), two with dropout (the
+  /// forward's mask and dropped probabilities, the backward's mask redrawn beside the dropped
+  /// probabilities or the gradient); no dropped matrix is kept.
+  public static func trainingMatrixCount(operations: Int, dropout: Bool) -> Int {
+    operations + (dropout ? 2 : 1)
+  }
+
   /// The bytes of one `[B, H, T, S]` Float32 matrix; `Int.max` if that overflows.
   public static func matrixBytes(batch: Int, heads: Int, queries: Int, keys: Int) -> Int {
     var bytes = 4
