@@ -62,6 +62,7 @@ struct AverageCommand: Command {
   }
 
   func validate() throws {
+    try OutputPolicy.checkOption(outputPath, force: force)
     if outputPath == nil {
       throw UsageError("'--output <dir>' is required: the directory of the averaged checkpoint")
     }

@@ -52,6 +52,7 @@ struct BPELearnCommand: Command {
   }
 
   func validate() throws {
+    try OutputPolicy.checkOption(outputPath, force: false)
     guard let vocabularySize else {
       throw UsageError("missing '--vocab-size <count>': say how many pieces the model should have")
     }

@@ -33,6 +33,7 @@ struct BPEStreamOptions: OptionGroup {
   }
 
   func validate() throws {
+    try OutputPolicy.checkOption(outputPath, force: false)
     if modelPath == nil {
       throw UsageError("missing '--model <file>': give the model written by 'bpe learn'")
     }

@@ -68,6 +68,7 @@ struct PlotCommand: Command {
   }
 
   func validate() throws {
+    try OutputPolicy.checkOption(outputPath, force: force)
     if runs.count > 1, outputPath == nil {
       throw UsageError("'--output <file>' is required when plotting \(runs.count) runs")
     }

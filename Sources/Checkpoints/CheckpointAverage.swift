@@ -116,12 +116,17 @@ public struct CheckpointAverage {
 
   /// Throws when two of `checkpoints` are one directory, however spelled (compared by device
   /// and inode): it would count twice in the mean.
+  /// Refuses a checkpoint named twice: the same directory by two names, or two directories
+  /// holding the same weights file (the checkpoint store hard-links `best/` and `last/` to a
+  /// step's files, so `best` and `last` of a finished run are one checkpoint).
   private static func checkDistinct(_ checkpoints: [String]) throws(CheckpointAverageError) {
     var seen: [FileIdentity: String] = [:]
     for directory in checkpoints {
-      guard let identity = FileIdentity(path: directory) else { continue }
-      if let first = seen[identity] { throw .duplicate(first: first, second: directory) }
-      seen[identity] = directory
+      let paths = [directory, (directory as NSString).appendingPathComponent("model.safetensors")]
+      for identity in paths.compactMap({ FileIdentity(path: $0) }) {
+        if let first = seen[identity] { throw .duplicate(first: first, second: directory) }
+        seen[identity] = directory
+      }
     }
   }
 

@@ -67,7 +67,9 @@ public struct RunConfig: Codable, Equatable, Sendable {
         path: path,
         reason: "it is larger than \(RunConfig.maximumFileSize) bytes, too large for a config")
     }
-    guard let text = String(validating: bytes, as: UTF8.self) else {
+    // A byte-order mark (Windows editors write one) is not part of the JSON.
+    let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...]
+    guard let text = String(validating: body, as: UTF8.self) else {
       throw .cannotRead(path: path, reason: "it is not UTF-8 text")
     }
     try self.init(jsonText: text, source: path, overrides: overrides, checkingFiles: checkingFiles)

@@ -22,16 +22,20 @@ extension Adam {
   ///   - clipNorm: the largest global gradient norm kept; 0 turns clipping off.
   ///   - accumulatedBatches: k, the batches whose gradients were summed.
   ///   - measuringNorm: compute the gradient norm even without clipping.
+  ///   - summedGradientNorm: the global norm of the summed gradients, when the caller has
+  ///     measured it (the trainer does, to refuse an overflowed gradient); it is then not
+  ///     measured again.
   public mutating func update(
     _ parameters: [Variable], step: Int, schedule: LearningRateSchedule, clipNorm: Float,
-    accumulatedBatches: Int = 1, measuringNorm: Bool = false
+    accumulatedBatches: Int = 1, measuringNorm: Bool = false, summedGradientNorm: Float? = nil
   ) -> Update {
     let learningRate = schedule.learningRate(atStep: step)
     let average = 1 / Float(accumulatedBatches)
     var gradientNorm: Float?
     var scale = average
-    if clipNorm > 0 || measuringNorm {
-      let norm = GradientClipping.globalNorm(parameters.map(\.gradient)) * average
+    if clipNorm > 0 || measuringNorm || summedGradientNorm != nil {
+      let summed = summedGradientNorm ?? GradientClipping.globalNorm(parameters.map(\.gradient))
+      let norm = summed * average
       gradientNorm = norm
       if clipNorm > 0 { scale *= GradientClipping.scale(norm: norm, maxNorm: clipNorm) }
     }

@@ -29,17 +29,26 @@ extension BPEModel {
   /// Throws ``BPEError/cannotRead(path:reason:)`` when the file cannot be read and
   /// ``BPEError/malformedModel(path:line:reason:)`` naming the line when its content is wrong.
   public init(contentsOf url: URL) throws(BPEError) {
-    let data: Data
+    // Errors name the path as the user typed it (`relativePath`), not made absolute. Read as a
+    // stream, so `--model <(command)` works, with a bound, so `/dev/zero` ends.
+    let path = url.relativePath
+    let bytes: [UInt8]
     do {
-      data = try Data(contentsOf: url)
+      bytes = try TextFileDescriptor.contents(of: path, limit: Self.maximumFileSize)
+    } catch .cannotRead(_, let reason) {
+      throw .cannotRead(path: path, reason: reason)
     } catch {
-      // Errors name the path as the user typed it (`relativePath`), not made absolute.
       throw .cannotRead(
-        path: url.relativePath,
-        reason: TextFile.readFailureReason(path: url.relativePath, error: error))
+        path: path,
+        reason: "it is larger than \(Self.maximumFileSize) bytes, more than any model this "
+          + "program writes")
     }
-    self = try BPEModel(fileData: data, path: url.relativePath)
+    self = try BPEModel(fileData: Data(bytes), path: path)
   }
+
+  /// The largest model file read: 2²⁴ pieces (the most `data.vocab_size` allows) at well
+  /// under 64 bytes a line.
+  public static let maximumFileSize = 1 << 30
 
   /// Writes the model to `url`, first to a temporary file beside it and then renaming, so an
   /// interrupted save never leaves half a model behind.

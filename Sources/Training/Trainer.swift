@@ -183,9 +183,20 @@ public final class Trainer {
         learningRate: schedule.exactRate(atStep: stepNumber), gradientNorm: nil,
         finishedEpoch: false, diverged: true)
     }
+    // A finite loss can still have a gradient that overflowed: taken, it would put ∞ into
+    // Adam's second moment (clipping off) or NaN into the weights (clipping scales by 0, and
+    // 0·∞ is NaN). Measured once here, and handed to the update for its clipping.
+    let norm = GradientClipping.globalNorm(parameters.map(\.gradient))
+    guard norm.isFinite else {
+      undoStep()
+      return TrainingStep(
+        step: stepNumber, epoch: epoch, totals: totals, sourceTokens: sourceTokens,
+        learningRate: schedule.exactRate(atStep: stepNumber), gradientNorm: Double(norm),
+        finishedEpoch: false, diverged: true)
+    }
     let update = optimizer.update(
       parameters, step: stepNumber, schedule: schedule, clipNorm: Float(config.training.clipNorm),
-      accumulatedBatches: accumulation)
+      accumulatedBatches: accumulation, summedGradientNorm: norm)
 
     state.step = stepNumber
     state.position = batches.position
@@ -402,11 +413,13 @@ public struct TrainingStep: Sendable, Equatable {
   public var sourceTokens: Int
   /// The learning rate the step used.
   public var learningRate: Double
-  /// The global norm of the averaged gradient before clipping; nil when clipping is off.
+  /// The global norm of the averaged gradient before clipping (∞ or NaN in a diverged step);
+  /// nil when not measured.
   public var gradientNorm: Double?
   /// Whether the step used the last batch of an epoch.
   public var finishedEpoch: Bool
-  /// Whether the loss was not finite, so that the step was not taken (``Trainer/step(abandoningIf:)``).
+  /// Whether the loss or the gradient was not finite, so that the step was not taken
+  /// (``Trainer/step(abandoningIf:)``).
   public var diverged = false
 
   /// The mean label-smoothed loss per target token.

@@ -35,7 +35,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, LocalizedE
   case checkpoint(CheckpointDirectoryError)
   /// A file or directory of the run could not be written or moved into place.
   case cannotWrite(path: String, reason: String)
-  /// The loss of step `step` was not finite: training diverged. The step was not taken.
+  /// The loss of step `step`, or its gradient, was not finite: training diverged. The step
+  /// was not taken.
   case diverged(step: Int, loss: Double)
 
   /// A one-line message naming the file, the problem and the remedy.
@@ -74,7 +75,11 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, LocalizedE
       return "cannot write '\(path)': \(reason)"
     case .diverged(let step, let loss):
       return
-        "training diverged: the loss of step \(step) is \(loss), so the step was not taken and "
+        "training diverged: "
+        + (loss.isFinite
+          ? "the gradient of step \(step) overflowed (its loss is \(loss))"
+          : "the loss of step \(step) is \(loss)")
+        + ", so the step was not taken and "
         + "training stopped; lower training.peak_lr or set training.clip_norm (checkpoints "
         + "written before it are kept)"
     }

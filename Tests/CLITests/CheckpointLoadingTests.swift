@@ -94,6 +94,23 @@ final class CheckpointLoadingTests: XCTestCase {
     XCTAssertFalse(FileManager.default.fileExists(atPath: output))
   }
 
+  /// The store hard-links `best/` and `last/` to a step's files: another directory holding
+  /// the same weights file is the same checkpoint.
+  func testADirectoryOfHardLinksIsTheSameCheckpoint() throws {
+    let alias = fixture.directory.path("alias")
+    try FileManager.default.createDirectory(atPath: alias, withIntermediateDirectories: false)
+    for name in try FileManager.default.contentsOfDirectory(atPath: checkpoint) {
+      try FileManager.default.linkItem(
+        atPath: CheckpointStore.join(checkpoint, name), toPath: CheckpointStore.join(alias, name))
+    }
+    let output = fixture.directory.path("averaged")
+    XCTAssertEqual(
+      refusal(CLIRun("average", "--output", output, checkpoint, alias)),
+      "Error: '\(checkpoint)' and '\(alias)' are the same checkpoint, which would count "
+        + "twice in the average; name each checkpoint once\n")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+  }
+
   /// `step-60` beside `step-000060` is a second copy of step 60, not another step.
   func testTwoDirectoriesOfOneStepAreRefusedByLast() throws {
     let steps = CheckpointStore(directory: fixture.run).stepsPath

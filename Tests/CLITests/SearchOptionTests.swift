@@ -119,6 +119,24 @@ final class SearchOptionTests: XCTestCase {
       XCTAssertEqual(run.output, "", "\(arguments)")
     }
     XCTAssertFalse(FileManager.default.fileExists(atPath: fixture.directory.path("-")))
+    // The commands that write files without a checkpoint check the same, before any work.
+    let others: [([String], String)] = [
+      (["plot", "run", "--output", "-"], "'--output -' would write a file named '-'"),
+      (["plot", "run", "--force"], "'--force' replaces an existing --output file"),
+      (["average", "a", "b", "--output", ""], "'--output' needs a file name, got an empty one"),
+      (["average", "a", "b", "--output", "-"], "'--output -' would write a file named '-'"),
+      (["bpe", "encode", "--model", "m", "--output", "-"], "'--output -' would write a file"),
+      (
+        ["bpe", "learn", "--input", "x", "--vocab-size", "300", "--output", ""],
+        "'--output' needs a file name"
+      ),
+    ]
+    for (arguments, message) in others {
+      let run = CLIRun(arguments)
+      XCTAssertEqual(run.status, 64, "\(arguments)")
+      XCTAssertTrue(run.errors.hasPrefix("Error: \(message)"), "\(arguments): \(run.errors)")
+    }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: fixture.directory.path("-")))
   }
 
   func testEvalLossNamesThePairsItLeavesOut() throws {

@@ -464,6 +464,17 @@ final class ConfigTests: XCTestCase {
   /// A config may come through a pipe (`--config /dev/stdin`, `<(command)`); an empty one is
   /// called empty and an endless one stops at the size limit. Data files are read more than
   /// once, so a pipe is refused for them, saying why.
+  /// Windows editors start a UTF-8 file with a byte-order mark; it is not part of the JSON.
+  func testAConfigWithAByteOrderMarkReads() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "bom-\(UUID().uuidString).json").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try Data([0xEF, 0xBB, 0xBF] + Array(#"{"training": {"max_steps": 7}}"#.utf8))
+      .write(to: URL(fileURLWithPath: path))
+    let config = try RunConfig(contentsOf: path, checkingFiles: false)
+    XCTAssertEqual(config.training.maxSteps, .steps(7))
+  }
+
   func testConfigFromAPipeAndDataFilesThatAreNot() throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
       "config-\(UUID().uuidString)")

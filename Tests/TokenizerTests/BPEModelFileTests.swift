@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
-@testable import Tokenizer
 
+@testable import Tokenizer
 
 /// Saving and loading BPE models, and the errors for damaged files.
 final class BPEModelFileTests: XCTestCase {
@@ -29,6 +29,20 @@ final class BPEModelFileTests: XCTestCase {
     try model.save(to: url)
     XCTAssertEqual(
       try FileManager.default.contentsOfDirectory(atPath: directory.path), ["joint.bpe"])
+  }
+
+  /// `--model <(command)`: a pipe reads as the file does.
+  func testAModelReadsFromAPipe() throws {
+    let fifo = directory.appendingPathComponent("fifo").path
+    guard mkfifo(fifo, 0o600) == 0 else { throw XCTSkip("cannot make a FIFO here") }
+    let text = BPETests.model.fileText()
+    let writer = Thread {
+      guard let handle = FileHandle(forWritingAtPath: fifo) else { return }
+      handle.write(Data(text.utf8))
+      try? handle.close()
+    }
+    writer.start()
+    XCTAssertEqual(try BPEModel(contentsOf: URL(fileURLWithPath: fifo)), BPETests.model)
   }
 
   func testFileStartsWithMagicAndVersion() {

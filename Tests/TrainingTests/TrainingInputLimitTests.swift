@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import Tensors
 import XCTest
 
 @testable import Training
@@ -87,6 +88,29 @@ final class TrainingInputLimitTests: XCTestCase {
     XCTAssertEqual(steps, 0)
     XCTAssertFalse(
       FileManager.default.fileExists(atPath: tiny.runDirectory + "/metrics.jsonl"))
+  }
+
+  /// A gradient that overflowed under a finite loss is not taken either: it would put ∞ into
+  /// Adam's moments or NaN into the weights, and the checkpoint would then be refused as
+  /// damaged. (An ∞ already in a gradient is added to by the step's batches.)
+  func testAnOverflowedGradientIsNotTaken() throws {
+    let run = try TrainingRun(config: try tiny.config(), resume: false) { _ in }
+    defer { run.releaseLock() }
+    let trainer = run.trainer
+    let parameter = trainer.model.parameters[0]
+    let before = parameter.value.withUnsafeBufferPointer { Array($0) }
+    parameter.updateGradient { gradient in
+      gradient = Tensor(shape: parameter.shape, repeating: .infinity)
+    }
+    let step = trainer.step()
+    XCTAssertTrue(step.diverged)
+    XCTAssertTrue(step.loss.isFinite, "the loss was finite: only the gradient overflowed")
+    XCTAssertEqual(trainer.state.step, 0, "the step was not counted")
+    XCTAssertEqual(parameter.value.withUnsafeBufferPointer { Array($0) }, before, "nor taken")
+    XCTAssertNil(parameter.gradient, "and its gradients were dropped")
+    XCTAssertTrue(
+      TrainingError.diverged(step: 1, loss: 2.5).description.hasPrefix(
+        "training diverged: the gradient of step 1 overflowed (its loss is 2.5), so the step"))
   }
 
   /// A learning rate that makes the loss overflow stops the run with a one-line error at the
