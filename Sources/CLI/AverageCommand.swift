@@ -82,7 +82,7 @@ struct AverageCommand: Command {
     let average = try CheckpointAverage(checkpoints: checkpoints)
     try average.write(to: output, replacing: force)
     console.writeLine(
-      "averaged \(checkpoints.count) checkpoint\(checkpoints.count == 1 ? "" : "s") into "
+      "averaged \(counted(checkpoints.count, "checkpoint")) into "
         + "'\(output)': \(checkpoints.joined(separator: ", "))")
   }
 

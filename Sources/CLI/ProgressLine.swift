@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Training
 
 /// The texts of training progress: the live status line, log lines, validation lines and the
@@ -48,7 +49,7 @@ enum ProgressLine {
   /// the loss restarts with each log line, which would otherwise look like a jump.
   static func legend(logInterval: Int) -> String {
     "loss, ppl and tok/s are means since the last log line (every "
-      + "\(ProgressLine.count(logInterval, "step")), training.log_every)"
+      + "\(counted(logInterval, "step")), training.log_every)"
   }
 
   /// `valid  step 250  loss 2.3100  ppl 10.07  BLEU 41.20  (new best)`
@@ -72,9 +73,9 @@ enum ProgressLine {
   /// config.json`
   static func plan(_ plan: StepPlan, timing: StepTiming) -> String {
     var text =
-      "plan:   \(count(plan.totalSteps, "step")) fit training.max_time_minutes "
+      "plan:   \(counted(plan.totalSteps, "step")) fit training.max_time_minutes "
       + "(\(TrainingFormat.number(plan.budgetSeconds / 60))): "
-      + "\(fixed(plan.secondsPerStep, 3)) s a step (mean of \(count(timing.steps, "step")) of "
+      + "\(fixed(plan.secondsPerStep, 3)) s a step (mean of \(counted(timing.steps, "step")) of "
       + "the warm-up), \(fixed(plan.secondsPerValidation, 1)) s a validation (the latest of "
       + "\(timing.validations)); stop predicted at "
       + "\(TrainingFormat.duration(plan.predictedSeconds)) "
@@ -100,8 +101,8 @@ enum ProgressLine {
     let plan = replan.plan
     let outcome =
       replan.totalSteps == replan.firstTotalSteps
-      ? "\(count(replan.totalSteps, "step")) as first planned"
-      : "\(count(replan.totalSteps, "step")) instead of \(replan.firstTotalSteps)"
+      ? "\(counted(replan.totalSteps, "step")) as first planned"
+      : "\(counted(replan.totalSteps, "step")) instead of \(replan.firstTotalSteps)"
     let why: String
     switch replan.trigger {
     case .midpoint: why = "halfway through the decay"
@@ -114,7 +115,7 @@ enum ProgressLine {
     var text =
       "plan:   re-planned at step \(replan.step), \(why): \(outcome), as a "
       + "step since the warm-up took \(fixed(plan.secondsPerStep, 3)) s (mean of "
-      + "\(count(timing.steps, "step"))) against \(fixed(warmUp.secondsPerStep, 3)) s in the "
+      + "\(counted(timing.steps, "step"))) against \(fixed(warmUp.secondsPerStep, 3)) s in the "
       + "warm-up, \(fixed(plan.secondsPerValidation, 1)) s a validation; stop predicted at "
       + "\(TrainingFormat.duration(replan.predictedSeconds)) "
       + "(\(fixed(100 * replan.predictedFraction, 1)) % of the budget); the learning rate falls "
@@ -135,8 +136,8 @@ enum ProgressLine {
       + "\(fixed(summary.epochProgress, 2)) epochs"
     if let memory = peakResidentMegabytes { speed += ", peak memory \(fixed(memory, 0)) MB" }
     var lines = [
-      "stopped: \(summary.reason) after \(count(summary.steps, "step")), "
-        + "\(count(summary.epochs, "complete epoch")), "
+      "stopped: \(summary.reason) after \(counted(summary.steps, "step")), "
+        + "\(counted(summary.epochs, "complete epoch")), "
         + "\(TrainingFormat.duration(summary.elapsedSeconds)) of training",
       speed,
     ]
@@ -147,7 +148,7 @@ enum ProgressLine {
       lines.append("final:   step \(last.step): \(figures(last))")
     }
     if let planned = summary.plannedSteps {
-      var text = "plan:    \(count(planned, "step")) (training.max_steps \"auto\""
+      var text = "plan:    \(counted(planned, "step")) (training.max_steps \"auto\""
       if let replan = summary.replan {
         text += ", re-planned at step \(replan.step) from \(replan.firstTotalSteps)"
       }
@@ -172,11 +173,6 @@ enum ProgressLine {
       lines.append("resume:  \(resumeCommand)")
     }
     return lines
-  }
-
-  /// `1 step`, `200 steps`.
-  static func count(_ value: Int, _ noun: String) -> String {
-    "\(value) \(noun)\(value == 1 ? "" : "s")"
   }
 
   /// `2.3451` with `digits` decimals; `nan` and `inf` as such.

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Training
 
 /// Shows a training run's ``TrainingEvent``s on stderr: on a terminal a status line redrawn in
@@ -51,7 +52,7 @@ final class TrainProgressReporter {
         "resumed at step \(step); next: batch \(position.batchIndex + 1) of epoch "
           + "\(position.epoch + 1)")
     case .resumedPlan(let steps):
-      line("plan:   \(ProgressLine.count(steps, "step")), as planned (training.max_steps \"auto\")")
+      line("plan:   \(counted(steps, "step")), as planned (training.max_steps \"auto\")")
     case .planned(let plan, let timing):
       line(ProgressLine.plan(plan, timing: timing))
     case .replanned(let replan, let timing, let warmUp):

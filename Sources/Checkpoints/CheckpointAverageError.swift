@@ -1,3 +1,4 @@
+import Support
 import Foundation
 
 /// Why checkpoints cannot be averaged, or the average cannot be saved.
@@ -58,7 +59,7 @@ public enum CheckpointAverageError: Error, Equatable, CustomStringConvertible, L
       return "'\(checkpoint)': '\(file)' \(reason) (compared with '\(reference)'); only "
         + "checkpoints of one vocabulary can be averaged"
     case .tooFewSteps(let run, let requested, let available):
-      return "'\(run)' holds \(available) step checkpoint\(available == 1 ? "" : "s") in "
+      return "'\(run)' holds \(counted(available, "step checkpoint")) in "
         + "'\(CheckpointStore.stepsName)/', fewer than the \(requested) asked for; lower --last "
         + "or raise training.keep_last_checkpoints"
     case .outputExists(let path):

@@ -1,3 +1,4 @@
+import Support
 import Foundation
 
 /// Why a model's weights cannot be saved to or loaded from a file.
@@ -20,7 +21,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible, Localize
     case .unexpectedTensors(let path, let names):
       let shown = names.prefix(3).map { "\"\($0)\"" }.joined(separator: ", ")
       let more = names.count > 3 ? " and \(names.count - 3) more" : ""
-      return "\(path): \(names.count) tensor\(names.count == 1 ? "" : "s") the model does not "
+      return "\(path): \(counted(names.count, "tensor")) the model does not "
         + "have (\(shown)\(more)); the file was written by another model or version"
     case .configurationMismatch(let path, let reason):
       return "\(path): \(reason); build the model from the file's own configuration, or train "
