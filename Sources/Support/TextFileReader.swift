@@ -7,7 +7,8 @@ import Foundation
 /// ``nextLine()`` follows `TextFile`'s rules: lines end at LF, a CR before the LF is dropped, and
 /// so is a UTF-8 byte-order mark at the start; a last line without a final LF still counts.
 public final class TextFileReader {
-  /// The most bytes a line may hold, its line end not counted: 1 MiB.
+  /// The most bytes a line may hold, its LF not counted (a CR before it is, as sacreBLEU keeps
+  /// it in the line): 1 MiB.
   ///
   /// A line is one sentence, and sentences in real corpora are far shorter (a few hundred bytes,
   /// tens of kilobytes for the longest lines of crawled text), while a model's positions are
