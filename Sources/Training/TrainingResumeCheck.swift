@@ -1,5 +1,6 @@
 import Checkpoints
 import Config
+import Support
 
 /// What may change between a checkpoint's config and the config a run resumes with.
 ///
@@ -36,7 +37,7 @@ enum TrainingResumeCheck {
 
   /// The differences of `current` from `saved` in ``keptKeys``, as `path: saved → current`.
   static func kept(saved: RunConfig, current: RunConfig) -> [String] {
-    DataConfig.fields.compactMap { field in
+    DataConfig.fields.compactMap { field -> String? in
       let path = "\(DataConfig.name).\(field.key)"
       guard keptKeys.contains(path), field.value(saved.data) != field.value(current.data)
       else { return nil }
@@ -50,10 +51,15 @@ enum TrainingResumeCheck {
   /// The differences of `current` from `saved` in ``validationKeys``, as `path 'saved' →
   /// 'current'` texts. The paths are compared, not the files' contents.
   static func validationChanges(saved: RunConfig, current: RunConfig) -> [String] {
-    DataConfig.fields.compactMap { field in
+    DataConfig.fields.compactMap { field -> String? in
       let path = "\(DataConfig.name).\(field.key)"
-      guard validationKeys.contains(path), field.value(saved.data) != field.value(current.data)
-      else { return nil }
+      let (old, new) = (field.value(saved.data), field.value(current.data))
+      guard validationKeys.contains(path), old != new else { return nil }
+      // Another spelling of the same file (`./d/valid.en`, a path from another directory, a
+      // link) is no change.
+      if case .string(let a) = old, case .string(let b) = new, FileIdentity.same(a, b) {
+        return nil
+      }
       return "\(path) \(field.value(saved.data).quoted) → \(field.value(current.data).quoted)"
     }
   }

@@ -32,9 +32,25 @@ public final class TrainingRunLock {
     let path = (directory as NSString).appendingPathComponent(Self.fileName)
     // Made before locking, so that it is written at once.
     let text = "\(getpid()) \(Self.hostName)\n"
-    let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+    // Never through a symbolic link: the holder's line would overwrite whatever file it names
+    // (a dangling one would create a file outside the run). And only a regular file: a FIFO
+    // or a device is no lock.
+    let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
     guard descriptor >= 0 else {
-      throw .cannotWrite(path: path, reason: AtomicFile.createFailureReason(path, errno))
+      let code = errno
+      if code == ELOOP {
+        throw .cannotWrite(
+          path: path,
+          reason: "it is a symbolic link, which a lock file must not be; remove it (the run "
+            + "makes its own)")
+      }
+      throw .cannotWrite(path: path, reason: AtomicFile.createFailureReason(path, code))
+    }
+    var status = stat()
+    guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+      close(descriptor)
+      throw .cannotWrite(
+        path: path, reason: "it is not a regular file; remove it (the run makes its own)")
     }
     guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
       let code = errno

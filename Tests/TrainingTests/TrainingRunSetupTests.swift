@@ -121,6 +121,36 @@ final class TrainingRunSetupTests: XCTestCase {
     XCTAssertFalse(FileManager.default.fileExists(atPath: tiny.path("runs")))
   }
 
+  /// A `.lock` that is a symbolic link is refused, not written through: the holder's line would
+  /// replace the file it names.
+  func testALockThatIsASymbolicLinkIsRefused() throws {
+    let config = try tiny.config(["max_steps": "2", "valid_bleu": "false"])
+    try FileManager.default.createDirectory(
+      atPath: tiny.runDirectory, withIntermediateDirectories: true)
+    let victim = tiny.path("victim.txt")
+    try "precious\n".write(toFile: victim, atomically: false, encoding: .utf8)
+    let lock = tiny.runDirectory + "/" + TrainingRunLock.fileName
+    try FileManager.default.createSymbolicLink(atPath: lock, withDestinationPath: victim)
+    let error = failure { _ = try TrainingRun(config: config, resume: false) }
+    guard case .cannotWrite(let path, let reason) = error else {
+      return XCTFail("\(String(describing: error))")
+    }
+    XCTAssertEqual(path, lock)
+    XCTAssertTrue(reason.hasPrefix("it is a symbolic link"), reason)
+    XCTAssertEqual(try String(contentsOfFile: victim, encoding: .utf8), "precious\n")
+  }
+
+  /// The same validation files by another spelling are not a change.
+  func testResumeOnTheSameValidationFilesByAnotherPath() throws {
+    try tiny.train(try tiny.config(["max_steps": "4", "valid_bleu": "false"]))
+    let respelled = [
+      "data.valid_source=\(tiny.path("."))/valid.src",
+      "data.valid_target=\(tiny.path("runs"))/../valid.tgt",
+    ]
+    let config = try tiny.config(["max_steps": "6", "valid_bleu": "false"], overrides: respelled)
+    XCTAssertEqual(try tiny.train(config, resume: true).summary.steps, 6)
+  }
+
   func testResumeOnOtherValidationFilesNeedsResetBest() throws {
     try tiny.train(try tiny.config(["max_steps": "6", "valid_bleu": "false"]))
     let other = [
