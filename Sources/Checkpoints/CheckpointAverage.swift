@@ -170,8 +170,11 @@ public struct CheckpointAverage {
           + "(metadata \"\(Transformer.configurationMetadataKey)\")")
     }
     // Compared by spelling: each value as JSON text (`512`, `"relu"`, `true`).
-    return Dictionary(
+    var fields = Dictionary(
       members.map { ($0.key, $0.value.compactText()) }, uniquingKeysWith: { a, _ in a })
+    // A decoder-only model has no encoder: the key is ignored, so it may differ.
+    if configuration.isDecoderOnly { fields["encoder_layers"] = nil }
+    return fields
   }
 
   /// Throws for the first field (in key order) whose value differs from the reference's.

@@ -82,6 +82,24 @@ final class DecoderOnlyCommandTests: XCTestCase {
     let averaged = directory.path("averaged")
     let average = CLIRun("average", "--last", "2", "--output", averaged, runDirectory)
     XCTAssertEqual(average.status, 0, average.errors)
+    // encoder_layers means nothing to a decoder-only model: checkpoints differing in it average.
+    let steps = runDirectory + "/checkpoints"
+    let stepNames = try FileManager.default.contentsOfDirectory(atPath: steps).sorted()
+    let edited = directory.path("edited")
+    try FileManager.default.copyItem(atPath: steps + "/" + stepNames[0], toPath: edited)
+    let weights = edited + "/model.safetensors"
+    var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: weights)))
+    // The configuration is JSON inside the header's JSON: its quotes are escaped.
+    let key = Array(#"encoder_layers\":"#.utf8)
+    let at = try XCTUnwrap(
+      bytes.indices.first { bytes[$0...].starts(with: key) }, "the configuration's key")
+    let digit = at + key.count
+    bytes[digit] = bytes[digit] == UInt8(ascii: "7") ? UInt8(ascii: "8") : UInt8(ascii: "7")
+    try FileManager.default.removeItem(atPath: weights)  // a hard link of the run's file
+    try Data(bytes).write(to: URL(fileURLWithPath: weights))
+    let ignored = CLIRun(
+      "average", "--output", directory.path("ignored"), steps + "/" + stepNames[1], edited)
+    XCTAssertEqual(ignored.status, 0, ignored.errors)
 
     for checkpoint in [runDirectory, averaged] {
       let translate = CLIRun(
