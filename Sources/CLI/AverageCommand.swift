@@ -1,5 +1,5 @@
-import Foundation
 import Checkpoints
+import Foundation
 import Support
 
 /// `transformer-cli average`: averages the weights of several checkpoints of one run into a new

@@ -1,6 +1,6 @@
-import Foundation
 import Checkpoints
 import Drawing
+import Foundation
 
 /// `transformer-cli plot`: draws the `metrics.jsonl` of one or several runs as one SVG of four
 /// panels (training loss, validation loss, validation BLEU, learning rate against step), one

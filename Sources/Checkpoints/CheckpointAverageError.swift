@@ -1,5 +1,5 @@
-import Support
 import Foundation
+import Support
 
 /// Why checkpoints cannot be averaged, or the average cannot be saved.
 ///

@@ -1,5 +1,5 @@
-import Support
 import Foundation
+import Support
 
 /// Why a model's weights cannot be saved to or loaded from a file.
 ///

@@ -1,9 +1,9 @@
+import Benchmarks
 import Foundation
+import Tensors
 import XCTest
 
 @testable import CLI
-import Benchmarks
-import Tensors
 
 /// `bench attention`: its help, its JSON line, and the up-front refusal of a standard run that
 /// cannot fit in memory.

@@ -1,13 +1,13 @@
-import Foundation
-import NN
-import XCTest
-
-@testable import CLI
 import Checkpoints
 import Config
 import Decoding
+import Foundation
 import Metrics
+import NN
 import Tokenizer
+import XCTest
+
+@testable import CLI
 
 /// A checkpoint directory of a tiny random model, as `train` writes one, with a test split.
 struct TranslateFixture {

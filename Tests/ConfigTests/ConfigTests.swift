@@ -461,60 +461,61 @@ final class ConfigTests: XCTestCase {
   func testDataFilesResolveAgainstTheCurrentDirectory() throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
       "config-\(UUID().uuidString)")
-  /// A config may come through a pipe (`--config /dev/stdin`, `<(command)`); an empty one is
-  /// called empty and an endless one stops at the size limit. Data files are read more than
-  /// once, so a pipe is refused for them, saying why.
-  /// Windows editors start a UTF-8 file with a byte-order mark; it is not part of the JSON.
-  func testAConfigWithAByteOrderMarkReads() throws {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "bom-\(UUID().uuidString).json").path
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    try Data([0xEF, 0xBB, 0xBF] + Array(#"{"training": {"max_steps": 7}}"#.utf8))
-      .write(to: URL(fileURLWithPath: path))
-    let config = try RunConfig(contentsOf: path, checkingFiles: false)
-    XCTAssertEqual(config.training.maxSteps, .steps(7))
-  }
-
-  func testConfigFromAPipeAndDataFilesThatAreNot() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-      "config-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let fifo = directory.appendingPathComponent("fifo").path
-    guard mkfifo(fifo, 0o600) == 0 else { throw XCTSkip("cannot make a FIFO here") }
-    let writer = Thread {
-      guard let handle = FileHandle(forWritingAtPath: fifo) else { return }
-      handle.write(Data(#"{"training": {"max_steps": 7}}"#.utf8))
-      try? handle.close()
+    /// A config may come through a pipe (`--config /dev/stdin`, `<(command)`); an empty one is
+    /// called empty and an endless one stops at the size limit. Data files are read more than
+    /// once, so a pipe is refused for them, saying why.
+    /// Windows editors start a UTF-8 file with a byte-order mark; it is not part of the JSON.
+    func testAConfigWithAByteOrderMarkReads() throws {
+      let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "bom-\(UUID().uuidString).json"
+      ).path
+      defer { try? FileManager.default.removeItem(atPath: path) }
+      try Data([0xEF, 0xBB, 0xBF] + Array(#"{"training": {"max_steps": 7}}"#.utf8))
+        .write(to: URL(fileURLWithPath: path))
+      let config = try RunConfig(contentsOf: path, checkingFiles: false)
+      XCTAssertEqual(config.training.maxSteps, .steps(7))
     }
-    writer.start()
-    let config = try RunConfig(contentsOf: fifo, checkingFiles: false)
-    XCTAssertEqual(config.training.maxSteps, 7)
 
-    guard FileManager.default.fileExists(atPath: "/dev/null") else { return }
-    XCTAssertEqual(
-      message { try RunConfig(contentsOf: "/dev/null") },
-      "/dev/null:1:1: the file is empty; expected a JSON object")
-    XCTAssertEqual(
-      message { try RunConfig(contentsOf: "/dev/zero") },
-      "cannot read config '/dev/zero': it is larger than 1048576 bytes, too large for a config")
-    XCTAssertEqual(
-      message {
-        try RunConfig(jsonText: "{}", source: "c.json", overrides: ["data.train_source=\(fifo)"])
-      },
-      "--set data.train_source=\(fifo): data.train_source: \"\(fifo)\" is not a regular file (a "
-        + "pipe or a device); training reads the data files more than once, so save it to a "
-        + "file first")
-  }
+    func testConfigFromAPipeAndDataFilesThatAreNot() throws {
+      let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "config-\(UUID().uuidString)")
+      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(at: directory) }
+      let fifo = directory.appendingPathComponent("fifo").path
+      guard mkfifo(fifo, 0o600) == 0 else { throw XCTSkip("cannot make a FIFO here") }
+      let writer = Thread {
+        guard let handle = FileHandle(forWritingAtPath: fifo) else { return }
+        handle.write(Data(#"{"training": {"max_steps": 7}}"#.utf8))
+        try? handle.close()
+      }
+      writer.start()
+      let config = try RunConfig(contentsOf: fifo, checkingFiles: false)
+      XCTAssertEqual(config.training.maxSteps, 7)
 
-  /// A config's own bytes quoted in a message have their control characters escaped: an ESC
-  /// written raw to a terminal could clear it.
-  func testSyntaxErrorsEscapeControlCharacters() {
-    XCTAssertEqual(
-      message("{\"model\":\u{1B}[2J}"), "c.json:1:10: expected a value, found '\\u001B'")
-    XCTAssertEqual(message("{\u{7}}"), "c.json:1:2: expected a quoted key, found '\\u0007'")
-    XCTAssertEqual(message("{\"a\": 1\u{0}}"), "c.json:1:7: invalid number '1\\u0000'")
-  }
+      guard FileManager.default.fileExists(atPath: "/dev/null") else { return }
+      XCTAssertEqual(
+        message { try RunConfig(contentsOf: "/dev/null") },
+        "/dev/null:1:1: the file is empty; expected a JSON object")
+      XCTAssertEqual(
+        message { try RunConfig(contentsOf: "/dev/zero") },
+        "cannot read config '/dev/zero': it is larger than 1048576 bytes, too large for a config")
+      XCTAssertEqual(
+        message {
+          try RunConfig(jsonText: "{}", source: "c.json", overrides: ["data.train_source=\(fifo)"])
+        },
+        "--set data.train_source=\(fifo): data.train_source: \"\(fifo)\" is not a regular file (a "
+          + "pipe or a device); training reads the data files more than once, so save it to a "
+          + "file first")
+    }
+
+    /// A config's own bytes quoted in a message have their control characters escaped: an ESC
+    /// written raw to a terminal could clear it.
+    func testSyntaxErrorsEscapeControlCharacters() {
+      XCTAssertEqual(
+        message("{\"model\":\u{1B}[2J}"), "c.json:1:10: expected a value, found '\\u001B'")
+      XCTAssertEqual(message("{\u{7}}"), "c.json:1:2: expected a quoted key, found '\\u0007'")
+      XCTAssertEqual(message("{\"a\": 1\u{0}}"), "c.json:1:7: invalid number '1\\u0000'")
+    }
 
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }

@@ -1,8 +1,8 @@
 import Foundation
-import XCTest
 import Support
-@testable import Tokenizer
+import XCTest
 
+@testable import Tokenizer
 
 /// Learning, encoding and decoding of the BPE model.
 final class BPETests: XCTestCase {
