@@ -196,7 +196,9 @@ public final class TrainingRun {
         try metrics.reset()
       }
     } catch {
-      // Nothing of a run that could not start is kept in a directory it made.
+      // Nothing of a run that could not start is kept in a directory it made, nor its lock
+      // file in one it found.
+      if let made = prepared?.directory, made.made.isEmpty { prepared?.lock.discard() }
       prepared?.directory?.remove()
       throw error
     }

@@ -119,6 +119,24 @@ final class TrainingRunSetupTests: XCTestCase {
     }
     guard case .corpus(.noPairs) = error else { return XCTFail("\(String(describing: error))") }
     XCTAssertFalse(FileManager.default.fileExists(atPath: tiny.path("runs")))
+
+    // In a directory that existed, the user's files stay and the lock file goes.
+    try FileManager.default.createDirectory(
+      atPath: tiny.runDirectory, withIntermediateDirectories: true)
+    try "mine\n".write(toFile: tiny.runDirectory + "/notes.txt", atomically: false, encoding: .utf8)
+    let again = failure {
+      try tiny.train(
+        try tiny.config(overrides: [
+          "data.valid_source=\(tiny.path("long.src"))",
+          "data.valid_target=\(tiny.path("long.src"))",
+        ]))
+    }
+    guard case .corpus(.noPairs) = again else { return XCTFail("\(String(describing: again))") }
+    XCTAssertEqual(
+      try FileManager.default.contentsOfDirectory(atPath: tiny.runDirectory), ["notes.txt"])
+    // And a run there afterwards takes a new lock and trains.
+    XCTAssertEqual(
+      try tiny.train(try tiny.config(["max_steps": "2", "valid_bleu": "false"])).summary.steps, 2)
   }
 
   /// A `.lock` that is a symbolic link is refused, not written through: the holder's line would
