@@ -63,10 +63,10 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, LocalizedE
         + (holder.map { " (\($0))" } ?? "")
         + "; wait for it to end, or choose another directory with --set output.dir=PATH"
     case .validationChanged(let checkpoint, let changes, let best):
-      return "\(checkpoint): the validation files differ from the checkpoint's "
-        + "(\(changes.joined(separator: ", "))), but its best score (\(best)) was measured on "
-        + "the old ones and cannot be compared with the new; pass --reset-best to resume with "
-        + "best/ and training.patience starting afresh on the new files, or resume with the old ones"
+      return "\(checkpoint): what validation measures differs from the checkpoint's "
+        + "(\(changes.joined(separator: ", "))), but its best score (\(best)) was measured "
+        + "before and cannot be compared with scores after; pass --reset-best to resume with "
+        + "best/ and training.patience starting afresh, or resume with the old settings"
     case .primaryFailed:
       return "rank 0 could not prepare the run directory (its message says why)"
     case .checkpoint(let error):

@@ -45,23 +45,31 @@ enum TrainingResumeCheck {
     }
   }
 
-  /// Keys naming the validation files: the best score so far was measured on them.
-  static let validationKeys = ["data.valid_source", "data.valid_target"]
+  /// Keys that decide what validation measures, so the best score so far means something only
+  /// while they stay: the files, and the longest pair kept (longer ones are left out).
+  static let validationKeys: Set<String> = [
+    "data.valid_source", "data.valid_target", "data.max_length",
+  ]
 
   /// The differences of `current` from `saved` in ``validationKeys``, as `path 'saved' →
-  /// 'current'` texts. The paths are compared, not the files' contents.
+  /// 'current'` texts. Files are compared by device and inode (another spelling of the same
+  /// file is no change), not by content.
   static func validationChanges(saved: RunConfig, current: RunConfig) -> [String] {
-    DataConfig.fields.compactMap { field -> String? in
-      let path = "\(DataConfig.name).\(field.key)"
-      let (old, new) = (field.value(saved.data), field.value(current.data))
-      guard validationKeys.contains(path), old != new else { return nil }
-      // Another spelling of the same file (`./d/valid.en`, a path from another directory, a
-      // link) is no change.
-      if case .string(let a) = old, case .string(let b) = new, FileIdentity.same(a, b) {
-        return nil
+    var changes: [String] = []
+    func collect<Section: ConfigSection>(_ a: Section, _ b: Section) {
+      for field in Section.fields {
+        let path = "\(Section.name).\(field.key)"
+        let (old, new) = (field.value(a), field.value(b))
+        guard validationKeys.contains(path), old != new else { continue }
+        if case .string(let x) = old, case .string(let y) = new, FileIdentity.same(x, y) {
+          continue
+        }
+        changes.append("\(path) \(old.quoted) → \(new.quoted)")
       }
-      return "\(path) \(field.value(saved.data).quoted) → \(field.value(current.data).quoted)"
     }
+    collect(saved.data, current.data)
+    collect(saved.training, current.training)
+    return changes
   }
 
   /// The differences of `current` from `saved`, as `path: saved → current` texts.

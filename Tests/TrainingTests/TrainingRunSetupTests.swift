@@ -169,6 +169,24 @@ final class TrainingRunSetupTests: XCTestCase {
     XCTAssertEqual(try tiny.train(config, resume: true).summary.steps, 6)
   }
 
+  /// The longest pair kept decides which validation pairs count, as the files do.
+  func testResumeWithAnotherValidationMeasureNeedsResetBest() throws {
+    try tiny.train(try tiny.config(["max_steps": "4", "valid_bleu": "false"]))
+    for (training, overrides, change) in [
+      (["valid_bleu": "false"], ["data.max_length=5"], "data.max_length")
+    ] {
+      var fields = training
+      fields["max_steps"] = "6"
+      let config = try tiny.config(fields, overrides: overrides)
+      let error = failure { try tiny.train(config, resume: true) }
+      guard case .validationChanged(_, let changes, _) = error else {
+        return XCTFail("\(change): \(String(describing: error))")
+      }
+      XCTAssertEqual(changes.count, 1, "\(changes)")
+      XCTAssertTrue(changes[0].hasPrefix(change), "\(changes)")
+    }
+  }
+
   func testResumeOnOtherValidationFilesNeedsResetBest() throws {
     try tiny.train(try tiny.config(["max_steps": "6", "valid_bleu": "false"]))
     let other = [
