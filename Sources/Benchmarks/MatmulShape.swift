@@ -1,4 +1,6 @@
 import Autograd
+import Support
+
 /// The sizes of one timed product `C = op(A) · op(B)`, repeated `batch` times: op(A) is M×K,
 /// op(B) is K×N, C is M×N. `transposeA` means A is stored K×M, `transposeB` that B is stored N×K.
 ///
@@ -19,7 +21,9 @@ public struct MatmulShape: Equatable, CustomStringConvertible {
   /// such as `40960x40960x40960` is a usage error instead of an allocation failure.
   public static let maximumElementCount = 1 << 30
 
-  public init(m: Int, k: Int, n: Int, batch: Int = 1, transposeA: Bool = false, transposeB: Bool = false) {
+  public init(
+    m: Int, k: Int, n: Int, batch: Int = 1, transposeA: Bool = false, transposeB: Bool = false
+  ) {
     self.m = m
     self.k = k
     self.n = n

@@ -45,8 +45,7 @@ enum StandardAttentionBudget {
       training
       ? StandardAttentionMemory.trainingMatrixCount(
         operations: operations, dropout: model.attentionDropout > 0) : 1
-    let (bytes, overflow) = matrix.multipliedReportingOverflow(by: matrices)
-    return (overflow ? .max : bytes, operations, rows)
+    return (MemoryEstimate.product(matrix, matrices) ?? .max, operations, rows)
   }
 
   /// One line saying why the run cannot fit, or nil when it can (or when the available memory

@@ -1,3 +1,5 @@
+import Support
+
 /// What the memory-efficient kernel allocates beside its inputs and outputs, so that
 /// `bench attention` can refuse a length that cannot fit (as `StandardAttentionMemory` does
 /// for the standard kernel's matrices). No `[T, S]` matrix, but two buffers grow with the
@@ -12,42 +14,26 @@ extension AttentionShape {
   public func scratchBytes(threads: Int, backward: Bool) -> Int? {
     let padded = AttentionTile.roundUp(headSize, 16)
     let (tileKeys, tileRows) = (AttentionTile.keys, AttentionTile.queries)
-    func floats(_ terms: [(Int, Int)]) -> Int? {
-      var total = 0
-      for (a, b) in terms {
-        let (product, overflow) = a.multipliedReportingOverflow(by: b)
-        guard !overflow else { return nil }
-        let (sum, carry) = total.addingReportingOverflow(product)
-        guard !carry else { return nil }
-        total = sum
-      }
-      return total
-    }
+    let product = MemoryEstimate.product
     let keyPanels = (keys + tileKeys - 1) / tileKeys * tileKeys
-    let forward = floats([
-      (2 * tileRows, padded), (keyPanels, padded), (tileKeys, padded), (tileRows, tileKeys),
-      (2, tileRows),
-    ])
-    var perThread = forward
-    var shared = 0
-    if backward {
-      let group = heads / Swift.max(1, keyValueHeads)
-      let (queryRows, overflow) = (queries + 3).multipliedReportingOverflow(by: group)
-      let fused =
-        overflow
-        ? nil
-        : floats([
-          (3 * tileKeys, padded), (2 * tileRows, padded), (2 * tileRows, tileKeys),
-          (2 * tileKeys, padded), (queryRows, padded),
-        ])
-      guard let fused, let current = perThread else { return nil }
-      perThread = Swift.max(current, fused)
-      guard let heads = floats([(batch, heads)]), let rows = floats([(heads, queries)])
-      else { return nil }
-      shared = rows
-    }
-    guard let perThread, let all = floats([(perThread, threads), (shared, 1)]) else { return nil }
-    let (bytes, overflow) = all.multipliedReportingOverflow(by: 4)
-    return overflow ? nil : bytes
+    // Each thread's tiles, as the forward sizes them; the keys in panels grow with S.
+    let forward = MemoryEstimate.sum(
+      product(2 * tileRows, padded), product(keyPanels, padded), product(tileKeys, padded),
+      product(tileRows, tileKeys), product(2, tileRows))
+    guard let forward else { return nil }
+    guard backward else { return product(forward, threads, 4) }
+    // The fused backward's, whose dQ rows of a key/value head's query heads grow with T; and
+    // δ, one float per query row, once.
+    let group = heads / Swift.max(1, keyValueHeads)
+    let fused = MemoryEstimate.sum(
+      product(3 * tileKeys, padded), product(2 * tileRows, padded),
+      product(2 * tileRows, tileKeys), product(2 * tileKeys, padded),
+      MemoryEstimate.sum(product(queries, group), product(3, group)).flatMap {
+        product($0, padded)
+      })
+    guard let fused else { return nil }
+    let floats = MemoryEstimate.sum(
+      product(Swift.max(forward, fused), threads), product(batch, heads, queries))
+    return floats.flatMap { product($0, 4) }
   }
 }

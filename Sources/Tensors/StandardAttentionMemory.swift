@@ -29,13 +29,7 @@ public enum StandardAttentionMemory {
 
   /// The bytes of one `[B, H, T, S]` Float32 matrix; `Int.max` if that overflows.
   public static func matrixBytes(batch: Int, heads: Int, queries: Int, keys: Int) -> Int {
-    var bytes = 4
-    for size in [batch, heads, queries, keys] {
-      let (product, overflow) = bytes.multipliedReportingOverflow(by: size)
-      if overflow { return .max }
-      bytes = product
-    }
-    return bytes
+    MemoryEstimate.product(4, batch, heads, queries, keys) ?? .max
   }
 
   /// The peak bytes of the op's `[B, H, T, S]` matrices (q, k, v and the output not counted);
@@ -44,9 +38,8 @@ public enum StandardAttentionMemory {
     batch: Int, heads: Int, queries: Int, keys: Int, backward: Bool, dropout: Bool = false
   ) -> Int {
     let matrix = matrixBytes(batch: batch, heads: heads, queries: queries, keys: keys)
-    let (bytes, overflow) = matrix.multipliedReportingOverflow(
-      by: matrixCount(backward: backward, dropout: dropout))
-    return overflow ? .max : bytes
+    return MemoryEstimate.product(matrix, matrixCount(backward: backward, dropout: dropout))
+      ?? .max
   }
 
   /// Why `requiredBytes` cannot be allocated, in one line, or nil when it fits in
