@@ -34,7 +34,7 @@ enum TrainLaunch {
   /// oversubscribed ranks wait for each other in every allreduce behind the slowest one.
   static func oversubscription(group: ProcessGroup) -> String? {
     guard group.size > 1 else { return nil }
-    let local = ProcessGroup.launcherLocalSize ?? group.size
+    let local = group.localSize
     let cores = ProcessInfo.processInfo.activeProcessorCount
     let threads = Parallel.threadCount
     guard local * threads > cores else { return nil }

@@ -18,6 +18,9 @@ public final class ProcessGroup: @unchecked Sendable {
   public let rank: Int
   /// How many processes train together.
   public let size: Int
+  /// How many of them run on this machine, this one included: they share its memory and
+  /// cores.
+  public let localSize: Int
 
   /// Rank 0: the one that writes checkpoints, metrics and progress.
   public var isPrimary: Bool { rank == 0 }
@@ -32,11 +35,12 @@ public final class ProcessGroup: @unchecked Sendable {
   }
 
   /// The one-process group: every collective is the identity.
-  public static let single = ProcessGroup(rank: 0, size: 1)
+  public static let single = ProcessGroup(rank: 0, size: 1, localSize: 1)
 
-  private init(rank: Int, size: Int) {
+  private init(rank: Int, size: Int, localSize: Int) {
     self.rank = rank
     self.size = size
+    self.localSize = localSize
   }
 
   /// The processes `mpirun` started, read from the launcher's environment (Open MPI's
@@ -48,12 +52,6 @@ public final class ProcessGroup: @unchecked Sendable {
       if let value = environment[name].flatMap({ Int($0) }) { return value }
     }
     return nil
-  }
-
-  /// The processes of this launch on this machine (`OMPI_COMM_WORLD_LOCAL_SIZE`), which share
-  /// its cores; nil when not known.
-  public static var launcherLocalSize: Int? {
-    ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) }
   }
 
   #if MPI
@@ -71,7 +69,17 @@ public final class ProcessGroup: @unchecked Sendable {
       var size: Int32 = 0
       check(MPI_Comm_rank(cmpi_comm_world(), &rank), "MPI_Comm_rank")
       check(MPI_Comm_size(cmpi_comm_world(), &size), "MPI_Comm_size")
-      let group = ProcessGroup(rank: Int(rank), size: Int(size))
+      // The ranks that can share memory with this one are those on its machine, whatever the
+      // launcher (Open MPI, MPICH, Slurm) says in its environment.
+      var machine: MPI_Comm?
+      check(
+        MPI_Comm_split_type(
+          cmpi_comm_world(), cmpi_comm_type_shared(), rank, cmpi_info_null(), &machine),
+        "MPI_Comm_split_type")
+      var localSize: Int32 = 0
+      check(MPI_Comm_size(machine, &localSize), "MPI_Comm_size")
+      check(MPI_Comm_free(&machine), "MPI_Comm_free")
+      let group = ProcessGroup(rank: Int(rank), size: Int(size), localSize: Int(localSize))
       world_ = group
       return group
     }

@@ -84,7 +84,8 @@ public final class Trainer {
     if let problem = TrainingMemoryCheck.problem(
       configuration: configuration, batchTokens: config.training.batchTokens,
       accumulate: config.training.accumulationSteps, pairs: corpus.pairs,
-      maxRows: planner.chunkSize, parameterCount: model.parameterCount)
+      maxRows: planner.chunkSize, parameterCount: model.parameterCount,
+      processes: group.localSize)
     {
       throw .unsupported(path: "training.batch_tokens", message: problem)
     }

@@ -27,10 +27,13 @@ enum TrainingMemoryCheck {
   ///   - maxRows: the most rows a batch can have (the batcher's chunk of pairs sorted together).
   ///   - availableBytes: by default what the system (and the process's control group) leaves
   ///     available now.
+  ///   - processes: the training processes on this machine (MPI ranks), this one included:
+  ///     each takes its share of `availableBytes` (each measured it before the others' first
+  ///     step).
   static func problem(
     configuration: TransformerConfiguration, batchTokens: Int, accumulate: Int,
     pairs: [SentencePair], maxRows: Int, parameterCount: Int,
-    availableBytes: Int? = ProcessMemory.availableBytes()
+    availableBytes: Int? = ProcessMemory.availableBytes(), processes: Int = 1
   ) -> String? {
     guard let availableBytes else { return nil }
     var lengths: [Int: Int] = [:]
@@ -44,14 +47,20 @@ enum TrainingMemoryCheck {
     }
     guard let batch = activations(batchTokens) else { return nil }
     let gradients = 4 * Double(parameterCount)
-    let available = Double(availableBytes)
+    let processes = max(1, processes)
+    let available = Double(availableBytes) / Double(processes)
     let needed = allocatorOverhead * batch.bytes + gradients
     guard needed > available else { return nil }
+    let limit =
+      processes == 1
+      ? "the \(gigabytes(available)) of memory available"
+      : "\(gigabytes(available)), this process's share of the "
+        + "\(gigabytes(Double(availableBytes))) of memory available to the \(processes) training "
+        + "processes on this machine"
     let what =
       "a batch of \(batch.rows) \(batch.rows == 1 ? "row" : "rows") of \(batch.length) tokens "
       + "(training.batch_tokens \(batchTokens)) needs about \(gigabytes(needed)) for the "
-      + "training step (activations and gradients), more than the \(gigabytes(available)) of "
-      + "memory available"
+      + "training step (activations and gradients), more than \(limit)"
     // The largest budget that fits with a tenth to spare, in two significant figures.
     var low = 0
     var high = batchTokens

@@ -98,6 +98,25 @@ final class MPITrainingTests: XCTestCase {
     #endif
   }
 
+  /// The ranks learn from MPI (`MPI_Comm_split_type`) how many of them share this machine,
+  /// with any launcher: the memory check gives each its share and the warning about threads
+  /// counts them.
+  func testRanksCountThoseOnTheirMachine() throws {
+    #if MPI
+      let (executable, mpirun) = try tools()
+      let threads = ProcessInfo.processInfo.activeProcessorCount
+      var arguments = twoRanks(executable)
+      arguments += training(directory.path("local"), steps: 1, accumulate: 1)
+      arguments[arguments.firstIndex(of: "--threads")! + 1] = String(threads)
+      let (status, text) = try outcome(mpirun, arguments)
+      XCTAssertEqual(status, 0, text)
+      XCTAssertTrue(
+        text.contains("2 processes × \(threads) threads = \(2 * threads) threads on "), text)
+    #else
+      throw XCTSkip("built without the MPI trait ('swift build --traits MPI')")
+    #endif
+  }
+
   /// SIGTERM to the launcher script while steps take seconds (3 batches a rank): every rank
   /// stops after the same step, rank 0 saves `last/`, the script exits 143, and the run
   /// resumes from there. Plain `mpirun` would kill the ranks about 2 s after the signal.

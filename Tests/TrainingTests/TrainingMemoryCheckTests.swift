@@ -19,10 +19,13 @@ final class TrainingMemoryCheckTests: XCTestCase {
     }
   }
 
-  private func problem(batchTokens: Int, accumulate: Int = 1, available: Int) -> String? {
+  private func problem(
+    batchTokens: Int, accumulate: Int = 1, available: Int, processes: Int = 1
+  ) -> String? {
     TrainingMemoryCheck.problem(
       configuration: configuration, batchTokens: batchTokens, accumulate: accumulate,
-      pairs: pairs, maxRows: 10_000, parameterCount: 1_000_000, availableBytes: available)
+      pairs: pairs, maxRows: 10_000, parameterCount: 1_000_000, availableBytes: available,
+      processes: processes)
   }
 
   func testABatchThatFitsPasses() {
@@ -48,6 +51,27 @@ final class TrainingMemoryCheckTests: XCTestCase {
     XCTAssertTrue(
       message.hasSuffix("raise training.accumulate to \(2 * factor) to keep the tokens per step"),
       message)
+  }
+
+  func testProcessesOnOneMachineEachCountOnTheirShare() throws {
+    // A budget that fits one process with room to spare…
+    let available = 1 << 30
+    let alone = try XCTUnwrap(problem(batchTokens: 200_000, available: available))
+    let fits = Int(
+      alone[alone.range(of: "lower training.batch_tokens to ")!.upperBound...]
+        .prefix { $0.isNumber })!
+    XCTAssertNil(problem(batchTokens: fits, available: available))
+    // …does not fit four ranks on the machine, each with a quarter of the memory.
+    let shared = try XCTUnwrap(problem(batchTokens: fits, available: available, processes: 4))
+    XCTAssertTrue(
+      shared.contains(
+        "more than 0.3 GB, this process's share of the 1.1 GB of memory available to the 4 "
+          + "training processes on this machine"), shared)
+    let advice = Int(
+      shared[shared.range(of: "lower training.batch_tokens to ")!.upperBound...]
+        .prefix { $0.isNumber })!
+    XCTAssertLessThan(advice, fits)
+    XCTAssertNil(problem(batchTokens: advice, available: available, processes: 4))
   }
 
   func testAModelTooLargeForAnyBatchSaysSo() throws {
