@@ -1,6 +1,7 @@
 import Config
 import Foundation
 import NN
+import Support
 import Tensors
 import Tokenizer
 
@@ -110,7 +111,8 @@ public enum Checkpoint {
   /// architecture; every tensor's name and shape; and that every value is finite.
   ///
   /// - Throws: ``CheckpointDirectoryError/damaged(path:reason:)`` for an unreadable, truncated
-  ///   or non-finite file or an unknown version,
+  ///   or non-finite file or one without its version,
+  ///   ``CheckpointDirectoryError/otherFormatVersion(path:found:)`` for another version,
   ///   ``CheckpointDirectoryError/inconsistent(config:model:differences:)`` when config.json
   ///   disagrees with model.safetensors, ``CheckpointDirectoryError/mismatched(path:reason:)``
   ///   for another architecture.
@@ -121,6 +123,17 @@ public enum Checkpoint {
     let file: SafeTensorsFile
     do {
       file = try SafeTensorsFile(contentsOf: path)
+    } catch {
+      throw failure(.file(error), path: path)
+    }
+    // A version recorded is another program's layout; one missing beside a configuration is
+    // an edited file.
+    if let found = file.metadata[Transformer.formatVersionMetadataKey],
+      found != Transformer.formatVersion
+    {
+      throw .otherFormatVersion(path: path, found: jsonStringLiteral(found))
+    }
+    do {
       try Transformer.checkFormatVersion(of: file, path: path)
     } catch {
       throw failure(.file(error), path: path)

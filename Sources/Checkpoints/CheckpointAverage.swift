@@ -143,6 +143,13 @@ public struct CheckpointAverage {
     } catch {
       throw .unreadable(path: path, reason: CheckpointDirectoryError.reason(error, path: path))
     }
+    // A layout this build does not know would be averaged by name and saved as its own.
+    if let found = Transformer.otherFormatVersion(of: file) {
+      throw .unreadable(
+        path: path,
+        reason: "written in checkpoint format \(found), but this transformer-cli reads format "
+          + "\(jsonStringLiteral(Transformer.formatVersion)) only")
+    }
     for entry in file.tensors {
       if let (index, value) = entry.tensor.firstNonFinite {
         let error = SafeTensorsError.nonFinite(

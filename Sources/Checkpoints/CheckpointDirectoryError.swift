@@ -1,5 +1,7 @@
 import Config
 import Foundation
+import NN
+import Support
 import Tokenizer
 
 /// Why a checkpoint directory (`model.safetensors`, `config.json`, the BPE models and the
@@ -11,6 +13,9 @@ public enum CheckpointDirectoryError: Error, Equatable, CustomStringConvertible,
   case damaged(path: String, reason: String)
   /// The checkpoint is valid but was written by another model or config.
   case mismatched(path: String, reason: String)
+  /// `model.safetensors` records a layout version (`model.format_version`) other than the one
+  /// this build reads: written by another version of the program, not damaged.
+  case otherFormatVersion(path: String, found: String)
   /// The checkpoint's config.json (`config`) and model.safetensors (`model`) describe
   /// different models: each difference's `value` is config.json's, `other` the weights'.
   case inconsistent(config: String, model: String, differences: [ModelConfigDifference])
@@ -27,6 +32,10 @@ public enum CheckpointDirectoryError: Error, Equatable, CustomStringConvertible,
     case .damaged(let path, let reason):
       return "\(path): damaged checkpoint: \(reason); HINT: copy a good checkpoint (such as "
         + "'best') over it to resume from there, or train afresh in another output.dir"
+    case .otherFormatVersion(let path, let found):
+      return "\(path): written in checkpoint format \(found), but this transformer-cli reads "
+        + "format \(jsonStringLiteral(Transformer.formatVersion)) only; HINT: use the "
+        + "transformer-cli that wrote it"
     case .mismatched(let path, let reason):
       return "\(path): \(reason); HINT: resume with the config the run was started with (its "
         + "copy is the checkpoint's config.json), or train afresh in another output.dir"

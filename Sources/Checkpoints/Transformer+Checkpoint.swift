@@ -129,17 +129,26 @@ extension Transformer {
     }
   }
 
+  /// The format version `file` records, quoted (or `missing`), when it is not ``formatVersion``;
+  /// nil when it is, or when the file records neither version nor configuration (a
+  /// safetensors file of tensors only).
+  static func otherFormatVersion(of file: SafeTensorsFile) -> String? {
+    let found = file.metadata[formatVersionMetadataKey]
+    guard found != nil || file.metadata[configurationMetadataKey] != nil,
+      found != formatVersion
+    else { return nil }
+    return found.map(jsonStringLiteral) ?? "missing"
+  }
+
   /// Throws unless `file` was written in ``formatVersion``: a file that records the version, or
   /// the configuration written beside it, must record this one.
   static func checkFormatVersion(of file: SafeTensorsFile, path: String)
     throws(SafeTensorsError)
   {
-    let found = file.metadata[formatVersionMetadataKey]
-    guard found != nil || file.metadata[configurationMetadataKey] != nil else { return }
-    if found != formatVersion {
+    if let found = otherFormatVersion(of: file) {
       throw .badMetadata(
         path: path, key: formatVersionMetadataKey,
-        reason: "is \(found.map(jsonStringLiteral) ?? "missing"), not the version "
+        reason: "is \(found), not the version "
           + "\(jsonStringLiteral(formatVersion)) this build reads")
     }
   }

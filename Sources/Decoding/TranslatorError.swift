@@ -1,5 +1,5 @@
-import Foundation
 import Checkpoints
+import Foundation
 
 /// Why a checkpoint cannot be used to translate, in one line naming the file.
 public enum TranslatorError: Error, Equatable, CustomStringConvertible, LocalizedError {
@@ -28,6 +28,9 @@ public enum TranslatorError: Error, Equatable, CustomStringConvertible, Localize
       // The reason may repeat the path of the config file it comes from.
       if reason.hasPrefix(path + ": ") { reason.removeFirst(path.count + 2) }
       return .unreadableCheckpoint(path: path, reason: reason)
+    case .otherFormatVersion(let path, _):
+      return .unreadableCheckpoint(
+        path: path, reason: String(error.description.dropFirst(path.count + 2)))
     default:
       return .unreadableCheckpoint(path: directory, reason: error.description)
     }

@@ -57,10 +57,19 @@ final class CheckpointLoadingTests: XCTestCase {
     var file = try SafeTensorsFile(contentsOf: modelPath)
     file.metadata[Transformer.formatVersionMetadataKey] = "99"
     try file.write(to: modelPath)
+    // Another version's layout, not a damaged file: no advice to copy another checkpoint over
+    // it; and `average` must not read it by name and save it as this version's.
+    let expected =
+      "written in checkpoint format \"99\", but this transformer-cli reads format \"1\" only"
     XCTAssertEqual(
       refusal(CLIRun("translate", "--checkpoint", checkpoint, "the cat")),
-      "Error: \(modelPath): cannot load the checkpoint: metadata \"model.format_version\" is "
-        + "\"99\", not the version \"1\" this build reads\n")
+      "Error: \(modelPath): cannot load the checkpoint: \(expected); HINT: use the "
+        + "transformer-cli that wrote it\n")
+    let output = fixture.directory.path("averaged")
+    XCTAssertEqual(
+      refusal(CLIRun("average", "--output", output, fixture.step(50), checkpoint)),
+      "Error: cannot read '\(modelPath)': \(expected)\n")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: output))
   }
 
   /// config.json's model section builds the model, model.safetensors' configuration made the
