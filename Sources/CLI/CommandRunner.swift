@@ -28,10 +28,10 @@ struct CommandRunner {
       return exit.status
     } catch let error as UsageError {
       let helpCommand = invocation(path) + " --help"
-      console.writeErrorLine(escapingControlCharacters("Error: \(error) (see '\(helpCommand)')"))
+      console.writeErrorLine("Error: \(error) (see '\(helpCommand)')")
       return ExitCode.usageError.rawValue
     } catch {
-      console.writeErrorLine("Error: \(escapingControlCharacters(Self.oneLine(error)))")
+      console.writeErrorLine("Error: \(Self.oneLine(error))")
       return ExitCode.failure.rawValue
     }
   }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// The two text streams a command writes to: results on `output`, diagnostics on `errors`.
 ///
@@ -33,9 +34,11 @@ public struct Console {
     output.write(line + "\n")
   }
 
-  /// Writes `line` and a newline to `errors`.
+  /// Writes `line` and a newline to `errors`, its control characters escaped (`\u001B`): a
+  /// warning or error quotes what the user gave (a path, a line of input), which must neither
+  /// drive the terminal nor break the line.
   public mutating func writeErrorLine(_ line: String) {
-    errors.write(line + "\n")
+    errors.write(escapingControlCharacters(line) + "\n")
   }
 }
 
