@@ -7,7 +7,8 @@ import Support
 /// - `--flag` (or `-f`) for a flag, which never takes a value;
 /// - an option given twice keeps both values when it is repeatable, else the last;
 /// - every other word is a positional argument, as is everything after `--`;
-/// - a lone `-` and negative numbers (`-3`) are values, not options.
+/// - a lone `-` and negative numbers (`-3`) are values, not options, and so is a single-dash
+///   word after an option that needs a value unless it is one of the command's short options.
 ///
 /// Unknown options, missing values and surplus positional arguments are rejected here, with a
 /// did-you-mean suggestion; `-h`/`--help` is handled by the runner before parsing.
@@ -53,7 +54,7 @@ public struct Arguments {
         continue
       }
       var value = inlineValue
-      if value == nil, index < tokens.count, !Arguments.looksLikeOption(tokens[index]) {
+      if value == nil, index < tokens.count, takesAsValue(tokens[index]) {
         value = tokens[index]
         index += 1
       }
@@ -200,6 +201,16 @@ public struct Arguments {
 
   /// Whether `token` is written as an option: a dash and a letter, so that `-`, `-3` and `-0.5`
   /// stay values.
+  /// Whether `token`, after an option that needs a value, is that value: any word but an
+  /// option, and a single-dash word that is none of this command's short options (`--alpha
+  /// -inf`, `--output -x.txt`) too, so that its value is judged and named, not called missing.
+  /// A double-dash word stays an option (a misspelt one is reported as unknown).
+  private func takesAsValue(_ token: String) -> Bool {
+    guard Arguments.looksLikeOption(token) else { return true }
+    guard !token.hasPrefix("--") else { return false }
+    return option(spelledAs: Arguments.splitInlineValue(token).spelling) == nil
+  }
+
   static func looksLikeOption(_ token: String) -> Bool {
     guard token.hasPrefix("-"), token.count > 1 else { return false }
     let second = token[token.index(after: token.startIndex)]

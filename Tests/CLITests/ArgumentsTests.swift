@@ -38,6 +38,24 @@ final class ArgumentsTests: XCTestCase {
     XCTAssertEqual(parsed.positionals, ["-", "--json", "-r"])
   }
 
+  /// After an option that needs a value, a single-dash word that is not one of the command's
+  /// short options is that value, to be judged by the option (`--alpha -inf` is out of range,
+  /// not missing); the command's own short options and double-dash words are not.
+  func testASingleDashWordIsTheValueItFollows() throws {
+    XCTAssertEqual(try parse(["--shape", "-inf"]).values(of: "shape"), ["-inf"])
+    XCTAssertThrowsError(try parse(["--scale", "-inf"]).number("scale", in: 0...10)) { error in
+      XCTAssertEqual(
+        error as? UsageError,
+        UsageError("invalid value '-inf' for '--scale': expected a decimal number from 0 to 10"))
+    }
+    XCTAssertThrowsError(try parse(["--shape", "-r", "2"])) { error in
+      XCTAssertEqual(error as? UsageError, UsageError("missing value for '--shape <spec>'"))
+    }
+    XCTAssertThrowsError(try parse(["--shape", "--jsno"])) { error in
+      XCTAssertEqual(error as? UsageError, UsageError("missing value for '--shape <spec>'"))
+    }
+  }
+
   func testErrors() {
     XCTAssertThrowsError(try parse(["--repeat", "2"])) { error in
       XCTAssertEqual(
