@@ -343,6 +343,12 @@ public final class Trainer {
     state.validationsWithoutImprovement = 0
   }
 
+  /// Records which validation files the scores from now on are measured on
+  /// (``ValidationSet/fingerprint``), for a later resume to compare.
+  public func measureValidation(on fingerprint: UInt64) {
+    state.validationFingerprint = fingerprint
+  }
+
   // MARK: Checkpoints
 
   /// Writes a complete checkpoint (with the optimiser and trainer state) into `directory`.

@@ -40,6 +40,9 @@ extension TrainerState {
       ),
     ]
     if let plannedSteps { members.append(("planned_steps", .integer(plannedSteps))) }
+    if let validationFingerprint {
+      members.append(("validation_fingerprint", .string(String(validationFingerprint, radix: 16))))
+    }
     // Written only once something is measured, so a state without a plan reads and writes
     // the bytes earlier versions wrote.
     if timing != StepTiming() { members.append(("timing", Self.json(timing))) }
@@ -96,6 +99,11 @@ extension TrainerState {
     if let member = json["planned_steps"] {
       guard let planned = member.integer else { return nil }
       plannedSteps = planned
+    }
+    // `validation_fingerprint` is absent from those written before it was kept.
+    if let member = json["validation_fingerprint"] {
+      guard let value = member.string.flatMap({ UInt64($0, radix: 16) }) else { return nil }
+      validationFingerprint = value
     }
     // `decay_timing` and `replan` are absent from those written before the re-plan existed.
     for (key, value) in [("timing", \Self.timing), ("decay_timing", \Self.decayTiming)] {

@@ -30,6 +30,9 @@ public struct TrainerState: Equatable, Sendable {
   /// ``BatchPlanner/fingerprint`` of the training batches: a resumed run must find the same
   /// value, or its saved position would point at other batches.
   public var batchFingerprint: UInt64 = 0
+  /// ``ValidationSet/fingerprint`` of the validation files ``best`` was measured on; nil in
+  /// checkpoints written before it was kept.
+  public var validationFingerprint: UInt64?
   /// The step count `training.max_steps: "auto"` planned, once it is fixed (at the end of the
   /// warm-up), and re-planned once in the decay; a resumed run keeps it. Nil for a
   /// fixed limit or before the plan.

@@ -170,6 +170,17 @@ public final class TrainingRun {
       }
       if resume {
         try trainer.restore(from: store.lastPath)
+        // Files rewritten in place keep their names, which the config comparison saw.
+        if !resetBest, let best = trainer.state.best,
+          let saved = trainer.state.validationFingerprint, saved != validation.fingerprint
+        {
+          throw .validationChanged(
+            checkpoint: store.lastPath,
+            changes: [
+              "the lines of data.valid_source or data.valid_target changed since it was saved"
+            ],
+            best: Self.describe(best))
+        }
         if group.isPrimary { try metrics.truncate(afterStep: trainer.state.step) }
         report(.resumed(step: trainer.state.step, position: trainer.state.position))
         if resetBest, let best = resumedBest {
@@ -195,6 +206,7 @@ public final class TrainingRun {
       } else if group.isPrimary {
         try metrics.reset()
       }
+      trainer.measureValidation(on: validation.fingerprint)
     } catch {
       // Nothing of a run that could not start is kept in a directory it made, nor its lock
       // file in one it found.

@@ -2,6 +2,7 @@ import Autograd
 import Config
 import Data
 import Decoding
+import Distributed
 import Foundation
 import Metrics
 import NN
@@ -23,6 +24,20 @@ public struct ValidationSet: Sendable {
   public let referenceLines: [String]
   /// The padded-token budget of a loss batch.
   public let batchTokens: Int
+
+  /// A hash of what the set holds, both sides line by line: a resumed run compares it with the
+  /// checkpoint's, since files rewritten in place keep their names.
+  public var fingerprint: UInt64 {
+    var bytes: [UInt8] = []
+    for side in [sourceLines, referenceLines] {
+      for line in side {
+        bytes += line.utf8
+        bytes.append(0x0A)
+      }
+      bytes.append(0)
+    }
+    return Fingerprint.of(bytes)
+  }
 
   /// Reads the validation files of `data` and splits them with `vocabulary`.
   ///

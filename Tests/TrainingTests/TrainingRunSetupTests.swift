@@ -187,6 +187,34 @@ final class TrainingRunSetupTests: XCTestCase {
     }
   }
 
+  /// Validation files rewritten in place keep their names: their lines are compared too.
+  func testResumeOnValidationFilesRewrittenInPlaceNeedsResetBest() throws {
+    try tiny.train(try tiny.config(["max_steps": "6", "valid_bleu": "false"]))
+    let config = try tiny.config(["max_steps": "8", "valid_bleu": "false"])
+    let source = tiny.path("valid.src")
+    let lines = try String(contentsOfFile: source, encoding: .utf8)
+    let reordered = lines.split(separator: "\n").reversed().joined(separator: "\n") + "\n"
+    try reordered.write(toFile: source, atomically: true, encoding: .utf8)
+    let error = failure { try tiny.train(config, resume: true) }
+    guard case .validationChanged(_, let changes, let best) = error else {
+      return XCTFail("\(String(describing: error))")
+    }
+    XCTAssertEqual(
+      changes, ["the lines of data.valid_source or data.valid_target changed since it was saved"])
+    XCTAssertTrue(best.hasPrefix("step 6, valid loss "), best)
+    // With --reset-best the run goes on, and measures on the new lines from then on.
+    let run = try TrainingRun(config: config, resume: true, resetBest: true) { _ in }
+    run.pointerDirectory = nil
+    XCTAssertEqual(try run.run().best?.step, 8)
+    run.releaseLock()
+    let later = try tiny.config(["max_steps": "10", "valid_bleu": "false"])
+    XCTAssertEqual(try tiny.train(later, resume: true).summary.steps, 10)
+    // Put back as they were, the lines are not those best/ was measured on now.
+    try lines.write(toFile: source, atomically: true, encoding: .utf8)
+    let reverted = try tiny.config(["max_steps": "12", "valid_bleu": "false"])
+    XCTAssertNotNil(failure { try tiny.train(reverted, resume: true) })
+  }
+
   func testResumeOnOtherValidationFilesNeedsResetBest() throws {
     try tiny.train(try tiny.config(["max_steps": "6", "valid_bleu": "false"]))
     let other = [
