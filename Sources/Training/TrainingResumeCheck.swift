@@ -53,7 +53,8 @@ enum TrainingResumeCheck {
 
   /// The differences of `current` from `saved` in ``validationKeys``, as `path 'saved' →
   /// 'current'` texts. Files are compared by device and inode (another spelling of the same
-  /// file is no change), not by content.
+  /// file is no change); their lines are compared later, by the hash the trainer state keeps
+  /// (`TrainerState.validationFingerprint`).
   static func validationChanges(saved: RunConfig, current: RunConfig) -> [String] {
     var changes: [String] = []
     func collect<Section: ConfigSection>(_ a: Section, _ b: Section) {
