@@ -7,7 +7,8 @@ import Tokenizer
 struct BPEStreamOptions: OptionGroup {
   static var options: [OptionDescription] {
     [
-      .option("model", value: "file", help: "The BPE model written by 'bpe learn'."),
+      .option(
+        "model", value: "file", help: "The BPE model written by 'bpe learn'.", required: true),
       .option("input", value: "file", help: "Read lines from this file instead of stdin."),
       .option(
         "output", value: "file",

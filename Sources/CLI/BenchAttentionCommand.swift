@@ -31,7 +31,7 @@ struct BenchAttentionCommand: Command {
         "batch","causal","backward","ms","peak_rss_mb"}.
         """,
       options: [
-        .option("length", value: "count", help: "T = S, the sequence length (required)."),
+        .option("length", value: "count", help: "T = S, the sequence length.", required: true),
         .option("heads", value: "count", help: "H, attention heads (default: 8)."),
         .option("head-size", value: "count", help: "K, the width of a head (default: 64)."),
         .option("batch", value: "count", help: "B, sequences (default: 1)."),

@@ -12,7 +12,7 @@ struct EvalCommand: Command {
   static var configuration: CommandConfiguration {
     CommandConfiguration(
       name: "eval",
-      abstract: "Score translations with sacreBLEU's BLEU and chrF.",
+      abstract: "Score translations (BLEU, chrF) or a model's loss.",
       discussion: """
         Two modes. With --hypothesis it scores a file of translations, one sentence a
         line, against one or more reference files (BLEU unless --chrf is given, as

@@ -64,7 +64,7 @@ final class BPECommandTests: XCTestCase {
     writes a line such as '▁Ich ▁gehe ▁zur ▁Schule .'. White space between words
     counts as one space, so 'bpe decode' gives the text back with single spaces.
 
-    USAGE: transformer-cli bpe encode [--model <file>] [--input <file>]
+    USAGE: transformer-cli bpe encode --model <file> [--input <file>]
       [--output <file>] [--threads <count>]
 
     OPTIONS:
@@ -86,7 +86,7 @@ final class BPECommandTests: XCTestCase {
     becomes a space, byte pieces (<0xE2>) become bytes again, <s>, </s> and <pad>
     vanish and <unk> shows as ⁇.
 
-    USAGE: transformer-cli bpe decode [--model <file>] [--input <file>]
+    USAGE: transformer-cli bpe decode --model <file> [--input <file>]
       [--output <file>] [--threads <count>]
 
     OPTIONS:

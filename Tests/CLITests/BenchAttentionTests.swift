@@ -31,12 +31,12 @@ final class BenchAttentionTests: XCTestCase {
     With --json the result is one line {"length","kind","heads","head_size",
     "batch","causal","backward","ms","peak_rss_mb"}.
 
-    USAGE: transformer-cli bench attention [--length <count>] [--heads <count>]
+    USAGE: transformer-cli bench attention --length <count> [--heads <count>]
       [--head-size <count>] [--batch <count>] [--causal] [--backward]
       [--kind <name>] [--repeats <count>] [--json] [--threads <count>]
 
     OPTIONS:
-      --length <count>        T = S, the sequence length (required).
+      --length <count>        T = S, the sequence length.
       --heads <count>         H, attention heads (default: 8).
       --head-size <count>     K, the width of a head (default: 64).
       --batch <count>         B, sequences (default: 1).

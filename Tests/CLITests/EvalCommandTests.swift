@@ -8,7 +8,7 @@ import XCTest
 /// one-line errors.
 final class EvalCommandTests: XCTestCase {
   static let evalHelp = """
-    OVERVIEW: Score translations with sacreBLEU's BLEU and chrF.
+    OVERVIEW: Score translations (BLEU, chrF) or a model's loss.
 
     Two modes. With --hypothesis it scores a file of translations, one sentence a
     line, against one or more reference files (BLEU unless --chrf is given, as

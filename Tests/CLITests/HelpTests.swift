@@ -18,7 +18,7 @@ final class HelpTests: XCTestCase {
                               to text.
       train                   Train a Transformer translation model.
       translate               Translate text with a trained model.
-      eval                    Score translations with sacreBLEU's BLEU and chrF.
+      eval                    Score translations (BLEU, chrF) or a model's loss.
       average                 Average the weights of the last checkpoints of a run.
       plot                    Draw the training curves of runs as an SVG chart.
       attention               Show a model's attention weights as heatmaps.

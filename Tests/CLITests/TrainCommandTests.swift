@@ -34,9 +34,9 @@ final class TrainCommandTests: XCTestCase {
     train longer (a run that has reached its limits is left as it is):
       transformer-cli train --config configs/toy.json --resume \\
         --set training.max_steps=2000
-    Resuming with other data.valid_source/valid_target files (or lines) is
-    refused unless --reset-best forgets the best score measured on the old
-    ones. A run
+    Resuming with other validation files or lines (data.valid_source,
+    valid_target) or another data.max_length is refused unless --reset-best
+    forgets the best score measured on the old ones. A run
     locks output.dir (.lock): a second one there is refused until it ends.
     With training.max_steps "auto" the steps that fit max_time_minutes are
     planned at the end of the warm-up, from its measured speed, and re-planned
