@@ -34,7 +34,7 @@ import Training
 /// Members without a value (no validation, no test set, no `/proc`) are left out.
 enum TrainSummaryFile {
   /// The file's name in the run directory.
-  static let fileName = "summary.json"
+  static let fileName = TrainingRun.summaryFileName
 
   /// The file's text for `summary`, with the process's peak memory `peakResidentMegabytes`.
   static func text(_ summary: TrainingSummary, peakResidentMegabytes: Double?) -> String {

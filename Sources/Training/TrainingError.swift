@@ -33,6 +33,9 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, LocalizedE
   case primaryFailed
   /// A checkpoint is damaged, made for another model, or could not be written.
   case checkpoint(CheckpointDirectoryError)
+  /// The data file `path` of config key `key` is `name`, a file the run writes in `directory`
+  /// (`output.dir`), or lies inside `name` when it ends in `/` (a checkpoint tree it replaces).
+  case dataIsOutput(key: String, path: String, directory: String, name: String)
   /// A file or directory of the run could not be written or moved into place.
   case cannotWrite(path: String, reason: String)
   /// The loss of step `step`, or its gradient, was not finite: training diverged. The step
@@ -71,6 +74,11 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, LocalizedE
       return "rank 0 could not prepare the run directory (its message says why)"
     case .checkpoint(let error):
       return error.description
+    case .dataIsOutput(let key, let path, let directory, let name):
+      let relation = name.hasSuffix("/") ? "lies inside" : "is"
+      return "\(key) '\(path)' \(relation) the \(name) that the run writes in output.dir "
+        + "'\(directory)'; training would replace its own input, so move the file out or choose "
+        + "another output.dir"
     case .cannotWrite(let path, let reason):
       return "cannot write '\(path)': \(reason)"
     case .diverged(let step, let loss):

@@ -91,7 +91,7 @@ public final class TrainingRun {
     let directory = config.output.directory
     store = CheckpointStore(directory: directory)
     metrics = MetricsLog(directory: directory)
-    let splits = try TrainingRunSplits(data: config.data)
+    let splits = try TrainingRunSplits(data: config.data, outputDirectory: directory)
     // Rank 0 makes and locks the directory (finishing an interrupted install when resuming)
     // before any rank reads it; every rank learns whether it could.
     var prepared: (lock: TrainingRunLock, directory: TrainingRunDirectory?)?
@@ -420,6 +420,9 @@ public final class TrainingRun {
 
   /// The file the test set's translations are written to.
   public static let testTranslationsFileName = "test-best-greedy.txt"
+  /// The finished run's figures in `output.dir` (written by the command line, listed here with
+  /// the run's other files so that no data file can be one of them).
+  public static let summaryFileName = "summary.json"
 
   /// Translates the test set greedily with the best checkpoint, writes the translations beside
   /// the checkpoints and logs the BLEU.

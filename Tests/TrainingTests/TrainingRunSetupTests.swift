@@ -59,6 +59,57 @@ final class TrainingRunSetupTests: XCTestCase {
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: store.directory), [])
   }
 
+  /// `data.test_target=<output.dir>/test-best-greedy.txt` once had the test references
+  /// replaced by the test translations; a data file in last/ would be replaced on resume.
+  func testDataFilesThatTheRunWritesAreRefusedBeforeAnythingIsWritten() throws {
+    let manager = FileManager.default
+    try manager.createDirectory(
+      atPath: tiny.runDirectory + "/last", withIntermediateDirectories: true)
+    let references = try String(contentsOfFile: tiny.path("valid.tgt"), encoding: .utf8)
+    for name in ["test-best-greedy.txt", "metrics.jsonl", "last/valid.tgt"] {
+      try references.write(
+        toFile: tiny.runDirectory + "/" + name, atomically: false, encoding: .utf8)
+    }
+    // Other spellings of the files: a `.` component, and a symbolic link outside the run.
+    let respelled = tiny.runDirectory + "/./test-best-greedy.txt"
+    try manager.createSymbolicLink(
+      atPath: tiny.path("link.tgt"), withDestinationPath: tiny.runDirectory + "/metrics.jsonl")
+    let cases: [(String, String, String)] = [
+      ("data.test_target", respelled, "test-best-greedy.txt"),
+      ("data.valid_target", tiny.path("link.tgt"), "metrics.jsonl"),
+      ("data.train_target", tiny.runDirectory + "/last/valid.tgt", "last/"),
+    ]
+    for (key, path, name) in cases {
+      var overrides = ["\(key)=\(path)"]
+      if key == "data.test_target" {
+        overrides.append("data.test_source=\(tiny.path("valid.src"))")
+      }
+      let error = failure { try tiny.train(try tiny.config(overrides: overrides)) }
+      XCTAssertEqual(
+        error,
+        .dataIsOutput(key: key, path: path, directory: tiny.runDirectory, name: name))
+      XCTAssertEqual(
+        try manager.contentsOfDirectory(atPath: tiny.runDirectory).sorted(),
+        ["last", "metrics.jsonl", "test-best-greedy.txt"])
+    }
+    XCTAssertEqual(
+      try String(contentsOfFile: respelled, encoding: .utf8), references)
+    XCTAssertEqual(
+      TrainingError.dataIsOutput(
+        key: "data.test_target", path: "o/t.txt", directory: "o", name: "t.txt"
+      ).description,
+      "data.test_target 'o/t.txt' is the t.txt that the run writes in output.dir 'o'; training "
+        + "would replace its own input, so move the file out or choose another output.dir")
+    // A data file in output.dir that the run does not write is fine.
+    try references.write(
+      toFile: tiny.runDirectory + "/test.tgt", atomically: false, encoding: .utf8)
+    var data = try tiny.config().data
+    data.testSource = tiny.path("valid.src")
+    data.testTarget = tiny.runDirectory + "/test.tgt"
+    XCTAssertNoThrow(
+      try TrainingRunSplits.checkNotOutputs(data, outputDirectory: tiny.runDirectory))
+  }
+
   func testLineCountMismatchesAreFoundBeforeAnythingIsWritten() throws {
     try Data("one\ntwo\n".utf8).write(to: URL(fileURLWithPath: tiny.path("short.tgt")))
     for split in ["train", "valid", "test"] {
