@@ -88,7 +88,12 @@ struct AttentionCommand: Command {
   }
 
   mutating func run(_ console: inout Console) throws {
-    if let svgPath { try OutputPolicy.check(svgPath, force: force, option: "--svg") }
+    if let svgPath {
+      var inputs = CommandInputs()
+      try inputs.addCheckpoint(of: search)
+      try inputs.check(svgPath, option: "--svg")
+      try OutputPolicy.check(svgPath, force: force, option: "--svg")
+    }
     let pass = try TracedPass(text: text, reference: nil, options: search) {
       console.writeErrorLine($0)
     }

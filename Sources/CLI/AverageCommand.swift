@@ -27,7 +27,8 @@ struct AverageCommand: Command {
         and 'eval --checkpoint'. Adam's moments are not averaged, so it has no
         trainer.safetensors and cannot be resumed. The directory is written under
         a hidden name beside it and renamed into place; an existing non-empty one
-        is replaced only with --force.
+        is replaced only with --force, and only when it is a checkpoint (it holds
+        model.safetensors and no file a checkpoint does not have).
         """,
       options: [
         .option(
@@ -78,7 +79,14 @@ struct AverageCommand: Command {
       try lastCount.map { count throws(CheckpointAverageError) in
         try CheckpointAverage.lastSteps(count, inRun: inputs[0])
       } ?? inputs
-    try Self.checkOutput(output, against: checkpoints + inputs)
+    var read = CommandInputs()
+    for checkpoint in checkpoints {
+      read.add(checkpoint, as: "the checkpoint '\(checkpoint)' being averaged")
+    }
+    if lastCount != nil {
+      read.add(inputs[0], as: "the run '\(inputs[0])' whose checkpoints are averaged")
+    }
+    try Self.checkOutput(output, against: read, replacing: force)
     let average = try CheckpointAverage(checkpoints: checkpoints)
     try average.write(to: output, replacing: force)
     console.writeLine(
@@ -86,21 +94,21 @@ struct AverageCommand: Command {
         + "'\(output)': \(checkpoints.joined(separator: ", "))")
   }
 
-  /// Throws unless `output` may become the averaged checkpoint: replacing it must not remove a
-  /// checkpoint being averaged (or the run holding them, with `--last`), and a file there is
-  /// not a checkpoint directory to replace. Checked before averaging, which can take a while.
-  static func checkOutput(_ output: String, against inputs: [String]) throws(RuntimeError) {
+  /// Throws unless `output` may become the averaged checkpoint: it must not be or hold a
+  /// checkpoint being averaged (or the run holding them, with `--last`), a file there is not a
+  /// checkpoint directory to replace, and `--force` replaces only an empty directory or a
+  /// checkpoint (``CheckpointAverage/checkReplaceable(_:replacing:)``). Checked before
+  /// averaging, which can take a while.
+  static func checkOutput(_ output: String, against inputs: CommandInputs, replacing: Bool)
+    throws
+  {
     var status = stat()
     if lstat(output, &status) == 0, status.st_mode & S_IFMT != S_IFDIR {
       throw RuntimeError(
         "'--output \(output)' exists and is not a directory; --output names the checkpoint "
           + "directory to write, so choose another path")
     }
-    // By identity up the directory tree, so `RUN`, `RUN/` and `./RUN` are all caught.
-    if let input = inputs.first(where: { FileIdentity.contains(output, $0) }) {
-      throw RuntimeError(
-        "'--output \(output)' holds '\(input)', which is being averaged; replacing it would "
-          + "destroy the inputs, so choose another directory")
-    }
+    try inputs.check(output)
+    try CheckpointAverage.checkReplaceable(output, replacing: replacing)
   }
 }

@@ -69,11 +69,9 @@ struct BPELearnCommand: Command {
       throw UsageError("missing '--output <file>': say where to write the model")
     }
     // Compared by identity, so `./c.en` or a link to the corpus is caught too.
-    if inputPaths.contains(where: { FileIdentity.same($0, outputPath) }) {
-      throw UsageError(
-        "'--output \(outputPath)' is an --input file; the model would replace the training "
-          + "text, so write it to another file")
-    }
+    var inputs = CommandInputs()
+    for path in inputPaths { inputs.add(path, as: "an --input file") }
+    try inputs.check(outputPath)
   }
 
   mutating func run(_ console: inout Console) throws {

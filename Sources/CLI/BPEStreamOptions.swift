@@ -40,11 +40,10 @@ struct BPEStreamOptions: OptionGroup {
     }
     // By name and by device and inode, on every system (the open-file check of `OutputFile`
     // reads /proc, which only Linux has).
-    if let inputPath, let outputPath, OutputPolicy.sameFile(inputPath, outputPath) {
-      throw UsageError(
-        "'--output \(outputPath)' is the --input file; the output would replace the input, so "
-          + "write it to another file")
-    }
+    var inputs = CommandInputs()
+    inputs.add(inputPath, as: "the --input file")
+    inputs.add(modelPath, as: "the --model file")
+    try inputs.check(outputPath)
   }
 
   /// Loads the model, then writes `transform(model, line)` for every input line.

@@ -130,14 +130,7 @@ struct EvalCommand: Command {
       if outputPath != nil && !(bleu || chrf) {
         throw UsageError("'--output <file>' keeps the translations of '--bleu' or '--chrf'")
       }
-      if let outputPath,
-        let problem = Self.outputProblem(
-          outputPath,
-          inputs: [(sourcePath, "the --source file", "sentences")]
-            + referencePaths.map { ($0, "a --reference file", "references") })
-      {
-        throw UsageError(problem)
-      }
+      try commandLineInputs.check(outputPath)
       return
     }
     if referencePaths.isEmpty {
@@ -225,20 +218,23 @@ struct EvalCommand: Command {
 }
 
 extension EvalCommand {
-  /// Why `--output` must not be written: it is one of `inputs` (path, what it is, what it
-  /// holds), compared by identity so that no spelling or link hides it. Nil when it is none.
-  static func outputProblem(_ output: String, inputs: [(String?, String, String)]) -> String? {
-    for case (let path?, let role, let content) in inputs where FileIdentity.same(path, output) {
-      return "'--output \(output)' is \(role); translations would replace the \(content), so "
-        + "write them to another file"
-    }
-    return nil
+  /// The files named on the command line that the command reads: `--source`, `--reference`.
+  fileprivate var commandLineInputs: CommandInputs {
+    var inputs = CommandInputs()
+    inputs.add(sourcePath, as: "the --source file")
+    for path in referencePaths { inputs.add(path, as: "a --reference file") }
+    return inputs
   }
 
   /// Translates the test split (or `--source`) with the checkpoint, then scores it; with
   /// `--loss`, also the references' cross-entropy.
   fileprivate func runWithModel(_ console: inout Console) throws {
-    if let outputPath { try OutputPolicy.check(outputPath, force: force) }
+    var inputs = commandLineInputs
+    if let outputPath {
+      try inputs.addCheckpoint(of: search)
+      try inputs.check(outputPath)
+      try OutputPolicy.check(outputPath, force: force)
+    }
     let translator = try search.translator { console.writeErrorLine($0) }
     let data = translator.config?.data ?? DataConfig()
     let sourcePath = self.sourcePath ?? data.testSource
@@ -248,15 +244,11 @@ extension EvalCommand {
         "the checkpoint's config.json names no test split (data.test_source and "
           + "data.test_target are empty); pass '--source <file> --reference <file>'")
     }
-    if let outputPath, self.sourcePath == nil,
-      let problem = Self.outputProblem(
-        outputPath,
-        inputs: [
-          (sourcePath, "the test source of the checkpoint's config.json", "sentences"),
-          (referencePaths[0], "the test target of the checkpoint's config.json", "references"),
-        ])
-    {
-      throw RuntimeError(problem)
+    if self.sourcePath == nil {
+      let config = "of the checkpoint's config.json"
+      inputs.add(sourcePath, as: "the test source '\(sourcePath)' \(config)")
+      inputs.add(referencePaths[0], as: "the test target '\(referencePaths[0])' \(config)")
+      try inputs.check(outputPath)
     }
     if loss {
       var split = data

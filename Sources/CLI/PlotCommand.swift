@@ -1,6 +1,7 @@
 import Checkpoints
 import Drawing
 import Foundation
+import Training
 
 /// `transformer-cli plot`: draws the `metrics.jsonl` of one or several runs as one SVG of four
 /// panels (training loss, validation loss, validation BLEU, learning rate against step), one
@@ -72,6 +73,11 @@ struct PlotCommand: Command {
     if runs.count > 1, outputPath == nil {
       throw UsageError("'--output <file>' is required when plotting \(runs.count) runs")
     }
+    var inputs = CommandInputs()
+    for run in runs {
+      inputs.add(MetricsLog(directory: run).path, as: "the metrics.jsonl of run '\(run)'")
+    }
+    try inputs.check(outputPath)
   }
 
   mutating func run(_ console: inout Console) throws {

@@ -14,7 +14,8 @@ struct TranslateCommand: Command {
         are answered one at a time, each as soon as it is read (on a terminal, end
         with Ctrl-D). Quote a sentence of several words. --output writes the file
         atomically (aside, then renamed into place); an existing file is replaced
-        only with --force, and never when it is the --input.
+        only with --force, and never when it is the --input or a file of the
+        checkpoint.
 
         The model reads at most model.max_positions - 1 BPE pieces of a sentence; a
         longer one is translated from its first pieces, with a warning on stderr
@@ -73,11 +74,7 @@ struct TranslateCommand: Command {
     if text != nil, inputPath != nil {
       throw UsageError("give either <text> or '--input <file>', not both")
     }
-    if let inputPath, let outputPath, OutputPolicy.sameFile(inputPath, outputPath) {
-      throw UsageError(
-        "'--output \(outputPath)' is the --input file; translations would replace the "
-          + "sentences, so write them to another file")
-    }
+    try commandLineInputs.check(outputPath)
     if let nbest, nbest > search.beamSize {
       throw UsageError(
         "'--nbest \(nbest)' exceeds the beam size \(search.beamSize); raise '--beam' to at "
@@ -85,12 +82,24 @@ struct TranslateCommand: Command {
     }
   }
 
+  /// The files named on the command line that the command reads: `--input`.
+  private var commandLineInputs: CommandInputs {
+    var inputs = CommandInputs()
+    inputs.add(inputPath, as: "the --input file")
+    return inputs
+  }
+
   /// What a terminal user sees when `translate` waits for sentences on stdin.
   static let standardInputPrompt =
     "reading sentences from standard input, one a line; Ctrl-D ends"
 
   mutating func run(_ console: inout Console) throws {
-    if let outputPath { try OutputPolicy.check(outputPath, force: force) }
+    if let outputPath {
+      var inputs = commandLineInputs
+      try inputs.addCheckpoint(of: search)
+      try inputs.check(outputPath)
+      try OutputPolicy.check(outputPath, force: force)
+    }
     // Scores are printed only with --nbest.
     let translator = try search.translator(nbest: nbest ?? 1, scores: nbest != nil) {
       console.writeErrorLine($0)

@@ -20,6 +20,10 @@ public enum Checkpoint {
   public static let configFileName = "config.json"
   /// The trainer's state (Adam's moments, the step, the data position): `trainer.safetensors`.
   public static let trainerFileName = "trainer.safetensors"
+  /// Every file a checkpoint directory may hold, whichever vocabulary it has.
+  public static let fileNames =
+    [modelFileName, configFileName, trainerFileName]
+    + TrainingVocabulary.fileNames(isJoint: true) + TrainingVocabulary.fileNames(isJoint: false)
 
   /// Writes a complete checkpoint into the empty directory `directory`.
   ///

@@ -1,6 +1,6 @@
+import Config
 import Foundation
 import NN
-import Config
 import Support
 import Tokenizer
 
@@ -18,10 +18,11 @@ extension CheckpointAverage {
   ///
   /// The directory is written whole under a hidden name beside it (`.NAME.average-PID`) and
   /// renamed into place, so `directory` is never half written. An existing `directory` is
-  /// replaced only when it is empty or `replacing` is true; the old one is renamed aside first
-  /// and removed last.
+  /// replaced only as ``checkReplaceable(_:replacing:)`` allows; the old one is renamed aside
+  /// first and removed last.
   ///
-  /// - Throws: ``CheckpointAverageError/outputExists(path:)``, or
+  /// - Throws: ``CheckpointAverageError/outputExists(path:)``,
+  ///   ``CheckpointAverageError/notACheckpoint(path:reason:)``, or
   ///   ``CheckpointAverageError/cannotWrite(path:reason:)`` naming the file.
   public func write(to directory: String, replacing: Bool) throws(CheckpointAverageError) {
     let manager = FileManager.default
@@ -29,11 +30,7 @@ extension CheckpointAverage {
     let parent = url.deletingLastPathComponent().path
     let name = url.lastPathComponent
     let exists = manager.fileExists(atPath: directory)
-    if exists, !replacing,
-      !((try? manager.contentsOfDirectory(atPath: directory))?.isEmpty ?? false)
-    {
-      throw .outputExists(path: directory)
-    }
+    try Self.checkReplaceable(directory, replacing: replacing)
     do {
       try manager.createDirectory(atPath: parent, withIntermediateDirectories: true)
     } catch {
@@ -62,6 +59,43 @@ extension CheckpointAverage {
       throw error
     }
     if exists { try? manager.removeItem(atPath: old) }
+  }
+
+  /// Throws unless an average may be written to `directory`: it does not exist or is empty, or
+  /// `replacing` is true and it is a checkpoint (``Checkpoint/modelFileName`` and nothing but
+  /// ``Checkpoint/fileNames``). Replacing removes the old directory whole, so `--force` must
+  /// not take a run, a project or anything else that happens to be there.
+  ///
+  /// - Throws: ``CheckpointAverageError/outputExists(path:)`` without `replacing`,
+  ///   ``CheckpointAverageError/notACheckpoint(path:reason:)`` with it.
+  public static func checkReplaceable(_ directory: String, replacing: Bool)
+    throws(CheckpointAverageError)
+  {
+    let manager = FileManager.default
+    guard manager.fileExists(atPath: directory) else { return }
+    // Unreadable counts as not empty: what it holds is unknown.
+    let entries = (try? manager.contentsOfDirectory(atPath: directory).sorted())
+    if entries?.isEmpty == true { return }
+    guard replacing else { throw .outputExists(path: directory) }
+    guard let entries else {
+      throw .notACheckpoint(path: directory, reason: "what it holds cannot be read")
+    }
+    for entry in entries {
+      guard Checkpoint.fileNames.contains(entry) else {
+        throw .notACheckpoint(
+          path: directory, reason: "it holds '\(entry)', which no checkpoint has")
+      }
+      var status = stat()
+      if lstat(CheckpointStore.join(directory, entry), &status) == 0,
+        status.st_mode & S_IFMT == S_IFDIR
+      {
+        throw .notACheckpoint(
+          path: directory, reason: "its '\(entry)' is a directory, not a checkpoint's file")
+      }
+    }
+    if !entries.contains(Checkpoint.modelFileName) {
+      throw .notACheckpoint(path: directory, reason: "it holds no \(Checkpoint.modelFileName)")
+    }
   }
 
   /// Writes the checkpoint's files into the empty directory `staging`, each atomically.

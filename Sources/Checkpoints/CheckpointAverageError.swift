@@ -30,6 +30,9 @@ public enum CheckpointAverageError: Error, Equatable, CustomStringConvertible, L
   case tooFewSteps(run: String, requested: Int, available: Int)
   /// The output directory exists and is not empty, and replacing it was not asked for.
   case outputExists(path: String)
+  /// The output directory exists and `--force` may not replace it: it is not a checkpoint
+  /// (`reason` says why: `it holds 'src', which no checkpoint has`).
+  case notACheckpoint(path: String, reason: String)
   /// A file or directory of the output could not be written or moved into place.
   case cannotWrite(path: String, reason: String)
 
@@ -65,6 +68,9 @@ public enum CheckpointAverageError: Error, Equatable, CustomStringConvertible, L
     case .outputExists(let path):
       return "'\(path)' exists and is not empty; pass --force to replace it, or choose another "
         + "--output"
+    case .notACheckpoint(let path, let reason):
+      return "'\(path)' is not a checkpoint directory (\(reason)); --force replaces only an "
+        + "empty directory or a checkpoint, so choose another --output"
     case .cannotWrite(let path, let reason):
       return "cannot write '\(path)': \(reason)"
     }

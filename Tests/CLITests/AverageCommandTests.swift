@@ -1,13 +1,13 @@
-import Foundation
-import NN
-import Tensors
-import XCTest
-
-@testable import CLI
 import Checkpoints
 import Config
 import Decoding
+import Foundation
+import NN
+import Tensors
 import Tokenizer
+import XCTest
+
+@testable import CLI
 
 /// A run directory with step checkpoints of one tiny model, each with different random weights.
 struct AverageFixture {
@@ -79,7 +79,8 @@ final class AverageCommandTests: XCTestCase {
     and 'eval --checkpoint'. Adam's moments are not averaged, so it has no
     trainer.safetensors and cannot be resumed. The directory is written under
     a hidden name beside it and renamed into place; an existing non-empty one
-    is replaced only with --force.
+    is replaced only with --force, and only when it is a checkpoint (it holds
+    model.safetensors and no file a checkpoint does not have).
 
     USAGE: transformer-cli average --output <dir> [--last <count>] [--force]
       [--threads <count>] <checkpoint> ...
@@ -226,17 +227,52 @@ final class AverageCommandTests: XCTestCase {
 
   func testRefusesANonEmptyOutputWithoutForce() throws {
     let output = fixture.directory.path("averaged")
-    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-    try fixture.directory.write("averaged/keep.txt", "x")
+    XCTAssertEqual(CLIRun("average", "--output", output, fixture.step(200)).status, 0)
     let refused = CLIRun("average", "--output", output, fixture.step(100))
     XCTAssertEqual(refused.status, 1)
     XCTAssertTrue(refused.errors.contains("pass --force"), refused.errors)
+    // A checkpoint, even one with a trainer state, is replaced with --force.
+    try fixture.directory.write("averaged/trainer.safetensors", "x")
     let forced = CLIRun("average", "--force", "--output", output, fixture.step(100))
     XCTAssertEqual(forced.status, 0, forced.errors)
     XCTAssertEqual(
       try FileManager.default.contentsOfDirectory(atPath: output).sorted(),
       ["bpe.model", "config.json", "model.safetensors"])
     XCTAssertEqual(try fixture.directory.contents(), ["averaged", "run"])
+  }
+
+  /// `average --output DIR --force` once replaced any directory, a project's sources included.
+  func testForceReplacesOnlyACheckpoint() throws {
+    let manager = FileManager.default
+    let output = fixture.directory.path("project")
+    try manager.createDirectory(atPath: output + "/src", withIntermediateDirectories: true)
+    try fixture.directory.write("project/src/main.c", "int main(){}\n")
+    try fixture.directory.write("project/config.json", "{}\n")
+    let refused = CLIRun("average", "--force", "--output", output, fixture.step(100))
+    XCTAssertEqual(refused.status, 1)
+    XCTAssertEqual(
+      refused.errors,
+      "Error: '\(output)' is not a checkpoint directory (it holds 'src', which no checkpoint "
+        + "has); --force replaces only an empty directory or a checkpoint, so choose another "
+        + "--output\n")
+    try manager.removeItem(atPath: output + "/src")
+    let noModel = CLIRun("average", "--force", "--output", output, fixture.step(100))
+    XCTAssertTrue(noModel.errors.contains("(it holds no model.safetensors)"), noModel.errors)
+    // A directory named like a checkpoint's file is not one either.
+    try manager.createDirectory(
+      atPath: output + "/model.safetensors", withIntermediateDirectories: false)
+    let directoryEntry = CLIRun("average", "--force", "--output", output, fixture.step(100))
+    XCTAssertTrue(
+      directoryEntry.errors.contains("its 'model.safetensors' is a directory"),
+      directoryEntry.errors)
+    XCTAssertEqual(
+      try manager.contentsOfDirectory(atPath: output).sorted(),
+      ["config.json", "model.safetensors"])
+    XCTAssertEqual(try fixture.directory.read("project/config.json"), "{}\n")
+    // An empty directory needs no --force.
+    let empty = fixture.directory.path("empty")
+    try manager.createDirectory(atPath: empty, withIntermediateDirectories: false)
+    XCTAssertEqual(CLIRun("average", "--output", empty, fixture.step(100)).status, 0)
   }
 
   func testUsageErrors() {

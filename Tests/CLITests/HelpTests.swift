@@ -149,7 +149,8 @@ final class HelpTests: XCTestCase {
     are answered one at a time, each as soon as it is read (on a terminal, end
     with Ctrl-D). Quote a sentence of several words. --output writes the file
     atomically (aside, then renamed into place); an existing file is replaced
-    only with --force, and never when it is the --input.
+    only with --force, and never when it is the --input or a file of the
+    checkpoint.
 
     The model reads at most model.max_positions - 1 BPE pieces of a sentence; a
     longer one is translated from its first pieces, with a warning on stderr

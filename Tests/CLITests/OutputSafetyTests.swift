@@ -1,5 +1,7 @@
 import Checkpoints
 import Foundation
+import NN
+import Tokenizer
 import XCTest
 
 @testable import CLI
@@ -39,7 +41,8 @@ final class OutputSafetyTests: XCTestCase {
       spelled)
     XCTAssertEqual(run.status, 64)
     XCTAssertTrue(
-      run.errors.hasPrefix("Error: '--output \(spelled)' is an --input file; the model would "),
+      run.errors.hasPrefix(
+        "Error: '--output \(spelled)' is an --input file, which this command reads"),
       run.errors)
     XCTAssertEqual(try directory.read("c.en"), Self.corpus)
   }
@@ -138,11 +141,113 @@ final class OutputSafetyTests: XCTestCase {
         "--reference", reference, "--output", output, "--force")
       XCTAssertEqual(run.status, 64, run.errors)
       XCTAssertTrue(
-        run.errors.hasPrefix("Error: '--output \(output)' is \(role); translations would "),
+        run.errors.hasPrefix("Error: '--output \(output)' is \(role), which this command "),
         run.errors)
     }
     XCTAssertEqual(try directory.read("s.txt"), "ein Satz\n")
     XCTAssertEqual(try directory.read("r.txt"), "a sentence\n")
+  }
+
+  /// `--force` once let an output replace a file the command reads: the checkpoint's weights,
+  /// vocabulary or config, a run's metrics.jsonl, the BPE model being applied.
+  func testOutputsRefuseEveryFileTheCommandReads() throws {
+    let fixture = try AverageFixture(steps: [100])
+    defer { fixture.directory.remove() }
+    let checkpoint = fixture.step(100)
+    let manager = FileManager.default
+    func snapshot() throws -> [String: Data] {
+      var files: [String: Data] = [:]
+      for name in try manager.contentsOfDirectory(atPath: checkpoint) {
+        files[name] = manager.contents(atPath: CheckpointStore.join(checkpoint, name))
+      }
+      return files
+    }
+    let before = try snapshot()
+    let source = try directory.write("s.txt", "le chat\n")
+    let reference = try directory.write("r.txt", "the cat\n")
+    let role = { (name: String) in "the \(name) of checkpoint '\(checkpoint)'" }
+    let cases: [([String], String, String)] = [
+      (["translate", "hallo", "--checkpoint", checkpoint], "bpe.model", role("bpe.model")),
+      // The checkpoint named by its weights file, the output by another spelling.
+      (
+        ["translate", "--input", source, "--checkpoint", checkpoint + "/model.safetensors"],
+        "./config.json", role("config.json")
+      ),
+      (
+        ["attention", "hallo", "--checkpoint", checkpoint], "model.safetensors",
+        role("model.safetensors")
+      ),
+      // Not there in this checkpoint, but loading would read it: compared by path.
+      (
+        ["attention", "hallo", "--checkpoint", checkpoint], "trainer.safetensors",
+        role("trainer.safetensors")
+      ),
+      (
+        [
+          "eval", "--bleu", "--checkpoint", checkpoint, "--source", source, "--reference",
+          reference,
+        ], "config.json", role("config.json")
+      ),
+    ]
+    for (arguments, name, role) in cases {
+      let option = arguments[0] == "attention" ? "--svg" : "--output"
+      let output = CheckpointStore.join(checkpoint, name)
+      let run = CLIRun(arguments + [option, output, "--force", "--quiet"])
+      XCTAssertEqual(run.status, 64, run.errors)
+      XCTAssertEqual(run.errors.filter { $0 == "\n" }.count, 1, run.errors)
+      XCTAssertTrue(
+        run.errors.hasPrefix(
+          "Error: '\(option) \(output)' is \(role), which this command reads; the output "
+            + "would replace it, so choose another \(option)"), run.errors)
+    }
+    XCTAssertEqual(try snapshot(), before)
+
+    // eval's default test split, which the checkpoint's config.json names.
+    var config = fixture.config
+    config.data.testSource = source
+    config.data.testTarget = reference
+    let tested = directory.path("tested")
+    try manager.createDirectory(atPath: tested, withIntermediateDirectories: false)
+    let transformer = Transformer(
+      configuration: config.transformerConfiguration(vocabularySize: fixture.bpe.vocabulary.count),
+      seed: 1)
+    try Checkpoint.write(
+      into: tested, model: transformer, config: config,
+      vocabulary: TrainingVocabulary(joint: fixture.bpe),
+      trainer: nil)
+    let eval = CLIRun(
+      "eval", "--bleu", "--checkpoint", tested, "--output", reference, "--force", "--quiet")
+    XCTAssertEqual(eval.status, 64, eval.errors)
+    XCTAssertTrue(
+      eval.errors.contains(
+        "is the test target '\(reference)' of the checkpoint's config.json, which this command "),
+      eval.errors)
+    XCTAssertEqual(try directory.read("r.txt"), "the cat\n")
+
+    let text = "{\"step\":1,\"loss\":2.5}\n"
+    for run in ["a", "b"] {
+      try manager.createDirectory(atPath: directory.path(run), withIntermediateDirectories: false)
+      _ = try directory.write("\(run)/metrics.jsonl", text)
+    }
+    let (first, second) = (directory.path("a"), directory.path("b"))
+    let plot = CLIRun("plot", first, second, "--output", second + "/./metrics.jsonl", "--force")
+    XCTAssertEqual(plot.status, 64, plot.errors)
+    XCTAssertTrue(
+      plot.errors.contains("is the metrics.jsonl of run '\(second)', which this command reads"),
+      plot.errors)
+    XCTAssertEqual(try directory.read("b/metrics.jsonl"), text)
+
+    // `bpe` writes its --output without --force, but never over its --model.
+    let model = try learnModel()
+    let modelText = try directory.read("model.bpe")
+    for command in ["encode", "decode"] {
+      let run = CLIRun(
+        "bpe", command, "--model", model, "--input", source, "--output", model)
+      XCTAssertEqual(run.status, 64, run.errors)
+      XCTAssertTrue(
+        run.errors.hasPrefix("Error: '--output \(model)' is the --model file"), run.errors)
+    }
+    XCTAssertEqual(try directory.read("model.bpe"), modelText)
   }
 
   /// `average --output RUN --force` replaced the run holding the checkpoints averaged, and a
@@ -151,11 +256,16 @@ final class OutputSafetyTests: XCTestCase {
     let fixture = try AverageFixture(steps: [100, 200])
     defer { fixture.directory.remove() }
     let run = fixture.run
-    for output in [run, run + "/", fixture.step(200), run + "/checkpoints"] {
+    for (output, relation) in [
+      (run, "holds"), (run + "/", "holds"), (fixture.step(200), "is"),
+      (run + "/checkpoints", "holds"),
+    ] {
       let refused = CLIRun("average", "--last", "2", "--force", "--output", output, run)
-      XCTAssertEqual(refused.status, 1, output)
+      XCTAssertEqual(refused.status, 64, output)
       XCTAssertTrue(
-        refused.errors.hasPrefix("Error: '--output \(output)' holds '"), refused.errors)
+        refused.errors.hasPrefix("Error: '--output \(output)' \(relation) the checkpoint '"),
+        refused.errors)
+      XCTAssertTrue(refused.errors.contains("' being averaged, which this command reads"))
     }
     XCTAssertTrue(
       FileManager.default.fileExists(
