@@ -11,10 +11,12 @@ struct AverageCommand: Command {
       abstract: "Average the weights of the last checkpoints of a run.",
       discussion: """
         Writes the element-wise mean of the parameters of the given checkpoint
-        directories (such as runs/x/checkpoints/step-000500 or runs/x/best), as
-        Vaswani et al. 2017 (section 6.1) average the last checkpoints of a run
-        before decoding. With --last N the single argument is a run directory and
-        its newest N step checkpoints (checkpoints/step-*/, by step) are averaged:
+        directories (such as runs/x/checkpoints/step-000500 or runs/x/best, or a
+        file in one such as its model.safetensors), as Vaswani et al. 2017
+        (section 6.1) average the last checkpoints of a run before decoding. With
+        --last N the single argument is a run directory and its newest N step
+        checkpoints (checkpoints/step-*/, by step) are averaged; step checkpoints
+        of a later step than its last/ are left out, with a warning:
           transformer-cli average --last 5 --output runs/m30k/averaged runs/m30k
 
         Every checkpoint must hold the same model configuration, the same tensor
@@ -75,10 +77,24 @@ struct AverageCommand: Command {
 
   mutating func run(_ console: inout Console) throws {
     let output = outputPath ?? ""
-    let checkpoints =
-      try lastCount.map { count throws(CheckpointAverageError) in
-        try CheckpointAverage.lastSteps(count, inRun: inputs[0])
-      } ?? inputs
+    let checkpoints: [String]
+    if let count = lastCount {
+      let store = CheckpointStore(directory: inputs[0])
+      // Steps after last/'s are from a state of the run that last/ no longer continues.
+      let newest = CheckpointLocation.step(of: store.lastPath)
+      if let newest, case let ahead = store.steps(after: newest), !ahead.isEmpty {
+        let them = ahead.count == 1 ? "it" : "them"
+        console.writeErrorLine(
+          "warning: left out \(CheckpointStore.listed(ahead)): of a later step than last/ "
+            + "(step \(newest)), so left from a later state of the run; name \(them) to "
+            + "average \(them), or remove \(them)")
+      }
+      checkpoints = try CheckpointAverage.lastSteps(count, inRun: inputs[0], through: newest)
+    } else {
+      checkpoints = try inputs.map { (given) throws(RuntimeError) in
+        try CheckpointLocation.averaged(given)
+      }
+    }
     var read = CommandInputs()
     for checkpoint in checkpoints {
       read.add(checkpoint, as: "the checkpoint '\(checkpoint)' being averaged")

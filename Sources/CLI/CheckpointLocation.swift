@@ -36,17 +36,8 @@ struct CheckpointLocation: Equatable {
     guard files.fileExists(atPath: given, isDirectory: &isDirectory) else {
       return CheckpointLocation(directory: given)
     }
-    func holdsModel(_ directory: String) -> Bool {
-      files.fileExists(atPath: CheckpointStore.join(directory, Checkpoint.modelFileName))
-    }
     if !isDirectory.boolValue {
-      let parent = (given as NSString).deletingLastPathComponent
-      let directory = parent.isEmpty ? "." : parent
-      // Loading would otherwise name a missing config.json beside an unrelated file.
-      guard
-        holdsModel(directory)
-          || files.fileExists(atPath: CheckpointStore.join(directory, Checkpoint.configFileName))
-      else {
+      guard let directory = enclosingCheckpoint(ofFile: given) else {
         throw RuntimeError(
           "'--checkpoint \(given)' is a file outside any checkpoint; give a checkpoint "
             + "directory, a run directory, or a file inside a checkpoint such as "
@@ -75,6 +66,69 @@ struct CheckpointLocation: Equatable {
     return CheckpointLocation(directory: given)
   }
 
+  /// The checkpoint directory an `average` argument names: a checkpoint directory as given,
+  /// or the directory of a file inside one (`model.safetensors`), as `--checkpoint` takes them.
+  /// A path that does not exist is returned as given, for reading it to report.
+  ///
+  /// A run directory is refused rather than taken as its `best/`: one run's best checkpoint is
+  /// an odd thing to average, and a run given alone most likely meant `--last N`.
+  ///
+  /// - Throws: `RuntimeError` for a run directory or a file outside any checkpoint.
+  static func averaged(_ given: String) throws(RuntimeError) -> String {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: given, isDirectory: &isDirectory) else {
+      return given
+    }
+    if !isDirectory.boolValue {
+      guard let directory = enclosingCheckpoint(ofFile: given) else {
+        throw RuntimeError(
+          "'\(given)' is a file outside any checkpoint; name checkpoint directories, or a file "
+            + "inside one such as \(Checkpoint.modelFileName)")
+      }
+      return directory
+    }
+    if holdsModel(given) { return given }
+    let parts = [CheckpointStore.bestName, CheckpointStore.lastName, CheckpointStore.stepsName]
+    if parts.contains(where: {
+      FileManager.default.fileExists(atPath: CheckpointStore.join(given, $0))
+    }) {
+      throw RuntimeError(
+        "'\(given)' is a run directory, not a checkpoint; name the checkpoints to average "
+          + "('\(CheckpointStore.join(given, CheckpointStore.stepsName))/step-N', "
+          + "'\(CheckpointStore.join(given, CheckpointStore.bestName))' or "
+          + "'\(CheckpointStore.join(given, CheckpointStore.lastName))'), or pass --last N to "
+          + "average its newest N step checkpoints")
+    }
+    return given
+  }
+
+  /// Whether `directory` holds a `model.safetensors`.
+  private static func holdsModel(_ directory: String) -> Bool {
+    FileManager.default.fileExists(
+      atPath: CheckpointStore.join(directory, Checkpoint.modelFileName))
+  }
+
+  /// The checkpoint directory holding the file `path` (`model.safetensors`, `config.json`),
+  /// or nil when its directory holds neither: loading would otherwise name a missing
+  /// config.json beside an unrelated file.
+  private static func enclosingCheckpoint(ofFile path: String) -> String? {
+    let parent = (path as NSString).deletingLastPathComponent
+    let directory = parent.isEmpty ? "." : parent
+    let config = CheckpointStore.join(directory, Checkpoint.configFileName)
+    return holdsModel(directory) || FileManager.default.fileExists(atPath: config)
+      ? directory : nil
+  }
+
+  /// The step the checkpoint `directory` was saved at, from its trainer state; nil when it has
+  /// none (an averaged checkpoint) or it cannot be read. Reads only the safetensors header.
+  static func step(of directory: String) -> Int? {
+    let trainer = CheckpointStore.join(directory, TrainerCheckpointFile.fileName)
+    guard let text = metadata(ofSafeTensors: trainer)?[TrainerCheckpointFile.stateKey] else {
+      return nil
+    }
+    return (try? JSONParser.parse(text))?["step"]?.integer
+  }
+
   /// `checkpoint: runs/toy/best (step 1000; best/ of the run directory 'runs/toy')`.
   var loadedLine: String {
     let details = [CheckpointLocation.describe(directory), origin].compactMap { $0 }
@@ -85,12 +139,7 @@ struct CheckpointLocation: Equatable {
   /// `step 1000` from the trainer state, `average of 5 checkpoints` for an averaged one, or nil
   /// when neither is recorded. Reads only the safetensors headers.
   static func describe(_ directory: String) -> String? {
-    let trainer = CheckpointStore.join(directory, TrainerCheckpointFile.fileName)
-    if let text = metadata(ofSafeTensors: trainer)?[TrainerCheckpointFile.stateKey],
-      let step = (try? JSONParser.parse(text))?["step"]?.integer
-    {
-      return "step \(step)"
-    }
+    if let step = step(of: directory) { return "step \(step)" }
     let model = CheckpointStore.join(directory, Checkpoint.modelFileName)
     if let text = metadata(ofSafeTensors: model)?[CheckpointAverage.sourcesMetadataKey],
       let sources = (try? JSONParser.parse(text))?.elements

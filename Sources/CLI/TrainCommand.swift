@@ -126,7 +126,8 @@ struct TrainCommand: Command {
     do {
       run = try TrainingRun(
         config: config, resume: resume, resetBest: resetBest,
-        report: group.isPrimary ? reporter.handle : { _ in }, group: group)
+        report: group.isPrimary ? reporter.handle : { _ in }, group: group,
+        alsoWriting: [TrainSummaryFile.fileName])
     } catch {
       // Rank 0 says why; one line is enough.
       if error == .primaryFailed { throw ExitStatus(status: 1) }

@@ -81,12 +81,15 @@ public struct CheckpointAverage {
   /// The newest `count` step checkpoints of the run directory `run`
   /// (`run/checkpoints/step-N/`), oldest first.
   ///
+  /// - Parameter newest: the step of the run's `last/`, when known: step checkpoints of later
+  ///   steps are left from a later state of the run than `last/` (see
+  ///   ``CheckpointStore/keepStep(_:from:excluding:keep:)``) and are not taken.
   /// - Throws: ``CheckpointAverageError/tooFewSteps(run:requested:available:)`` when the run
   ///   holds fewer, ``CheckpointAverageError/duplicateStep(directory:step:names:)`` when two
   ///   names give one step, ``CheckpointAverageError/unreadable(path:reason:)`` when `run` is
   ///   missing.
-  public static func lastSteps(_ count: Int, inRun run: String) throws(CheckpointAverageError)
-    -> [String]
+  public static func lastSteps(_ count: Int, inRun run: String, through newest: Int? = nil)
+    throws(CheckpointAverageError) -> [String]
   {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: run, isDirectory: &isDirectory),
@@ -106,6 +109,7 @@ public struct CheckpointAverage {
       }
       steps[step] = name
     }
+    if let newest { steps = steps.filter { $0.key <= newest } }
     guard steps.count >= count else {
       throw .tooFewSteps(run: run, requested: count, available: steps.count)
     }

@@ -131,6 +131,11 @@ public struct CheckpointStore: Sendable {
   /// Moves `staging` to `checkpoints/step-…/` without the files named in `excluding` (the
   /// optimiser state, which averaging does not need), then removes the oldest step checkpoints
   /// beyond the newest `keep` (0 keeps them all).
+  ///
+  /// Only the step checkpoints up to `step` count: one of a later step is left from a later
+  /// state of the run (its `last/` was replaced by an older checkpoint, and the run resumed
+  /// from there), so it is neither counted nor removed, and the one just written always stays.
+  /// The run replaces such a checkpoint when it reaches its step; ``steps(after:)`` names them.
   public func keepStep(_ step: Int, from staging: String, excluding: [String], keep: Int)
     throws(CheckpointDirectoryError)
   {
@@ -142,12 +147,38 @@ public struct CheckpointStore: Sendable {
     try remove(target)
     try move(staging, to: target)
     guard keep > 0 else { return }
-    let steps = try contents(of: stepsPath).filter { $0.hasPrefix("step-") }
-      .compactMap { name in Int(name.dropFirst(5)).map { (step: $0, name: name) } }
-      .sorted { $0.step < $1.step }
-    for old in steps.dropLast(keep) {
+    let steps = try contents(of: stepsPath).compactMap(Self.stepNumber)
+      .filter { $0.step <= step }.sorted { $0.step < $1.step }
+    for old in steps.dropLast(keep) where old.name != (target as NSString).lastPathComponent {
       try remove(Self.join(stepsPath, old.name))
     }
+  }
+
+  /// The step checkpoints of steps after `step` (`checkpoints/step-000500` for a run at step
+  /// 20), by step: left from a later state of the run than the one at `step`. Empty when there
+  /// are none or `checkpoints/` cannot be listed.
+  public func steps(after step: Int) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: stepsPath)) ?? []
+    return names.compactMap(Self.stepNumber).filter { $0.step > step }
+      .sorted { ($0.step, $0.name) < ($1.step, $1.name) }.map { Self.join(stepsPath, $0.name) }
+  }
+
+  /// `'a'`, `'a' and 'b'`, `'a', 'b' and 3 more` for the step checkpoints `paths`, for a
+  /// warning that names the stale ones without filling the screen.
+  public static func listed(_ paths: [String]) -> String {
+    let quoted = paths.prefix(paths.count > 3 ? 2 : 3).map { "'\($0)'" }
+    let rest = paths.count - quoted.count
+    if rest > 0 { return quoted.joined(separator: ", ") + " and \(rest) more" }
+    guard let last = quoted.last, quoted.count > 1 else { return quoted.first ?? "" }
+    return quoted.dropLast().joined(separator: ", ") + " and " + last
+  }
+
+  /// The step of the step checkpoint `name` (`step-000250`: 250), nil for another name.
+  public static func stepNumber(_ name: String) -> (step: Int, name: String)? {
+    guard name.hasPrefix("step-"), let step = Int(name.dropFirst(5)), step >= 0 else {
+      return nil
+    }
+    return (step, name)
   }
 
   /// Removes `staging` (after a checkpoint that keeps no step copy).

@@ -28,6 +28,9 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, LocalizedE
   /// `--resume` with other validation files than the checkpoint's best score was measured on
   /// (`changes`, as `path 'old' → 'new'`; `best` describes that score).
   case validationChanged(checkpoint: String, changes: [String], best: String)
+  /// `--resume` of a run whose trainer state records a best score (`best` describes it) while
+  /// its `best/` checkpoint (`path`, or a file in it) is missing or unreadable (`reason`).
+  case bestUnusable(path: String, reason: String, best: String)
   /// Rank 0 of an MPI run could not prepare the run directory; it reports why, the other ranks
   /// end quietly.
   case primaryFailed
@@ -70,6 +73,10 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible, LocalizedE
         + "(\(changes.joined(separator: ", "))), but its best score (\(best)) was measured "
         + "before and cannot be compared with scores after; pass --reset-best to resume with "
         + "best/ and training.patience starting afresh, or resume with the old settings"
+    case .bestUnusable(let path, let reason, let best):
+      return "\(path): \(reason), but the run's best score so far (\(best)) is recorded as held "
+        + "there; pass --reset-best to resume with the next validation as best/ (and "
+        + "training.patience starting afresh), or copy the best checkpoint back"
     case .primaryFailed:
       return "rank 0 could not prepare the run directory (its message says why)"
     case .checkpoint(let error):

@@ -4,6 +4,7 @@ import Data
 import Distributed
 import Foundation
 import NN
+import Support
 import Tokenizer
 
 /// One training run from its config to its checkpoints: what `transformer-cli train` does.
@@ -77,12 +78,16 @@ public final class TrainingRun {
   ///   - resetBest: with `resume`, forget the checkpoint's best validation (and the validations
   ///     without improvement), as a run resumed on other validation files must.
   ///   - group: the processes training together; only rank 0 writes (and locks).
+  ///   - alsoWriting: the names of files the caller writes into `output.dir` after the run
+  ///     (`summary.json`), checked with the run's own before anything is trained.
   /// - Throws: ``TrainingError``: a fresh run into a directory that holds checkpoints, a
-  ///   directory another run holds, nothing to resume, a damaged or mismatched checkpoint,
-  ///   other validation files without `resetBest`, unreadable corpora, unwritable files.
+  ///   directory another run holds, nothing to resume, a damaged or mismatched checkpoint, a
+  ///   best score whose `best/` is gone without `resetBest`, other validation files without
+  ///   `resetBest`, unreadable corpora, unwritable files.
   public init(
     config: RunConfig, resume: Bool, resetBest: Bool = false,
-    report: @escaping (TrainingEvent) -> Void = { _ in }, group: ProcessGroup = .single
+    report: @escaping (TrainingEvent) -> Void = { _ in }, group: ProcessGroup = .single,
+    alsoWriting: [String] = []
   ) throws(TrainingError) {
     self.config = config
     self.report = report
@@ -98,7 +103,8 @@ public final class TrainingRun {
     var failure: TrainingError?
     if group.isPrimary {
       do {
-        prepared = try Self.prepare(store, resume: resume)
+        prepared = try Self.prepare(
+          store, resume: resume, outputFiles: Self.outputFiles(of: config) + alsoWriting)
       } catch {
         failure = error
       }
@@ -170,6 +176,11 @@ public final class TrainingRun {
       }
       if resume {
         try trainer.restore(from: store.lastPath)
+        // Found now rather than when the test set is translated with it, after training (and
+        // after last/, which may share its files).
+        if !resetBest, let best = resumedBest {
+          try Self.checkBest(store.bestPath, model: trainer.model, best: Self.describe(best))
+        }
         // Files rewritten in place keep their names, which the config comparison saw.
         if !resetBest, let best = trainer.state.best,
           let saved = trainer.state.validationFingerprint, saved != validation.fingerprint
@@ -183,6 +194,10 @@ public final class TrainingRun {
         }
         if group.isPrimary { try metrics.truncate(afterStep: trainer.state.step) }
         report(.resumed(step: trainer.state.step, position: trainer.state.position))
+        let ahead = store.steps(after: trainer.state.step)
+        if group.isPrimary, !ahead.isEmpty {
+          report(.warning(Self.aheadWarning(ahead, step: trainer.state.step)))
+        }
         if resetBest, let best = resumedBest {
           trainer.resetBest()
           report(
@@ -226,8 +241,8 @@ public final class TrainingRun {
   /// checkpoints, and clears what a crashed run left; rank 0's part of setting up.
   ///
   /// - Returns: the lock, and for a fresh run the directory as made.
-  private static func prepare(_ store: CheckpointStore, resume: Bool) throws(TrainingError)
-    -> (lock: TrainingRunLock, directory: TrainingRunDirectory?)
+  private static func prepare(_ store: CheckpointStore, resume: Bool, outputFiles: [String])
+    throws(TrainingError) -> (lock: TrainingRunLock, directory: TrainingRunDirectory?)
   {
     let directory = store.directory
     if resume {
@@ -238,6 +253,7 @@ public final class TrainingRun {
       let lock = try TrainingRunLock(directory: directory)
       // Finishes an interrupted install before any rank reads last/.
       try checkpointing(try store.recover())
+      try checkOutputFiles(outputFiles, in: store)
       return (lock, nil)
     }
     let made = try TrainingRunDirectory(path: directory)
@@ -251,8 +267,70 @@ public final class TrainingRun {
     }
     // Checked under the lock: a run started at the same moment cannot have written any yet.
     if store.holdsCheckpoints { throw .runExists(directory: directory) }
+    do throws(TrainingError) {
+      try checkOutputFiles(outputFiles, in: store)
+    } catch {
+      if made.made.isEmpty { lock.discard() }
+      made.remove()
+      throw error
+    }
     try checkpointing(try store.removeStaging())
     return (lock, made)
+  }
+
+  /// The names of the files a run with `config` writes into `output.dir` besides its
+  /// checkpoints, the config and the vocabulary (which are written while setting up).
+  static func outputFiles(of config: RunConfig) -> [String] {
+    [MetricsLog.fileName] + (config.data.testSource.isEmpty ? [] : [testTranslationsFileName])
+  }
+
+  /// Throws when one of the files `names` in the run directory is something a file written
+  /// aside and renamed cannot replace (a directory, a symbolic link, a device), so that the
+  /// run is refused before training rather than failing at its end.
+  private static func checkOutputFiles(_ names: [String], in store: CheckpointStore)
+    throws(TrainingError)
+  {
+    for name in names {
+      let path = store.path(name)
+      if let problem = AtomicFile.replacementProblem(path) {
+        throw .cannotWrite(
+          path: path, reason: "\(problem); the run writes this file, so remove or rename it")
+      }
+    }
+  }
+
+  /// Throws unless the checkpoint `path` (`best/`), which the trainer state says holds the best
+  /// score (`best` describes it), loads into `model`: the test set is translated with it at
+  /// the end, and a run without it could never make a new one.
+  private static func checkBest(_ path: String, model: Transformer, best: String)
+    throws(TrainingError)
+  {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    else {
+      throw .bestUnusable(path: path, reason: "the directory is missing", best: best)
+    }
+    do {
+      _ = try Checkpoint.weights(for: model, in: path)
+    } catch {
+      switch error {
+      case .damaged(let file, let reason), .mismatched(let file, let reason):
+        throw .bestUnusable(path: file, reason: reason, best: best)
+      default:
+        throw .checkpoint(error)
+      }
+    }
+  }
+
+  /// The warning about the step checkpoints `ahead` of the resumed `step`.
+  private static func aheadWarning(_ ahead: [String], step: Int) -> String {
+    "\(CheckpointStore.listed(ahead)) \(ahead.count == 1 ? "is" : "are") of a later step than "
+      + "last/ (step \(step)), left from a later state of the run: "
+      + "training.keep_last_checkpoints does not count \(ahead.count == 1 ? "it" : "them"), "
+      + "'average --last' leaves \(ahead.count == 1 ? "it" : "them") out, and the run replaces "
+      + "\(ahead.count == 1 ? "it" : "each") when it reaches that step; remove "
+      + "\(ahead.count == 1 ? "it" : "them") if not wanted"
   }
 
   /// The held-out set of `split` (validation or test), split with `vocabulary`.

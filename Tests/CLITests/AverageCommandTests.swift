@@ -5,6 +5,7 @@ import Foundation
 import NN
 import Tensors
 import Tokenizer
+import Training
 import XCTest
 
 @testable import CLI
@@ -63,10 +64,12 @@ final class AverageCommandTests: XCTestCase {
     OVERVIEW: Average the weights of the last checkpoints of a run.
 
     Writes the element-wise mean of the parameters of the given checkpoint
-    directories (such as runs/x/checkpoints/step-000500 or runs/x/best), as
-    Vaswani et al. 2017 (section 6.1) average the last checkpoints of a run
-    before decoding. With --last N the single argument is a run directory and
-    its newest N step checkpoints (checkpoints/step-*/, by step) are averaged:
+    directories (such as runs/x/checkpoints/step-000500 or runs/x/best, or a
+    file in one such as its model.safetensors), as Vaswani et al. 2017
+    (section 6.1) average the last checkpoints of a run before decoding. With
+    --last N the single argument is a run directory and its newest N step
+    checkpoints (checkpoints/step-*/, by step) are averaged; step checkpoints
+    of a later step than its last/ are left out, with a warning:
       transformer-cli average --last 5 --output runs/m30k/averaged runs/m30k
 
     Every checkpoint must hold the same model configuration, the same tensor
@@ -174,6 +177,61 @@ final class AverageCommandTests: XCTestCase {
     XCTAssertEqual(run.status, 0, run.errors)
     try assertMean(
       of: [fixture.step(200), fixture.step(999_999), fixture.step(1_000_000)], in: output)
+  }
+
+  /// Step checkpoints of a later step than last/ are left from a later state of the run (its
+  /// last/ replaced by an older checkpoint): `--last` leaves them out, saying so.
+  func testLastLeavesOutStepsAfterLastWithAWarning() throws {
+    let last = CheckpointStore(directory: fixture.run).lastPath
+    try FileManager.default.createDirectory(atPath: last, withIntermediateDirectories: true)
+    let state = SafeTensorsFile(
+      tensors: [], metadata: [TrainerCheckpointFile.stateKey: #"{"step":200}"#])
+    try state.write(to: CheckpointStore.join(last, TrainerCheckpointFile.fileName))
+    let output = fixture.directory.path("averaged")
+    let run = CLIRun("average", "--last", "1", "--output", output, fixture.run)
+    XCTAssertEqual(run.status, 0, run.errors)
+    XCTAssertEqual(
+      run.errors,
+      "warning: left out '\(fixture.step(999_999))' and '\(fixture.step(1_000_000))': of a "
+        + "later step than last/ (step 200), so left from a later state of the run; name them "
+        + "to average them, or remove them\n")
+    XCTAssertEqual(run.output, "averaged 1 checkpoint into '\(output)': \(fixture.step(200))\n")
+    let tooFew = CLIRun(
+      "average", "--last", "3", "--output", fixture.directory.path("b"), fixture.run)
+    XCTAssertEqual(tooFew.status, 1)
+    XCTAssertTrue(tooFew.errors.contains("holds 2 step checkpoints"), tooFew.errors)
+  }
+
+  /// The checkpoint arguments are taken as `translate --checkpoint` takes them: a file inside a
+  /// checkpoint names its directory; a run directory is refused with what to name instead.
+  func testCheckpointArgumentsAreResolvedAsTranslateResolvesThem() throws {
+    let output = fixture.directory.path("averaged")
+    let files = [100, 200].map { CheckpointStore.join(fixture.step($0), Checkpoint.modelFileName) }
+    let run = CLIRun("average", "--output", output, files[0], files[1])
+    XCTAssertEqual(run.status, 0, run.errors)
+    XCTAssertEqual(
+      run.output,
+      "averaged 2 checkpoints into '\(output)': \(fixture.step(100)), \(fixture.step(200))\n")
+    try assertMean(of: [fixture.step(100), fixture.step(200)], in: output)
+    // One checkpoint by two spellings still counts once.
+    let twice = CLIRun(
+      "average", "--output", fixture.directory.path("b"), files[0], fixture.step(100))
+    XCTAssertEqual(twice.status, 1)
+    XCTAssertTrue(twice.errors.contains("are the same checkpoint"), twice.errors)
+
+    let runDirectory = CLIRun(
+      "average", "--output", fixture.directory.path("c"), fixture.run, fixture.step(100))
+    XCTAssertEqual(runDirectory.status, 1)
+    XCTAssertEqual(
+      runDirectory.errors,
+      "Error: '\(fixture.run)' is a run directory, not a checkpoint; name the checkpoints to "
+        + "average ('\(fixture.run)/checkpoints/step-N', '\(fixture.run)/best' or "
+        + "'\(fixture.run)/last'), or pass --last N to average its newest N step checkpoints\n")
+    let stray = try fixture.directory.write("notes.txt", "x")
+    let outside = CLIRun("average", "--output", fixture.directory.path("d"), stray)
+    XCTAssertEqual(outside.status, 1)
+    XCTAssertTrue(outside.errors.contains("is a file outside any checkpoint"), outside.errors)
+    XCTAssertEqual(try fixture.directory.contents(), ["averaged", "notes.txt", "run"])
   }
 
   func testTooFewStepsIsAnError() {

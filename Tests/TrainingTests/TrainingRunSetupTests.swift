@@ -300,4 +300,103 @@ final class TrainingRunSetupTests: XCTestCase {
         }
       })
   }
+
+  /// A step checkpoint of a later step than last/ (left after last/ was replaced by an older
+  /// checkpoint) is neither counted nor removed by keep_last_checkpoints, and never makes it
+  /// remove the one just written; the resumed run warns about it once.
+  func testStepCheckpointsAfterTheResumedStepAreLeftOutOfKeepLast() throws {
+    try tiny.train(try tiny.config(["max_steps": "6", "valid_bleu": "false"]))
+    let store = CheckpointStore(directory: tiny.runDirectory)
+    try FileManager.default.copyItem(atPath: store.stepPath(6), toPath: store.stepPath(500))
+    let config = try tiny.config([
+      "max_steps": "12", "valid_bleu": "false", "keep_last_checkpoints": "1",
+    ])
+    let (_, events) = try tiny.train(config, resume: true)
+    XCTAssertEqual(
+      try FileManager.default.contentsOfDirectory(atPath: store.stepsPath).sorted(),
+      ["step-000012", "step-000500"])
+    let warnings = events.compactMap { event -> String? in
+      if case .warning(let text) = event { text } else { nil }
+    }
+    XCTAssertEqual(
+      warnings,
+      [
+        "'\(store.stepPath(500))' is of a later step than last/ (step 6), left from a later "
+          + "state of the run: training.keep_last_checkpoints does not count it, 'average "
+          + "--last' leaves it out, and the run replaces it when it reaches that step; remove "
+          + "it if not wanted"
+      ])
+    XCTAssertEqual(store.steps(after: 12), [store.stepPath(500)])
+    XCTAssertEqual(
+      CheckpointStore.listed(["a", "b", "c", "d"]), "'a', 'b' and 2 more")
+    XCTAssertEqual(CheckpointStore.listed(["a", "b", "c"]), "'a', 'b' and 'c'")
+  }
+
+  /// A resumed run whose best/ is gone is refused before it trains (it would fail only when
+  /// translating the test set with best/ at the end); --reset-best resumes it, and its next
+  /// validation writes best/ again.
+  func testResumeWithoutBestIsRefusedBeforeTrainingUnlessResetBest() throws {
+    try tiny.train(try tiny.config(["max_steps": "6", "valid_bleu": "false"]))
+    let store = CheckpointStore(directory: tiny.runDirectory)
+    let metrics = try String(contentsOfFile: tiny.path("runs/tiny/metrics.jsonl"), encoding: .utf8)
+    try FileManager.default.removeItem(atPath: store.bestPath)
+    let config = try tiny.config(["max_steps": "12", "valid_bleu": "false"])
+    let error = failure { try tiny.train(config, resume: true) }
+    guard case .bestUnusable(let path, let reason, let best) = error else {
+      return XCTFail("\(String(describing: error))")
+    }
+    XCTAssertEqual(path, store.bestPath)
+    XCTAssertEqual(reason, "the directory is missing")
+    XCTAssertTrue(best.hasPrefix("step 6, valid loss "), best)
+    XCTAssertTrue(error?.description.contains("pass --reset-best") ?? false)
+    XCTAssertEqual(
+      try String(contentsOfFile: tiny.path("runs/tiny/metrics.jsonl"), encoding: .utf8), metrics)
+
+    // A damaged one too, naming the file.
+    try FileManager.default.copyItem(atPath: store.lastPath, toPath: store.bestPath)
+    let model = CheckpointStore.join(store.bestPath, Checkpoint.modelFileName)
+    try Data([1, 2, 3]).write(to: URL(fileURLWithPath: model))
+    let damaged = failure { try tiny.train(config, resume: true) }
+    guard case .bestUnusable(model, _, _) = damaged else {
+      return XCTFail("\(String(describing: damaged))")
+    }
+
+    try FileManager.default.removeItem(atPath: store.bestPath)
+    let run = try TrainingRun(config: config, resume: true, resetBest: true) { _ in }
+    run.pointerDirectory = nil
+    XCTAssertEqual(try run.run().best?.step, 12)
+    run.releaseLock()
+    XCTAssertTrue(
+      FileManager.default.fileExists(
+        atPath: CheckpointStore.join(store.bestPath, Checkpoint.modelFileName)))
+  }
+
+  /// A file the run writes (metrics.jsonl, or summary.json that the caller names) that is a
+  /// directory is refused while setting up, fresh or resumed, not after training.
+  func testOutputFileThatIsADirectoryIsRefusedBeforeTraining() throws {
+    try FileManager.default.createDirectory(
+      atPath: tiny.path("runs/tiny/summary.json"), withIntermediateDirectories: true)
+    let config = try tiny.config(["max_steps": "6", "valid_bleu": "false"])
+    let fresh = failure {
+      _ = try TrainingRun(config: config, resume: false, alsoWriting: ["summary.json"])
+    }
+    XCTAssertEqual(
+      fresh,
+      .cannotWrite(
+        path: tiny.path("runs/tiny/summary.json"),
+        reason: "it is a directory, not a file; the run writes this file, so remove or rename it"))
+    XCTAssertEqual(
+      try FileManager.default.contentsOfDirectory(atPath: tiny.runDirectory), ["summary.json"])
+    try FileManager.default.removeItem(atPath: tiny.path("runs/tiny/summary.json"))
+
+    try tiny.train(config)
+    let metrics = tiny.path("runs/tiny/metrics.jsonl")
+    try FileManager.default.removeItem(atPath: metrics)
+    try FileManager.default.createDirectory(atPath: metrics, withIntermediateDirectories: true)
+    let longer = try tiny.config(["max_steps": "12", "valid_bleu": "false"])
+    let resumed = failure { _ = try TrainingRun(config: longer, resume: true) }
+    guard case .cannotWrite(metrics, _) = resumed else {
+      return XCTFail("\(String(describing: resumed))")
+    }
+  }
 }
