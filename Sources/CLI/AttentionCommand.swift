@@ -93,6 +93,10 @@ struct AttentionCommand: Command {
       try inputs.addCheckpoint(of: search)
       try inputs.check(svgPath, option: "--svg")
       try OutputPolicy.check(svgPath, force: force, option: "--svg")
+      // Before the model runs: a directory (or a link) there would fail only after the map.
+      if let problem = AtomicFile.replacementProblem(svgPath) {
+        throw RuntimeError("cannot write '\(svgPath)': \(problem)")
+      }
     }
     let pass = try TracedPass(text: text, reference: nil, options: search) {
       console.writeErrorLine($0)
@@ -100,7 +104,7 @@ struct AttentionCommand: Command {
     let isDecoderOnly = pass.configuration.isDecoderOnly
     let kind = chosenKind ?? (isDecoderOnly ? .selfDecoder : .cross)
     if isDecoderOnly && kind != .selfDecoder {
-      throw RuntimeError(
+      throw UsageError(
         "--kind \(kind.rawValue): the model is decoder-only, with no encoder and no "
           + "encoder-decoder attention; use --kind self-decoder (its self-attention over source "
           + "and target)")

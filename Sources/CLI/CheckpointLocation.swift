@@ -17,11 +17,18 @@ struct CheckpointLocation: Equatable {
 
   /// The checkpoint `given` (the `--checkpoint` value) means.
   ///
-  /// - Throws: `RuntimeError` when nothing was given and no run was recorded, or `given` is a
-  ///   file outside a checkpoint, a run without best/, or a directory holding no checkpoint.
+  /// - Throws: `RuntimeError` when nothing was given and no run was recorded (or the recorded
+  ///   run's directory is gone), or `given` is a file outside a checkpoint, a run without
+  ///   best/, or a directory holding no checkpoint.
   static func resolve(_ given: String?) throws(RuntimeError) -> CheckpointLocation {
     guard let given else {
       guard let run = TrainingRunPointer.runDirectory() else {
+        if let recorded = TrainingRunPointer.recordedRun() {
+          throw RuntimeError(
+            "no checkpoint given, and the run that '\(TrainingRunPointer.defaultPath)' records, "
+              + "'\(recorded)', is missing (no such directory); pass '--checkpoint <dir>' (a "
+              + "checkpoint or a run directory), or train a model again")
+        }
         throw RuntimeError(
           "no checkpoint given and no trained run recorded in "
             + "'\(TrainingRunPointer.defaultPath)' of the current directory; train a model "

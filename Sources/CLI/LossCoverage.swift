@@ -39,12 +39,20 @@ enum LossCoverage {
     guard case .corpus(.noPairs(_, _, let empty, let tooLong, let maxLength)) = error else {
       return error
     }
+    // Neither kind of pair left out: the files have no lines (the corpus checks that both sides
+    // have as many), which `--bleu` reports as it does here.
+    guard empty + tooLong > 0 else {
+      let files =
+        sourcePath == targetPath ? "'\(sourcePath)' is" : "'\(sourcePath)' and '\(targetPath)' are"
+      return RuntimeError("eval --loss: \(files) empty: there are no pairs to score")
+    }
     return RuntimeError(
       "eval --loss: no pair of '\(sourcePath)' and '\(targetPath)' can be scored: "
         + reasons(empty: empty, tooLong: tooLong, maxLength: maxLength))
   }
 
-  /// `1 empty, 2 longer than the checkpoint's data.max_length (40 pieces)`.
+  /// `1 with an empty side, 2 with a side longer than the checkpoint's data.max_length (40
+  /// pieces)`; at least one of the counts must be positive.
   private static func reasons(empty: Int, tooLong: Int, maxLength: Int) -> String {
     var parts: [String] = []
     if empty > 0 { parts.append("\(empty) with an empty side") }

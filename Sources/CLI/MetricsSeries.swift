@@ -6,7 +6,8 @@ import Training
 /// `valid_bleu`, …), its (step, value) points in file order.
 ///
 /// Lines are the objects ``MetricsLog`` writes; keys other than `step` whose values are numbers
-/// become series, `null` (a non-finite number) is skipped, blank lines are ignored.
+/// become series, `null` (a non-finite number) and numbers past the `Double` range (`1e400`) are
+/// left out and counted by key (``leftOut``), blank lines are ignored.
 struct MetricsSeries {
   /// The run's name as a legend shows it (the run directory's last path component).
   var name: String
@@ -14,6 +15,9 @@ struct MetricsSeries {
   let path: String
   /// Each metric's points, by key.
   private(set) var points: [String: [(x: Double, y: Double)]] = [:]
+  /// For each key, how many of its values were left out for not being finite numbers, and the
+  /// line number of the first.
+  private(set) var leftOut: [String: (count: Int, firstLine: Int)] = [:]
 
   /// Reads `runDirectory/metrics.jsonl`.
   ///
@@ -30,8 +34,10 @@ struct MetricsSeries {
         "'\(runDirectory)' is not a directory; name a run directory such as runs/toy")
     }
     guard let data = FileManager.default.contents(atPath: path) else {
+      var isDirectory: ObjCBool = false
+      let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
       let reason =
-        FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"
+        !exists ? "no such file" : isDirectory.boolValue ? "it is a directory" : "permission denied"
       throw RuntimeError(
         "cannot read '\(path)': \(reason); is '\(runDirectory)' a run directory of "
           + "'transformer-cli train'?")
@@ -58,6 +64,18 @@ struct MetricsSeries {
     }
   }
 
+  /// `warning: 'runs/toy/metrics.jsonl': 2 values left out of the plot …`: the values of `keys`
+  /// (those drawn) left out; nil when there are none.
+  func leftOutWarning(keys: [String]) -> String? {
+    let counts = keys.compactMap { key in leftOut[key].map { (key, $0.count, $0.firstLine) } }
+    let total = counts.reduce(0) { $0 + $1.1 }
+    guard let first = counts.min(by: { $0.2 < $1.2 }) else { return nil }
+    let what = total == 1 ? "1 value" : "\(total) values"
+    let number = total == 1 ? "a finite number" : "finite numbers"
+    return "warning: '\(path)': \(what) left out of the plot for not being \(number) (null, or "
+      + "past ±1.8e308 such as 1e400), the first \"\(first.0)\" on line \(first.2)"
+  }
+
   /// The points of `key`, empty when the run never logged it.
   func series(_ key: String) -> [(x: Double, y: Double)] {
     points[key] ?? []
@@ -77,13 +95,14 @@ struct MetricsSeries {
       throw failure("no numeric \"step\"")
     }
     for (key, value) in members where key != "step" {
-      if value == .null { continue }
-      guard let number = value.double else {
+      guard value == .null || value.double != nil else {
         throw failure("\"\(key)\" is not a number")
       }
-      if number.isFinite {
-        points[key, default: []].append((step, number))
+      guard let number = value.double, number.isFinite else {
+        leftOut[key, default: (0, lineNumber)].count += 1
+        continue
       }
+      points[key, default: []].append((step, number))
     }
   }
 }

@@ -1,6 +1,7 @@
 import Checkpoints
 import Drawing
 import Foundation
+import Support
 import Training
 
 /// `transformer-cli plot`: draws the `metrics.jsonl` of one or several runs as one SVG of four
@@ -20,10 +21,13 @@ struct PlotCommand: Command {
 
         The SVG goes to --output, written atomically (aside, then renamed into
         place); with one run the default is <run>/plot.svg, with several runs
-        --output is required. The default file belongs to the run and is redrawn
-        each time; a file named with --output is replaced only with --force. A run
-        without metrics.jsonl, an empty one, or a line that is not a metrics object
-        is an error naming the file and line.
+        --output is required, and a name with an extension other than .svg is
+        refused. The default file belongs to the run and is redrawn each time; a
+        file named with --output is replaced only with --force. A run without
+        metrics.jsonl, an empty one, a line that is not a metrics object, or a run
+        named twice (however spelled) is an error naming the file and line or both
+        names; a value that is not a finite number (null, 1e400) is left out with a
+        warning counting them.
         """,
       options: [
         .option(
@@ -70,6 +74,13 @@ struct PlotCommand: Command {
 
   func validate() throws {
     try OutputPolicy.checkOption(outputPath, force: force)
+    if let outputPath {
+      let suffix = (outputPath as NSString).pathExtension
+      if !suffix.isEmpty, suffix.lowercased() != "svg" {
+        throw UsageError(
+          "'--output \(outputPath)': plot writes SVG, not .\(suffix); name a file ending in .svg")
+      }
+    }
     if runs.count > 1, outputPath == nil {
       throw UsageError("'--output <file>' is required when plotting \(runs.count) runs")
     }
@@ -82,7 +93,11 @@ struct PlotCommand: Command {
 
   mutating func run(_ console: inout Console) throws {
     if let outputPath { try OutputPolicy.check(outputPath, force: force) }
+    try Self.refuseDuplicates(runs)
     var metrics = try runs.map { run throws(RuntimeError) in try MetricsSeries(runDirectory: run) }
+    for warning in metrics.compactMap({ $0.leftOutWarning(keys: Self.panels.map(\.key)) }) {
+      console.writeErrorLine(warning)
+    }
     // Two runs of the same name (a/run, b/run) are told apart by the paths given.
     let names = metrics.map(\.name)
     for index in metrics.indices where names.filter({ $0 == names[index] }).count > 1 {
@@ -94,6 +109,21 @@ struct PlotCommand: Command {
     file.write(Self.render(metrics))
     try file.commit()
     console.writeLine("wrote '\(path)'")
+  }
+
+  /// Throws when two of `runs` are one directory, however spelled (`run`, `run/`, `./run`, a
+  /// link): it would be drawn twice, as two runs.
+  static func refuseDuplicates(_ runs: [String]) throws(RuntimeError) {
+    var seen: [FileIdentity: String] = [:]
+    for run in runs {
+      guard let identity = FileIdentity(path: run) else { continue }
+      if let first = seen[identity] {
+        throw RuntimeError(
+          "'\(first)' and '\(run)' are the same run directory, which would be drawn twice; "
+            + "name each run once")
+      }
+      seen[identity] = run
+    }
   }
 
   /// The SVG document of `runs`: a title, the legend, and the four panels in a 2 × 2 grid.

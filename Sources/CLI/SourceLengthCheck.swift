@@ -53,13 +53,17 @@ enum SourceLengthCheck {
       + "; only its first \(limit) pieces are translated"
   }
 
-  /// `line 3 of 'in.txt' has 300 BPE pieces, more than … : model.positions learned has no row …`
+  /// `line 3 of 'in.txt' has 300 BPE pieces, more than … : the learned position table … has
+  /// only 256 rows …`: the table has `max_positions` rows, a decoder-only model keeping half of
+  /// them for the translation.
   static func refusal(
     place: String, pieces: Int, limit: Int, decoderOnlyPositions: Int? = nil
   ) -> String {
     excess(place: place, pieces: pieces, limit: limit, decoderOnlyPositions)
-      + ": model.positions \"learned\" has no row past position \(limit), so it cannot be "
-      + "read whole; shorten it, or train with a larger model.max_positions"
+      + ": the learned position table (model.positions \"learned\") has only "
+      + "\(decoderOnlyPositions ?? limit + 1) rows"
+      + (decoderOnlyPositions == nil ? "" : ", half of them kept for the translation")
+      + ", so it cannot be read whole; shorten it, or train with a larger model.max_positions"
   }
 
   private static func excess(

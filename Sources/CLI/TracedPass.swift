@@ -12,9 +12,10 @@ import Tokenizer
 ///
 /// Shapes: B = 1, S source pieces + `</s>`, T `<s>` + target pieces.
 struct TracedPass {
-  /// The text to translate.
+  /// The text to translate, made fit for output (``BPEModel/outputLine(_:)``).
   let sourceText: String
-  /// The target: the reference when one was given, else the model's translation.
+  /// The target: the reference when one was given, else the model's translation, made fit for
+  /// output as translations are.
   let targetText: String
   /// Whether `targetText` is the user's reference (false: the model's own translation).
   let isReference: Bool
@@ -48,7 +49,14 @@ struct TracedPass {
     guard !source.isEmpty else {
       throw UsageError("the text '\(text)' has no pieces to translate; give a non-blank sentence")
     }
-    try Self.checkLength(source, "text", model: model)
+    let c = model.configuration
+    if !c.isDecoderOnly {
+      try Self.checkLength(source, "text", configuration: c)
+    } else if reference == nil {
+      // The search reads this much of the source, as `translate` does; the pass would not
+      // show the translation of the rest.
+      try Self.checkDecoderOnlySource(source, configuration: c)
+    }
     let target: [Int]
     if let reference {
       target = vocabulary.target.encodeIDs(reference)
@@ -58,13 +66,15 @@ struct TracedPass {
     } else {
       target = translator.search([source])[0].first?.tokens ?? []
     }
-    try Self.checkLength(target, "target", model: model)
-    let c = model.configuration
-    if c.isDecoderOnly && source.count + target.count + 2 > c.maxPositions {
+    if !c.isDecoderOnly {
+      try Self.checkLength(target, "target", configuration: c)
+    } else if source.count + target.count > c.maxPositions - 2 {
+      // One sequence `source </s> <s> target`; the search's own translation always fits.
       throw UsageError(
         "the text and its target are \(source.count) + \(target.count) pieces, but a "
           + "decoder-only model holds at most \(c.maxPositions - 2) in one sequence "
-          + "(model.max_positions \(c.maxPositions)); give a shorter sentence")
+          + "(model.max_positions \(c.maxPositions), less </s> and <s>); give a shorter sentence "
+          + "or target")
     }
     let sourceIDs = source + [Vocabulary.endID]  // [S]
     let targetInputIDs = [Vocabulary.startID] + target  // [T]
@@ -74,11 +84,14 @@ struct TracedPass {
       sourceIDs: sourceIDs, targetInputIDs: targetInputIDs, targetOutputIDs: targetOutputIDs,
       sourceLengths: [sourceIDs.count], targetLengths: [targetInputIDs.count],
       labelSmoothing: 0, trace: trace)
+    // Learned pieces are the training text's characters, which may include control characters.
     func pieces(_ ids: [Int], _ model: BPEModel) -> [String] {
-      ids.map { model.vocabulary.piece(forID: $0) ?? "<\($0)>" }
+      ids.map { BPEModel.outputLine(model.vocabulary.piece(forID: $0) ?? "<\($0)>") }
     }
-    sourceText = text
-    targetText = reference ?? translator.text(of: target)
+    // Echoed on stdout: what the user typed must not act on the terminal (an ESC sequence) nor
+    // break the line, so it follows the rule translations follow.
+    sourceText = BPEModel.outputLine(text)
+    targetText = reference.map(BPEModel.outputLine) ?? translator.text(of: target)
     isReference = reference != nil
     sourcePieces = pieces(sourceIDs, vocabulary.source)
     targetInputPieces = pieces(targetInputIDs, vocabulary.target)
@@ -88,15 +101,31 @@ struct TracedPass {
     self.loss = loss.value.scalars[0]
   }
 
-  /// Throws a `UsageError` when `pieces` and `</s>` (or `<s>`) exceed the model's positions.
-  private static func checkLength(_ pieces: [Int], _ what: String, model: Transformer)
-    throws(UsageError)
-  {
-    let limit = model.configuration.maxPositions
+  /// Throws a `UsageError` when `pieces` and `</s>` (or `<s>`) exceed an encoder–decoder
+  /// model's positions.
+  private static func checkLength(
+    _ pieces: [Int], _ what: String, configuration c: TransformerConfiguration
+  ) throws(UsageError) {
+    let limit = c.maxPositions
     guard pieces.count + 1 <= limit else {
       throw UsageError(
         "the \(what) is \(pieces.count) pieces, but the model takes at most \(limit - 1) "
-          + "(model.max_positions \(limit)); give a shorter sentence")
+          + "(model.max_positions \(limit), one for </s>); give a shorter sentence")
     }
+  }
+
+  /// Throws a `UsageError` when a decoder-only model's search would not read all of `source`:
+  /// it keeps half of the positions for the translation (`translate` warns and reads the first
+  /// pieces; a trace of a shortened sentence would show another sentence).
+  private static func checkDecoderOnlySource(
+    _ source: [Int], configuration c: TransformerConfiguration
+  ) throws(UsageError) {
+    let limit = c.maxSourcePositions - 1
+    guard source.count > limit else { return }
+    throw UsageError(
+      "the text is \(source.count) pieces, but a decoder-only model translates at most "
+        + "\(limit) (model.max_positions \(c.maxPositions), half for the source, one for </s>); "
+        + "give a shorter sentence, or trace it on a --target (at most \(c.maxPositions - 2) "
+        + "pieces for the two)")
   }
 }

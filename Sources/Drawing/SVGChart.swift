@@ -41,7 +41,9 @@ public struct SVGChart {
   public var xRange: ClosedRange<Double>?
 
   /// Every stored property, in declaration order.
-  public init(title: String, xLabel: String, yLabel: String, series: [Series], xRange: ClosedRange<Double>?) {
+  public init(
+    title: String, xLabel: String, yLabel: String, series: [Series], xRange: ClosedRange<Double>?
+  ) {
     self.title = title
     self.xLabel = xLabel
     self.yLabel = yLabel
@@ -80,18 +82,13 @@ public struct SVGChart {
       count: max(2, Int(frame.width / 70)))
     let yTicks = AxisTicks(
       covering: ys.min() ?? 0, ys.max() ?? 1, count: max(2, Int(frame.height / 40)))
-    // A value beyond `AxisTicks.limit` lies outside the axes: drawn at their edge, not at a
-    // coordinate far off the page (or infinite, which SVG cannot hold).
-    func fraction(_ value: Double, _ ticks: AxisTicks) -> Double {
-      min(1, max(0, (value - ticks.lower) / (ticks.upper - ticks.lower)))
-    }
     func px(_ value: Double) -> Double {
-      frame.x + fraction(value, xTicks) * frame.width
+      frame.x + xTicks.fraction(of: value) * frame.width
     }
     func py(_ value: Double) -> Double {
-      frame.y + frame.height - fraction(value, yTicks) * frame.height
+      frame.y + frame.height - yTicks.fraction(of: value) * frame.height
     }
-    drawAxes(in: &svg, frame: frame, xTicks: xTicks, yTicks: yTicks, px: px, py: py)
+    drawAxes(in: &svg, frame: frame, xTicks: xTicks, yTicks: yTicks)
     for curve in drawn {
       let points = curve.points.map { (x: px($0.x), y: py($0.y)) }
       svg.polyline(
@@ -105,22 +102,22 @@ public struct SVGChart {
   /// Grid lines, tick marks and labels on both axes, and the axis labels.
   private func drawAxes(
     in svg: inout SVGDocument, frame: (x: Double, y: Double, width: Double, height: Double),
-    xTicks: AxisTicks, yTicks: AxisTicks, px: (Double) -> Double, py: (Double) -> Double
+    xTicks: AxisTicks, yTicks: AxisTicks
   ) {
     let bottom = frame.y + frame.height
     svg.beginGroup([("class", "axes"), ("font-size", "11")])
-    for value in xTicks.values {
-      let position = px(value)
+    for mark in xTicks.marks {
+      let position = frame.x + mark.fraction * frame.width
       svg.line(x1: position, y1: frame.y, x2: position, y2: bottom, stroke: "#e6e6e6")
       svg.line(x1: position, y1: bottom, x2: position, y2: bottom + 5, stroke: "#444")
-      svg.text(xTicks.label(value), x: position, y: bottom + 17, size: 11, anchor: "middle")
+      svg.text(mark.label, x: position, y: bottom + 17, size: 11, anchor: "middle")
     }
-    for value in yTicks.values {
-      let position = py(value)
+    for mark in yTicks.marks {
+      let position = bottom - mark.fraction * frame.height
       svg.line(
         x1: frame.x, y1: position, x2: frame.x + frame.width, y2: position, stroke: "#e6e6e6")
       svg.line(x1: frame.x - 5, y1: position, x2: frame.x, y2: position, stroke: "#444")
-      svg.text(yTicks.label(value), x: frame.x - 8, y: position + 4, size: 11, anchor: "end")
+      svg.text(mark.label, x: frame.x - 8, y: position + 4, size: 11, anchor: "end")
     }
     svg.line(x1: frame.x, y1: bottom, x2: frame.x + frame.width, y2: bottom, stroke: "#444")
     svg.line(x1: frame.x, y1: frame.y, x2: frame.x, y2: bottom, stroke: "#444")

@@ -107,6 +107,14 @@ public struct BPEModel: Sendable, Equatable {
     BPEText.normalize(text)
   }
 
+  /// `text` as one line fit for standard output, by the rule decoded text follows: white space
+  /// folded to single spaces and trimmed, other control characters (NUL, ESC, DEL, …) replaced
+  /// by U+FFFD. Commands that echo what the user typed pass it through this first, so that an
+  /// escape sequence in an argument cannot act on the terminal.
+  public static func outputLine(_ text: String) -> String {
+    BPEText.outputLine(text)
+  }
+
   /// The pieces of `text` (normalised first); empty for blank text.
   public func encode(_ text: String) -> [String] {
     encodeIDs(text).map { vocabulary.pieces[$0] }

@@ -46,19 +46,25 @@ public enum TrainingRunPointer {
   /// The most recently trained run directory that `directory`'s pointer names, or nil when no
   /// pointer is there or the run it names is gone.
   public static func runDirectory(in directory: String = defaultRunsDirectory) -> String? {
+    guard let run = recordedRun(in: directory) else { return nil }
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: run, isDirectory: &isDirectory),
+      isDirectory.boolValue
+    else { return nil }
+    return run
+  }
+
+  /// The run directory `directory`'s pointer names, whether or not it still exists; nil when no
+  /// pointer is there or it is blank. Messages use it to name a run that has gone.
+  public static func recordedRun(in directory: String = defaultRunsDirectory) -> String? {
     let parent = URL(fileURLWithPath: directory)
     guard
       let data = FileManager.default.contents(atPath: parent.appendingPathComponent(fileName).path)
     else { return nil }
     let name = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     guard !name.isEmpty else { return nil }
-    let run =
-      name.hasPrefix("/") ? name : normalized((directory as NSString).appendingPathComponent(name))
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: run, isDirectory: &isDirectory),
-      isDirectory.boolValue
-    else { return nil }
-    return run
+    return name.hasPrefix("/")
+      ? name : normalized((directory as NSString).appendingPathComponent(name))
   }
 
   /// `run` relative to `parent` (`toy`, `../exp/a`), both absolute and standardized; `run`
@@ -67,8 +73,7 @@ public enum TrainingRunPointer {
     let runParts = run.split(separator: "/").map(String.init)
     let parentParts = parent.split(separator: "/").map(String.init)
     var common = 0
-    while common < min(runParts.count, parentParts.count), runParts[common] == parentParts[common]
-    {
+    while common < min(runParts.count, parentParts.count), runParts[common] == parentParts[common] {
       common += 1
     }
     guard common > 1 else { return run }

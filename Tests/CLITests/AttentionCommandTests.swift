@@ -21,7 +21,9 @@ struct InspectionFixture {
   init(
     layers: Int = 2, heads: Int = 2, width: Int = 16, window: Int? = nil,
     encoderWindow: Int? = nil, positions: TransformerHyperparameters.Positions = .sinusoidal,
-    keyValueHeads: Int? = nil
+    keyValueHeads: Int? = nil,
+    architecture: TransformerHyperparameters.Architecture = .encoderDecoder,
+    maxPositions: Int = 64
   ) throws {
     directory = try TemporaryDirectory()
     let text = ["the cat sat on the mat", "le chat", "a dog ran home", "un chien & <b>"]
@@ -32,8 +34,9 @@ struct InspectionFixture {
     config.model.modelWidth = width
     config.model.headCount = heads
     config.model.feedForwardWidth = 2 * width
-    config.model.maxPositions = 64
-    config.data.maxLength = 60
+    config.model.maxPositions = maxPositions
+    config.data.maxLength = architecture == .decoderOnly ? maxPositions / 2 - 1 : 60
+    config.model.architecture = architecture
     config.model.attentionWindow = window
     config.model.encoderAttentionWindow = encoderWindow
     config.model.positions = positions
@@ -166,6 +169,34 @@ final class AttentionCommandTests: XCTestCase {
     let forced = CLIRun(
       "attention", "--checkpoint", fixture.checkpoint, "--svg", path, "--force", "a dog")
     XCTAssertEqual(forced.status, 0, forced.errors)
+  }
+
+  /// The sentence is echoed on stdout, and written into the SVG, without its control
+  /// characters (U+FFFD in their place), as translations are.
+  func testUserTextIsEchoedWithoutControlCharacters() throws {
+    let text = "a\u{1B}[31mRED\u{07}"
+    let run = CLIRun("attention", "--checkpoint", fixture.checkpoint, "--quiet", text)
+    XCTAssertEqual(run.status, 0, run.errors)
+    XCTAssertTrue(run.output.hasPrefix("a\u{FFFD}[31mRED\u{FFFD} → "), run.output)
+    XCTAssertFalse(run.output.contains("\u{1B}") || run.output.contains("\u{07}"), run.output)
+    let path = fixture.directory.path("escape.svg")
+    let svg = CLIRun("attention", "--checkpoint", fixture.checkpoint, "--svg", path, text)
+    XCTAssertEqual(svg.status, 0, svg.errors)
+    let file = try fixture.directory.read("escape.svg")
+    XCTAssertFalse(file.contains("\u{1B}") || file.contains("\u{07}"))
+    XCTAssertTrue(
+      try Self.parse(path).titles.contains { $0.contains("a\u{FFFD}[31mRED\u{FFFD} → ") })
+  }
+
+  /// An --svg path that cannot be replaced is refused before the model runs: no map on stdout.
+  func testAnSVGPathThatIsADirectoryIsRefusedFirst() throws {
+    let path = fixture.directory.path("maps")
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    let run = CLIRun(
+      "attention", "--checkpoint", fixture.checkpoint, "--svg", path, "--force", "a dog")
+    XCTAssertEqual(run.status, 1)
+    XCTAssertEqual(run.output, "")
+    XCTAssertEqual(run.errors, "Error: cannot write '\(path)': it is a directory, not a file\n")
   }
 
   func testSelfDecoderMapIsCausal() throws {

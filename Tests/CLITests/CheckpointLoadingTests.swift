@@ -53,6 +53,22 @@ final class CheckpointLoadingTests: XCTestCase {
     XCTAssertFalse(FileManager.default.fileExists(atPath: output))
   }
 
+  /// Without --checkpoint, a runs/.last-run naming a run that is gone says so, naming it,
+  /// rather than that no run was recorded.
+  func testARecordedRunThatIsGoneIsNamed() throws {
+    let previous = FileManager.default.currentDirectoryPath
+    XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(fixture.directory.url.path))
+    defer { XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(previous)) }
+    try FileManager.default.createDirectory(
+      atPath: fixture.directory.path("runs"), withIntermediateDirectories: true)
+    try fixture.directory.write("runs/.last-run", "gone\n")
+    XCTAssertEqual(
+      refusal(CLIRun("translate", "the cat")),
+      "Error: no checkpoint given, and the run that 'runs/.last-run' records, 'runs/gone', is "
+        + "missing (no such directory); pass '--checkpoint <dir>' (a checkpoint or a run "
+        + "directory), or train a model again\n")
+  }
+
   func testAnUnknownFormatVersionIsRefused() throws {
     var file = try SafeTensorsFile(contentsOf: modelPath)
     file.metadata[Transformer.formatVersionMetadataKey] = "99"

@@ -129,11 +129,12 @@ final class DecoderOnlyCommandTests: XCTestCase {
       attention.output)
     let cross = CLIRun(
       "attention", "--checkpoint", runDirectory, "--quiet", "--kind", "cross", "They called her")
-    XCTAssertEqual(cross.status, 1)
+    XCTAssertEqual(cross.status, 64, "a command-line mistake")
     XCTAssertEqual(
       cross.errors,
       "Error: --kind cross: the model is decoder-only, with no encoder and no encoder-decoder "
-        + "attention; use --kind self-decoder (its self-attention over source and target)\n")
+        + "attention; use --kind self-decoder (its self-attention over source and target). "
+        + "(see 'transformer-cli attention --help')\n")
 
     let trace = CLIRun("trace", "--checkpoint", runDirectory, "--quiet", "They called her")
     XCTAssertEqual(trace.status, 0, trace.errors)

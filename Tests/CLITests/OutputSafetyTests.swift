@@ -231,10 +231,18 @@ final class OutputSafetyTests: XCTestCase {
     }
     let (first, second) = (directory.path("a"), directory.path("b"))
     let plot = CLIRun("plot", first, second, "--output", second + "/./metrics.jsonl", "--force")
+    // Refused on its name first (plot writes .svg only); the metrics file is untouched.
     XCTAssertEqual(plot.status, 64, plot.errors)
+    XCTAssertTrue(plot.errors.contains("plot writes SVG, not .jsonl"), plot.errors)
+    XCTAssertEqual(try directory.read("b/metrics.jsonl"), text)
+    // A link named .svg to a run's metrics is refused as that input.
+    let link = directory.path("plot.svg")
+    try manager.createSymbolicLink(atPath: link, withDestinationPath: second + "/metrics.jsonl")
+    let linked = CLIRun("plot", first, second, "--output", link, "--force")
+    XCTAssertEqual(linked.status, 64, linked.errors)
     XCTAssertTrue(
-      plot.errors.contains("is the metrics.jsonl of run '\(second)', which this command reads"),
-      plot.errors)
+      linked.errors.contains("is the metrics.jsonl of run '\(second)', which this command reads"),
+      linked.errors)
     XCTAssertEqual(try directory.read("b/metrics.jsonl"), text)
 
     // `bpe` writes its --output without --force, but never over its --model.

@@ -1,8 +1,8 @@
+import Drawing
 import Foundation
 import XCTest
 
 @testable import CLI
-import Drawing
 
 #if canImport(FoundationXML)
   import FoundationXML
@@ -49,10 +49,13 @@ final class PlotCommandTests: XCTestCase {
 
     The SVG goes to --output, written atomically (aside, then renamed into
     place); with one run the default is <run>/plot.svg, with several runs
-    --output is required. The default file belongs to the run and is redrawn
-    each time; a file named with --output is replaced only with --force. A run
-    without metrics.jsonl, an empty one, or a line that is not a metrics object
-    is an error naming the file and line.
+    --output is required, and a name with an extension other than .svg is
+    refused. The default file belongs to the run and is redrawn each time; a
+    file named with --output is replaced only with --force. A run without
+    metrics.jsonl, an empty one, a line that is not a metrics object, or a run
+    named twice (however spelled) is an error naming the file and line or both
+    names; a value that is not a finite number (null, 1e400) is left out with a
+    warning counting them.
 
     USAGE: transformer-cli plot [--output <file>] [--force] <run> ...
 
@@ -160,6 +163,14 @@ final class PlotCommandTests: XCTestCase {
       result.errors,
       "Error: cannot read '\(directory.path("bare"))/metrics.jsonl': no such file; is "
         + "'\(directory.path("bare"))' a run directory of 'transformer-cli train'?\n")
+    try FileManager.default.createDirectory(
+      atPath: directory.path("odd/metrics.jsonl"), withIntermediateDirectories: true)
+    let odd = CLIRun("plot", directory.path("odd"))
+    XCTAssertEqual(odd.status, 1)
+    XCTAssertTrue(
+      odd.errors.hasPrefix(
+        "Error: cannot read '\(directory.path("odd"))/metrics.jsonl': it is a directory;"),
+      odd.errors)
     let absent = CLIRun("plot", directory.path("absent"))
     XCTAssertEqual(absent.status, 1)
     XCTAssertTrue(absent.errors.contains("is not a directory"), absent.errors)
@@ -191,8 +202,8 @@ final class PlotCommandTests: XCTestCase {
     }
   }
 
-  /// ±1e308 trapped converting an infinite tick count to `Int`; such values are now drawn at
-  /// the edge of axes that end at ±`AxisTicks.limit`.
+  /// ±1e308 trapped converting an infinite tick count to `Int`; such values are drawn within
+  /// axes whose labels reach them (2e+308, past the largest `Double`, is a label all the same).
   func testExtremeValuesAreDrawnWithinTheAxes() throws {
     try FileManager.default.createDirectory(
       atPath: directory.path("wild"), withIntermediateDirectories: true)
@@ -203,6 +214,7 @@ final class PlotCommandTests: XCTestCase {
     let svg = try directory.read("wild/plot.svg")
     XCTAssertEqual(ElementCounter.count(svg).counts["polyline.series"], 1)
     XCTAssertFalse(svg.contains("inf") || svg.contains("nan"), svg)
+    XCTAssertTrue(svg.contains(">-1e+308</text>") && svg.contains(">1e+308</text>"), svg)
 
     for (low, high) in [
       (-1e308, 1e308), (-Double.greatestFiniteMagnitude, .greatestFiniteMagnitude),
@@ -211,8 +223,80 @@ final class PlotCommandTests: XCTestCase {
       let ticks = AxisTicks(covering: low, high)
       XCTAssertTrue(ticks.lower.isFinite && ticks.upper.isFinite, "\(low) \(high)")
       XCTAssertLessThanOrEqual(ticks.values.count, 11, "\(low) \(high)")
+      // Inside the axes, not clamped to an edge: a flat range is drawn in the middle.
+      let flat = low == high
+      XCTAssertEqual(ticks.fraction(of: low), flat ? 0.5 : 0, accuracy: 0.2, "\(low) \(high)")
+      XCTAssertEqual(ticks.fraction(of: high), flat ? 0.5 : 1, accuracy: 0.2, "\(low) \(high)")
     }
-    XCTAssertEqual(AxisTicks(covering: -1e308, 1e308).label(1e306), "1e+306")
+    let wide = AxisTicks(covering: -1e308, 1e308)
+    XCTAssertEqual(wide.marks.map(\.label), ["-1e+308", "-5e+307", "0", "5e+307", "1e+308"])
+    XCTAssertEqual(wide.marks.map(\.fraction), [0, 0.25, 0.5, 0.75, 1])
+    let largest = AxisTicks(covering: 0, .greatestFiniteMagnitude)
+    XCTAssertEqual(largest.marks.last?.label, "2e+308")
+    XCTAssertEqual(largest.fraction(of: .greatestFiniteMagnitude), 0.9, accuracy: 0.01)
+  }
+
+  /// Tiny values (a learning rate near 1e-300) and huge ones are labelled with an exponent and
+  /// just the digits that tell ticks apart, not 300 decimals.
+  func testTickLabelsAreCompact() {
+    let tiny = AxisTicks(covering: 1e-300, 3e-300, count: 4)
+    XCTAssertEqual(
+      tiny.marks.map(\.label), ["1e-300", "1.5e-300", "2e-300", "2.5e-300", "3e-300"])
+    let subnormal = AxisTicks(covering: 0, Double.leastNormalMagnitude / 50, count: 4)  // 4.4e-310
+    XCTAssertEqual(subnormal.marks.map(\.label), ["0", "2e-310", "4e-310", "6e-310"])
+    let small = AxisTicks(covering: 0, 3e-7, count: 3)
+    XCTAssertEqual(small.marks.map(\.label), ["0", "1e-7", "2e-7", "3e-7"])
+    let large = AxisTicks(covering: 0, 3e15, count: 3)
+    XCTAssertEqual(large.marks.map(\.label), ["0", "1e+15", "2e+15", "3e+15"])
+    for ticks in [tiny, subnormal, small, large, AxisTicks(covering: -1e-305, 7e-301)] {
+      XCTAssertTrue(ticks.marks.allSatisfy { $0.label.count <= 9 }, "\(ticks.marks)")
+    }
+  }
+
+  /// Values that are not finite numbers are left out of the curves and counted in one warning
+  /// line per file; those of keys the plot does not draw are not counted.
+  func testValuesLeftOutAreCounted() throws {
+    try FileManager.default.createDirectory(
+      atPath: directory.path("inf"), withIntermediateDirectories: true)
+    let path = try directory.write(
+      "inf/metrics.jsonl",
+      "{\"step\":1,\"loss\":1e400,\"ppl\":null}\n{\"step\":2,\"loss\":2,\"lr\":null}\n"
+        + "{\"step\":3,\"loss\":1.5}\n")
+    let result = CLIRun("plot", directory.path("inf"))
+    XCTAssertEqual(result.status, 0, result.errors)
+    XCTAssertEqual(
+      result.errors,
+      "warning: '\(path)': 2 values left out of the plot for not being finite numbers (null, or "
+        + "past ±1.8e308 such as 1e400), the first \"loss\" on line 1\n")
+    XCTAssertEqual(
+      ElementCounter.count(try directory.read("inf/plot.svg")).counts["polyline.series"], 1)
+    XCTAssertEqual(CLIRun("plot", try makeRun("clean")).errors, "", "valid_ppl null is not drawn")
+  }
+
+  /// A run named twice, however spelled, would be drawn as two runs: refused naming both.
+  func testARunNamedTwiceIsRefused() throws {
+    let run = try makeRun("same")
+    let output = directory.path("both.svg")
+    let result = CLIRun("plot", run, run + "/", run + "/../same", "--output", output)
+    XCTAssertEqual(result.status, 1)
+    XCTAssertEqual(
+      result.errors,
+      "Error: '\(run)' and '\(run)/' are the same run directory, which would be drawn twice; "
+        + "name each run once\n")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+  }
+
+  /// plot writes SVG: an --output named for another format is refused, not filled with SVG.
+  func testAnOutputOfAnotherFormatIsRefused() throws {
+    let run = try makeRun("toy")
+    let png = CLIRun("plot", run, "--output", directory.path("chart.png"))
+    XCTAssertEqual(png.status, 64)
+    XCTAssertTrue(
+      png.errors.hasPrefix(
+        "Error: '--output \(directory.path("chart.png"))': plot writes SVG, not .png; name a "
+          + "file ending in .svg"), png.errors)
+    XCTAssertEqual(CLIRun("plot", run, "--output", directory.path("chart.SVG")).status, 0)
+    XCTAssertEqual(CLIRun("plot", run, "--output", directory.path("chart")).status, 0)
   }
 
   func testTicksAreNiceValues() {
@@ -251,7 +335,8 @@ final class PlotCommandTests: XCTestCase {
 
   func testSVGDocumentEscapesAndFormats() {
     XCTAssertEqual(
-      SVGDocument.escape("a<b & \"c\" 'd'>\u{1}"), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;\u{FFFD}")
+      SVGDocument.escape("a<b & \"c\" 'd'>\u{1}"),
+      "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;\u{FFFD}")
     XCTAssertEqual(SVGDocument.number(12), "12")
     XCTAssertEqual(SVGDocument.number(3.5), "3.5")
     XCTAssertEqual(SVGDocument.number(-0.254), "-0.25")

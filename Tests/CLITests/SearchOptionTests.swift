@@ -164,6 +164,21 @@ final class SearchOptionTests: XCTestCase {
       failed.errors,
       "Error: eval --loss: no pair of '\(none)' and '\(two)' can be scored: 1 with an empty "
         + "side, 1 with a side longer than the checkpoint's data.max_length (60 pieces)\n")
+
+    // Empty files leave out no pair: they hold none, which is what the message says.
+    let emptySource = try fixture.directory.write("e.en", "")
+    let emptyTarget = try fixture.directory.write("e.ko", "")
+    for (source, target, files) in [
+      (emptySource, emptyTarget, "'\(emptySource)' and '\(emptyTarget)' are"),
+      ("/dev/null", "/dev/null", "'/dev/null' is"),
+    ] {
+      let empty = CLIRun(
+        "eval", "--loss", "--quiet", "--checkpoint", fixture.checkpoint, "--source", source,
+        "--reference", target)
+      XCTAssertEqual(empty.status, 1)
+      XCTAssertEqual(
+        empty.errors, "Error: eval --loss: \(files) empty: there are no pairs to score\n")
+    }
   }
 
   func testCountsAgreeWithTheirNouns() {

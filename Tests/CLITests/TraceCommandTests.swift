@@ -68,6 +68,49 @@ final class TraceCommandTests: XCTestCase {
     XCTAssertTrue(run.output.contains("teacher-forced on the given target"))
   }
 
+  /// The text and target are echoed by the rule translations follow: an escape sequence in an
+  /// argument shows as U+FFFD and cannot act on the terminal.
+  func testUserTextIsEchoedWithoutControlCharacters() {
+    let run = CLIRun(
+      "trace", "--checkpoint", fixture.checkpoint, "--quiet", "--target", "x\u{1B}[2Jy",
+      "a\u{1B}[31mRED\u{1B}]0;title\u{07}")
+    XCTAssertEqual(run.status, 0, run.errors)
+    XCTAssertTrue(
+      run.output.hasPrefix("a\u{FFFD}[31mRED\u{FFFD}]0;title\u{FFFD} → x\u{FFFD}[2Jy\n"),
+      run.output)
+    XCTAssertFalse(
+      run.output.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, run.output)
+  }
+
+  /// A decoder-only model reads half its positions of a source, as `translate` does, and a
+  /// source and target together fill one sequence less </s> and <s>: the messages say which.
+  func testDecoderOnlyLimitsAreTheModelsOwn() throws {
+    let decoderOnly = try InspectionFixture(architecture: .decoderOnly, maxPositions: 20)
+    defer { decoderOnly.directory.remove() }
+    let text = String(repeating: "the cat sat on the mat ", count: 4)
+    let translator = try Translator(checkpoint: decoderOnly.checkpoint)
+    let pieces = translator.sourcePieceCount(text)
+    XCTAssertGreaterThan(pieces, 18)
+    let alone = CLIRun("trace", "--checkpoint", decoderOnly.checkpoint, "--quiet", text)
+    XCTAssertEqual(alone.status, 64, alone.errors)
+    XCTAssertTrue(
+      alone.errors.hasPrefix(
+        "Error: the text is \(pieces) pieces, but a decoder-only model translates at most 9 "
+          + "(model.max_positions 20, half for the source, one for </s>); give a shorter "
+          + "sentence, or trace it on a --target (at most 18 pieces for the two)"), alone.errors)
+    let target = translator.vocabulary.target.encodeIDs("le chat").count
+    let paired = CLIRun(
+      "trace", "--checkpoint", decoderOnly.checkpoint, "--quiet", "--target", "le chat", text)
+    XCTAssertEqual(paired.status, 64, paired.errors)
+    XCTAssertTrue(
+      paired.errors.hasPrefix(
+        "Error: the text and its target are \(pieces) + \(target) pieces, but a decoder-only "
+          + "model holds at most 18 in one sequence (model.max_positions 20, less </s> and "
+          + "<s>)"), paired.errors)
+    let fits = CLIRun("trace", "--checkpoint", decoderOnly.checkpoint, "--quiet", "the cat sat")
+    XCTAssertEqual(fits.status, 0, fits.errors)
+  }
+
   func testBadInputs() {
     let blank = CLIRun("trace", "--checkpoint", fixture.checkpoint, " ")
     XCTAssertEqual(blank.status, 64)

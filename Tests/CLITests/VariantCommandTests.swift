@@ -56,9 +56,10 @@ final class VariantCommandTests: XCTestCase {
           XCTAssertTrue(run.errors.hasPrefix("Error: " + excess), run.errors)
           XCTAssertTrue(
             run.errors.hasSuffix(
-              "the 63 the model reads (model.max_positions 64, one for </s>): model.positions "
-                + "\"learned\" has no row past position 63, so it cannot be read whole; shorten "
-                + "it, or train with a larger model.max_positions\n"), run.errors)
+              "the 63 the model reads (model.max_positions 64, one for </s>): the learned "
+                + "position table (model.positions \"learned\") has only 64 rows, so it cannot "
+                + "be read whole; shorten it, or train with a larger model.max_positions\n"),
+            run.errors)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: output))
       } else {
@@ -70,6 +71,19 @@ final class VariantCommandTests: XCTestCase {
         XCTAssertEqual(eval.status, 0, eval.errors)
       }
     }
+  }
+
+  /// A decoder-only model's learned table has max_positions rows, half of them kept for the
+  /// translation: the refusal counts them as they are.
+  func testTheLearnedRefusalOfADecoderOnlyModelCountsTheTableRows() {
+    XCTAssertEqual(
+      SourceLengthCheck.refusal(
+        place: "the sentence", pieces: 100, limit: 64, decoderOnlyPositions: 130),
+      "the sentence has 100 BPE pieces, more than the 64 the model reads (model.max_positions "
+        + "130, half for the source of a decoder-only model, one for </s>): the learned position "
+        + "table (model.positions \"learned\") has only 130 rows, half of them kept for the "
+        + "translation, so it cannot be read whole; shorten it, or train with a larger "
+        + "model.max_positions")
   }
 
   /// The heatmap's title names the key/value head a query head reads and its ALiBi slope in

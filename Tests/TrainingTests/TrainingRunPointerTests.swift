@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
-@testable import Training
 
+@testable import Training
 
 /// `runs/.last-run`: a run inside `runs/` is recorded by name, any other by absolute path, and
 /// both are found again.
@@ -35,6 +35,7 @@ final class TrainingRunPointerTests: XCTestCase {
 
     try FileManager.default.removeItem(atPath: elsewhere)
     XCTAssertNil(TrainingRunPointer.runDirectory(in: runs), "the run it names is gone")
+    XCTAssertEqual(TrainingRunPointer.recordedRun(in: runs), elsewhere, "named all the same")
   }
 
   func testTheRunsDirectoryIsCreatedWhenMissing() throws {
