@@ -199,8 +199,6 @@ public struct Arguments {
     commandPath.isEmpty ? "" : " for '\(commandPath.joined(separator: " "))'"
   }
 
-  /// Whether `token` is written as an option: a dash and a letter, so that `-`, `-3` and `-0.5`
-  /// stay values.
   /// Whether `token`, after an option that needs a value, is that value: any word but an
   /// option, and a single-dash word that is none of this command's short options (`--alpha
   /// -inf`, `--output -x.txt`) too, so that its value is judged and named, not called missing.
@@ -211,6 +209,8 @@ public struct Arguments {
     return option(spelledAs: Arguments.splitInlineValue(token).spelling) == nil
   }
 
+  /// Whether `token` is written as an option: a dash and a letter, so that `-`, `-3` and `-0.5`
+  /// stay values.
   static func looksLikeOption(_ token: String) -> Bool {
     guard token.hasPrefix("-"), token.count > 1 else { return false }
     let second = token[token.index(after: token.startIndex)]

@@ -78,16 +78,18 @@ struct AverageCommand: Command {
   mutating func run(_ console: inout Console) throws {
     let output = outputPath ?? ""
     let checkpoints: [String]
+    // Steps after last/'s are from a state of the run that last/ no longer continues; they are
+    // named once the output is known to be acceptable.
+    var aheadWarning: String?
     if let count = lastCount {
       let store = CheckpointStore(directory: inputs[0])
-      // Steps after last/'s are from a state of the run that last/ no longer continues.
       let newest = CheckpointLocation.step(of: store.lastPath)
       if let newest, case let ahead = store.steps(after: newest), !ahead.isEmpty {
         let them = ahead.count == 1 ? "it" : "them"
-        console.writeErrorLine(
+        aheadWarning =
           "warning: left out \(CheckpointStore.listed(ahead)): of a later step than last/ "
-            + "(step \(newest)), so left from a later state of the run; name \(them) to "
-            + "average \(them), or remove \(them)")
+          + "(step \(newest)), so left from a later state of the run; name \(them) to "
+          + "average \(them), or remove \(them)"
       }
       checkpoints = try CheckpointAverage.lastSteps(count, inRun: inputs[0], through: newest)
     } else {
@@ -103,6 +105,7 @@ struct AverageCommand: Command {
       read.add(inputs[0], as: "the run '\(inputs[0])' whose checkpoints are averaged")
     }
     try Self.checkOutput(output, against: read, replacing: force)
+    if let aheadWarning { console.writeErrorLine(aheadWarning) }
     let average = try CheckpointAverage(checkpoints: checkpoints)
     try average.write(to: output, replacing: force)
     console.writeLine(

@@ -21,8 +21,8 @@ struct PlotCommand: Command {
 
         The SVG goes to --output, written atomically (aside, then renamed into
         place); with one run the default is <run>/plot.svg, with several runs
-        --output is required, and a name with an extension other than .svg is
-        refused. The default file belongs to the run and is redrawn each time; a
+        --output is required, and a name ending in another format's extension
+        (.png, .pdf, .jsonl, …) is refused. The default file belongs to the run and is redrawn each time; a
         file named with --output is replaced only with --force. A run without
         metrics.jsonl, an empty one, a line that is not a metrics object, or a run
         named twice (however spelled) is an error naming the file and line or both
@@ -72,11 +72,19 @@ struct PlotCommand: Command {
     force = arguments.contains("force")
   }
 
+  /// Extensions of formats plot does not write.
+  static let otherFormats: Set<String> = [
+    "png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff", "pdf", "eps", "ps", "html",
+    "json", "jsonl", "txt", "csv",
+  ]
+
   func validate() throws {
     try OutputPolicy.checkOption(outputPath, force: force)
     if let outputPath {
+      // Names of other image or data formats would promise what the file is not; any other
+      // dot (`cmp.v2`, `exp.2024-12-05`) is part of a name.
       let suffix = (outputPath as NSString).pathExtension
-      if !suffix.isEmpty, suffix.lowercased() != "svg" {
+      if Self.otherFormats.contains(suffix.lowercased()) {
         throw UsageError(
           "'--output \(outputPath)': plot writes SVG, not .\(suffix); name a file ending in .svg")
       }

@@ -80,6 +80,16 @@ extension CheckpointAverage {
     guard let entries else {
       throw .notACheckpoint(path: directory, reason: "what it holds cannot be read")
     }
+    // A run's checkpoints are the run's: last/ is what --resume continues, best/ what it
+    // compares with, and a step checkpoint what --last averages.
+    if entries.contains(Checkpoint.trainerFileName) {
+      throw .notACheckpoint(
+        path: directory,
+        reason: "it is a training checkpoint, whose \(Checkpoint.trainerFileName) --resume needs")
+    }
+    if let run = runHolding(directory) {
+      throw .notACheckpoint(path: directory, reason: "it is a checkpoint of the run '\(run)'")
+    }
     for entry in entries {
       guard Checkpoint.fileNames.contains(entry) else {
         throw .notACheckpoint(
@@ -96,6 +106,22 @@ extension CheckpointAverage {
     if !entries.contains(Checkpoint.modelFileName) {
       throw .notACheckpoint(path: directory, reason: "it holds no \(Checkpoint.modelFileName)")
     }
+  }
+
+  /// The run directory `directory` belongs to, or nil: `R/checkpoints/step-N`, or a directory
+  /// beside a run's `metrics.jsonl` or `last/` (`R/best`, `R/last`).
+  private static func runHolding(_ directory: String) -> String? {
+    let manager = FileManager.default
+    let path = URL(fileURLWithPath: directory).standardizedFileURL.path as NSString
+    let parent = path.deletingLastPathComponent as NSString
+    if parent.lastPathComponent == "checkpoints", path.lastPathComponent.hasPrefix("step-") {
+      return parent.deletingLastPathComponent
+    }
+    for member in ["metrics.jsonl", "last"]
+    where manager.fileExists(atPath: CheckpointStore.join(parent as String, member)) {
+      return parent as String
+    }
+    return nil
   }
 
   /// Writes the checkpoint's files into the empty directory `staging`, each atomically.

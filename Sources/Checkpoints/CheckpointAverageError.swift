@@ -69,8 +69,8 @@ public enum CheckpointAverageError: Error, Equatable, CustomStringConvertible, L
       return "'\(path)' exists and is not empty; pass --force to replace it, or choose another "
         + "--output"
     case .notACheckpoint(let path, let reason):
-      return "'\(path)' is not a checkpoint directory (\(reason)); --force replaces only an "
-        + "empty directory or a checkpoint, so choose another --output"
+      return "'\(path)' cannot be replaced (\(reason)); --force replaces only an empty "
+        + "directory or an earlier average, so choose another --output"
     case .cannotWrite(let path, let reason):
       return "cannot write '\(path)': \(reason)"
     }

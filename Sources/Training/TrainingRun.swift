@@ -166,14 +166,7 @@ public final class TrainingRun {
           parameterCount: trainer.parameterCount,
           vocabularySize: vocabulary.modelVocabularySize,
           batchesPerEpoch: trainer.batchesInEpoch()))
-      if group.isPrimary {
-        try tokenizing(try vocabulary.save(in: directory))
-        do {
-          try config.write(to: store.path(Checkpoint.configFileName))
-        } catch {
-          throw .config(error)
-        }
-      }
+      let validationFingerprint = validation.fingerprint
       if resume {
         try trainer.restore(from: store.lastPath)
         // Found now rather than when the test set is translated with it, after training (and
@@ -183,7 +176,7 @@ public final class TrainingRun {
         }
         // Files rewritten in place keep their names, which the config comparison saw.
         if !resetBest, let best = trainer.state.best,
-          let saved = trainer.state.validationFingerprint, saved != validation.fingerprint
+          let saved = trainer.state.validationFingerprint, saved != validationFingerprint
         {
           throw .validationChanged(
             checkpoint: store.lastPath,
@@ -192,6 +185,17 @@ public final class TrainingRun {
             ],
             best: Self.describe(best))
         }
+      }
+      // Written once every check has passed: a refused resume leaves the directory as it was.
+      if group.isPrimary {
+        try tokenizing(try vocabulary.save(in: directory))
+        do {
+          try config.write(to: store.path(Checkpoint.configFileName))
+        } catch {
+          throw .config(error)
+        }
+      }
+      if resume {
         if group.isPrimary { try metrics.truncate(afterStep: trainer.state.step) }
         report(.resumed(step: trainer.state.step, position: trainer.state.position))
         let ahead = store.steps(after: trainer.state.step)
@@ -221,7 +225,7 @@ public final class TrainingRun {
       } else if group.isPrimary {
         try metrics.reset()
       }
-      trainer.measureValidation(on: validation.fingerprint)
+      trainer.measureValidation(on: validationFingerprint)
     } catch {
       // Nothing of a run that could not start is kept in a directory it made, nor its lock
       // file in one it found.
@@ -315,7 +319,13 @@ public final class TrainingRun {
       _ = try Checkpoint.weights(for: model, in: path)
     } catch {
       switch error {
-      case .damaged(let file, let reason), .mismatched(let file, let reason):
+      case .damaged(let file, var reason), .mismatched(let file, var reason):
+        // The message names the file first; the reason need not again.
+        for prefix in ["\(file): ", "cannot read config '\(file)': ", "cannot read '\(file)': "]
+        where reason.hasPrefix(prefix) {
+          reason.removeFirst(prefix.count)
+          break
+        }
         throw .bestUnusable(path: file, reason: reason, best: best)
       default:
         throw .checkpoint(error)

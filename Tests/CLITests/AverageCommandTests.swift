@@ -289,14 +289,30 @@ final class AverageCommandTests: XCTestCase {
     let refused = CLIRun("average", "--output", output, fixture.step(100))
     XCTAssertEqual(refused.status, 1)
     XCTAssertTrue(refused.errors.contains("pass --force"), refused.errors)
-    // A checkpoint, even one with a trainer state, is replaced with --force.
-    try fixture.directory.write("averaged/trainer.safetensors", "x")
+    // An earlier average is replaced with --force.
     let forced = CLIRun("average", "--force", "--output", output, fixture.step(100))
     XCTAssertEqual(forced.status, 0, forced.errors)
     XCTAssertEqual(
       try FileManager.default.contentsOfDirectory(atPath: output).sorted(),
       ["bpe.model", "config.json", "model.safetensors"])
     XCTAssertEqual(try fixture.directory.contents(), ["averaged", "run"])
+    // A training checkpoint is not: resuming needs its trainer state.
+    try fixture.directory.write("averaged/trainer.safetensors", "x")
+    let training = CLIRun("average", "--force", "--output", output, fixture.step(100))
+    XCTAssertEqual(training.status, 1)
+    XCTAssertTrue(
+      training.errors.contains("it is a training checkpoint, whose trainer.safetensors"),
+      training.errors)
+  }
+
+  /// `--force` never replaces a run's own checkpoints (a step checkpoint has no trainer state).
+  func testForceLeavesARunsCheckpointsAlone() throws {
+    let step = fixture.step(100)
+    let before = try FileManager.default.contentsOfDirectory(atPath: step).sorted()
+    let refused = CLIRun("average", "--force", "--output", step, fixture.step(200))
+    XCTAssertEqual(refused.status, 1)
+    XCTAssertTrue(refused.errors.contains("it is a checkpoint of the run '"), refused.errors)
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: step).sorted(), before)
   }
 
   /// `average --output DIR --force` once replaced any directory, a project's sources included.
@@ -310,9 +326,8 @@ final class AverageCommandTests: XCTestCase {
     XCTAssertEqual(refused.status, 1)
     XCTAssertEqual(
       refused.errors,
-      "Error: '\(output)' is not a checkpoint directory (it holds 'src', which no checkpoint "
-        + "has); --force replaces only an empty directory or a checkpoint, so choose another "
-        + "--output\n")
+      "Error: '\(output)' cannot be replaced (it holds 'src', which no checkpoint has); --force "
+        + "replaces only an empty directory or an earlier average, so choose another --output\n")
     try manager.removeItem(atPath: output + "/src")
     let noModel = CLIRun("average", "--force", "--output", output, fixture.step(100))
     XCTAssertTrue(noModel.errors.contains("(it holds no model.safetensors)"), noModel.errors)

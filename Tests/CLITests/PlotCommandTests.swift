@@ -49,8 +49,8 @@ final class PlotCommandTests: XCTestCase {
 
     The SVG goes to --output, written atomically (aside, then renamed into
     place); with one run the default is <run>/plot.svg, with several runs
-    --output is required, and a name with an extension other than .svg is
-    refused. The default file belongs to the run and is redrawn each time; a
+    --output is required, and a name ending in another format's extension
+    (.png, .pdf, .jsonl, …) is refused. The default file belongs to the run and is redrawn each time; a
     file named with --output is replaced only with --force. A run without
     metrics.jsonl, an empty one, a line that is not a metrics object, or a run
     named twice (however spelled) is an error naming the file and line or both
@@ -297,6 +297,8 @@ final class PlotCommandTests: XCTestCase {
           + "file ending in .svg"), png.errors)
     XCTAssertEqual(CLIRun("plot", run, "--output", directory.path("chart.SVG")).status, 0)
     XCTAssertEqual(CLIRun("plot", run, "--output", directory.path("chart")).status, 0)
+    // A dot that is part of a name is not a format.
+    XCTAssertEqual(CLIRun("plot", run, "--output", directory.path("cmp.v2")).status, 0)
   }
 
   func testTicksAreNiceValues() {

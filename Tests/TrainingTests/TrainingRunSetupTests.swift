@@ -246,7 +246,11 @@ final class TrainingRunSetupTests: XCTestCase {
     let lines = try String(contentsOfFile: source, encoding: .utf8)
     let reordered = lines.split(separator: "\n").reversed().joined(separator: "\n") + "\n"
     try reordered.write(toFile: source, atomically: true, encoding: .utf8)
+    let configPath = "\(tiny.runDirectory)/config.json"
+    let savedConfig = try Data(contentsOf: URL(fileURLWithPath: configPath))
     let error = failure { try tiny.train(config, resume: true) }
+    // Refused before the run's files are written again (config.json would say max_steps 8).
+    XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: configPath)), savedConfig)
     guard case .validationChanged(_, let changes, let best) = error else {
       return XCTFail("\(String(describing: error))")
     }
