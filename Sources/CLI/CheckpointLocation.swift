@@ -95,10 +95,7 @@ struct CheckpointLocation: Equatable {
       return directory
     }
     if holdsModel(given) { return given }
-    let parts = [CheckpointStore.bestName, CheckpointStore.lastName, CheckpointStore.stepsName]
-    if parts.contains(where: {
-      FileManager.default.fileExists(atPath: CheckpointStore.join(given, $0))
-    }) {
+    if CheckpointStore(directory: given).holdsCheckpoints {
       throw RuntimeError(
         "'\(given)' is a run directory, not a checkpoint; name the checkpoints to average "
           + "('\(CheckpointStore.join(given, CheckpointStore.stepsName))/step-N', "

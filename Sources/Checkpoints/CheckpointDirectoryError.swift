@@ -60,8 +60,14 @@ public enum CheckpointDirectoryError: Error, Equatable, CustomStringConvertible,
 
   /// `error`'s message without the leading path (the caller names the file itself).
   public static func reason(_ error: SafeTensorsError, path: String) -> String {
-    let text = error.description
-    for prefix in ["\(path): ", "cannot read '\(path)': "] where text.hasPrefix(prefix) {
+    reason(error.description, path: path)
+  }
+
+  /// `text` without a leading mention of `path` (`path: `, `cannot read 'path': `,
+  /// `cannot read config 'path': `), for a message that names the file itself.
+  public static func reason(_ text: String, path: String) -> String {
+    for prefix in ["\(path): ", "cannot read '\(path)': ", "cannot read config '\(path)': "]
+    where text.hasPrefix(prefix) {
       return String(text.dropFirst(prefix.count))
     }
     return text

@@ -319,14 +319,10 @@ public final class TrainingRun {
       _ = try Checkpoint.weights(for: model, in: path)
     } catch {
       switch error {
-      case .damaged(let file, var reason), .mismatched(let file, var reason):
+      case .damaged(let file, let reason), .mismatched(let file, let reason):
         // The message names the file first; the reason need not again.
-        for prefix in ["\(file): ", "cannot read config '\(file)': ", "cannot read '\(file)': "]
-        where reason.hasPrefix(prefix) {
-          reason.removeFirst(prefix.count)
-          break
-        }
-        throw .bestUnusable(path: file, reason: reason, best: best)
+        throw .bestUnusable(
+          path: file, reason: CheckpointDirectoryError.reason(reason, path: file), best: best)
       default:
         throw .checkpoint(error)
       }
