@@ -108,18 +108,20 @@ extension CheckpointAverage {
     }
   }
 
-  /// The run directory `directory` belongs to, or nil: `R/checkpoints/step-N`, or a directory
-  /// beside a run's `metrics.jsonl` or `last/` (`R/best`, `R/last`).
+  /// The run whose own checkpoint `directory` is (`R/best`, `R/last`,
+  /// `R/checkpoints/step-N`), or nil: an average kept elsewhere in a run directory is not one.
   private static func runHolding(_ directory: String) -> String? {
-    let manager = FileManager.default
     let path = URL(fileURLWithPath: directory).standardizedFileURL.path as NSString
-    let parent = path.deletingLastPathComponent as NSString
-    if parent.lastPathComponent == "checkpoints", path.lastPathComponent.hasPrefix("step-") {
-      return parent.deletingLastPathComponent
-    }
-    for member in ["metrics.jsonl", "last"]
-    where manager.fileExists(atPath: CheckpointStore.join(parent as String, member)) {
+    let (name, parent) = (path.lastPathComponent, path.deletingLastPathComponent as NSString)
+    if [CheckpointStore.bestName, CheckpointStore.lastName].contains(name),
+      CheckpointStore(directory: parent as String).holdsCheckpoints
+    {
       return parent as String
+    }
+    if parent.lastPathComponent == CheckpointStore.stepsName,
+      CheckpointStore.stepNumber(name) != nil
+    {
+      return parent.deletingLastPathComponent
     }
     return nil
   }

@@ -313,6 +313,19 @@ final class AverageCommandTests: XCTestCase {
     XCTAssertEqual(refused.status, 1)
     XCTAssertTrue(refused.errors.contains("it is a checkpoint of the run '"), refused.errors)
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: step).sorted(), before)
+    // An average kept inside the run directory is not one of its checkpoints: --force redoes it.
+    _ = try fixture.directory.write("run/metrics.jsonl", "{\"step\":100,\"loss\":1}\n")
+    let kept = fixture.run + "/average"
+    XCTAssertEqual(CLIRun("average", "--output", kept, fixture.step(100)).status, 0)
+    let redone = CLIRun("average", "--force", "--output", kept, fixture.step(200))
+    XCTAssertEqual(redone.status, 0, redone.errors)
+    // Its best/ is, even without a trainer state.
+    let best = fixture.run + "/best"
+    XCTAssertEqual(CLIRun("average", "--output", best, fixture.step(100)).status, 0)
+    let refusedBest = CLIRun("average", "--force", "--output", best, fixture.step(200))
+    XCTAssertEqual(refusedBest.status, 1)
+    XCTAssertTrue(
+      refusedBest.errors.contains("it is a checkpoint of the run '"), refusedBest.errors)
   }
 
   /// `average --output DIR --force` once replaced any directory, a project's sources included.
